@@ -1,0 +1,137 @@
+import type { ValidationIssue } from '../errors.js';
+import type { Mode, UnifiedRequest } from '../request/unified-request.js';
+import type { ModelOffer, OfferCheck } from './provider.js';
+
+/**
+ * Checks a request against what one provider offers. Shared by every adapter so the same
+ * mistake gets the same message everywhere: the field, what is wrong, and the allowed values.
+ */
+export function checkAgainstOffers(
+  providerName: string,
+  offers: readonly ModelOffer[],
+  request: UnifiedRequest,
+): OfferCheck {
+  const forModel = offers.filter((offer) => offer.model === request.model);
+  if (forModel.length === 0) {
+    return {
+      issues: [
+        {
+          field: 'model',
+          message: `${request.model} is not offered by ${providerName}`,
+          allowed: unique(offers.map((offer) => offer.model)),
+        },
+      ],
+      warnings: [],
+    };
+  }
+  const offer = forModel.find((candidate) => candidate.modes.includes(request.mode));
+  if (!offer) {
+    return {
+      issues: [
+        {
+          field: 'mode',
+          message: `${request.model} on ${providerName} has no ${request.mode} mode`,
+          allowed: unique(forModel.flatMap((candidate) => candidate.modes)),
+        },
+      ],
+      warnings: [],
+    };
+  }
+  const issues: ValidationIssue[] = [];
+  const warnings: string[] = [];
+  const on = `${request.model} on ${providerName}`;
+
+  if (!offer.durations.includes(request.duration)) {
+    issues.push({
+      field: 'duration',
+      message: `${request.duration} s is not offered for ${on}`,
+      allowed: offer.durations,
+    });
+  }
+  if (request.prompt.length > offer.maxPromptLength) {
+    issues.push({
+      field: 'prompt',
+      message: `is ${request.prompt.length} characters; ${providerName} takes at most ${offer.maxPromptLength}`,
+    });
+  }
+  if (
+    request.negativePrompt !== undefined &&
+    request.negativePrompt.length > offer.maxNegativePromptLength
+  ) {
+    issues.push({
+      field: 'negativePrompt',
+      message: `is ${request.negativePrompt.length} characters; ${providerName} takes at most ${offer.maxNegativePromptLength}`,
+    });
+  }
+  if (request.cfgScale !== undefined && !offer.cfgScale) {
+    issues.push({ field: 'cfgScale', message: `is not supported by ${on}` });
+  }
+  if (offer.startImage === 'required' && !request.startImage) {
+    issues.push({ field: 'startImage', message: `is required by ${on} (image-to-video only)` });
+  }
+  if (offer.startImage === 'unsupported' && request.startImage) {
+    issues.push({ field: 'startImage', message: `is not supported by ${on} (text-to-video only)` });
+  }
+  if (request.endImage) {
+    if (offer.endImage === 'unsupported') {
+      issues.push({ field: 'endImage', message: `is not supported by ${on}` });
+    } else if (offer.endImage === 'pro-only' && request.mode !== 'pro') {
+      issues.push({ field: 'endImage', message: `needs mode pro on ${on}`, allowed: ['pro'] });
+    }
+    if (!request.startImage) {
+      issues.push({ field: 'endImage', message: 'needs a startImage as well' });
+    }
+  }
+  if (request.aspectRatio !== undefined) {
+    if (offer.aspectRatio === 'unsupported') {
+      warnings.push(`aspectRatio is not supported by ${on}; it was dropped`);
+    } else if (offer.aspectRatio === 'ignored-with-start-image' && request.startImage) {
+      warnings.push(
+        `aspectRatio is ignored by ${providerName} when a startImage is given; it was dropped`,
+      );
+    } else if (offer.aspectRatios && !offer.aspectRatios.includes(request.aspectRatio)) {
+      issues.push({
+        field: 'aspectRatio',
+        message: `is not offered for ${on}`,
+        allowed: offer.aspectRatios,
+      });
+    }
+  }
+  if (request.cameraControl) {
+    const rule = offer.cameraControl;
+    if (rule === 'unsupported') {
+      issues.push({ field: 'cameraControl', message: `is not supported by ${on}` });
+    } else if (
+      rule !== 'supported' &&
+      !(rule.durations.includes(request.duration) && rule.modes.includes(request.mode))
+    ) {
+      issues.push({
+        field: 'cameraControl',
+        message: `only works at ${rule.durations.join('/')} s in ${rule.modes.join('/')} mode on ${on}`,
+        allowed: rule.durations.flatMap((duration) =>
+          rule.modes.map((mode: Mode) => `${duration}s ${mode}`),
+        ),
+      });
+    }
+  }
+  if (request.sound) {
+    if (offer.sound === 'unsupported') {
+      issues.push({ field: 'sound', message: `${on} does not generate audio` });
+    } else if (offer.sound === 'pro-only' && request.mode !== 'pro') {
+      issues.push({ field: 'sound', message: `needs mode pro on ${on}`, allowed: ['pro'] });
+    }
+  }
+  return { offer, issues, warnings };
+}
+
+/** The provider model name for the request's mode (offers may name one per mode). */
+export function providerModelName(offer: ModelOffer, mode: Mode): string {
+  if (typeof offer.providerModel === 'string') return offer.providerModel;
+  const name = offer.providerModel[mode];
+  if (!name) throw new Error(`offer for ${offer.model} has no provider model for mode ${mode}`);
+  return name;
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}

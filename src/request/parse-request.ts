@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import {
+  ASPECT_RATIOS,
+  MODELS,
+  MODES,
+  type UnifiedRequest,
+  unifiedRequestSchema,
+} from './unified-request.js';
+
+const ALLOWED_VALUES: Record<string, readonly (string | number)[]> = {
+  model: MODELS,
+  mode: MODES,
+  aspectRatio: ASPECT_RATIOS,
+};
+
+/** zod issues → our issues, so every message names the field and, where known, the allowed values. */
+export function toValidationIssues(error: z.ZodError, location?: string): ValidationIssue[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : 'request';
+    const enumValues = 'values' in issue ? (issue.values as (string | number)[]) : undefined;
+    const allowed = enumValues ?? ALLOWED_VALUES[field];
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.join(', ')}`
+        : issue.code === 'invalid_value' && allowed
+          ? 'is not one of the allowed values'
+          : issue.message;
+    const unknownKeysField = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? field) : field;
+    return {
+      field: issue.code === 'unrecognized_keys' ? unknownKeysField : field,
+      message,
+      ...(allowed && issue.code !== 'unrecognized_keys' ? { allowed } : {}),
+      ...(location ? { location } : {}),
+    };
+  });
+}
+
+/** Parses a user request, applying defaults. Throws ValidationError naming each bad field. */
+export function parseUnifiedRequest(input: unknown, location?: string): UnifiedRequest {
+  const result = unifiedRequestSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(toValidationIssues(result.error, location));
+  return result.data;
+}

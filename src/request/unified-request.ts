@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * The one request shape shared by the CLI, the typed client, batch files and the workflow.
+ * Field names are the client API's camelCase names; each adapter maps them to its wire format.
+ */
+
+export const MODELS = [
+  'kling-v1',
+  'kling-v1.5',
+  'kling-v1.6',
+  'kling-v2',
+  'kling-v2.1',
+  'kling-v2.1-master',
+  'kling-v2.5-turbo',
+  'kling-v2.6',
+  'kling-v3',
+  'kling-o1',
+] as const;
+export type Model = (typeof MODELS)[number];
+
+export const MODES = ['std', 'pro'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+
+export const PROVIDER_IDS = [
+  'hyprlab',
+  'openai-hk',
+  'kling',
+  '302ai',
+  'apimodels',
+  'apiframe',
+] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+export const CAMERA_CONTROL_TYPES = [
+  'simple',
+  'down_back',
+  'forward_up',
+  'right_turn_forward',
+  'left_turn_forward',
+] as const;
+export const CAMERA_AXES = ['horizontal', 'vertical', 'pan', 'tilt', 'roll', 'zoom'] as const;
+
+export const DEFAULT_MODEL: Model = 'kling-v2.6';
+export const DEFAULT_MODE: Mode = 'std';
+export const DEFAULT_DURATION_SECONDS = 5;
+
+/** Image references in a request: an http(s) URL, or a blob stored by the client (`blob:sha256:<hex>`). */
+export const BLOB_REFERENCE_PATTERN = /^blob:sha256:[0-9a-f]{64}$/;
+
+const cameraAxis = z.number().int().min(-10).max(10);
+
+export const cameraControlSchema = z
+  .object({
+    type: z.enum(CAMERA_CONTROL_TYPES),
+    config: z
+      .object({
+        horizontal: cameraAxis.optional(),
+        vertical: cameraAxis.optional(),
+        pan: cameraAxis.optional(),
+        tilt: cameraAxis.optional(),
+        roll: cameraAxis.optional(),
+        zoom: cameraAxis.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    if (value.type !== 'simple') return;
+    const nonZero = CAMERA_AXES.filter((axis) => (value.config?.[axis] ?? 0) !== 0);
+    if (nonZero.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        path: ['config'],
+        message: `type "simple" needs exactly one non-zero axis, one of: ${CAMERA_AXES.join(', ')}`,
+      });
+    }
+  });
+export type CameraControl = z.infer<typeof cameraControlSchema>;
+
+const imageReference = z
+  .string()
+  .min(1)
+  .refine((value) => /^https?:\/\//i.test(value) || BLOB_REFERENCE_PATTERN.test(value), {
+    message:
+      'must be an http(s) URL or a stored blob reference (local files are stored by the client)',
+  });
+
+export const unifiedRequestSchema = z
+  .object({
+    model: z.enum(MODELS).default(DEFAULT_MODEL),
+    mode: z.enum(MODES).default(DEFAULT_MODE),
+    prompt: z.string().trim().min(1, 'must be a non-empty string'),
+    negativePrompt: z.string().optional(),
+    duration: z
+      .number()
+      .int('must be a whole number of seconds')
+      .positive()
+      .default(DEFAULT_DURATION_SECONDS),
+    aspectRatio: z.enum(ASPECT_RATIOS).optional(),
+    cfgScale: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .optional(),
+    startImage: imageReference.optional(),
+    endImage: imageReference.optional(),
+    cameraControl: cameraControlSchema.optional(),
+    sound: z.boolean().optional(),
+    /** Pass-through fields only one provider has, keyed by provider id, sent as-is. */
+    providerOptions: z
+      .partialRecord(z.enum(PROVIDER_IDS), z.record(z.string(), z.unknown()))
+      .optional(),
+  })
+  .strict();
+
+/** A request after defaults are applied: what the workflow and the adapters see. */
+export type UnifiedRequest = z.output<typeof unifiedRequestSchema>;
+/** A request as a user writes it: every field with a default may be left out. */
+export type UnifiedRequestInput = z.input<typeof unifiedRequestSchema>;

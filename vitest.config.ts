@@ -4,10 +4,22 @@ export default defineConfig({
   test: {
     // The Temporal native bridge crashes under worker threads: run test files in child processes.
     pool: 'forks',
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/temporal-dev-server.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // One real Temporal dev server for the whole run, shared by every integration file.
+          globalSetup: ['test/setup/temporal-dev-server.ts'],
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
+import { parseDuration } from './duration.js';
+
+/** klingflow's own settings, read once from the environment (the contract's table). */
+export interface KlingflowSettings {
+  taskQueue: string;
+  storageDirectory: string;
+  /** Default failover order; undefined means every configured provider, cheapest first. */
+  providerOrder: ProviderId[] | undefined;
+  pollIntervalMs: number;
+  /** Overrides the wait before the first poll (the typical render time otherwise). */
+  initialWaitMs: number | undefined;
+  allowPrivateNetwork: boolean;
+}
+
+export const DEFAULT_TASK_QUEUE = 'klingflow';
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+
+export function readSettings(environment: NodeJS.ProcessEnv = process.env): KlingflowSettings {
+  return {
+    taskQueue: environment.KLINGFLOW_TASK_QUEUE || DEFAULT_TASK_QUEUE,
+    storageDirectory: resolve(environment.KLINGFLOW_STORAGE_DIR || './videos'),
+    providerOrder: parseProviderList(environment.KLINGFLOW_PROVIDERS, 'KLINGFLOW_PROVIDERS'),
+    pollIntervalMs:
+      readDuration(environment, 'KLINGFLOW_POLL_INTERVAL') ?? DEFAULT_POLL_INTERVAL_MS,
+    initialWaitMs: readDuration(environment, 'KLINGFLOW_INITIAL_WAIT', { allowZero: true }),
+    allowPrivateNetwork: isTruthy(environment.KLINGFLOW_ALLOW_PRIVATE_NETWORK),
+  };
+}
+
+export function parseProviderList(
+  value: string | undefined,
+  source: string,
+): ProviderId[] | undefined {
+  if (!value?.trim()) return undefined;
+  const ids = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const unknown = ids.filter((id) => !(PROVIDER_IDS as readonly string[]).includes(id));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      source,
+      `unknown provider ${unknown.join(', ')} (allowed: ${PROVIDER_IDS.join(', ')})`,
+    );
+  }
+  return ids as ProviderId[];
+}
+
+function readDuration(
+  environment: NodeJS.ProcessEnv,
+  name: string,
+  options: { allowZero?: boolean } = {},
+): number | undefined {
+  const value = environment[name];
+  if (!value) return undefined;
+  const parsed = parseDuration(value);
+  if (parsed === undefined || parsed < 0 || (parsed === 0 && !options.allowZero)) {
+    throw new ConfigurationError(name, `"${value}" is not a duration (examples: 10s, 500ms, 2m)`);
+  }
+  return parsed;
+}
+
+export function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+}

@@ -1,0 +1,90 @@
+import { Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  /** Connection options from @temporalio/envconfig (TLS, API key, profile). */
+  connectionOptions: Record<string, unknown>;
+  /** True when TEMPORAL_ADDRESS, a profile or a config file chose the server (no embedded fallback). */
+  explicitlyConfigured: boolean;
+}
+
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  readonly kind = 'temporal-unreachable' as const;
+}
+
+/** The Temporal server to use, from TEMPORAL_* variables and the envconfig profile file. */
+export function resolveTemporalTarget(
+  environment: NodeJS.ProcessEnv = process.env,
+): TemporalTarget {
+  const config = loadClientConnectConfig({
+    overrideEnvVars: environment as Record<string, string>,
+  });
+  const address = config.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  return {
+    address,
+    namespace: config.namespace ?? 'default',
+    connectionOptions: { ...config.connectionOptions, address },
+    explicitlyConfigured: Boolean(
+      environment.TEMPORAL_ADDRESS ||
+        environment.TEMPORAL_PROFILE ||
+        config.connectionOptions.address,
+    ),
+  };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Connection> {
+  try {
+    return await Connection.connect({
+      ...target.connectionOptions,
+      address: target.address,
+      connectTimeout: 5_000,
+    });
+  } catch (cause) {
+    throw new TemporalUnreachableError(
+      `cannot reach Temporal at ${target.address} (namespace ${target.namespace})`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect({ ...target.connectionOptions, address: target.address });
+  } catch (cause) {
+    throw new TemporalUnreachableError(
+      `cannot reach Temporal at ${target.address} (namespace ${target.namespace})`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** True when a Temporal frontend answers at the address within the timeout. */
+export async function isTemporalReachable(
+  target: TemporalTarget,
+  timeoutMs = 1_500,
+): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({
+      ...target.connectionOptions,
+      address: target.address,
+      connectTimeout: timeoutMs,
+    });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { locateTemporalCli } from './temporal-cli.js';
+
+export interface DevServerOptions {
+  port?: number;
+  /** Web UI port; defaults to port + 1000. Ignored when headless. */
+  uiPort?: number;
+  headless?: boolean;
+  /** SQLite file; workflows survive restarts on the same file. */
+  dbFilename?: string;
+  namespace?: string;
+  ip?: string;
+  /** The dev server's own log level (`warn` keeps the terminal for klingflow's output). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
+  /** Where the server's own output goes: the terminal, or nowhere (tests keep their output clean). */
+  output?: 'inherit' | 'ignore';
+  log?: (message: string) => void;
+}
+
+export interface RunningDevServer {
+  address: string;
+  namespace: string;
+  uiUrl: string | undefined;
+  /** How the CLI was found: cache, PATH, go install, or the SDK download. */
+  source: string;
+  pid: number | undefined;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Resolves when the server process exits on its own. */
+  exited: Promise<void>;
+}
+
+export const DEFAULT_DB_FILENAME = '.klingflow/temporal.db';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Starts `temporal server start-dev` with a persistent SQLite file and the project's search
+ * attributes. Uses a local CLI when there is one (building it with Go if needed) and falls
+ * back to the SDK-managed download on machines with internet.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
+  const log = options.log ?? (() => {});
+  const port = options.port ?? 7233;
+  const ip = options.ip ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'default';
+  const dbFilename = resolve(options.dbFilename ?? DEFAULT_DB_FILENAME);
+  await mkdir(dirname(dbFilename), { recursive: true });
+  const uiPort = options.headless ? undefined : (options.uiPort ?? port + 1000);
+
+  const cli = await locateTemporalCli({ build: true, log });
+  if (!cli) {
+    log('no local Temporal CLI and no Go to build one: using the SDK download (needs internet)');
+    return startWithSdkDownload({
+      port,
+      ip,
+      namespace,
+      dbFilename,
+      uiPort,
+      logLevel: options.logLevel ?? 'error',
+    });
+  }
+
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--db-filename',
+    dbFilename,
+    '--log-level',
+    options.logLevel ?? 'error',
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...SEARCH_ATTRIBUTES.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${searchAttributeTypeName(key.type)}`,
+    ]),
+  ];
+  const output = options.output ?? 'inherit';
+  const child = spawn(cli.path, args, { stdio: ['ignore', output, output] });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const spawnFailure = new Promise<never>((_, reject) => child.once('error', reject));
+  const address = `${ip}:${port}`;
+  try {
+    await Promise.race([
+      waitUntilReady(address, namespace),
+      spawnFailure,
+      exited.then(() => {
+        throw new Error(`temporal server exited during start-up (is port ${port} in use?)`);
+      }),
+    ]);
+  } catch (error) {
+    await stopChild(child, exited);
+    throw error;
+  }
+  return {
+    address,
+    namespace,
+    uiUrl: uiPort === undefined ? undefined : `http://${ip}:${uiPort}`,
+    source: cli.source,
+    pid: child.pid,
+    stop: () => stopChild(child, exited),
+    exited,
+  };
+}
+
+async function startWithSdkDownload(settings: {
+  port: number;
+  ip: string;
+  namespace: string;
+  dbFilename: string;
+  uiPort: number | undefined;
+  logLevel: string;
+}): Promise<RunningDevServer> {
+  const environment = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'cached-download' },
+      ip: settings.ip,
+      port: settings.port,
+      namespace: settings.namespace,
+      dbFilename: settings.dbFilename,
+      ui: settings.uiPort !== undefined,
+      ...(settings.uiPort !== undefined ? { uiPort: settings.uiPort } : {}),
+      searchAttributes: SEARCH_ATTRIBUTES,
+      log: { format: 'pretty', level: settings.logLevel },
+    },
+  });
+  let resolveExit: () => void = () => {};
+  const exited = new Promise<void>((resolveExitPromise) => {
+    resolveExit = resolveExitPromise;
+  });
+  return {
+    address: `${settings.ip}:${settings.port}`,
+    namespace: settings.namespace,
+    uiUrl: settings.uiPort === undefined ? undefined : `http://${settings.ip}:${settings.uiPort}`,
+    source: 'SDK download',
+    pid: undefined,
+    stop: async () => {
+      await environment.teardown();
+      resolveExit();
+    },
+    exited,
+  };
+}
+
+/** Waits until the frontend answers and the namespace exists (a first start can take a while). */
+export async function waitUntilReady(
+  address: string,
+  namespace: string,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    let connection: Connection | undefined;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 250));
+    } finally {
+      await connection?.close().catch(() => {});
+    }
+  }
+  throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs / 1000} s`, {
+    cause: lastError,
+  });
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function searchAttributeTypeName(type: string): string {
+  const names: Record<string, string> = {
+    KEYWORD: 'Keyword',
+    TEXT: 'Text',
+    INT: 'Int',
+    DOUBLE: 'Double',
+    BOOL: 'Bool',
+    DATETIME: 'Datetime',
+    KEYWORD_LIST: 'KeywordList',
+  };
+  const name = names[type];
+  if (!name) throw new Error(`unknown search attribute type ${type}`);
+  return name;
+}

@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TemporalCliUnavailableError } from '../errors.js';
+
+/**
+ * Finds (or builds) the `temporal` CLI that runs the dev server. Order: TEMPORAL_CLI_PATH, a
+ * `temporal` on PATH, the project's cache, a `go install` of the pinned tag into that cache.
+ * When none works the caller falls back to the SDK's own download (machines with internet).
+ */
+
+/** Newest tag whose go.mod has no `replace` line, so `go install …@version` works. */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+export type TemporalCliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'go install';
+
+export interface TemporalCli {
+  path: string;
+  source: TemporalCliSource;
+}
+
+export interface LocateOptions {
+  /** Build with Go into the cache when nothing else is found. */
+  build?: boolean;
+  environment?: NodeJS.ProcessEnv;
+  /** Progress messages (a build takes minutes on 2 cores). */
+  log?: (message: string) => void;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `.tools/` in the package root (ignored by git); KLINGFLOW_TOOLS_DIR moves it. */
+export function toolsDirectory(environment: NodeJS.ProcessEnv = process.env): string {
+  return environment.KLINGFLOW_TOOLS_DIR ?? join(PACKAGE_ROOT, '.tools');
+}
+
+export function cachedCliPath(environment: NodeJS.ProcessEnv = process.env): string {
+  return join(toolsDirectory(environment), `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal');
+}
+
+export async function locateTemporalCli(
+  options: LocateOptions = {},
+): Promise<TemporalCli | undefined> {
+  const environment = options.environment ?? process.env;
+  const fromEnvironment = environment.TEMPORAL_CLI_PATH;
+  if (fromEnvironment) {
+    if (await isExecutable(fromEnvironment))
+      return { path: fromEnvironment, source: 'TEMPORAL_CLI_PATH' };
+    throw new TemporalCliUnavailableError(
+      `TEMPORAL_CLI_PATH=${fromEnvironment} is not an executable file`,
+    );
+  }
+  const onPath = await findOnPath('temporal', environment.PATH ?? '');
+  if (onPath) return { path: onPath, source: 'PATH' };
+  const cached = cachedCliPath(environment);
+  if (await isExecutable(cached)) return { path: cached, source: 'cache' };
+  if (!options.build) return undefined;
+  const go = await findOnPath('go', environment.PATH ?? '');
+  if (!go) return undefined;
+  await buildWithGo(go, cached, environment, options.log ?? (() => {}));
+  return { path: cached, source: 'go install' };
+}
+
+async function buildWithGo(
+  go: string,
+  target: string,
+  environment: NodeJS.ProcessEnv,
+  log: (message: string) => void,
+): Promise<void> {
+  const directory = dirname(target);
+  await mkdir(directory, { recursive: true });
+  const lock = join(directory, '.building');
+  // Two processes (a test run and a CLI) may race to build: the loser waits for the winner.
+  try {
+    await mkdir(lock);
+  } catch {
+    log(`waiting for another process building the Temporal CLI (${lock})`);
+    await waitFor(async () => (await isExecutable(target)) || !(await exists(lock)), 15 * 60_000);
+    if (await isExecutable(target)) return;
+    return buildWithGo(go, target, environment, log);
+  }
+  try {
+    log(
+      `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first time only; takes a few minutes)`,
+    );
+    const code = await run(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+      ...environment,
+      GOBIN: directory,
+      GOFLAGS: environment.GOFLAGS ?? '-trimpath',
+    });
+    if (code !== 0 || !(await isExecutable(target))) {
+      throw new TemporalCliUnavailableError(
+        `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${code}); set TEMPORAL_CLI_PATH to a temporal binary`,
+      );
+    }
+    log(`Temporal CLI ready at ${target}`);
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function run(
+  command: string,
+  args: string[],
+  environment: NodeJS.ProcessEnv,
+): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: environment,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+async function findOnPath(name: string, searchPath: string): Promise<string | undefined> {
+  for (const directory of searchPath.split(delimiter)) {
+    if (!directory) continue;
+    const candidate = join(directory, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline)
+      throw new TemporalCliUnavailableError('timed out waiting for the Temporal CLI build');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/errors.js';
+import { parseUnifiedRequest } from '../../../src/request/parse-request.js';
+import { MODELS } from '../../../src/request/unified-request.js';
+
+function issuesOf(input: unknown) {
+  try {
+    parseUnifiedRequest(input);
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('the unified request', () => {
+  it('applies defaults: kling-v2.6, std, 5 seconds', () => {
+    expect(parseUnifiedRequest({ prompt: 'a fox' })).toEqual({
+      prompt: 'a fox',
+      model: 'kling-v2.6',
+      mode: 'std',
+      duration: 5,
+    });
+  });
+
+  it('names the field and lists every allowed model for an unknown model', () => {
+    const [issue] = issuesOf({ prompt: 'a', model: 'kling-v9' });
+    expect(issue).toMatchObject({ field: 'model', allowed: [...MODELS] });
+  });
+
+  it('lists the allowed modes and aspect ratios', () => {
+    expect(issuesOf({ prompt: 'a', mode: 'ultra' })[0]).toMatchObject({
+      field: 'mode',
+      allowed: ['std', 'pro'],
+    });
+    expect(issuesOf({ prompt: 'a', aspectRatio: '4:3' })[0]).toMatchObject({
+      field: 'aspectRatio',
+      allowed: ['16:9', '9:16', '1:1'],
+    });
+  });
+
+  it('rejects an empty prompt, a fractional duration and a cfgScale outside 0–1', () => {
+    expect(issuesOf({ prompt: '  ' })[0]?.field).toBe('prompt');
+    expect(issuesOf({ prompt: 'a', duration: 5.5 })[0]).toMatchObject({
+      field: 'duration',
+      message: 'must be a whole number of seconds',
+    });
+    expect(issuesOf({ prompt: 'a', cfgScale: 1.5 })[0]).toMatchObject({
+      field: 'cfgScale',
+      message: 'must be between 0 and 1',
+    });
+  });
+
+  it('refuses unknown fields instead of silently dropping them', () => {
+    expect(issuesOf({ prompt: 'a', aspect_ratio: '16:9' })[0]).toMatchObject({
+      field: 'aspect_ratio',
+    });
+  });
+
+  it('accepts only URLs or stored blob references for images (the client stores local files)', () => {
+    expect(issuesOf({ prompt: 'a', startImage: '/tmp/cat.png' })[0]?.field).toBe('startImage');
+    expect(
+      parseUnifiedRequest({ prompt: 'a', startImage: `blob:sha256:${'a'.repeat(64)}` }).startImage,
+    ).toMatch(/^blob:/);
+  });
+
+  it('needs exactly one non-zero axis for simple camera control', () => {
+    expect(
+      issuesOf({ prompt: 'a', cameraControl: { type: 'simple', config: { pan: 1, zoom: 2 } } })[0]
+        ?.field,
+    ).toBe('cameraControl.config');
+    expect(
+      parseUnifiedRequest({ prompt: 'a', cameraControl: { type: 'simple', config: { pan: -3 } } })
+        .cameraControl,
+    ).toEqual({
+      type: 'simple',
+      config: { pan: -3 },
+    });
+  });
+
+  it('puts the location first when the request came from a batch line', () => {
+    expect(() => parseUnifiedRequest({ prompt: 'a', mode: 'x' }, 'line 7')).toThrow(
+      /^line 7: mode:/,
+    );
+  });
+});

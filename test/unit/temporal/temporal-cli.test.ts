@@ -1,0 +1,71 @@
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TemporalCliUnavailableError } from '../../../src/errors.js';
+import { cachedCliPath, locateTemporalCli } from '../../../src/temporal/temporal-cli.js';
+
+async function executable(path: string): Promise<string> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, '#!/bin/sh\necho temporal\n');
+  await chmod(path, 0o755);
+  return path;
+}
+
+describe('locating the Temporal CLI', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'klingflow-cli-'));
+  });
+
+  it('prefers TEMPORAL_CLI_PATH', async () => {
+    const path = await executable(join(directory, 'custom', 'temporal'));
+    const onPath = await executable(join(directory, 'bin', 'temporal'));
+    const found = await locateTemporalCli({
+      environment: { TEMPORAL_CLI_PATH: path, PATH: join(onPath, '..') },
+    });
+    expect(found).toEqual({ path, source: 'TEMPORAL_CLI_PATH' });
+  });
+
+  it('says clearly when TEMPORAL_CLI_PATH points at nothing', async () => {
+    await expect(
+      locateTemporalCli({ environment: { TEMPORAL_CLI_PATH: join(directory, 'missing') } }),
+    ).rejects.toBeInstanceOf(TemporalCliUnavailableError);
+  });
+
+  it('then a temporal on PATH, then the project cache', async () => {
+    const tools = join(directory, 'tools');
+    const cached = await executable(cachedCliPath({ KLINGFLOW_TOOLS_DIR: tools }));
+    expect(
+      await locateTemporalCli({ environment: { PATH: '', KLINGFLOW_TOOLS_DIR: tools } }),
+    ).toEqual({ path: cached, source: 'cache' });
+    const onPath = await executable(join(directory, 'bin', 'temporal'));
+    expect(
+      await locateTemporalCli({
+        environment: { PATH: join(onPath, '..'), KLINGFLOW_TOOLS_DIR: tools },
+      }),
+    ).toEqual({
+      path: onPath,
+      source: 'PATH',
+    });
+  });
+
+  it('returns nothing (so the SDK download is used) when nothing is found and building is off', async () => {
+    expect(
+      await locateTemporalCli({
+        environment: { PATH: '', KLINGFLOW_TOOLS_DIR: join(directory, 'empty') },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('returns nothing when asked to build but no Go is installed', async () => {
+    const found = await locateTemporalCli({
+      build: true,
+      environment: {
+        PATH: join(directory, 'no-go-here'),
+        KLINGFLOW_TOOLS_DIR: join(directory, 'empty'),
+      },
+    });
+    expect(found).toBeUndefined();
+  });
+});

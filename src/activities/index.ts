@@ -1,0 +1,46 @@
+import type { Dispatcher } from 'undici';
+import type { ImageResolver } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { VideoStorage } from '../storage/video-storage.js';
+import { createCheckTask } from './check-task.js';
+import { createDownloadVideo } from './download-video.js';
+import { createPlanRoute, type RoutingSettings } from './plan-route.js';
+import { createStoreVideo } from './store-video.js';
+import { createSubmitTask } from './submit-task.js';
+
+export interface ActivityDependencies {
+  providers: ProviderRegistry;
+  storage: VideoStorage;
+  images: ImageResolver;
+  /** Guarded undici dispatcher for result downloads. */
+  http: { dispatcher: Dispatcher; allowPrivateNetwork: boolean };
+  routing: RoutingSettings;
+  /** Per-task callback URL builder when the worker serves webhooks. */
+  callbackUrl?: (workflowId: string, attempt: number) => string | undefined;
+  maxVideoBytes?: number;
+}
+
+/** Every activity, built once per worker with its dependencies injected (Temporal samples style). */
+export function createActivities(deps: ActivityDependencies) {
+  const { submitTask, findTask } = createSubmitTask(deps);
+  const downloadVideo = createDownloadVideo({
+    storage: deps.storage,
+    dispatcher: deps.http.dispatcher,
+    allowPrivateNetwork: deps.http.allowPrivateNetwork,
+    ...(deps.maxVideoBytes !== undefined ? { maxBytes: deps.maxVideoBytes } : {}),
+  });
+  return {
+    planRoute: createPlanRoute(deps),
+    submitTask,
+    findTask,
+    checkTask: createCheckTask(deps),
+    downloadVideo,
+    storeVideo: createStoreVideo({ storage: deps.storage }),
+    /** Removes the partial downloads of a cancelled job, so no half file is left behind. */
+    async discardPartialDownloads(input: { keys: string[] }): Promise<void> {
+      for (const key of input.keys) await deps.storage.removePartial(key);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

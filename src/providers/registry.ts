@@ -1,0 +1,51 @@
+import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import { PROVIDER_IDS } from '../request/unified-request.js';
+import type { ProviderAdapter } from './provider.js';
+
+/** The providers this worker can call (those whose keys are set), looked up by id. */
+export class ProviderRegistry {
+  private readonly adapters: Map<ProviderId, ProviderAdapter>;
+  private readonly preferredOrder: ProviderId[] | undefined;
+
+  constructor(adapters: ProviderAdapter[], preferredOrder?: ProviderId[]) {
+    this.adapters = new Map(adapters.map((adapter) => [adapter.id, adapter]));
+    this.preferredOrder = preferredOrder;
+  }
+
+  get(id: ProviderId): ProviderAdapter | undefined {
+    return this.adapters.get(id);
+  }
+
+  require(id: ProviderId): ProviderAdapter {
+    const adapter = this.adapters.get(id);
+    if (!adapter)
+      throw new Error(`provider ${id} is not configured on this worker (its API key is not set)`);
+    return adapter;
+  }
+
+  list(): ProviderAdapter[] {
+    return PROVIDER_IDS.flatMap((id) => this.adapters.get(id) ?? []);
+  }
+
+  /**
+   * KLINGFLOW_PROVIDERS when set; otherwise every configured provider that can serve the
+   * request, cheapest first by estimated USD (providers without a USD rate go last).
+   */
+  defaultOrder(request: UnifiedRequest): ProviderId[] {
+    if (this.preferredOrder) return this.preferredOrder;
+    const priced = this.list().map((adapter, index) => {
+      const check = adapter.check(request);
+      const usable = check.offer !== undefined && check.issues.length === 0;
+      const usd = usable ? adapter.price(request).usd : undefined;
+      return { id: adapter.id, usable, usd, index };
+    });
+    return priced
+      .sort((left, right) => {
+        if (left.usable !== right.usable) return left.usable ? -1 : 1;
+        const leftCost = left.usd ?? Number.POSITIVE_INFINITY;
+        const rightCost = right.usd ?? Number.POSITIVE_INFINITY;
+        return leftCost - rightCost || left.index - right.index;
+      })
+      .map((entry) => entry.id);
+  }
+}

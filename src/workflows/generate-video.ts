@@ -1,0 +1,425 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { ProviderErrorKind } from '../errors.js';
+import type { TaskHandle } from '../providers/provider.js';
+import { providerCallbackSignal, statusQuery } from './definitions.js';
+import {
+  type AttemptErrorKind,
+  type AttemptRecord,
+  FailureTypes,
+  type GenerateVideoInput,
+  type GenerationStatus,
+  type PollOutput,
+  type RouteEntry,
+} from './generation-types.js';
+import { KLING_MODEL, KLING_PHASE, KLING_PROVIDER } from './search-attributes.js';
+
+const DEFAULT_ATTEMPT_DEADLINE_MS = 30 * 60_000;
+const DEFAULT_JOB_DEADLINE_MS = 2 * 60 * 60_000;
+
+const { planRoute, storeVideo, discardPartialDownloads } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+// A submit is retried only on errors the activity marked retryable: ones where the provider
+// provably did not accept the request. Ambiguous submits are thrown as non-retryable.
+const { submitTask, findTask } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 5,
+  },
+});
+
+const { checkTask } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+const { downloadVideo } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+  },
+});
+
+/** Result of one provider attempt, as the route loop sees it. */
+type AttemptResult =
+  | { type: 'succeeded'; videos: { url: string }[] }
+  | { type: 'failed'; kind: AttemptErrorKind; message: string; failover: boolean };
+
+/**
+ * One video generation: plan a route of providers, then for each until one succeeds: submit,
+ * wait durably (sleep through most of the render, then poll by activity retry, woken early by a
+ * provider callback), and finally download, verify and store the video.
+ */
+export async function generateVideo(input: GenerateVideoInput): Promise<GenerationStatus> {
+  const info = workflowInfo();
+  const startedAtMs = info.startTime.getTime();
+  const state: GenerationStatus = {
+    workflowId: info.workflowId,
+    status: 'running',
+    phase: 'planning',
+    model: input.request.model,
+    mode: input.request.mode,
+    videos: [],
+    attempts: [],
+    polls: 0,
+    startedAt: info.startTime.toISOString(),
+    elapsedMs: 0,
+    warnings: [],
+  };
+  /** Storage keys of downloads started, so a cancellation can remove their partial files. */
+  const downloadKeys: string[] = [];
+  let callbackForAttempt = 0;
+  let currentAttempt = 0;
+  setHandler(statusQuery, () => ({ ...state, elapsedMs: Date.now() - startedAtMs }));
+  setHandler(providerCallbackSignal, ({ attempt }) => {
+    if (attempt === currentAttempt) callbackForAttempt = attempt;
+  });
+  upsertSearchAttributes([{ key: KLING_MODEL, value: input.request.model }]);
+
+  const jobDeadline = startedAtMs + (input.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS);
+  try {
+    const plan = await planRoute({
+      request: input.request,
+      providers: input.providers,
+      maxCost: input.maxCost,
+    });
+    for (const skipped of plan.skipped) {
+      state.attempts.push({
+        provider: skipped.provider,
+        outcome: 'skipped',
+        errorKind: skipped.errorKind,
+        error: skipped.reason,
+      });
+    }
+    if (plan.route.length === 0) {
+      return fail(state, `no provider can serve this request: ${describeSkips(state.attempts)}`);
+    }
+    const pollIntervalMs = input.pollIntervalMs ?? plan.pollIntervalMs;
+
+    for (const entry of plan.route) {
+      if (Date.now() >= jobDeadline) {
+        state.attempts.push({
+          provider: entry.provider,
+          outcome: 'skipped',
+          errorKind: 'provider-unavailable',
+          error: 'job deadline passed',
+        });
+        continue;
+      }
+      currentAttempt += 1;
+      const attempt: AttemptRecord = {
+        provider: entry.provider,
+        outcome: 'running',
+        estimatedCost: entry.price,
+      };
+      state.attempts.push(attempt);
+      state.provider = entry.provider;
+      state.providerTaskId = undefined;
+      state.estimatedCost = { amount: entry.price.amount, unit: entry.price.unit };
+      state.warnings = entry.warnings;
+      state.polls = 0;
+      upsertSearchAttributes([{ key: KLING_PROVIDER, value: entry.provider }]);
+
+      const attemptDeadline = Math.min(
+        jobDeadline,
+        Date.now() + (input.attemptDeadlineMs ?? DEFAULT_ATTEMPT_DEADLINE_MS),
+      );
+      const result = await runAttempt(entry, currentAttempt, attemptDeadline, pollIntervalMs);
+      if (result.type === 'failed') {
+        attempt.outcome = 'failed';
+        attempt.errorKind = result.kind;
+        attempt.error = result.message;
+        if (!result.failover) return fail(state, `${entry.provider}: ${result.message}`);
+        continue;
+      }
+
+      state.phase = 'downloading';
+      const key = storageKey(info.workflowId);
+      for (const [index, video] of result.videos.entries()) {
+        const videoKey = result.videos.length > 1 ? `${key}-${index + 1}` : key;
+        downloadKeys.push(videoKey);
+        let downloaded: Awaited<ReturnType<Activities['downloadVideo']>>;
+        try {
+          downloaded = await downloadVideo({ url: video.url, key: videoKey });
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          attempt.outcome = 'failed';
+          attempt.errorKind = 'download-failed';
+          attempt.error = failureMessage(error);
+          return fail(state, `download from ${entry.provider} failed: ${attempt.error}`);
+        }
+        state.phase = 'storing';
+        const stored = await storeVideo({
+          ...downloaded,
+          key: videoKey,
+          sidecar: {
+            workflowId: info.workflowId,
+            request: input.request,
+            provider: entry.provider,
+            providerTaskId: state.providerTaskId,
+            estimatedCost: entry.price,
+            attempts: state.attempts,
+            batchId: input.batchId,
+            startedAt: state.startedAt,
+            finishedAt: new Date(Date.now()).toISOString(),
+          },
+        });
+        state.videos.push(stored);
+        state.phase = 'downloading';
+      }
+      attempt.outcome = 'succeeded';
+      state.status = 'succeeded';
+      state.phase = 'done';
+      upsertSearchAttributes([{ key: KLING_PHASE, value: 'done' }]);
+      return { ...state, elapsedMs: Date.now() - startedAtMs };
+    }
+    return fail(state, `every provider failed: ${describeSkips(state.attempts)}`);
+  } catch (error) {
+    if (isCancellation(error)) {
+      state.status = 'cancelled';
+      state.error = 'cancelled';
+      await CancellationScope.nonCancellable(() => discardPartialDownloads({ keys: downloadKeys }));
+      throw error;
+    }
+    throw error;
+  }
+
+  async function runAttempt(
+    entry: RouteEntry,
+    attemptNumber: number,
+    attemptDeadline: number,
+    pollIntervalMs: number,
+  ): Promise<AttemptResult> {
+    state.phase = 'submitting';
+    const submitInput = {
+      provider: entry.provider,
+      request: input.request,
+      workflowId: info.workflowId,
+      attempt: attemptNumber,
+    };
+    let handle: TaskHandle;
+    try {
+      const submitted = await submitTask(submitInput);
+      handle = submitted.handle;
+      state.providerTaskId = submitted.taskId;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const failure = classifyFailure(error);
+      if (failure.type !== FailureTypes.ambiguousSubmit) return submitFailure(failure);
+      if (!entry.idempotentSubmit) {
+        // The provider may have created (and will bill) the task; sending it again could pay twice.
+        return {
+          type: 'failed',
+          kind: 'ambiguous-submit',
+          message: `${failure.message}; not re-sent because ${entry.provider} cannot look a task up by idempotency key`,
+          failover: false,
+        };
+      }
+      // The official format dedupes on external_task_id: look the task up, and only if it does
+      // not exist re-send with the same key (a duplicate would be refused, never billed twice).
+      const found = await findTask(submitInput);
+      if (found) {
+        handle = found.handle;
+        state.providerTaskId = found.taskId;
+      } else {
+        try {
+          const submitted = await submitTask(submitInput);
+          handle = submitted.handle;
+          state.providerTaskId = submitted.taskId;
+        } catch (retryError) {
+          if (isCancellation(retryError)) throw retryError;
+          const retryFailure = classifyFailure(retryError);
+          if (retryFailure.type === FailureTypes.ambiguousSubmit) {
+            return {
+              type: 'failed',
+              kind: 'ambiguous-submit',
+              message: retryFailure.message,
+              failover: false,
+            };
+          }
+          return submitFailure(retryFailure);
+        }
+      }
+    }
+    const attempt = state.attempts[state.attempts.length - 1];
+    if (attempt) attempt.providerTaskId = state.providerTaskId;
+
+    state.phase = 'waiting';
+    const initialWait = Math.min(entry.initialWaitMs, Math.max(0, attemptDeadline - Date.now()));
+    let callbackSeen = await condition(() => callbackForAttempt === attemptNumber, initialWait);
+    for (;;) {
+      const remaining = attemptDeadline - Date.now();
+      if (remaining <= 0) {
+        return {
+          type: 'failed',
+          kind: 'provider-unavailable',
+          message: 'attempt deadline passed while the task was still rendering',
+          failover: true,
+        };
+      }
+      let outcome: PollOutput;
+      try {
+        outcome = callbackSeen
+          ? await checkTask({ handle, untilDone: false })
+          : await pollUntilDoneOrCallback(handle, attemptNumber, remaining, pollIntervalMs);
+      } catch (error) {
+        if (isCancellation(error) && !CancellationScope.current().consideredCancelled) {
+          // Our own scope was cancelled by a provider callback: confirm with one status call.
+          callbackSeen = true;
+          continue;
+        }
+        if (isCancellation(error)) throw error;
+        const failure = classifyFailure(error);
+        if (failure.timedOut) {
+          return {
+            type: 'failed',
+            kind: 'provider-unavailable',
+            message: 'attempt deadline passed while the task was still rendering',
+            failover: true,
+          };
+        }
+        return submitFailure(failure);
+      }
+      state.polls += outcome.polls;
+      callbackSeen = false;
+      callbackForAttempt = 0;
+      const status = outcome.status;
+      if (status.state === 'succeeded') return { type: 'succeeded', videos: status.videos };
+      if (status.state === 'failed') {
+        return {
+          type: 'failed',
+          kind: status.kind,
+          message: status.reason,
+          failover: failsOver(status.kind),
+        };
+      }
+      // Still running after a callback (early or forged): go back to polling.
+    }
+  }
+
+  /** Polls by activity retry (few history events); a provider callback cancels it early. */
+  async function pollUntilDoneOrCallback(
+    handle: TaskHandle,
+    attemptNumber: number,
+    remainingMs: number,
+    pollIntervalMs: number,
+  ): Promise<PollOutput> {
+    const scope = new CancellationScope();
+    const poll = scope.run(() =>
+      proxyActivities<Activities>({
+        startToCloseTimeout: '1 minute',
+        scheduleToCloseTimeout: remainingMs,
+        retry: {
+          initialInterval: pollIntervalMs,
+          backoffCoefficient: 1,
+          maximumInterval: pollIntervalMs,
+          maximumAttempts: 0,
+        },
+      }).checkTask({ handle, untilDone: true }),
+    );
+    let pollFinished = false;
+    void condition(() => pollFinished || callbackForAttempt === attemptNumber).then(() => {
+      if (!pollFinished) scope.cancel();
+    });
+    try {
+      return await poll;
+    } finally {
+      pollFinished = true;
+    }
+  }
+}
+
+function submitFailure(failure: ClassifiedFailure): AttemptResult {
+  const kind = failure.kind;
+  return { type: 'failed', kind, message: failure.message, failover: failsOver(kind) };
+}
+
+/** invalid-request and content-rejected fail the job; everything else tries the next provider. */
+function failsOver(kind: AttemptErrorKind): boolean {
+  return kind !== 'invalid-request' && kind !== 'content-rejected' && kind !== 'ambiguous-submit';
+}
+
+interface ClassifiedFailure {
+  type: string;
+  kind: AttemptErrorKind;
+  message: string;
+  timedOut: boolean;
+}
+
+const KIND_BY_TYPE: Record<string, ProviderErrorKind> = {
+  [FailureTypes.providerUnavailable]: 'provider-unavailable',
+  [FailureTypes.invalidRequest]: 'invalid-request',
+  [FailureTypes.contentRejected]: 'content-rejected',
+  [FailureTypes.transient]: 'provider-unavailable',
+};
+
+/** Activity failures → attempt error kinds. Retryable errors that ran out of retries fail over. */
+function classifyFailure(error: unknown): ClassifiedFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof TimeoutFailure) {
+    return { type: 'Timeout', kind: 'provider-unavailable', message: 'timed out', timedOut: true };
+  }
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? '';
+    const kind: AttemptErrorKind =
+      type === FailureTypes.ambiguousSubmit
+        ? 'ambiguous-submit'
+        : (KIND_BY_TYPE[type] ?? 'provider-unavailable');
+    return { type, kind, message: cause.message, timedOut: false };
+  }
+  return {
+    type: 'Unknown',
+    kind: 'provider-unavailable',
+    message: failureMessage(error),
+    timedOut: false,
+  };
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fail(state: GenerationStatus, message: string): never {
+  state.status = 'failed';
+  state.error = message;
+  throw ApplicationFailure.create({
+    type: FailureTypes.generationFailed,
+    message,
+    nonRetryable: true,
+    details: [{ ...state }],
+  });
+}
+
+function describeSkips(attempts: AttemptRecord[]): string {
+  return attempts
+    .map((attempt) => `${attempt.provider}: ${attempt.error ?? attempt.outcome}`)
+    .join('; ');
+}
+
+/** Stored files are named after the workflow id; ids may hold characters a file name cannot. */
+function storageKey(workflowId: string): string {
+  return workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+}

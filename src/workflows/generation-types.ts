@@ -1,0 +1,130 @@
+/**
+ * Types shared by the workflow, the activities, the client and the CLI. Pure types and
+ * constants only: this module is bundled into workflow code.
+ */
+import type { ProviderErrorKind } from '../errors.js';
+import type { Price, TaskHandle } from '../providers/provider.js';
+import type { Mode, Model, ProviderId, UnifiedRequest } from '../request/unified-request.js';
+
+export type GenerationStatusName = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type GenerationPhase =
+  | 'planning'
+  | 'submitting'
+  | 'waiting'
+  | 'downloading'
+  | 'storing'
+  | 'done';
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'skipped';
+/** Error kinds in attempt records: the provider kinds plus what the workflow itself decides. */
+export type AttemptErrorKind =
+  | ProviderErrorKind
+  | 'ambiguous-submit'
+  | 'over-budget'
+  | 'download-failed';
+
+export interface GenerateVideoInput {
+  request: UnifiedRequest;
+  /** Failover order; default: every configured provider that can serve the request, cheapest first. */
+  providers?: ProviderId[];
+  /** Upper bound on the estimated cost in USD; providers above it are skipped. */
+  maxCost?: number;
+  /** Overrides the worker's poll interval (milliseconds). */
+  pollIntervalMs?: number;
+  /** Deadline for one provider attempt, from submit to finished (milliseconds). */
+  attemptDeadlineMs?: number;
+  /** Deadline for the whole job (milliseconds). */
+  deadlineMs?: number;
+  /** Batch this job belongs to, for the results manifest and search. */
+  batchId?: string;
+}
+
+export interface AttemptRecord {
+  provider: ProviderId;
+  outcome: AttemptOutcome;
+  providerTaskId?: string;
+  errorKind?: AttemptErrorKind;
+  error?: string;
+  estimatedCost?: Price;
+}
+
+export interface StoredVideoRecord {
+  path: string;
+  sha256: string;
+  bytes: number;
+  sourceUrl: string;
+}
+
+/** The contract's JSON output (`generate --wait --json`, `status --json`), plus progress extras. */
+export interface GenerationStatus {
+  workflowId: string;
+  status: GenerationStatusName;
+  phase: GenerationPhase;
+  provider?: ProviderId;
+  providerTaskId?: string;
+  model: Model;
+  mode: Mode;
+  videos: StoredVideoRecord[];
+  attempts: AttemptRecord[];
+  estimatedCost?: { amount: number; unit: string };
+  error?: string;
+  /** Provider status calls made so far for the current attempt. */
+  polls: number;
+  startedAt: string;
+  elapsedMs: number;
+  warnings: string[];
+}
+
+/** One provider the planner found able to serve the request. */
+export interface RouteEntry {
+  provider: ProviderId;
+  price: Price;
+  warnings: string[];
+  /** How long to wait before the first status call, from the model's typical render time. */
+  initialWaitMs: number;
+  /** The provider looks tasks up by our idempotency key (ambiguous submits can be resolved). */
+  idempotentSubmit: boolean;
+}
+
+export interface RoutePlan {
+  route: RouteEntry[];
+  skipped: { provider: ProviderId; reason: string; errorKind: AttemptErrorKind }[];
+  pollIntervalMs: number;
+}
+
+export interface SubmitInput {
+  provider: ProviderId;
+  request: UnifiedRequest;
+  workflowId: string;
+  /** 1-based attempt number within the job; with the workflow id it makes the idempotency key. */
+  attempt: number;
+}
+
+export interface SubmitOutput {
+  taskId: string;
+  handle: TaskHandle;
+}
+
+export interface FindTaskInput extends SubmitInput {}
+
+export interface PollOutput {
+  status:
+    | { state: 'queued' | 'running'; detail?: string }
+    | { state: 'succeeded'; videos: { url: string }[] }
+    | { state: 'failed'; reason: string; kind: ProviderErrorKind };
+  /** Status calls this activity made (retry attempts when polling by retry). */
+  polls: number;
+}
+
+/** ApplicationFailure types raised by the activities; the workflow branches on them. */
+export const FailureTypes = {
+  providerUnavailable: 'ProviderUnavailable',
+  invalidRequest: 'InvalidRequest',
+  contentRejected: 'ContentRejected',
+  transient: 'ProviderTransient',
+  ambiguousSubmit: 'AmbiguousSubmit',
+  notReady: 'TaskNotReady',
+  resultGone: 'ResultGone',
+  generationFailed: 'GenerationFailed',
+} as const;
+
+export const GENERATE_VIDEO_WORKFLOW = 'generateVideo';

@@ -1,0 +1,2 @@
+// Everything the worker registers as workflow code. Deterministic code only.
+export { generateVideo } from './generate-video.js';

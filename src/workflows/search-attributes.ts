@@ -1,0 +1,12 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Typed search attributes: find jobs by provider, model, phase or batch in the UI and the CLI. */
+export const KLING_PROVIDER = defineSearchAttributeKey(
+  'KlingProvider',
+  SearchAttributeType.KEYWORD,
+);
+export const KLING_MODEL = defineSearchAttributeKey('KlingModel', SearchAttributeType.KEYWORD);
+export const KLING_PHASE = defineSearchAttributeKey('KlingPhase', SearchAttributeType.KEYWORD);
+export const KLING_BATCH_ID = defineSearchAttributeKey('KlingBatchId', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [KLING_PROVIDER, KLING_MODEL, KLING_PHASE, KLING_BATCH_ID];

@@ -1,0 +1,165 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { KlingflowClient } from '../../client/klingflow-client.js';
+import type { GenerationRequest } from '../../client/prepare-request.js';
+import {
+  isTemporalReachable,
+  resolveTemporalTarget,
+  TemporalUnreachableError,
+} from '../../temporal/connection.js';
+import type { GenerationStatus } from '../../workflows/generation-types.js';
+import { type EmbeddedStack, startEmbeddedStack } from '../embedded-runtime.js';
+import { CommandExit, ExitCode } from '../exit-codes.js';
+import { note, printJson, summarise } from '../output.js';
+import { parseInteger, parseNumber, parseProviders } from '../parse-options.js';
+import { createProgressReporter } from '../progress-reporter.js';
+
+interface GenerateFlags {
+  prompt: string;
+  model?: string;
+  mode?: string;
+  duration?: string;
+  aspectRatio?: string;
+  negativePrompt?: string;
+  cfgScale?: string;
+  startImage?: string;
+  endImage?: string;
+  sound?: boolean;
+  providers?: string;
+  id?: string;
+  maxCost?: string;
+  wait?: boolean;
+  json?: boolean;
+  out?: string;
+}
+
+export function registerGenerateCommand(program: Command): void {
+  program
+    .command('generate')
+    .description(
+      'generate a video (prints the workflow id; --wait blocks until the video is stored)',
+    )
+    .requiredOption('--prompt <text>', 'what the video shows')
+    .option('--model <model>', 'kling-v1 … kling-v3, kling-o1 (default kling-v2.6)')
+    .option('--mode <mode>', 'std or pro (default std)')
+    .option('--duration <seconds>', 'length in seconds (default 5)')
+    .option('--aspect-ratio <ratio>', '16:9, 9:16 or 1:1')
+    .option('--negative-prompt <text>', 'what the video should not show')
+    .option('--cfg-scale <x>', 'prompt adherence, 0–1')
+    .option('--start-image <url|path>', 'first frame: an http(s) URL, a local file or a data URI')
+    .option('--end-image <url|path>', 'last frame: an http(s) URL, a local file or a data URI')
+    .option('--sound', 'generate audio (models that support it)')
+    .option(
+      '--providers <ids>',
+      'failover order, comma-separated (default: KLINGFLOW_PROVIDERS or cheapest first)',
+    )
+    .option(
+      '--id <workflowId>',
+      'workflow id (a running job with the same id is never started twice)',
+    )
+    .option('--max-cost <usd>', 'skip providers whose estimated cost is above this many USD')
+    .option('--wait', 'wait until the video is stored, showing progress')
+    .option('--json', 'print the result as JSON')
+    .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
+    .action(async (flags: GenerateFlags) => {
+      const request = requestFromFlags(flags);
+      const providers = parseProviders(flags.providers, '--providers');
+      const maxCost =
+        flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+
+      const target = resolveTemporalTarget();
+      let stack: EmbeddedStack | undefined;
+      if (!(await isTemporalReachable(target))) {
+        if (!flags.wait || target.explicitlyConfigured) {
+          throw new TemporalUnreachableError(
+            `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this job`,
+          );
+        }
+        const port = Number(target.address.split(':').pop()) || 7233;
+        note(
+          `no Temporal server at ${target.address}: starting an embedded dev server and worker for this job`,
+        );
+        stack = await startEmbeddedStack(
+          { port, headless: true, output: 'ignore', log: note },
+          target,
+          note,
+        );
+      }
+      const client = await KlingflowClient.connect({
+        target: stack
+          ? {
+              ...target,
+              address: stack.server.address,
+              connectionOptions: { address: stack.server.address },
+            }
+          : target,
+      });
+      try {
+        const { workflowId } = await client.startGeneration(request, {
+          ...(flags.id ? { workflowId: flags.id } : {}),
+          ...(providers ? { providers } : {}),
+          ...(maxCost !== undefined ? { maxCost } : {}),
+        });
+        if (!flags.wait) {
+          if (flags.json) printJson({ workflowId });
+          else process.stdout.write(`${workflowId}\n`);
+          return;
+        }
+        note(`started ${workflowId}`);
+        const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
+        if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
+        report(status, Boolean(flags.json));
+        if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
+      } finally {
+        await client.close();
+        await stack?.stop();
+      }
+    });
+}
+
+export function requestFromFlags(flags: GenerateFlags): GenerationRequest {
+  return {
+    prompt: flags.prompt,
+    ...(flags.model !== undefined ? { model: flags.model as GenerationRequest['model'] } : {}),
+    ...(flags.mode !== undefined ? { mode: flags.mode as GenerationRequest['mode'] } : {}),
+    ...(flags.duration !== undefined ? { duration: parseInteger(flags.duration, 'duration') } : {}),
+    ...(flags.aspectRatio !== undefined
+      ? { aspectRatio: flags.aspectRatio as GenerationRequest['aspectRatio'] }
+      : {}),
+    ...(flags.negativePrompt !== undefined ? { negativePrompt: flags.negativePrompt } : {}),
+    ...(flags.cfgScale !== undefined ? { cfgScale: parseNumber(flags.cfgScale, 'cfgScale') } : {}),
+    ...(flags.startImage !== undefined ? { startImage: flags.startImage } : {}),
+    ...(flags.endImage !== undefined ? { endImage: flags.endImage } : {}),
+    ...(flags.sound ? { sound: true } : {}),
+  };
+}
+
+export async function waitWithProgress(
+  client: KlingflowClient,
+  workflowId: string,
+  quiet: boolean,
+): Promise<GenerationStatus> {
+  const progress = createProgressReporter();
+  const status = await client.waitForResult(
+    workflowId,
+    quiet ? {} : { onProgress: (update) => progress.update(update) },
+  );
+  if (!quiet) progress.finish();
+  return status;
+}
+
+export function report(status: GenerationStatus, json: boolean): void {
+  if (json) printJson(status);
+  else process.stdout.write(`${summarise(status)}\n`);
+}
+
+async function copyVideos(status: GenerationStatus, directory: string): Promise<void> {
+  const target = resolve(directory);
+  await mkdir(target, { recursive: true });
+  for (const video of status.videos) {
+    const destination = join(target, basename(video.path));
+    await copyFile(video.path, destination);
+    note(`copied ${video.path} to ${destination}`);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { catalogProviders } from '../../providers/catalog.js';
+import { configuredProviderIds } from '../../providers/configured-providers.js';
+import { providerModelName } from '../../providers/offer-check.js';
+import type { Price } from '../../providers/provider.js';
+import { parseUnifiedRequest } from '../../request/parse-request.js';
+import { printJson } from '../output.js';
+
+export interface ProviderTableRow {
+  provider: string;
+  configured: boolean;
+  model: string;
+  mode: string;
+  providerModel: string;
+  endpoint: string;
+  duration: number;
+  price: Price;
+  startImage: string;
+  endImage: string;
+  sound: string;
+  cameraControl: string;
+  callbacks: boolean;
+}
+
+/** Every (provider, model, mode, duration) offered, with its price from the seed tables. */
+export function providerTable(environment: NodeJS.ProcessEnv = process.env): ProviderTableRow[] {
+  const configured = new Set(configuredProviderIds(environment));
+  const rows: ProviderTableRow[] = [];
+  for (const adapter of catalogProviders()) {
+    for (const offer of adapter.capabilities.offers) {
+      for (const mode of offer.modes) {
+        for (const duration of offer.durations) {
+          const request = parseUnifiedRequest({
+            prompt: 'price',
+            model: offer.model,
+            mode,
+            duration,
+            ...(offer.startImage === 'required'
+              ? { startImage: 'https://example.com/first-frame.png' }
+              : {}),
+          });
+          rows.push({
+            provider: adapter.id,
+            configured: configured.has(adapter.id),
+            model: offer.model,
+            mode,
+            providerModel: providerModelName(offer, mode),
+            endpoint: offer.endpoint,
+            duration,
+            price: adapter.price(request),
+            startImage: offer.startImage,
+            endImage: offer.endImage,
+            sound: offer.sound,
+            cameraControl:
+              typeof offer.cameraControl === 'string' ? offer.cameraControl : 'restricted',
+            callbacks: adapter.capabilities.callbacks,
+          });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+export function registerProvidersCommand(program: Command): void {
+  program
+    .command('providers')
+    .description('capabilities and prices per provider and model')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) => {
+      const rows = providerTable();
+      if (flags.json) {
+        const providers = catalogProviders().map((adapter) => ({
+          id: adapter.id,
+          name: adapter.displayName,
+          configured: rows.some((row) => row.provider === adapter.id && row.configured),
+          capabilities: {
+            callbacks: adapter.capabilities.callbacks,
+            idempotentSubmit: adapter.capabilities.idempotentSubmit,
+            imageForms: adapter.capabilities.imageForms,
+            priceUnit: adapter.capabilities.priceUnit,
+            unverified: adapter.capabilities.unverified ?? [],
+          },
+          offers: rows.filter((row) => row.provider === adapter.id),
+        }));
+        printJson({ providers });
+        return;
+      }
+      const header = [
+        'provider',
+        'model',
+        'mode',
+        'sec',
+        'price',
+        'provider model',
+        'start image',
+        'sound',
+      ];
+      const body = rows.map((row) => [
+        `${row.provider}${row.configured ? '*' : ''}`,
+        row.model,
+        row.mode,
+        String(row.duration),
+        `${row.price.amount} ${row.price.unit}`,
+        row.providerModel,
+        row.startImage,
+        row.sound,
+      ]);
+      const widths = header.map((title, column) =>
+        Math.max(title.length, ...body.map((cells) => cells[column]?.length ?? 0)),
+      );
+      const format = (cells: string[]) =>
+        cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+      process.stdout.write(
+        `${format(header)}\n${body.map(format).join('\n')}\n(* = configured: its API key is set)\n`,
+      );
+    });
+}

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { resolveTemporalTarget } from '../../temporal/connection.js';
+import {
+  DEFAULT_DB_FILENAME,
+  type DevServerOptions,
+  startDevServer,
+} from '../../temporal/dev-server.js';
+import { startEmbeddedStack } from '../embedded-runtime.js';
+import { note } from '../output.js';
+import { parseInteger } from '../parse-options.js';
+
+interface ServerFlags {
+  port: string;
+  uiPort?: string;
+  headless?: boolean;
+  dbFilename: string;
+}
+
+function addServerFlags(command: Command): Command {
+  return command
+    .option('--port <port>', 'Temporal frontend port', '7233')
+    .option('--ui-port <port>', 'Temporal Web UI port (default: port + 1000)')
+    .option('--headless', 'run without the Web UI')
+    .option(
+      '--db-filename <file>',
+      'SQLite file that keeps workflows across restarts',
+      DEFAULT_DB_FILENAME,
+    );
+}
+
+function serverOptions(flags: ServerFlags): DevServerOptions {
+  return {
+    port: parseInteger(flags.port, '--port'),
+    ...(flags.uiPort ? { uiPort: parseInteger(flags.uiPort, '--ui-port') } : {}),
+    headless: Boolean(flags.headless),
+    dbFilename: flags.dbFilename,
+    log: note,
+  };
+}
+
+/** Runs until SIGINT/SIGTERM, then stops what was started and exits cleanly. */
+async function untilSignalled(stop: () => Promise<void>, exited: Promise<void>): Promise<void> {
+  let stopping = false;
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      note(`${signal}: stopping`);
+      void stop().finally(resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    void exited.then(() => {
+      if (!stopping) {
+        note('the Temporal dev server exited');
+        resolve();
+      }
+    });
+  });
+}
+
+export function registerServerCommands(program: Command): void {
+  addServerFlags(
+    program
+      .command('server')
+      .description('run only the embedded Temporal dev server (SQLite), in the foreground'),
+  ).action(async (flags: ServerFlags) => {
+    const server = await startDevServer(serverOptions(flags));
+    note(
+      `Temporal dev server at ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (CLI from ${server.source})`,
+    );
+    await untilSignalled(() => server.stop(), server.exited);
+  });
+
+  addServerFlags(
+    program
+      .command('dev')
+      .description(
+        'run the embedded Temporal dev server and a klingflow worker, in the foreground',
+      ),
+  ).action(async (flags: ServerFlags) => {
+    const stack = await startEmbeddedStack(serverOptions(flags), resolveTemporalTarget(), note);
+    note(
+      `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${process.env.KLINGFLOW_TASK_QUEUE || 'klingflow'}. Ctrl-C stops both.`,
+    );
+    await untilSignalled(
+      () => stack.stop(),
+      Promise.race([stack.server.exited, stack.worker.running]),
+    );
+    await stack.stop();
+  });
+}

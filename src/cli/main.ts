@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { formatIssue, ValidationError } from '../errors.js';
+import { registerGenerateCommand } from './commands/generate.js';
+import { registerProvidersCommand } from './commands/providers.js';
+import { registerServerCommands } from './commands/server.js';
+import { registerStatusCommands } from './commands/status.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { CommandExit, ExitCode, exitCodeFor } from './exit-codes.js';
+
+export function createProgram(): Command {
+  const program = new Command()
+    .name('klingflow')
+    .description(
+      'Durable Kling AI video generation on Temporal: failover across providers, no double payment.',
+    )
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  registerServerCommands(program);
+  registerWorkerCommand(program);
+  registerGenerateCommand(program);
+  registerStatusCommands(program);
+  registerProvidersCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv);
+    return ExitCode.success;
+  } catch (error) {
+    if (error instanceof CommandExit) {
+      if (error.message) process.stderr.write(`klingflow: ${error.message}\n`);
+      return error.code;
+    }
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
+        return ExitCode.success;
+      return ExitCode.invalidInput;
+    }
+    if (error instanceof ValidationError) {
+      process.stderr.write(
+        `klingflow: invalid input, nothing was submitted:\n${error.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`,
+      );
+      return ExitCode.invalidInput;
+    }
+    process.stderr.write(`klingflow: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+process.exitCode = await main(process.argv);

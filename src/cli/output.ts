@@ -1,0 +1,37 @@
+import type { GenerationStatus } from '../workflows/generation-types.js';
+
+/** Progress and notes go to stderr; stdout carries only results (ids, JSON), so it can be piped. */
+export function note(message: string): void {
+  process.stderr.write(`klingflow: ${message}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The contract's JSON fields (progress extras included: they only add). */
+export function statusJson(status: GenerationStatus): GenerationStatus {
+  return status;
+}
+
+export function summarise(status: GenerationStatus): string {
+  const lines = [`${status.workflowId}: ${status.status}`];
+  if (status.provider)
+    lines.push(
+      `  provider: ${status.provider}${status.providerTaskId ? ` (task ${status.providerTaskId})` : ''}`,
+    );
+  lines.push(`  model: ${status.model} ${status.mode}`);
+  if (status.estimatedCost)
+    lines.push(`  estimated cost: ${status.estimatedCost.amount} ${status.estimatedCost.unit}`);
+  for (const video of status.videos)
+    lines.push(`  video: ${video.path} (${video.bytes} bytes, sha256 ${video.sha256})`);
+  for (const attempt of status.attempts) {
+    if (attempt.outcome === 'succeeded') continue;
+    lines.push(
+      `  ${attempt.outcome} ${attempt.provider}${attempt.errorKind ? ` [${attempt.errorKind}]` : ''}: ${attempt.error ?? ''}`,
+    );
+  }
+  if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
+  for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}

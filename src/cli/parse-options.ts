@@ -1,0 +1,27 @@
+import { parseProviderList } from '../config/environment.js';
+import { ConfigurationError, ValidationError } from '../errors.js';
+import type { ProviderId } from '../request/unified-request.js';
+
+export function parseInteger(value: string, flag: string): number {
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new ValidationError([{ field: flag, message: `"${value}" is not a whole number` }]);
+  return Number(value);
+}
+
+export function parseNumber(value: string, flag: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number)) {
+    throw new ValidationError([{ field: flag, message: `"${value}" is not a number` }]);
+  }
+  return number;
+}
+
+export function parseProviders(value: string | undefined, flag: string): ProviderId[] | undefined {
+  try {
+    return parseProviderList(value, flag);
+  } catch (error) {
+    if (error instanceof ConfigurationError)
+      throw new ValidationError([{ field: flag, message: error.message.replace(`${flag}: `, '') }]);
+    throw error;
+  }
+}

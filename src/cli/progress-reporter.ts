@@ -1,0 +1,29 @@
+import type { GenerationStatus } from '../workflows/generation-types.js';
+
+/**
+ * Shows a running generation's phase, provider, elapsed time and polls. On a terminal one line
+ * is redrawn in place; elsewhere (CI, pipes, logs) a plain line is printed when something changes.
+ */
+export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr) {
+  let lastPlain = '';
+  const interactive = stream.isTTY === true;
+  return {
+    update(status: GenerationStatus): void {
+      const elapsed = `${Math.round(status.elapsedMs / 1000)}s`;
+      const provider = status.provider ?? '-';
+      const line = `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls`;
+      if (interactive) {
+        stream.write(`\r\x1b[2K${line}`);
+        return;
+      }
+      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}`;
+      if (plain !== lastPlain) {
+        lastPlain = plain;
+        stream.write(`${line}\n`);
+      }
+    },
+    finish(): void {
+      if (interactive) stream.write('\n');
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { startSimulatedProviders as startFakes } from '../../test/fakes/index.js';
+import { parseDuration } from '../config/duration.js';
+
+export interface SimulatedProviders {
+  /** Provider keys and base URLs pointing at the loopback fakes. */
+  environment: NodeJS.ProcessEnv;
+  renderMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * With no provider key set, klingflow runs against the same loopback fakes its tests use, so
+ * the whole pipeline (submit, wait, download, verify, store) can be tried without paying.
+ * KLINGFLOW_SIMULATED_RENDER_TIME sets how long a simulated render takes (default 10s).
+ */
+export async function startSimulatedProviders(
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<SimulatedProviders> {
+  const renderMs = parseDuration(environment.KLINGFLOW_SIMULATED_RENDER_TIME ?? '10s') ?? 10_000;
+  const fakes = await startFakes({ renderMs });
+  return { environment: fakes.environment, renderMs, stop: fakes.stop };
+}

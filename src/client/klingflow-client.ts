@@ -1,0 +1,233 @@
+import {
+  Client,
+  type Connection,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { readSettings } from '../config/environment.js';
+import { ValidationError } from '../errors.js';
+import { checkRequestAgainstProviders } from '../providers/catalog.js';
+import { configuredProviderIds } from '../providers/configured-providers.js';
+import type { ProviderId } from '../request/unified-request.js';
+import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import type { VideoStorage } from '../storage/video-storage.js';
+import {
+  connectClient,
+  resolveTemporalTarget,
+  type TemporalTarget,
+} from '../temporal/connection.js';
+import { statusQuery } from '../workflows/definitions.js';
+import {
+  FailureTypes,
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../workflows/generation-types.js';
+import { type GenerationRequest, prepareRequest } from './prepare-request.js';
+
+export interface StartGenerationOptions {
+  /** Workflow id; starting the same id again while it runs is refused, so a job is never doubled. */
+  workflowId?: string;
+  /** Failover order. */
+  providers?: ProviderId[];
+  /** Budget in USD for the estimated cost. */
+  maxCost?: number;
+  pollIntervalMs?: number;
+  attemptDeadlineMs?: number;
+  deadlineMs?: number;
+}
+
+export interface KlingflowClientOptions {
+  connection: Connection;
+  namespace?: string;
+  taskQueue?: string;
+  /** Where local images are stored as blobs; must be the storage the workers read. */
+  storage?: VideoStorage;
+  /** Providers the workers have keys for, used to reject a request no one can serve. */
+  availableProviders?: ProviderId[];
+}
+
+/**
+ * The typed client: start a generation, read its status, wait for it with progress, cancel it.
+ * Requests are validated here, before anything reaches a workflow or a paid provider.
+ */
+export class KlingflowClient {
+  readonly temporal: Client;
+  private readonly taskQueue: string;
+  private readonly storage: VideoStorage;
+  private readonly availableProviders: ProviderId[] | undefined;
+
+  constructor(options: KlingflowClientOptions) {
+    const settings = readSettings();
+    this.temporal = new Client({
+      connection: options.connection,
+      namespace: options.namespace ?? 'default',
+    });
+    this.taskQueue = options.taskQueue ?? settings.taskQueue;
+    this.storage =
+      options.storage ?? createFilesystemStorage({ rootDirectory: settings.storageDirectory });
+    this.availableProviders = options.availableProviders;
+  }
+
+  /** Connects using TEMPORAL_* variables (via @temporalio/envconfig) and KLINGFLOW_* settings. */
+  static async connect(
+    options: {
+      target?: TemporalTarget;
+      environment?: NodeJS.ProcessEnv;
+      availableProviders?: ProviderId[];
+    } = {},
+  ): Promise<KlingflowClient> {
+    const environment = options.environment ?? process.env;
+    const target = options.target ?? resolveTemporalTarget(environment);
+    const connection = await connectClient(target);
+    const configured = configuredProviderIds(environment);
+    return new KlingflowClient({
+      connection,
+      namespace: target.namespace,
+      availableProviders:
+        options.availableProviders ?? (configured.length > 0 ? configured : undefined),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.temporal.connection.close();
+  }
+
+  /** Validates, stores local images, and starts the workflow. Resolves once it has started. */
+  async startGeneration(
+    request: GenerationRequest,
+    options: StartGenerationOptions = {},
+  ): Promise<{ workflowId: string }> {
+    const prepared = await prepareRequest(request, this.storage);
+    const candidates = options.providers ?? this.availableProviders;
+    const check = checkRequestAgainstProviders(prepared, candidates);
+    if (check.servable.length === 0) throw new ValidationError(check.issues);
+    const workflowId =
+      options.workflowId ??
+      `kf-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const input: GenerateVideoInput = {
+      request: prepared,
+      ...(options.providers ? { providers: options.providers } : {}),
+      ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
+      ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+      ...(options.attemptDeadlineMs !== undefined
+        ? { attemptDeadlineMs: options.attemptDeadlineMs }
+        : {}),
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    };
+    await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: this.taskQueue,
+      workflowId,
+      args: [input],
+    });
+    return { workflowId };
+  }
+
+  /** The contract's status JSON, for running and finished jobs alike. */
+  async getStatus(workflowId: string): Promise<GenerationStatus> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    switch (description.status.name) {
+      case 'RUNNING':
+        return handle.query(statusQuery);
+      case 'COMPLETED':
+        return (await handle.result()) as GenerationStatus;
+      case 'FAILED': {
+        try {
+          await handle.result();
+        } catch (error) {
+          const details = failureDetails(error);
+          if (details) return details;
+          return this.closedStatus(workflowId, 'failed', errorMessage(error));
+        }
+        return this.closedStatus(workflowId, 'failed', 'failed');
+      }
+      case 'CANCELLED':
+        return this.closedStatus(workflowId, 'cancelled', 'cancelled');
+      default:
+        return this.closedStatus(
+          workflowId,
+          'failed',
+          `workflow ${description.status.name.toLowerCase()}`,
+        );
+    }
+  }
+
+  /** Waits until the job ends, calling `onProgress` with each new status. */
+  async waitForResult(
+    workflowId: string,
+    options: { onProgress?: (status: GenerationStatus) => void; intervalMs?: number } = {},
+  ): Promise<GenerationStatus> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const finished = handle.result().then(
+      () => undefined,
+      () => undefined,
+    );
+    let done = false;
+    void finished.then(() => {
+      done = true;
+    });
+    while (!done) {
+      if (options.onProgress) {
+        try {
+          options.onProgress(await this.getStatus(workflowId));
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) throw error;
+        }
+      }
+      await Promise.race([
+        finished,
+        new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000)),
+      ]);
+    }
+    const status = await this.getStatus(workflowId);
+    options.onProgress?.(status);
+    return status;
+  }
+
+  async cancel(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).cancel();
+  }
+
+  /** A finished job's status from its last query answer, or a minimal record when none is available. */
+  private async closedStatus(
+    workflowId: string,
+    status: 'failed' | 'cancelled',
+    error: string,
+  ): Promise<GenerationStatus> {
+    try {
+      const last = await this.temporal.workflow.getHandle(workflowId).query(statusQuery);
+      return { ...last, status, error: last.error ?? error };
+    } catch {
+      return {
+        workflowId,
+        status,
+        phase: 'done',
+        model: 'kling-v2.6',
+        mode: 'std',
+        videos: [],
+        attempts: [],
+        polls: 0,
+        startedAt: new Date(0).toISOString(),
+        elapsedMs: 0,
+        warnings: [],
+        error,
+      };
+    }
+  }
+}
+
+function failureDetails(error: unknown): GenerationStatus | undefined {
+  if (!(error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && cause.type === FailureTypes.generationFailed) {
+    return cause.details?.[0] as GenerationStatus | undefined;
+  }
+  return undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof WorkflowFailedError && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

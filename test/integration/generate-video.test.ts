@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { statusQuery } from '../../src/workflows/definitions.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../../src/workflows/generation-types.js';
+import { createIntegrationContext, type IntegrationContext } from './harness.js';
+
+describe('generateVideo on a real Temporal dev server', () => {
+  let context: IntegrationContext;
+
+  beforeEach(async () => {
+    context = await createIntegrationContext({ providers: ['hyprlab', 'apimodels', 'kling'] });
+  });
+
+  afterEach(async () => {
+    await context.teardown();
+  });
+
+  function start(input: Partial<GenerateVideoInput> & { request?: Record<string, unknown> }) {
+    const request = parseUnifiedRequest({
+      prompt: 'a cat in a garden',
+      model: 'kling-v1.6',
+      ...input.request,
+    });
+    return context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: context.taskQueue,
+      workflowId: `generate-${Math.random().toString(36).slice(2)}`,
+      args: [{ ...input, request } satisfies GenerateVideoInput],
+    });
+  }
+
+  it('submits once, polls, downloads a verified MP4 and stores it with a sidecar', async () => {
+    const worker = await context.createWorker();
+    const handle = await start({ providers: ['hyprlab'] });
+    const result: GenerationStatus = await worker.runUntil(handle.result());
+
+    expect(result.status).toBe('succeeded');
+    expect(result.provider).toBe('hyprlab');
+    expect(result.estimatedCost).toEqual({ amount: 0.2, unit: 'USD' });
+    expect(context.providers.fakes.hyprlab.submissions).toBe(1);
+    const [video] = result.videos;
+    expect(video).toBeDefined();
+    const bytes = await readFile(video!.path);
+    expect(video!.bytes).toBe(bytes.length);
+    expect(video!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(bytes.subarray(4, 8).toString('ascii')).toBe('ftyp');
+    const sidecar = JSON.parse(await readFile(video!.path.replace(/\.mp4$/, '.json'), 'utf8'));
+    expect(sidecar).toMatchObject({
+      provider: 'hyprlab',
+      sha256: video!.sha256,
+      workflowId: handle.workflowId,
+    });
+
+    const history = await handle.fetchHistory();
+    const activityTypes = (history.events ?? [])
+      .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    expect(activityTypes).toEqual(['submitTask', 'checkTask', 'downloadVideo']);
+    const markers = (history.events ?? []).filter(
+      (event) => event.markerRecordedEventAttributes,
+    ).length;
+    expect(markers).toBe(2); // planRoute and storeVideo run as local activities
+  });
+
+  it('answers the status query with phase, provider and attempts while running', async () => {
+    context.providers.fakes.hyprlab.renderMs = 3_000;
+    const worker = await context.createWorker();
+    const handle = await start({ providers: ['hyprlab'] });
+    await worker.runUntil(async () => {
+      let status: GenerationStatus | undefined;
+      for (let tries = 0; tries < 100; tries++) {
+        status = await handle.query(statusQuery);
+        if (status.phase === 'waiting') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toMatchObject({
+        status: 'running',
+        phase: 'waiting',
+        provider: 'hyprlab',
+        model: 'kling-v1.6',
+      });
+      expect(status?.attempts).toEqual([
+        expect.objectContaining({
+          provider: 'hyprlab',
+          outcome: 'running',
+          providerTaskId: expect.any(String),
+        }),
+      ]);
+      await handle.result();
+    });
+  });
+
+  it('fails over to the next provider when the first is out of credit, and records both attempts', async () => {
+    context.providers.fakes.hyprlab.injectFault({
+      route: 'submit',
+      fault: { type: 'status', status: 402, body: { error: { message: 'Insufficient credits' } } },
+    });
+    const worker = await context.createWorker();
+    const handle = await start({ providers: ['hyprlab', 'kling'] });
+    const result: GenerationStatus = await worker.runUntil(handle.result());
+
+    expect(result.status).toBe('succeeded');
+    expect(result.provider).toBe('kling');
+    expect(
+      result.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorKind]),
+    ).toEqual([
+      ['hyprlab', 'failed', 'provider-unavailable'],
+      ['kling', 'succeeded', undefined],
+    ]);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+  });
+
+  it('fails the job without failover when the provider rejects the content', async () => {
+    context.providers.fakes.hyprlab.queueOutcome({
+      type: 'fail',
+      message: 'Content policy violation: sensitive content',
+    });
+    const worker = await context.createWorker();
+    const handle = await start({ providers: ['hyprlab', 'kling'] });
+    const error = await worker.runUntil(handle.result().catch((failure: unknown) => failure));
+
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const status = await handle.query(statusQuery);
+    expect(status.status).toBe('failed');
+    expect(status.attempts).toEqual([
+      expect.objectContaining({
+        provider: 'hyprlab',
+        outcome: 'failed',
+        errorKind: 'content-rejected',
+      }),
+    ]);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+});

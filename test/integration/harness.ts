@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { KlingflowSettings } from '../../src/config/environment.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
+import { createKlingflowWorker } from '../../src/worker.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
+
+export interface IntegrationContext {
+  client: Client;
+  taskQueue: string;
+  storageDirectory: string;
+  providers: SimulatedProviderSet;
+  settings: KlingflowSettings;
+  /** Starts a worker on this test's task queue (its own connection) — call `shutdown` or use runUntil. */
+  createWorker(overrides?: Partial<KlingflowSettings>): Promise<Worker>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * Connects to the run's shared dev server (see test/setup) with a unique task queue and a fresh
+ * storage directory, and starts the provider fakes the test asks for.
+ */
+export async function createIntegrationContext(
+  options: { providers?: readonly ProviderId[]; renderMs?: number } = {},
+): Promise<IntegrationContext> {
+  const address = inject('temporalAddress');
+  const workflowBundlePath = inject('workflowBundlePath');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-videos-'));
+  const providers = await startSimulatedProviders({
+    renderMs: options.renderMs ?? 300,
+    ...(options.providers ? { only: options.providers } : {}),
+  });
+  const taskQueue = `test-${randomUUID()}`;
+  const settings: KlingflowSettings = {
+    taskQueue,
+    storageDirectory,
+    providerOrder: undefined,
+    pollIntervalMs: 200,
+    initialWaitMs: 0,
+    allowPrivateNetwork: true,
+  };
+  const workerConnections: NativeConnection[] = [];
+  return {
+    client,
+    taskQueue,
+    storageDirectory,
+    providers,
+    settings,
+    async createWorker(overrides = {}) {
+      const workerConnection = await NativeConnection.connect({ address });
+      workerConnections.push(workerConnection);
+      return createKlingflowWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        settings: { ...settings, ...overrides },
+        environment: providers.environment,
+        workflowBundle: { codePath: workflowBundlePath },
+      });
+    },
+    async teardown() {
+      await providers.stop();
+      await Promise.all(workerConnections.map((workerConnection) => workerConnection.close()));
+      await connection.close();
+      await rm(storageDirectory, { recursive: true, force: true });
+    },
+  };
+}

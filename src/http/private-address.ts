@@ -29,9 +29,23 @@ function isPrivateIpv4(address: string): boolean {
 
 function isPrivateIpv6(address: string): boolean {
   if (address === '::' || address === '::1') return true;
-  const mappedV4 = address.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mappedV4?.[1]) return isPrivateIpv4(mappedV4[1]);
+  const embedded = embeddedIpv4(address);
+  if (embedded) return isPrivateIpv4(embedded);
   return /^(fc|fd|fe8|fe9|fea|feb|ff)/.test(address);
+}
+
+/**
+ * IPv4 carried inside IPv6: mapped (`::ffff:a.b.c.d`, which URL parsing rewrites to hex
+ * `::ffff:7f00:1`), compatible (`::a.b.c.d`) and NAT64 (`64:ff9b::/96`). Each reaches the IPv4
+ * host, so each is judged by that host.
+ */
+function embeddedIpv4(address: string): string | undefined {
+  const match = address.match(/^(?:::ffff:|::|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/);
+  if (!match) return undefined;
+  if (match[1]) return match[1];
+  const high = Number.parseInt(match[2] ?? '0', 16);
+  const low = Number.parseInt(match[3] ?? '0', 16);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 /** Strips the brackets an IPv6 literal has in a URL host. */

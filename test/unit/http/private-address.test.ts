@@ -16,9 +16,12 @@ describe('network guard', () => {
     'fd00::1',
     'fe80::1',
     '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:a00:1',
+    '64:ff9b::7f00:1',
   ])('treats %s as private', (address) => expect(isPrivateAddress(address)).toBe(true));
 
-  it.each(['8.8.8.8', '172.32.0.1', '2606:4700::1111'])('treats %s as public', (address) => {
+  it.each(['8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:808:808'])('treats %s as public', (address) => {
     expect(isPrivateAddress(address)).toBe(false);
   });
 
@@ -28,6 +31,8 @@ describe('network guard', () => {
       /KLINGFLOW_ALLOW_PRIVATE_NETWORK/,
     );
     expect(() => assertFetchableUrl('http://[::1]/x', false)).toThrow(/private or loopback/);
+    // The URL parser rewrites ::ffff:127.0.0.1 to its hex form; it must still be refused.
+    expect(() => assertFetchableUrl('http://[::ffff:127.0.0.1]/x', false)).toThrow(/private or loopback/);
     expect(assertFetchableUrl('http://127.0.0.1:9/x', true).port).toBe('9');
   });
 

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Where finished videos and image blobs live. The filesystem implementation is the default;
+ * an S3-compatible one can implement the same interface later. Downloads always stage on local
+ * disk (`partialPath`), so only `commitVideo` and the blob calls would talk to a bucket.
+ */
+export interface VideoStorage {
+  /**
+   * Local staging file for a download. Deterministic per key, so a retry on another worker
+   * process sharing the same disk finds the bytes an earlier attempt already fetched.
+   */
+  partialPath(key: string): string;
+  /**
+   * Moves a finished, verified download to its final place atomically, with its sidecar.
+   * Idempotent: committing the same key and sha256 again succeeds without change, also after
+   * the temp file was already moved by an attempt that crashed before reporting back.
+   */
+  commitVideo(input: CommitVideoInput): Promise<StoredVideo>;
+  removePartial(key: string): Promise<void>;
+  /** Stores bytes content-addressed and returns `blob:sha256:<hex>`. */
+  putBlob(bytes: Uint8Array, contentType: string): Promise<BlobReference>;
+  /** Reads a blob back, verifying its hash. */
+  readBlob(reference: string): Promise<StoredBlob>;
+}
+
+export interface StoredVideo {
+  /** Absolute path of the video file. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  sourceUrl: string;
+}
+
+/**
+ * Metadata written next to the video as `<key>.json`. The known fields describe the file;
+ * callers add their own (workflow id, provider, model, prompt, cost…).
+ */
+export interface VideoSidecar {
+  sha256: string;
+  bytes: number;
+  sourceUrl: string;
+  /** ISO timestamp of the commit. */
+  storedAt: string;
+  [field: string]: unknown;
+}
+
+export interface CommitVideoInput {
+  tempPath: string;
+  key: string;
+  sidecar: VideoSidecar;
+}
+
+export type BlobReference = `blob:sha256:${string}`;
+
+export interface StoredBlob {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+export type StorageErrorKind =
+  /** The key would not make a safe file name. */
+  | 'invalid-key'
+  /** The file to commit is not in this storage's staging directory. */
+  | 'invalid-temp-path'
+  /** Neither the temp file nor a matching final file exists: the download must run again. */
+  | 'missing-temp'
+  /** The file's content does not hash to the sha256 it was committed or referenced with. */
+  | 'checksum-mismatch'
+  /** A different video is already stored under this key. */
+  | 'conflict'
+  | 'invalid-blob-reference'
+  | 'blob-not-found';
+
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  readonly kind: StorageErrorKind;
+
+  constructor(kind: StorageErrorKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+const BLOB_REFERENCE = /^blob:sha256:([0-9a-f]{64})$/;
+
+export function isBlobReference(reference: string): reference is BlobReference {
+  return BLOB_REFERENCE.test(reference);
+}
+
+/** The hex digest inside a blob reference; throws a typed error for anything else. */
+export function blobDigest(reference: string): string {
+  const match = BLOB_REFERENCE.exec(reference);
+  if (!match?.[1]) {
+    throw new StorageError(
+      'invalid-blob-reference',
+      `not a blob reference (expected blob:sha256:<64 hex digits>): ${reference.slice(0, 80)}`,
+    );
+  }
+  return match[1];
+}
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** Keys become file names, so only a conservative character set is accepted. */
+export function assertValidKey(key: string): void {
+  if (!SAFE_KEY.test(key) || key.includes('..')) {
+    throw new StorageError(
+      'invalid-key',
+      `storage key must be 1-200 characters of [A-Za-z0-9._-], start with a letter or digit and contain no "..": ${JSON.stringify(key.slice(0, 80))}`,
+    );
+  }
+}
+
+/**
+ * Turns free-form parts (a workflow id can be any string) into a valid key. When characters had
+ * to be replaced, a short hash of the original is appended so two different ids never collide.
+ */
+export function storageKeyFor(...parts: (string | number)[]): string {
+  const raw = parts.map(String).join('-');
+  const cleaned = raw
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/\.{2,}/g, '_')
+    .replace(/^[._-]+/, '');
+  if (cleaned === raw && cleaned.length > 0 && cleaned.length <= 200) return cleaned;
+  const digest = createHash('sha256').update(raw).digest('hex').slice(0, 12);
+  return `${cleaned.slice(0, 180) || 'video'}-${digest}`;
+}

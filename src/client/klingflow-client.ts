@@ -9,7 +9,7 @@ import { readSettings } from '../config/environment.js';
 import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
-import type { ProviderId } from '../request/unified-request.js';
+import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { createFilesystemStorage } from '../storage/filesystem-storage.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import {
@@ -216,6 +216,19 @@ export class KlingflowClient {
       };
     }
   }
+}
+
+/** Validation without a Temporal connection (the CLI validates before it connects). */
+export async function validateGenerationRequest(
+  request: GenerationRequest,
+  options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
+): Promise<UnifiedRequest> {
+  const storage =
+    options.storage ?? createFilesystemStorage({ rootDirectory: readSettings().storageDirectory });
+  const prepared = await prepareRequest(request, storage);
+  const check = checkRequestAgainstProviders(prepared, options.providers);
+  if (check.servable.length === 0) throw new ValidationError(check.issues);
+  return prepared;
 }
 
 function failureDetails(error: unknown): GenerationStatus | undefined {

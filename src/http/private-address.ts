@@ -40,7 +40,9 @@ function isPrivateIpv6(address: string): boolean {
  * host, so each is judged by that host.
  */
 function embeddedIpv4(address: string): string | undefined {
-  const match = address.match(/^(?:::ffff:|::|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/);
+  const match = address.match(
+    /^(?:::ffff:|::|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/,
+  );
   if (!match) return undefined;
   if (match[1]) return match[1];
   const high = Number.parseInt(match[2] ?? '0', 16);

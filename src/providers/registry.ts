@@ -29,7 +29,9 @@ export class ProviderRegistry {
 
   /**
    * KLINGFLOW_PROVIDERS when set; otherwise every configured provider that can serve the
-   * request, cheapest first by estimated USD (providers without a USD rate go last).
+   * request, cheapest first by estimated USD (providers without a USD rate go last). Providers
+   * that cannot serve it are left out here; an explicit order keeps them, so the job records why
+   * each was skipped.
    */
   defaultOrder(request: UnifiedRequest): ProviderId[] {
     if (this.preferredOrder) return this.preferredOrder;
@@ -40,8 +42,8 @@ export class ProviderRegistry {
       return { id: adapter.id, usable, usd, index };
     });
     return priced
+      .filter((entry) => entry.usable)
       .sort((left, right) => {
-        if (left.usable !== right.usable) return left.usable ? -1 : 1;
         const leftCost = left.usd ?? Number.POSITIVE_INFINITY;
         const rightCost = right.usd ?? Number.POSITIVE_INFINITY;
         return leftCost - rightCost || left.index - right.index;

@@ -335,7 +335,6 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
           initialInterval: pollIntervalMs,
           backoffCoefficient: 1,
           maximumInterval: pollIntervalMs,
-          maximumAttempts: 0,
         },
       }).checkTask({ handle, untilDone: true }),
     );
@@ -375,9 +374,14 @@ const KIND_BY_TYPE: Record<string, ProviderErrorKind> = {
   [FailureTypes.transient]: 'provider-unavailable',
 };
 
-/** Activity failures → attempt error kinds. Retryable errors that ran out of retries fail over. */
+/**
+ * Activity failures → attempt error kinds. Retryable errors that ran out of retries fail over.
+ * Anything that is not an activity failure is a bug in this workflow: rethrown, so it fails the
+ * workflow task (and is retried after a fix) instead of being mistaken for a provider outage.
+ */
 function classifyFailure(error: unknown): ClassifiedFailure {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (!(error instanceof ActivityFailure)) throw error;
+  const cause = error.cause;
   if (cause instanceof TimeoutFailure) {
     return { type: 'Timeout', kind: 'provider-unavailable', message: 'timed out', timedOut: true };
   }

@@ -1,8 +1,9 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { KlingflowClient } from '../../client/klingflow-client.js';
+import { KlingflowClient, validateGenerationRequest } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
+import { configuredProviderIds } from '../../providers/configured-providers.js';
 import {
   isTemporalReachable,
   resolveTemporalTarget,
@@ -67,6 +68,8 @@ export function registerGenerateCommand(program: Command): void {
       const providers = parseProviders(flags.providers, '--providers');
       const maxCost =
         flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+      // Bad input exits 2 before anything connects, starts or submits.
+      await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 
       const target = resolveTemporalTarget();
       let stack: EmbeddedStack | undefined;
@@ -116,6 +119,12 @@ export function registerGenerateCommand(program: Command): void {
         await stack?.stop();
       }
     });
+}
+
+/** Providers with keys in this environment; none means the workers decide (or the simulated set). */
+function availableProviders(): { providers?: ReturnType<typeof configuredProviderIds> } {
+  const configured = configuredProviderIds(process.env);
+  return configured.length > 0 ? { providers: configured } : {};
 }
 
 export function requestFromFlags(flags: GenerateFlags): GenerationRequest {

@@ -21,9 +21,12 @@ describe('network guard', () => {
     '64:ff9b::7f00:1',
   ])('treats %s as private', (address) => expect(isPrivateAddress(address)).toBe(true));
 
-  it.each(['8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:808:808'])('treats %s as public', (address) => {
-    expect(isPrivateAddress(address)).toBe(false);
-  });
+  it.each(['8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:808:808'])(
+    'treats %s as public',
+    (address) => {
+      expect(isPrivateAddress(address)).toBe(false);
+    },
+  );
 
   it('refuses non-http(s) schemes and loopback hosts unless private networks are allowed', () => {
     expect(() => assertFetchableUrl('file:///etc/passwd', true)).toThrow(/only http\(s\)/);
@@ -32,7 +35,9 @@ describe('network guard', () => {
     );
     expect(() => assertFetchableUrl('http://[::1]/x', false)).toThrow(/private or loopback/);
     // The URL parser rewrites ::ffff:127.0.0.1 to its hex form; it must still be refused.
-    expect(() => assertFetchableUrl('http://[::ffff:127.0.0.1]/x', false)).toThrow(/private or loopback/);
+    expect(() => assertFetchableUrl('http://[::ffff:127.0.0.1]/x', false)).toThrow(
+      /private or loopback/,
+    );
     expect(assertFetchableUrl('http://127.0.0.1:9/x', true).port).toBe('9');
   });
 

@@ -7,6 +7,7 @@ import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { createImageResolver } from './storage/image-resolver.js';
+import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -23,8 +24,63 @@ export interface KlingflowWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
-/** A worker with every workflow and activity of klingflow, dependencies built from settings. */
-export async function createKlingflowWorker(options: KlingflowWorkerOptions): Promise<Worker> {
+type WorkerState = ReturnType<Worker['getState']>;
+
+/**
+ * klingflow's workers in one process: the main one (workflows, route planning, downloads,
+ * storage) and one per configured provider that polls only that provider's task queue, with the
+ * provider's rate limit enforced by the server across every worker.
+ */
+export class KlingflowWorker {
+  readonly main: Worker;
+  readonly providerWorkers: ReadonlyMap<string, Worker>;
+
+  constructor(main: Worker, providerWorkers: Map<string, Worker>) {
+    this.main = main;
+    this.providerWorkers = providerWorkers;
+  }
+
+  private get all(): Worker[] {
+    return [this.main, ...this.providerWorkers.values()];
+  }
+
+  /** Runs every worker until shutdown; if one fails, the others are shut down too. */
+  async run(): Promise<void> {
+    const runs = this.all.map((worker) =>
+      worker.run().catch((error: unknown) => {
+        this.shutdown();
+        throw error;
+      }),
+    );
+    await Promise.all(runs);
+  }
+
+  /** Runs until the promise settles, then shuts down and returns (or throws) its outcome. */
+  async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const running = this.run();
+    try {
+      return await (typeof until === 'function' ? until() : until);
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  shutdown(): void {
+    for (const worker of this.all) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  getState(): WorkerState {
+    return this.main.getState();
+  }
+}
+
+const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask'] as const;
+
+/** Builds the workers and their dependencies from settings. Keys stay in this process. */
+export async function createKlingflowWorker(
+  options: KlingflowWorkerOptions,
+): Promise<KlingflowWorker> {
   const { settings } = options;
   const dispatcher = createGuardedAgent({ allowPrivateNetwork: settings.allowPrivateNetwork });
   const http = { dispatcher, allowPrivateNetwork: settings.allowPrivateNetwork };
@@ -46,11 +102,12 @@ export async function createKlingflowWorker(options: KlingflowWorkerOptions): Pr
     routing: {
       pollIntervalMs: settings.pollIntervalMs,
       initialWaitShare: 0.8,
+      providerConcurrency: settings.providerConcurrency,
       ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
-  return Worker.create({
+  const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: settings.taskQueue,
@@ -62,6 +119,25 @@ export async function createKlingflowWorker(options: KlingflowWorkerOptions): Pr
     shutdownGraceTime: '10 seconds',
     ...options.workerOptions,
   });
+  const providerActivities = Object.fromEntries(
+    PROVIDER_ACTIVITY_NAMES.map((name) => [name, activities[name]]),
+  );
+  const providerWorkers = new Map<string, Worker>();
+  for (const adapter of providers.list()) {
+    const rate = settings.providerRateLimits[adapter.id];
+    providerWorkers.set(
+      adapter.id,
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
+        activities: providerActivities,
+        ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
+        shutdownGraceTime: '5 seconds',
+      }),
+    );
+  }
+  return new KlingflowWorker(main, providerWorkers);
 }
 
 export { NativeConnection };

@@ -5,6 +5,7 @@ import type { VideoStorage } from '../storage/video-storage.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
 import { createPlanRoute, type RoutingSettings } from './plan-route.js';
+import { requestProviderSlot } from './request-provider-slot.js';
 import { createStoreVideo } from './store-video.js';
 import { createSubmitTask } from './submit-task.js';
 
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
     submitTask,
     findTask,
     checkTask: createCheckTask(deps),
+    requestProviderSlot,
     downloadVideo,
     storeVideo: createStoreVideo({ storage: deps.storage }),
     /** Removes the partial downloads of a cancelled job, so no half file is left behind. */

@@ -14,6 +14,8 @@ export interface RoutingSettings {
   initialWaitMs?: number;
   /** Share of the typical render time slept before the first poll. */
   initialWaitShare: number;
+  /** In-flight caps per provider (KLINGFLOW_PROVIDER_CONCURRENCY). */
+  providerConcurrency?: Partial<Record<ProviderId, number>>;
 }
 
 /**
@@ -72,6 +74,9 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
           deps.routing.initialWaitMs ??
           Math.round(check.offer.typicalRenderSeconds * 1000 * deps.routing.initialWaitShare),
         idempotentSubmit: adapter.capabilities.idempotentSubmit && adapter.findTask !== undefined,
+        ...(deps.routing.providerConcurrency?.[id]
+          ? { maxInFlight: deps.routing.providerConcurrency[id] }
+          : {}),
       });
     }
     return { route, skipped, pollIntervalMs: deps.routing.pollIntervalMs };

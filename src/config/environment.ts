@@ -13,6 +13,10 @@ export interface KlingflowSettings {
   /** Overrides the wait before the first poll (the typical render time otherwise). */
   initialWaitMs: number | undefined;
   allowPrivateNetwork: boolean;
+  /** Provider calls per second, enforced by the server across all workers (per provider queue). */
+  providerRateLimits: Partial<Record<ProviderId, number>>;
+  /** Most tasks a provider may have in flight at once, across all workers (e.g. Kling's per-account limit). */
+  providerConcurrency: Partial<Record<ProviderId, number>>;
 }
 
 export const DEFAULT_TASK_QUEUE = 'klingflow';
@@ -27,7 +31,51 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Klin
       readDuration(environment, 'KLINGFLOW_POLL_INTERVAL') ?? DEFAULT_POLL_INTERVAL_MS,
     initialWaitMs: readDuration(environment, 'KLINGFLOW_INITIAL_WAIT', { allowZero: true }),
     allowPrivateNetwork: isTruthy(environment.KLINGFLOW_ALLOW_PRIVATE_NETWORK),
+    providerRateLimits: parseProviderNumbers(
+      environment.KLINGFLOW_PROVIDER_RATE_LIMITS,
+      'KLINGFLOW_PROVIDER_RATE_LIMITS',
+    ),
+    providerConcurrency: parseProviderNumbers(
+      environment.KLINGFLOW_PROVIDER_CONCURRENCY,
+      'KLINGFLOW_PROVIDER_CONCURRENCY',
+      {
+        integer: true,
+      },
+    ),
   };
+}
+
+/** Parses `kling=2,hyprlab=0.5` into numbers per provider, naming the variable when wrong. */
+export function parseProviderNumbers(
+  value: string | undefined,
+  source: string,
+  options: { integer?: boolean } = {},
+): Partial<Record<ProviderId, number>> {
+  const result: Partial<Record<ProviderId, number>> = {};
+  if (!value?.trim()) return result;
+  for (const part of value.split(',')) {
+    const [id = '', raw = ''] = part.split('=').map((piece) => piece.trim());
+    if (!(PROVIDER_IDS as readonly string[]).includes(id)) {
+      throw new ConfigurationError(
+        source,
+        `unknown provider "${id}" (allowed: ${PROVIDER_IDS.join(', ')})`,
+      );
+    }
+    const number = Number(raw);
+    if (
+      !raw ||
+      !Number.isFinite(number) ||
+      number <= 0 ||
+      (options.integer && !Number.isInteger(number))
+    ) {
+      throw new ConfigurationError(
+        source,
+        `${id}=${raw} is not a positive ${options.integer ? 'whole number' : 'number'} (example: kling=5,hyprlab=2)`,
+      );
+    }
+    result[id as ProviderId] = number;
+  }
+  return result;
 }
 
 export function parseProviderList(

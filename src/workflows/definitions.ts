@@ -9,3 +9,22 @@ export const statusQuery = defineQuery<GenerationStatus>('status');
  * call, so a forged, duplicated or late callback can at most cause one extra poll.
  */
 export const providerCallbackSignal = defineSignal<[{ attempt: number }]>('providerCallback');
+
+/** A generation asks its provider's slot keeper for one of the provider's in-flight slots. */
+export interface SlotRequest {
+  requester: string;
+  attempt: number;
+  /** The provider's current limit (taken from the latest request, so config changes apply). */
+  limit: number;
+  /** The slot is reclaimed after this long if never released (the holder crashed or was terminated). */
+  leaseMs: number;
+}
+
+export const acquireSlotSignal = defineSignal<[SlotRequest]>('acquireSlot');
+export const releaseSlotSignal =
+  defineSignal<[{ requester: string; attempt: number }]>('releaseSlot');
+/** Sent by the slot keeper to a waiting generation when its slot is granted. */
+export const slotGrantedSignal = defineSignal<[{ attempt: number }]>('slotGranted');
+export const slotsQuery = defineQuery<{ limit: number; holders: string[]; waiting: string[] }>(
+  'slots',
+);

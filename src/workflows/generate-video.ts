@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -14,7 +15,13 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { ProviderErrorKind } from '../errors.js';
 import type { TaskHandle } from '../providers/provider.js';
-import { providerCallbackSignal, statusQuery } from './definitions.js';
+import type { ProviderId } from '../request/unified-request.js';
+import {
+  providerCallbackSignal,
+  releaseSlotSignal,
+  slotGrantedSignal,
+  statusQuery,
+} from './definitions.js';
 import {
   type AttemptErrorKind,
   type AttemptRecord,
@@ -24,32 +31,57 @@ import {
   type PollOutput,
   type RouteEntry,
 } from './generation-types.js';
+import { providerSlotsWorkflowId, providerTaskQueue } from './provider-task-queue.js';
 import { KLING_MODEL, KLING_PHASE, KLING_PROVIDER } from './search-attributes.js';
 
 const DEFAULT_ATTEMPT_DEADLINE_MS = 30 * 60_000;
 const DEFAULT_JOB_DEADLINE_MS = 2 * 60 * 60_000;
 
-const { planRoute, storeVideo, discardPartialDownloads } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5 },
-});
+const { planRoute, storeVideo, discardPartialDownloads, requestProviderSlot } =
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 5 },
+  });
 
-// A submit is retried only on errors the activity marked retryable: ones where the provider
-// provably did not accept the request. Ambiguous submits are thrown as non-retryable.
-const { submitTask, findTask } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
-  },
-});
-
-const { checkTask } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+/**
+ * Provider calls run on the provider's own task queue (see provider-task-queue.ts). A submit is
+ * retried only on errors the activity marked retryable: ones where the provider provably did
+ * not accept the request. Ambiguous submits are thrown as non-retryable.
+ */
+function providerActivities(provider: ProviderId) {
+  const taskQueue = providerTaskQueue(workflowInfo().taskQueue, provider);
+  const { submitTask, findTask } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '2 minutes',
+    // Bounded even when no worker serves this provider's queue any more.
+    scheduleToCloseTimeout: '15 minutes',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 5,
+    },
+  });
+  const { checkTask } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+  /** Polls by activity retry: one activity in history however many polls it takes. */
+  const pollUntilDone = (handle: TaskHandle, remainingMs: number, pollIntervalMs: number) =>
+    proxyActivities<Activities>({
+      taskQueue,
+      startToCloseTimeout: '1 minute',
+      scheduleToCloseTimeout: remainingMs,
+      retry: {
+        initialInterval: pollIntervalMs,
+        backoffCoefficient: 1,
+        maximumInterval: pollIntervalMs,
+      },
+    }).checkTask({ handle, untilDone: true });
+  return { submitTask, findTask, checkTask, pollUntilDone };
+}
 
 const { downloadVideo } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -92,7 +124,11 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
   const downloadKeys: string[] = [];
   let callbackForAttempt = 0;
   let currentAttempt = 0;
+  let slotGrantedAttempt = 0;
   setHandler(statusQuery, () => ({ ...state, elapsedMs: Date.now() - startedAtMs }));
+  setHandler(slotGrantedSignal, ({ attempt }) => {
+    slotGrantedAttempt = attempt;
+  });
   setHandler(providerCallbackSignal, ({ attempt }) => {
     if (attempt === currentAttempt) callbackForAttempt = attempt;
   });
@@ -206,13 +242,59 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
     throw error;
   }
 
+  /** One provider attempt; holds one of the provider's in-flight slots while its task runs. */
   async function runAttempt(
     entry: RouteEntry,
     attemptNumber: number,
     attemptDeadline: number,
     pollIntervalMs: number,
   ): Promise<AttemptResult> {
+    if (entry.maxInFlight === undefined)
+      return submitAndWait(entry, attemptNumber, attemptDeadline, pollIntervalMs);
     state.phase = 'submitting';
+    const slotKeeper = getExternalWorkflowHandle(
+      providerSlotsWorkflowId(info.taskQueue, entry.provider),
+    );
+    try {
+      await requestProviderSlot({
+        provider: entry.provider,
+        taskQueue: info.taskQueue,
+        requester: info.workflowId,
+        attempt: attemptNumber,
+        limit: entry.maxInFlight,
+        // Reclaimed by the keeper if this job dies without releasing it.
+        leaseMs: attemptDeadline - Date.now() + 60_000,
+      });
+      const granted = await condition(
+        () => slotGrantedAttempt === attemptNumber,
+        Math.max(1, attemptDeadline - Date.now()),
+      );
+      if (!granted) {
+        return {
+          type: 'failed',
+          kind: 'provider-unavailable',
+          message: `no ${entry.provider} slot came free before the attempt deadline (limit ${entry.maxInFlight} in flight)`,
+          failover: true,
+        };
+      }
+      return await submitAndWait(entry, attemptNumber, attemptDeadline, pollIntervalMs);
+    } finally {
+      await CancellationScope.nonCancellable(() =>
+        slotKeeper
+          .signal(releaseSlotSignal, { requester: info.workflowId, attempt: attemptNumber })
+          .catch(() => {}),
+      );
+    }
+  }
+
+  async function submitAndWait(
+    entry: RouteEntry,
+    attemptNumber: number,
+    attemptDeadline: number,
+    pollIntervalMs: number,
+  ): Promise<AttemptResult> {
+    state.phase = 'submitting';
+    const { submitTask, findTask, checkTask } = providerActivities(entry.provider);
     const submitInput = {
       provider: entry.provider,
       request: input.request,
@@ -328,15 +410,7 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
   ): Promise<PollOutput> {
     const scope = new CancellationScope();
     const poll = scope.run(() =>
-      proxyActivities<Activities>({
-        startToCloseTimeout: '1 minute',
-        scheduleToCloseTimeout: remainingMs,
-        retry: {
-          initialInterval: pollIntervalMs,
-          backoffCoefficient: 1,
-          maximumInterval: pollIntervalMs,
-        },
-      }).checkTask({ handle, untilDone: true }),
+      providerActivities(handle.provider).pollUntilDone(handle, remainingMs, pollIntervalMs),
     );
     let pollFinished = false;
     void condition(() => pollFinished || callbackForAttempt === attemptNumber).then(() => {

@@ -83,6 +83,8 @@ export interface RouteEntry {
   initialWaitMs: number;
   /** The provider looks tasks up by our idempotency key (ambiguous submits can be resolved). */
   idempotentSubmit: boolean;
+  /** Most tasks this provider may have in flight across all workers; unlimited when absent. */
+  maxInFlight?: number;
 }
 
 export interface RoutePlan {

@@ -1,2 +1,3 @@
 // Everything the worker registers as workflow code. Deterministic code only.
 export { generateVideo } from './generate-video.js';
+export { providerSlots } from './provider-slots.js';

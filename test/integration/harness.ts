@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { createKlingflowWorker } from '../../src/worker.js';
+import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 
 export interface IntegrationContext {
@@ -17,7 +17,7 @@ export interface IntegrationContext {
   providers: SimulatedProviderSet;
   settings: KlingflowSettings;
   /** Starts a worker on this test's task queue (its own connection) — call `shutdown` or use runUntil. */
-  createWorker(overrides?: Partial<KlingflowSettings>): Promise<Worker>;
+  createWorker(overrides?: Partial<KlingflowSettings>): Promise<KlingflowWorker>;
   teardown(): Promise<void>;
 }
 
@@ -45,6 +45,8 @@ export async function createIntegrationContext(
     pollIntervalMs: 200,
     initialWaitMs: 0,
     allowPrivateNetwork: true,
+    providerRateLimits: {},
+    providerConcurrency: {},
   };
   const workerConnections: NativeConnection[] = [];
   return {

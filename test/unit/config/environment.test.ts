@@ -29,7 +29,24 @@ describe('settings from the environment', () => {
       pollIntervalMs: 1000,
       initialWaitMs: undefined,
       allowPrivateNetwork: true,
+      providerRateLimits: {},
+      providerConcurrency: {},
     });
+  });
+
+  it('reads per-provider rate limits and in-flight caps', () => {
+    const settings = readSettings({
+      KLINGFLOW_PROVIDER_RATE_LIMITS: 'kling=2, hyprlab=0.5',
+      KLINGFLOW_PROVIDER_CONCURRENCY: 'kling=5',
+    });
+    expect(settings.providerRateLimits).toEqual({ kling: 2, hyprlab: 0.5 });
+    expect(settings.providerConcurrency).toEqual({ kling: 5 });
+    expect(() => readSettings({ KLINGFLOW_PROVIDER_CONCURRENCY: 'kling=2.5' })).toThrow(
+      /KLINGFLOW_PROVIDER_CONCURRENCY: kling=2.5 is not a positive whole number/,
+    );
+    expect(() => readSettings({ KLINGFLOW_PROVIDER_RATE_LIMITS: 'fal=1' })).toThrow(
+      /unknown provider "fal"/,
+    );
   });
 
   it('names the variable and the allowed values when one is wrong', () => {

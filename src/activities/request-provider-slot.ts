@@ -1,0 +1,25 @@
+import { Context } from '@temporalio/activity';
+import type { ProviderId } from '../request/unified-request.js';
+import { acquireSlotSignal, type SlotRequest } from '../workflows/definitions.js';
+import { providerSlotsWorkflowId } from '../workflows/provider-task-queue.js';
+
+export interface RequestSlotInput extends SlotRequest {
+  provider: ProviderId;
+  /** The main task queue: the slot keeper runs there, and is named after it. */
+  taskQueue: string;
+}
+
+/**
+ * Asks the provider's slot keeper for a slot, starting the keeper if it is not running
+ * (signal-with-start needs a client, which workflow code does not have).
+ */
+export async function requestProviderSlot(input: RequestSlotInput): Promise<void> {
+  const { provider, taskQueue, ...request } = input;
+  await Context.current().client.workflow.signalWithStart('providerSlots', {
+    workflowId: providerSlotsWorkflowId(taskQueue, provider),
+    taskQueue,
+    args: [{ provider, limit: request.limit }],
+    signal: acquireSlotSignal,
+    signalArgs: [request],
+  });
+}

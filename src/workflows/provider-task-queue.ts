@@ -1,0 +1,15 @@
+import type { ProviderId } from '../request/unified-request.js';
+
+/**
+ * Each provider's calls (submit, status, lookup) run on a task queue of their own, so the
+ * server can rate-limit a provider across every worker (`maxTaskQueueActivitiesPerSecond` is
+ * enforced per task queue) and one slow provider never starves another's polls.
+ */
+export function providerTaskQueue(taskQueue: string, provider: ProviderId): string {
+  return `${taskQueue}.${provider}`;
+}
+
+/** The slot keeper (providerSlots workflow) of a provider, one per task queue and provider. */
+export function providerSlotsWorkflowId(taskQueue: string, provider: ProviderId): string {
+  return `${providerTaskQueue(taskQueue, provider)}.slots`;
+}

@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { slotsQuery } from '../../src/workflows/definitions.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerationStatus,
+} from '../../src/workflows/generation-types.js';
+import { providerSlotsWorkflowId } from '../../src/workflows/provider-task-queue.js';
+import { createIntegrationContext, type IntegrationContext } from './harness.js';
+
+describe('per-provider limits across workers', () => {
+  let context: IntegrationContext;
+
+  beforeEach(async () => {
+    context = await createIntegrationContext({ providers: ['hyprlab'], renderMs: 800 });
+  });
+
+  afterEach(async () => {
+    await context.teardown();
+  });
+
+  it('never lets a provider have more tasks in flight than its cap, with two workers sharing the jobs', async () => {
+    const cap = { providerConcurrency: { hyprlab: 2 } };
+    const workers = [await context.createWorker(cap), await context.createWorker(cap)];
+    const request = parseUnifiedRequest({ prompt: 'a heron', model: 'kling-v1.6' });
+    const handles = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+          taskQueue: context.taskQueue,
+          workflowId: `capped-${index}-${Math.random().toString(36).slice(2)}`,
+          args: [{ request, providers: ['hyprlab'] }],
+        }),
+      ),
+    );
+    const [first, second] = workers;
+    const results: GenerationStatus[] = await first!.runUntil(() =>
+      second!.runUntil(() => Promise.all(handles.map((handle) => handle.result()))),
+    );
+
+    expect(results.every((result) => result.status === 'succeeded')).toBe(true);
+    const fake = context.providers.fakes.hyprlab;
+    expect(fake.submissions).toBe(6);
+    // A task is in flight at the provider from its creation until it has rendered.
+    const intervals = [...fake.tasks.values()].map(
+      (task) => [task.createdAt, task.createdAt + task.renderMs] as const,
+    );
+    const mostAtOnce = Math.max(
+      ...intervals.map(
+        ([start]) =>
+          intervals.filter(([otherStart, otherEnd]) => otherStart <= start && start < otherEnd)
+            .length,
+      ),
+    );
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    // With a cap of 2 and 6 jobs, the work was really queued behind the cap, not run one by one.
+    expect(mostAtOnce).toBe(2);
+  });
+
+  it('keeps the slots in a keeper workflow that hands every slot back when jobs end', async () => {
+    const worker = await context.createWorker({ providerConcurrency: { hyprlab: 1 } });
+    const request = parseUnifiedRequest({ prompt: 'a heron', model: 'kling-v1.6' });
+    await worker.runUntil(async () => {
+      const handle = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: context.taskQueue,
+        workflowId: `slot-${Math.random().toString(36).slice(2)}`,
+        args: [{ request, providers: ['hyprlab'] }],
+      });
+      await handle.result();
+      const keeper = context.client.workflow.getHandle(
+        providerSlotsWorkflowId(context.taskQueue, 'hyprlab'),
+      );
+      let slots = await keeper.query(slotsQuery);
+      for (let tries = 0; tries < 50 && slots.holders.length > 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        slots = await keeper.query(slotsQuery);
+      }
+      expect(slots).toEqual({ limit: 1, holders: [], waiting: [] });
+      await keeper.terminate('test finished');
+    });
+  });
+});

@@ -1,0 +1,210 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
+import { statusQuery } from '../../src/workflows/definitions.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../../src/workflows/generation-types.js';
+import { officialFault } from '../fakes/official-format-fake.js';
+import { createIntegrationContext, type IntegrationContext } from './harness.js';
+
+/** The final status of a job, whether it succeeded (result) or failed (failure details). */
+async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
+  try {
+    return (await handle.result()) as GenerationStatus;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    return (cause as ApplicationFailure).details?.[0] as GenerationStatus;
+  }
+}
+
+async function waitForPhase(
+  handle: WorkflowHandle,
+  phase: GenerationStatus['phase'],
+): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    if ((await handle.query(statusQuery)).phase === phase) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job never reached phase ${phase}`);
+}
+
+describe('every path of a generation, with exact submission counts from the fakes', () => {
+  let context: IntegrationContext;
+
+  beforeEach(async () => {
+    context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
+  });
+
+  afterEach(async () => {
+    await context.teardown();
+  });
+
+  function start(providers: ProviderId[], extra: Partial<GenerateVideoInput> = {}) {
+    const request = parseUnifiedRequest({ prompt: 'a lighthouse in a storm', model: 'kling-v1.6' });
+    return context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: context.taskQueue,
+      workflowId: `path-${Math.random().toString(36).slice(2)}`,
+      args: [{ request, providers, ...extra } satisfies GenerateVideoInput],
+    });
+  }
+
+  const attemptsOf = (status: GenerationStatus) =>
+    status.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorKind]);
+
+  it('retries a rate-limited submit on the same provider after Retry-After, paying once', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({
+      route: 'submit',
+      times: 2,
+      fault: { type: 'status', status: 429, headers: { 'retry-after': '1' } },
+    });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
+    expect(hyprlab.requestsFor('submit')).toHaveLength(3);
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('fails over after repeated 5xx on submit, and the failing provider created no task', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({
+      route: 'submit',
+      fault: { type: 'status', status: 503, headers: { 'retry-after': '1' } },
+    });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(attemptsOf(status)).toEqual([
+      ['hyprlab', 'failed', 'provider-unavailable'],
+      ['kling', 'succeeded', undefined],
+    ]);
+    expect(hyprlab.requestsFor('submit')).toHaveLength(5);
+    expect(hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+  });
+
+  it('fails over when a task is stuck past the attempt deadline', async () => {
+    context.providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(
+      outcome(await start(['hyprlab', 'kling'], { attemptDeadlineMs: 2_000 })),
+    );
+
+    expect(status.status).toBe('succeeded');
+    expect(attemptsOf(status)).toEqual([
+      ['hyprlab', 'failed', 'provider-unavailable'],
+      ['kling', 'succeeded', undefined],
+    ]);
+    expect(status.attempts[0]?.error).toMatch(/deadline/);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+  });
+
+  it('fails over when the provider rejects the credentials', async () => {
+    context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1000) });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+
+    expect(attemptsOf(status)).toEqual([
+      ['kling', 'failed', 'provider-unavailable'],
+      ['hyprlab', 'succeeded', undefined],
+    ]);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('fails over when the account is in arrears, although Kling answers HTTP 429', async () => {
+    context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1101) });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+
+    expect(attemptsOf(status)).toEqual([
+      ['kling', 'failed', 'provider-unavailable'],
+      ['hyprlab', 'succeeded', undefined],
+    ]);
+    expect(context.providers.fakes.kling.requestsFor('submit')).toHaveLength(1);
+  });
+
+  it('fails the job without failover when the provider calls the request invalid', async () => {
+    context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1201) });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+
+    expect(status.status).toBe('failed');
+    expect(attemptsOf(status)).toEqual([['kling', 'failed', 'invalid-request']]);
+    expect(context.providers.fakes.hyprlab.requests).toHaveLength(0);
+  });
+
+  it('resolves an ambiguous submit to the official API by external_task_id: one task, job done', async () => {
+    const kling = context.providers.fakes.kling;
+    kling.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(attemptsOf(status)).toEqual([['kling', 'succeeded', undefined]]);
+    expect(kling.submissions).toBe(1);
+    expect(kling.requestsFor('submit')).toHaveLength(1);
+    expect(context.providers.fakes.hyprlab.requests).toHaveLength(0);
+  });
+
+  it('never re-sends an ambiguous submit to a provider without idempotency keys', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+
+    expect(status.status).toBe('failed');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
+    expect(status.error).toMatch(/not re-sent/);
+    expect(hyprlab.requestsFor('submit')).toHaveLength(1);
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('survives transient status errors and malformed JSON while polling', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({ route: 'status', times: 2, fault: { type: 'status', status: 500 } });
+    hyprlab.injectFault({ route: 'status', times: 1, fault: { type: 'malformed-json' } });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(['hyprlab'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(hyprlab.submissions).toBe(1);
+    expect(status.polls).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ends cancelled with no partial file when cancelled mid-download', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.setVideoSize(256 * 1024 * 1024);
+    const worker = await context.createWorker();
+    const handle = await start(['hyprlab']);
+    await worker.runUntil(async () => {
+      await waitForPhase(handle, 'downloading');
+      await handle.cancel();
+      const error = await handle.result().catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      const status = await handle.query(statusQuery);
+      expect(status.status).toBe('cancelled');
+    });
+    const partials = await readdir(join(context.storageDirectory, '.partial')).catch(() => []);
+    expect(partials).toEqual([]);
+    const stored = (await readdir(context.storageDirectory)).filter((name) =>
+      name.endsWith('.mp4'),
+    );
+    expect(stored).toEqual([]);
+  });
+});

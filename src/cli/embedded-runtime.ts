@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readSettings } from '../config/environment.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
@@ -7,23 +8,58 @@ import {
   type RunningDevServer,
   startDevServer,
 } from '../temporal/dev-server.js';
+import { type CallbackServer, createCallbackServer } from '../webhooks/callback-server.js';
+import {
+  callbackUrlBuilder,
+  resolveWebhookSecret,
+  WEBHOOK_SECRET_VARIABLE,
+} from '../webhooks/callback-token.js';
 import { createKlingflowWorker } from '../worker.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
 
 export interface WorkerRuntime {
-  /** Resolves when the worker has stopped. */
+  /** Resolves when the worker (and its callback server, if any) has stopped. */
   running: Promise<void>;
   simulated: SimulatedProviders | undefined;
+  /** The callback server beside the worker, when webhooks are on. */
+  callbackServer: CallbackServer | undefined;
   stop(): Promise<void>;
+}
+
+/** `klingflow worker --webhook-port P --public-url URL`: receive provider callbacks. */
+export interface WebhookOptions {
+  port: number;
+  /** Interface to bind; all interfaces when omitted. */
+  host?: string;
+  /** Where providers reach the callback server (a reverse proxy or tunnel in front of it). */
+  publicUrl: string;
+}
+
+export interface WorkerRuntimeOptions {
+  log: (message: string) => void;
+  environment?: NodeJS.ProcessEnv;
+  webhooks?: WebhookOptions;
 }
 
 let runtimeInstalled = false;
 
-/** Keeps the SDK's own logging to warnings so klingflow's progress stays readable. */
+/**
+ * Keeps the SDK's own logging to warnings so klingflow's progress stays readable. Provider
+ * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
+ * dropped.
+ */
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const logger = new DefaultLogger('WARN', (entry) => {
+    if (entry.message.startsWith('No workflows registered')) return;
+    process.stderr.write(
+      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
+        entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''
+      }\n`,
+    );
+  });
+  Runtime.install({ logger });
 }
 
 /**
@@ -32,10 +68,12 @@ export function installQuietRuntime(): void {
  */
 export async function startWorkerRuntime(
   target: TemporalTarget,
-  options: { log: (message: string) => void; environment?: NodeJS.ProcessEnv } = { log: () => {} },
+  options: WorkerRuntimeOptions = { log: () => {} },
 ): Promise<WorkerRuntime> {
   installQuietRuntime();
   const baseEnvironment = options.environment ?? process.env;
+  // Resolved before anything starts, so a bad secret fails fast (exit 2).
+  const secret = options.webhooks ? resolveWebhookSecret(baseEnvironment) : undefined;
   let simulated: SimulatedProviders | undefined;
   let environment = baseEnvironment;
   if (configuredProviderIds(baseEnvironment).length === 0) {
@@ -51,25 +89,69 @@ export async function startWorkerRuntime(
     settings.initialWaitMs ??= Math.round(simulated.renderMs * 0.8);
     settings.pollIntervalMs = Math.min(settings.pollIntervalMs, 1_000);
   }
-  const connection = await connectWorker(target);
-  const worker = await createKlingflowWorker({
-    connection,
-    namespace: target.namespace,
-    settings,
-    environment,
-  });
-  const running = worker.run().finally(async () => {
-    await connection.close().catch(() => {});
+  let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
+  let callbackServer: CallbackServer | undefined;
+  try {
+    connection = await connectWorker(target);
+    let callbackUrl: ((workflowId: string, attempt: number) => string | undefined) | undefined;
+    if (options.webhooks && secret) {
+      const { port, host, publicUrl } = options.webhooks;
+      if (secret.generated) {
+        options.log(
+          `${WEBHOOK_SECRET_VARIABLE} is not set: using a random secret, so callbacks only verify on this worker until it restarts (set the same ${WEBHOOK_SECRET_VARIABLE} on every worker that serves webhooks)`,
+        );
+      }
+      // The worker's own connection also carries the signals (NativeConnection is ConnectionLike).
+      const client = new Client({ connection, namespace: target.namespace });
+      callbackServer = await createCallbackServer({
+        port,
+        ...(host ? { host } : {}),
+        client,
+        secret: secret.secret,
+        basePath: new URL(publicUrl).pathname,
+        log: { debug: () => {}, warn: (message) => options.log(message) },
+      }).catch((cause: unknown) => {
+        throw new Error(
+          `cannot receive callbacks on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { cause },
+        );
+      });
+      callbackUrl = callbackUrlBuilder(publicUrl, secret.secret);
+      options.log(
+        `receiving provider callbacks on port ${callbackServer.port} (providers call ${publicUrl}/callbacks/…)`,
+      );
+    }
+    const worker = await createKlingflowWorker({
+      connection,
+      namespace: target.namespace,
+      settings,
+      environment,
+      ...(callbackUrl ? { callbackUrl } : {}),
+    });
+    const workerConnection = connection;
+    const server = callbackServer;
+    const running = worker.run().finally(async () => {
+      // Callbacks stop first: they need the connection to signal.
+      await server?.close();
+      await workerConnection.close().catch(() => {});
+      await simulated?.stop();
+    });
+    return {
+      running,
+      simulated,
+      callbackServer: server,
+      async stop() {
+        await server?.close();
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    };
+  } catch (error) {
+    await callbackServer?.close();
+    await connection?.close().catch(() => {});
     await simulated?.stop();
-  });
-  return {
-    running,
-    simulated,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-  };
+    throw error;
+  }
 }
 
 export interface EmbeddedStack {
@@ -83,13 +165,14 @@ export async function startEmbeddedStack(
   serverOptions: DevServerOptions,
   target: TemporalTarget,
   log: (message: string) => void,
+  webhooks?: WebhookOptions,
 ): Promise<EmbeddedStack> {
   const server = await startDevServer({ ...serverOptions, log });
   const address = server.address;
   try {
     const worker = await startWorkerRuntime(
       { ...target, address, connectionOptions: { address } },
-      { log },
+      { log, ...(webhooks ? { webhooks } : {}) },
     );
     return {
       server,

@@ -1,0 +1,110 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../setup/temporal-dev-server.js';
+
+const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
+
+/** Starts `klingflow server` (or `dev`) and resolves once it says it is ready. */
+async function startServerCommand(
+  port: number,
+  dbFilename: string,
+  command: 'server' | 'dev' = 'server',
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, command, '--headless', '--port', String(port), '--db-filename', dbFilename],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KLINGFLOW_STORAGE_DIR: join(dbFilename, '..', 'videos') },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server not ready:\n${output}`)), 60_000);
+    const check = () => {
+      if (output.includes('Temporal dev server at') || output.includes('ready: Temporal at')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Every process whose command line mentions this port, other than the pgrep itself. */
+function processesOnPort(port: number): string[] {
+  try {
+    return execFileSync('pgrep', ['-fa', `port ${port}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('temporal') || line.includes('klingflow'));
+  } catch {
+    return [];
+  }
+}
+
+describe('klingflow server and dev (the embedded Temporal dev server)', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'klingflow-server-'));
+  });
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['server', 'SIGTERM'],
+    ['server', 'SIGINT'],
+    ['dev', 'SIGINT'],
+    ['dev', 'SIGTERM'],
+  ] as const)('`klingflow %s` stops on %s with no orphan process', async (command, signal) => {
+    const port = await freePort();
+    const { child } = await startServerCommand(port, join(directory, 'temporal.db'), command);
+    expect(processesOnPort(port).length).toBeGreaterThan(0);
+    child.kill(signal);
+    expect(await exited(child)).toBe(0);
+    expect(processesOnPort(port)).toEqual([]);
+  });
+
+  it('keeps workflows in its SQLite file: a second start on the same file sees them', async () => {
+    const port = await freePort();
+    const dbFilename = join(directory, 'temporal.db');
+    const first = await startServerCommand(port, dbFilename);
+    let connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    const workflowId = `remembered-${Date.now()}`;
+    await new Client({ connection }).workflow.start('generateVideo', {
+      taskQueue: 'nobody-polls-this-queue',
+      workflowId,
+      args: [{}],
+    });
+    await connection.close();
+    first.child.kill('SIGTERM');
+    await exited(first.child);
+
+    const second = await startServerCommand(port, dbFilename);
+    connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    const description = await new Client({ connection }).workflow.getHandle(workflowId).describe();
+    expect(description.status.name).toBe('RUNNING');
+    expect(description.taskQueue).toBe('nobody-polls-this-queue');
+    await connection.close();
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child)).toBe(0);
+  });
+});

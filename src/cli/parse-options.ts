@@ -25,3 +25,10 @@ export function parseProviders(value: string | undefined, flag: string): Provide
     throw error;
   }
 }
+
+export function parsePositiveNumber(value: string, flag: string): number {
+  const number = parseNumber(value, flag);
+  if (number <= 0)
+    throw new ValidationError([{ field: flag, message: `must be greater than 0, not ${value}` }]);
+  return number;
+}

@@ -50,6 +50,16 @@ async function storeImage(
   location: string | undefined,
 ): Promise<string> {
   const dataUri = value.match(/^data:([^;,]+)(;base64)?,(.*)$/s);
+  if (dataUri && !Object.values(CONTENT_TYPES).includes(dataUri[1] ?? '')) {
+    throw new ValidationError([
+      {
+        field,
+        message: `a data URI of type ${dataUri[1]} is not an image`,
+        allowed: [...new Set(Object.values(CONTENT_TYPES))],
+        ...(location ? { location } : {}),
+      },
+    ]);
+  }
   if (dataUri) {
     const bytes = dataUri[2]
       ? Buffer.from(dataUri[3] ?? '', 'base64')

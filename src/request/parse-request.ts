@@ -4,6 +4,7 @@ import {
   ASPECT_RATIOS,
   MODELS,
   MODES,
+  PROVIDER_IDS,
   type UnifiedRequest,
   unifiedRequestSchema,
 } from './unified-request.js';
@@ -26,11 +27,16 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
         : issue.code === 'invalid_value' && allowed
           ? 'is not one of the allowed values'
           : issue.message;
-    const unknownKeysField = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? field) : field;
+    // An unknown key is named with its parent's path: `providerOptions.fal`, not just `fal`.
+    const unknownKeysField =
+      issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''].join('.') : field;
     return {
-      field: issue.code === 'unrecognized_keys' ? unknownKeysField : field,
+      field: unknownKeysField,
       message,
       ...(allowed && issue.code !== 'unrecognized_keys' ? { allowed } : {}),
+      ...(issue.code === 'unrecognized_keys' && field === 'providerOptions'
+        ? { allowed: PROVIDER_IDS }
+        : {}),
       ...(location ? { location } : {}),
     };
   });

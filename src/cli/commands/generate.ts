@@ -13,7 +13,12 @@ import type { GenerationStatus } from '../../workflows/generation-types.js';
 import { type EmbeddedStack, startEmbeddedStack } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
-import { parseInteger, parseNumber, parseProviders } from '../parse-options.js';
+import {
+  parseInteger,
+  parseNumber,
+  parsePositiveNumber,
+  parseProviders,
+} from '../parse-options.js';
 import { createProgressReporter } from '../progress-reporter.js';
 
 interface GenerateFlags {
@@ -67,7 +72,7 @@ export function registerGenerateCommand(program: Command): void {
       const request = requestFromFlags(flags);
       const providers = parseProviders(flags.providers, '--providers');
       const maxCost =
-        flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+        flags.maxCost === undefined ? undefined : parsePositiveNumber(flags.maxCost, '--max-cost');
       // Bad input exits 2 before anything connects, starts or submits.
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 

@@ -84,3 +84,17 @@ describe('the unified request', () => {
     );
   });
 });
+
+describe('unknown nested fields', () => {
+  it('are named with their parent path, and the allowed providers are listed', () => {
+    try {
+      parseUnifiedRequest({ prompt: 'a', providerOptions: { fal: {} } });
+      throw new Error('expected a ValidationError');
+    } catch (error) {
+      expect((error as ValidationError).issues[0]).toMatchObject({
+        field: 'providerOptions.fal',
+        allowed: ['hyprlab', 'openai-hk', 'kling', '302ai', 'apimodels', 'apiframe'],
+      });
+    }
+  });
+});

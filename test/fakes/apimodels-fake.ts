@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { bearerToken, FakeProviderServer, type RouteContext } from './fake-server.js';
+import { CallbackingFakeServer } from './fake-callbacks.js';
+import {
+  bearerToken,
+  type FakeProviderServer,
+  type FakeTask,
+  type RouteContext,
+} from './fake-server.js';
 
 /**
  * apimodels.app as seeds/003 describes it: `POST /api/v1/video/generations` (Bearer) and
  * `GET /api/v1/video/generations?task_id=`, every body in the `{code, msg, data}` envelope of
  * the seed's samples (create, success, failed). Error bodies are not in the seed; this fake
- * answers `{code: <status>, msg, data: null}`, the same envelope.
+ * answers `{code: <status>, msg, data: null}`, the same envelope. A submit with `callback_url`
+ * is called back with the task as the query's `data` (the seed does not show the callback body;
+ * see fake-callbacks.ts for the test controls).
  */
 
 export const APIMODELS_FAKE_API_KEY = 'apimodels-fake-key';
@@ -20,34 +28,41 @@ export function apiModelsErrorBody(code: number, msg: string): unknown {
 
 export async function startApiModelsFake(
   options: { apiKey?: string; renderMs?: number } = {},
-): Promise<FakeProviderServer> {
+): Promise<CallbackingFakeServer> {
   const apiKey = options.apiKey ?? APIMODELS_FAKE_API_KEY;
-  const fake = new FakeProviderServer({
-    name: 'apimodels',
-    basePath: '',
-    renderMs: options.renderMs ?? 100,
-    authenticate: (request) => bearerToken(request) === apiKey,
-    rejectAuth: (response) => {
-      response.writeHead(401, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(apiModelsErrorBody(401, 'Unauthorized - Invalid API key')));
+  const fake = new CallbackingFakeServer(
+    {
+      name: 'apimodels',
+      basePath: '',
+      renderMs: options.renderMs ?? 100,
+      authenticate: (request) => bearerToken(request) === apiKey,
+      rejectAuth: (response) => {
+        response.writeHead(401, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(apiModelsErrorBody(401, 'Unauthorized - Invalid API key')));
+      },
+      routes: [
+        {
+          name: 'submit',
+          method: 'POST',
+          pattern: /^\/api\/v1\/video\/generations$/,
+          authenticated: true,
+          handle: (context) => submit(context),
+        },
+        {
+          name: 'status',
+          method: 'GET',
+          pattern: /^\/api\/v1\/video\/generations$/,
+          authenticated: true,
+          handle: (context) => poll(context),
+        },
+      ],
     },
-    routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: /^\/api\/v1\/video\/generations$/,
-        authenticated: true,
-        handle: (context) => submit(context),
-      },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: /^\/api\/v1\/video\/generations$/,
-        authenticated: true,
-        handle: (context) => poll(context),
-      },
-    ],
-  });
+    {
+      urlOf: (request) =>
+        typeof request.callback_url === 'string' ? request.callback_url : undefined,
+      body: (task, server) => taskData(task, server),
+    },
+  );
   return fake.start();
 }
 
@@ -70,34 +85,28 @@ function poll({ url, response, fake }: RouteContext): void {
     return void fake.sendJson(response, 400, apiModelsErrorBody(400, 'task_id is required'));
   const task = fake.tasks.get(taskId);
   if (!task) return void fake.sendJson(response, 404, apiModelsErrorBody(404, 'Task not found'));
+  fake.sendJson(response, 200, { code: 200, msg: 'success', data: taskData(task, fake) });
+}
+
+/** The query response's `data` (also the callback body) for the task's current state. */
+function taskData(task: FakeTask, fake: FakeProviderServer): Record<string, unknown> {
+  const taskId = task.id;
   const model = `kling-video/${task.meta.model}`;
   const state = fake.taskState(task);
   if (state === 'succeeded') {
-    return void fake.sendJson(response, 200, {
-      code: 200,
-      msg: 'success',
-      data: {
-        taskId,
-        state: 'completed',
-        model,
-        resultUrls: [fake.videoUrl(task)],
-        createTime: task.createdAt,
-        completeTime: task.createdAt + task.renderMs,
-      },
-    });
+    return {
+      taskId,
+      state: 'completed',
+      model,
+      resultUrls: [fake.videoUrl(task)],
+      createTime: task.createdAt,
+      completeTime: task.createdAt + task.renderMs,
+    };
   }
   if (state === 'failed') {
-    return void fake.sendJson(response, 200, {
-      code: 200,
-      msg: 'success',
-      data: { taskId, state: 'failed', model, failMsg: fake.failureMessage(task) },
-    });
+    return { taskId, state: 'failed', model, failMsg: fake.failureMessage(task) };
   }
-  fake.sendJson(response, 200, {
-    code: 200,
-    msg: 'success',
-    data: { taskId, state: state === 'queued' ? 'pending' : 'processing', model },
-  });
+  return { taskId, state: state === 'queued' ? 'pending' : 'processing', model };
 }
 
 /** The seed's parameter table, so a wrong name or type on the wire fails as it would there. */

@@ -1,13 +1,21 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { FakeProviderServer, type FakeTask, newTaskId, type RouteContext } from './fake-server.js';
+import { CallbackingFakeServer } from './fake-callbacks.js';
+import {
+  type FakeProviderServer,
+  type FakeTask,
+  newTaskId,
+  type RouteContext,
+} from './fake-server.js';
 
 /**
  * The official Kling wire format as a fake, shared by the official API's fake (`kling-fake.ts`)
  * and OpenAI-HK's (`openai-hk-fake.ts`): create at `POST {base}/v1/videos/<endpoint>`, query at
  * `GET {base}/v1/videos/<endpoint>/{id}`, `{code, message, request_id, data}` envelopes, the
  * official business codes, and strict field checks so a wrong name or type on the wire fails
- * here the way the provider would refuse it.
+ * here the way the provider would refuse it. A submit with `callback_url` (official) or
+ * `notify_hook` (OpenAI-HK) is called back with the bare task object, the query's `data`
+ * (see fake-callbacks.ts for the test controls).
  */
 
 export const OFFICIAL_FAKE_ENDPOINTS = ['text2video', 'image2video', 'omni-video'] as const;
@@ -122,33 +130,48 @@ const ASPECT_RATIOS = new Set(['16:9', '9:16', '1:1']);
 
 export async function startOfficialFormatFake(
   options: OfficialFakeOptions,
-): Promise<FakeProviderServer> {
+): Promise<CallbackingFakeServer> {
   const base = options.basePath.replace(/\//g, '\\/');
   const endpoints = OFFICIAL_FAKE_ENDPOINTS.join('|');
-  const fake = new FakeProviderServer({
-    name: options.name,
-    basePath: options.basePath,
-    renderMs: options.renderMs ?? 100,
-    // Auth is checked in the handlers: verifying a JWT is asynchronous.
-    authenticate: () => true,
-    rejectAuth: () => {},
-    routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})$`),
-        authenticated: false,
-        handle: (context) => create(options, context),
+  const fake = new CallbackingFakeServer(
+    {
+      name: options.name,
+      basePath: options.basePath,
+      renderMs: options.renderMs ?? 100,
+      // Auth is checked in the handlers: verifying a JWT is asynchronous.
+      authenticate: () => true,
+      rejectAuth: () => {},
+      routes: [
+        {
+          name: 'submit',
+          method: 'POST',
+          pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})$`),
+          authenticated: false,
+          handle: (context) => create(options, context),
+        },
+        {
+          name: 'status',
+          method: 'GET',
+          pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})\\/([^/]+)$`),
+          authenticated: false,
+          handle: (context) => query(options, context),
+        },
+      ],
+    },
+    {
+      // Each dialect's submit fields only allow its own name, so at most one of these is set.
+      urlOf: (request) => {
+        const url = request.callback_url ?? request.notify_hook;
+        return typeof url === 'string' ? url : undefined;
       },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})\\/([^/]+)$`),
-        authenticated: false,
-        handle: (context) => query(options, context),
-      },
-    ],
-  });
+      body: (task, server) =>
+        (
+          options.responses.queried(task, task.meta.endpoint as OfficialFakeEndpoint, server) as {
+            data: unknown;
+          }
+        ).data,
+    },
+  );
   return fake.start();
 }
 

@@ -1,0 +1,274 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { providerCallbackSignal } from '../workflows/definitions.js';
+import { CALLBACK_PATH_SEGMENT, verifyCallbackToken } from './callback-token.js';
+
+/**
+ * The worker's webhook receiver (`klingflow worker --webhook-port P --public-url URL`).
+ *
+ * `POST /callbacks/:workflowId/:attempt/:token`: the token is checked against the HMAC the
+ * worker issued for that workflow and attempt; a valid callback signals the waiting workflow
+ * with `providerCallbackSignal({ attempt })`. The body is read (bounded) and then ignored: the
+ * workflow confirms with one status call and never trusts what a callback says, so a forged,
+ * duplicated or late callback can at most cost one extra status call. `GET /healthz` answers
+ * 200 for load balancers.
+ *
+ * Answers: 200 `{ok: true}` once signalled (also when the workflow is already closed or
+ * unknown: a late callback is harmless and must not make the provider retry forever); 404 for
+ * any bad token, malformed URL or unknown path, all alike so nothing is revealed; 405 for a
+ * method other than POST; 413 for a body over the cap; 503 when Temporal could not be reached
+ * (a provider that retries will try again, and the workflow keeps polling meanwhile).
+ *
+ * Nothing here logs the token or the full URL: only the workflow id and attempt.
+ */
+
+export const DEFAULT_MAX_CALLBACK_BODY_BYTES = 64 * 1024;
+const DEFAULT_SIGNAL_TIMEOUT_MS = 5_000;
+const CLOSE_GRACE_MS = 2_000;
+
+export interface CallbackServerLog {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+/** The part of a Temporal `Client` the server uses (a stub is enough in unit tests). */
+export interface CallbackSignalClient {
+  workflow: {
+    getHandle(workflowId: string): {
+      signal(definition: typeof providerCallbackSignal, arg: { attempt: number }): Promise<void>;
+    };
+  };
+}
+
+export interface CallbackServerOptions {
+  /** 0 picks a free port (tests); `port` on the result says which. */
+  port: number;
+  /** Interface to bind; all interfaces when omitted. */
+  host?: string;
+  client: CallbackSignalClient;
+  secret: string | Buffer;
+  log?: CallbackServerLog;
+  /**
+   * Path of the public URL (`/hooks` for `https://example.com/hooks`), for a reverse proxy
+   * that forwards it unchanged. Callbacks at `/callbacks/…` are accepted either way.
+   */
+  basePath?: string;
+  maxBodyBytes?: number;
+  /** How long to wait for Temporal to accept the signal before answering 503. */
+  signalTimeoutMs?: number;
+}
+
+export interface CallbackServer {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Stops accepting callbacks; in-flight ones get a short grace period. */
+  close(): Promise<void>;
+}
+
+interface CallbackRoute {
+  workflowId: string;
+  attempt: number;
+  token: string;
+}
+
+const NOT_FOUND = { ok: false, error: 'not found' };
+const ATTEMPT_PATTERN = /^[1-9][0-9]{0,8}$/;
+
+export async function createCallbackServer(
+  options: CallbackServerOptions,
+): Promise<CallbackServer> {
+  const log = options.log ?? { debug: () => {}, warn: () => {} };
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_CALLBACK_BODY_BYTES;
+  const signalTimeoutMs = options.signalTimeoutMs ?? DEFAULT_SIGNAL_TIMEOUT_MS;
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // The raw path, not a parsed URL: URL parsing would fold `.`/`..` segments of a workflow id.
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
+    if (path === '/healthz' || path === `${basePath}/healthz`) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'GET' });
+      }
+      return reply(response, 200, { ok: true });
+    }
+    const match = matchCallbackPath(path, basePath);
+    if (match === undefined) return reply(response, 404, NOT_FOUND);
+    if (request.method !== 'POST') {
+      return reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'POST' });
+    }
+    if (match === 'malformed') {
+      log.debug('refused a callback with a malformed URL');
+      return reply(response, 404, NOT_FOUND);
+    }
+    const where = `workflow ${JSON.stringify(match.workflowId)} attempt ${match.attempt}`;
+    if (!verifyCallbackToken(options.secret, match.workflowId, match.attempt, match.token)) {
+      log.debug(`refused a callback for ${where}: the token does not match`);
+      return reply(response, 404, NOT_FOUND);
+    }
+
+    // The body is not used (the workflow asks the provider itself), only drained within bounds.
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) return tooLarge(response, where);
+    if ((await drainBody(request, maxBodyBytes)) === 'too-large') return tooLarge(response, where);
+
+    try {
+      await withTimeout(
+        options.client.workflow
+          .getHandle(match.workflowId)
+          .signal(providerCallbackSignal, { attempt: match.attempt }),
+        signalTimeoutMs,
+      );
+      log.debug(`callback for ${where}: signalled the workflow`);
+      return reply(response, 200, { ok: true });
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        log.debug(
+          `callback for ${where}: the workflow is closed or unknown (late callback, ignored)`,
+        );
+        return reply(response, 200, { ok: true });
+      }
+      log.warn(
+        `callback for ${where}: could not signal the workflow (${describeError(error)}); it keeps polling`,
+      );
+      return reply(response, 503, { ok: false, error: 'temporarily unavailable' });
+    }
+  }
+
+  function tooLarge(response: ServerResponse, where: string): void {
+    log.debug(`refused a callback for ${where}: body over ${maxBodyBytes} bytes`);
+    // Close the connection rather than read an unbounded body to its end.
+    reply(response, 413, { ok: false, error: 'body too large' }, { connection: 'close' }, () =>
+      response.socket?.destroy(),
+    );
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log.warn(`callback server error: ${describeError(error)}`);
+      if (!response.headersSent) reply(response, 500, { ok: false, error: 'internal error' });
+      else response.destroy();
+    });
+  });
+  // Slow or stalled clients do not get to hold sockets open.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/**
+ * `[basePath]/callbacks/:workflowId/:attempt/:token[/]`: the route, `'malformed'` for a path
+ * under `/callbacks/` that does not fit, or undefined for any other path.
+ */
+export function matchCallbackPath(
+  path: string,
+  basePath = '',
+): CallbackRoute | 'malformed' | undefined {
+  const relative = basePath && path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : path;
+  const segments = relative.split('/');
+  if (segments[0] !== '' || segments[1] !== CALLBACK_PATH_SEGMENT) return undefined;
+  const rest = segments.slice(2);
+  if (rest.length === 4 && rest[3] === '') rest.pop();
+  if (rest.length !== 3) return 'malformed';
+  const [encodedId, attemptText, token] = rest as [string, string, string];
+  if (!ATTEMPT_PATTERN.test(attemptText) || token === '' || encodedId === '') return 'malformed';
+  let workflowId: string;
+  try {
+    workflowId = decodeURIComponent(encodedId);
+  } catch {
+    return 'malformed';
+  }
+  return { workflowId, attempt: Number(attemptText), token };
+}
+
+/** Reads and discards the body; stops counting (and reading) past the cap. */
+function drainBody(request: IncomingMessage, maxBytes: number): Promise<'ok' | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const cleanup = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        request.pause();
+        resolve('too-large');
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve('ok');
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+  });
+}
+
+function reply(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  done?: () => void,
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  response.end(text, done);
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Temporal did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -27,9 +27,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     output: 'ignore',
     log: (message) => console.error(`[temporal] ${message}`),
   });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const workflowBundlePath = join(directory, 'workflow-bundle.js');
-  await writeFile(workflowBundlePath, bundle.code);
+  try {
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    await writeFile(workflowBundlePath, bundle.code);
+  } catch (error) {
+    // A failed setup gets no teardown call: stop the server here or it outlives the run.
+    await server.stop();
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', workflowBundlePath);
   return async () => {

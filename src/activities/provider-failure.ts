@@ -16,20 +16,34 @@ const TYPE_BY_KIND: Record<ProviderErrorKind, string> = {
  */
 export function toActivityFailure(error: unknown, options: { submit: boolean }): unknown {
   if (!(error instanceof ProviderError)) return error;
+  const message = redactCallbackTokens(error.message);
   if (options.submit && error.ambiguous) {
     return ApplicationFailure.create({
       type: FailureTypes.ambiguousSubmit,
-      message: `${error.provider}: ${error.message}`,
+      message: `${error.provider}: ${message}`,
       nonRetryable: true,
     });
   }
   const transient = error.kind === 'transient';
   return ApplicationFailure.create({
     type: TYPE_BY_KIND[error.kind],
-    message: `${error.provider}: ${error.message}`,
+    message: `${error.provider}: ${message}`,
     nonRetryable: !transient,
     ...(transient && error.retryAfterMs !== undefined
       ? { nextRetryDelay: error.retryAfterMs }
       : {}),
   });
+}
+
+const CALLBACK_TOKEN_PATH = /\/callbacks\/[^/\s"']+\/\d+\/[A-Za-z0-9_-]{16,}/g;
+
+/**
+ * A provider that echoes our request in an error would carry the callback URL, and its token,
+ * into the failure message and so into workflow history: cut the token out first.
+ */
+export function redactCallbackTokens(text: string): string {
+  return text.replace(
+    CALLBACK_TOKEN_PATH,
+    (path) => `${path.slice(0, path.lastIndexOf('/'))}/[redacted]`,
+  );
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { formatIssue, ValidationError } from '../errors.js';
+import { registerBatchCommand } from './commands/batch.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerProvidersCommand } from './commands/providers.js';
 import { registerServerCommands } from './commands/server.js';
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerGenerateCommand(program);
   registerStatusCommands(program);
+  registerBatchCommand(program);
   registerProvidersCommand(program);
   return program;
 }

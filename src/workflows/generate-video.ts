@@ -397,7 +397,13 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
           failover: failsOver(status.kind),
         };
       }
-      // Still running after a callback (early or forged): go back to polling.
+      // Still running after a callback (a progress update, or a forged one): wait one poll
+      // interval, woken early by the next callback, before polling resumes, so a progress
+      // callback costs one status call rather than two.
+      callbackSeen = await condition(
+        () => callbackForAttempt === attemptNumber,
+        Math.max(1, Math.min(pollIntervalMs, attemptDeadline - Date.now())),
+      );
     }
   }
 

@@ -8,6 +8,7 @@ import {
 import { startEmbeddedStack } from '../embedded-runtime.js';
 import { note } from '../output.js';
 import { parseInteger } from '../parse-options.js';
+import { parseWebhookFlags, type WebhookFlags } from './worker.js';
 
 interface ServerFlags {
   port: string;
@@ -78,15 +79,29 @@ export function registerServerCommands(program: Command): void {
       .description(
         'run the embedded Temporal dev server and a klingflow worker, in the foreground',
       ),
-  ).action(async (flags: ServerFlags) => {
-    const stack = await startEmbeddedStack(serverOptions(flags), resolveTemporalTarget(), note);
-    note(
-      `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${process.env.KLINGFLOW_TASK_QUEUE || 'klingflow'}. Ctrl-C stops both.`,
-    );
-    await untilSignalled(
-      () => stack.stop(),
-      Promise.race([stack.server.exited, stack.worker.running]),
-    );
-    await stack.stop();
-  });
+  )
+    .option(
+      '--webhook-port <port>',
+      'also receive provider callbacks on this port (needs --public-url)',
+    )
+    .option('--public-url <url>', 'http(s) URL at which providers reach the webhook port')
+    .option('--webhook-host <host>', 'interface the webhook port binds to (default: all)')
+    .action(async (flags: ServerFlags & WebhookFlags) => {
+      // Flags are checked before anything starts, so a mistake exits 2 straight away.
+      const webhooks = parseWebhookFlags(flags);
+      const stack = await startEmbeddedStack(
+        serverOptions(flags),
+        resolveTemporalTarget(),
+        note,
+        webhooks,
+      );
+      note(
+        `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${process.env.KLINGFLOW_TASK_QUEUE || 'klingflow'}. Ctrl-C stops both.`,
+      );
+      await untilSignalled(
+        () => stack.stop(),
+        Promise.race([stack.server.exited, stack.worker.running]),
+      );
+      await stack.stop();
+    });
 }

@@ -5,7 +5,7 @@ import { startWorkerRuntime, type WebhookOptions } from '../embedded-runtime.js'
 import { note } from '../output.js';
 import { parseInteger } from '../parse-options.js';
 
-interface WorkerFlags {
+export interface WebhookFlags {
   webhookPort?: string;
   webhookHost?: string;
   publicUrl?: string;
@@ -24,7 +24,7 @@ export function registerWorkerCommand(program: Command): void {
       'http(s) URL at which providers reach the webhook port, e.g. https://hooks.example.com',
     )
     .option('--webhook-host <host>', 'interface the webhook port binds to (default: all)')
-    .action(async (flags: WorkerFlags) => {
+    .action(async (flags: WebhookFlags) => {
       // Flags are checked before anything connects, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
       const target = resolveTemporalTarget();
@@ -51,7 +51,7 @@ export function registerWorkerCommand(program: Command): void {
 }
 
 /** `--webhook-port` and `--public-url` go together; the URL must be http(s). */
-export function parseWebhookFlags(flags: WorkerFlags): WebhookOptions | undefined {
+export function parseWebhookFlags(flags: WebhookFlags): WebhookOptions | undefined {
   const { webhookPort, publicUrl, webhookHost } = flags;
   if (webhookPort === undefined && publicUrl === undefined) {
     if (webhookHost !== undefined) {

@@ -1,0 +1,249 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { type BatchEntry, createBatchInput, readBatchFile } from '../../client/batch-file.js';
+import { KlingflowClient } from '../../client/klingflow-client.js';
+import { readSettings } from '../../config/environment.js';
+import { ValidationError } from '../../errors.js';
+import { configuredProviderIds } from '../../providers/configured-providers.js';
+import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
+import {
+  isTemporalReachable,
+  resolveTemporalTarget,
+  TemporalUnreachableError,
+} from '../../temporal/connection.js';
+import {
+  type BatchItem,
+  type BatchResult,
+  type BatchStatus,
+  batchItemWorkflowId,
+} from '../../workflows/batch-types.js';
+import { createBatchProgress } from '../batch-progress.js';
+import { type EmbeddedStack, startEmbeddedStack } from '../embedded-runtime.js';
+import { CommandExit, ExitCode } from '../exit-codes.js';
+import { note, printJson } from '../output.js';
+import { parseInteger, parseNumber } from '../parse-options.js';
+
+interface BatchFlags {
+  id?: string;
+  concurrency?: string;
+  maxCost?: string;
+  retryFailed?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** Above this many items the summary lists only the items that did not succeed. */
+const LIST_EVERY_ITEM_UP_TO = 50;
+
+export function registerBatchCommand(program: Command): void {
+  program
+    .command('batch')
+    .description(
+      'run every request of a JSONL file as its own job (prints the batch id; --wait blocks until all have finished)',
+    )
+    .argument(
+      '<file>',
+      'JSONL: one request per line (camelCase fields as in the client API, plus optional "providers" and "id")',
+    )
+    .option(
+      '--id <batchId>',
+      'batch id; running the same id again never submits a finished or running item again',
+    )
+    .option('--concurrency <n>', 'jobs in flight at once (default 5, at most 100)')
+    .option(
+      '--max-cost <usd>',
+      'budget for the estimated spend of the whole batch; once the next item would pass it, the rest are skipped',
+    )
+    .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
+    .option('--wait', 'wait until every item has finished, showing progress')
+    .option('--json', 'print JSON')
+    .action(async (file: string, flags: BatchFlags) => {
+      // Every line and option is checked before anything connects, starts or submits (exit 2).
+      const concurrency =
+        flags.concurrency === undefined
+          ? undefined
+          : parseInteger(flags.concurrency, '--concurrency');
+      const maxCost =
+        flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+      const settings = readSettings();
+      const configured = configuredProviderIds(process.env);
+      const items = await readBatchFile(file, {
+        storage: createFilesystemStorage({ rootDirectory: settings.storageDirectory }),
+        ...(configured.length > 0 ? { availableProviders: configured } : {}),
+      });
+      const options = {
+        ...(flags.id !== undefined ? { batchId: flags.id } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(maxCost !== undefined ? { maxCost } : {}),
+        ...(flags.retryFailed ? { retryFailed: true } : {}),
+      };
+      const { batchId } = withFlagNames(() => createBatchInput(items, options));
+
+      const target = resolveTemporalTarget();
+      let stack: EmbeddedStack | undefined;
+      if (!(await isTemporalReachable(target))) {
+        if (!flags.wait || target.explicitlyConfigured) {
+          throw new TemporalUnreachableError(
+            `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this batch`,
+          );
+        }
+        const port = Number(target.address.split(':').pop()) || 7233;
+        note(
+          `no Temporal server at ${target.address}: starting an embedded dev server and worker for this batch`,
+        );
+        stack = await startEmbeddedStack(
+          { port, headless: true, output: 'ignore', log: note },
+          target,
+          note,
+        );
+      }
+      const client = await KlingflowClient.connect({
+        target: stack
+          ? {
+              ...target,
+              address: stack.server.address,
+              connectionOptions: { address: stack.server.address },
+            }
+          : target,
+      });
+      try {
+        const started = await client.startBatch(items.map(toEntry), { ...options, batchId });
+        if (started.attached) {
+          note(`batch ${batchId} is already running: following it instead of starting it again`);
+        }
+        if (!flags.wait) {
+          if (flags.json) printJson(await startedStatus(client, batchId, items, started.attached));
+          else process.stdout.write(`${batchId}\n`);
+          return;
+        }
+        if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
+        const result = await waitWithProgress(client, batchId, Boolean(flags.json));
+        if (flags.json) printJson(result);
+        else process.stdout.write(`${summariseBatch(result)}\n`);
+        if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) {
+          throw new CommandExit(
+            ExitCode.failed,
+            `batch ${batchId} did not finish: ${error.cause?.message ?? error.message}`,
+          );
+        }
+        throw error;
+      } finally {
+        await client.close();
+        await stack?.stop();
+      }
+    });
+}
+
+function toEntry(item: BatchItem): BatchEntry {
+  return {
+    id: item.key,
+    ...(item.line !== undefined ? { line: item.line } : {}),
+    request: item.request,
+    ...(item.providers ? { providers: item.providers } : {}),
+  };
+}
+
+/** Option problems name the flags the user typed. */
+function withFlagNames<T>(run: () => T): T {
+  const flagNames: Record<string, string> = {
+    batchId: '--id',
+    concurrency: '--concurrency',
+    maxCost: '--max-cost',
+  };
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(
+      error.issues.map((issue) => ({ ...issue, field: flagNames[issue.field] ?? issue.field })),
+    );
+  }
+}
+
+async function waitWithProgress(
+  client: KlingflowClient,
+  batchId: string,
+  quiet: boolean,
+): Promise<BatchResult> {
+  if (quiet) return client.waitForBatch(batchId);
+  const progress = createBatchProgress();
+  try {
+    return await client.waitForBatch(batchId, { onProgress: (status) => progress.update(status) });
+  } finally {
+    progress.finish();
+  }
+}
+
+/**
+ * `batch --json` without --wait: the batch as it stands right after the start. A batch that
+ * was already running is asked for its status; a new one has every item pending.
+ */
+async function startedStatus(
+  client: KlingflowClient,
+  batchId: string,
+  items: readonly BatchItem[],
+  attached: boolean,
+): Promise<BatchStatus & { attached: boolean }> {
+  if (attached) {
+    try {
+      const status = await client.temporal.withDeadline(Date.now() + 3_000, () =>
+        client.getBatchStatus(batchId),
+      );
+      return { ...status, attached };
+    } catch {
+      // No worker answered in time: report what this process knows.
+    }
+  }
+  return {
+    batchId,
+    workflowId: `batch-${batchId}`,
+    state: 'running',
+    total: items.length,
+    succeeded: 0,
+    failed: 0,
+    running: 0,
+    pending: items.length,
+    skipped: 0,
+    estimatedSpend: 0,
+    stoppedByBudget: false,
+    runs: 1,
+    startedAt: new Date().toISOString(),
+    items: items.map((item) => ({
+      key: item.key,
+      ...(item.line !== undefined ? { line: item.line } : {}),
+      workflowId: batchItemWorkflowId(batchId, item.key),
+      status: 'pending' as const,
+    })),
+    attached,
+  };
+}
+
+export function summariseBatch(result: BatchResult): string {
+  const budget =
+    result.maxCost !== undefined
+      ? ` (budget $${result.maxCost.toFixed(2)}${result.stoppedByBudget ? ', reached: the rest were skipped' : ''})`
+      : '';
+  const lines = [
+    `batch ${result.batchId}: ${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped of ${result.total}`,
+    `  estimated spend: $${result.estimatedSpend.toFixed(2)}${budget}`,
+    `  manifest: ${result.manifestPath}`,
+  ];
+  const listAll = result.items.length <= LIST_EVERY_ITEM_UP_TO;
+  for (const item of result.items) {
+    if (!listAll && item.status === 'succeeded') continue;
+    const where = item.line !== undefined ? `line ${item.line}` : `item ${item.key}`;
+    const label = item.line !== undefined && item.key !== String(item.line) ? ` (${item.key})` : '';
+    const detail =
+      item.status === 'succeeded'
+        ? `${item.provider ?? ''} ${item.videos?.join(', ') ?? ''}`.trim()
+        : item.status === 'skipped'
+          ? `(${item.reason ?? 'skipped'})`
+          : `${item.errorKind ? `[${item.errorKind}] ` : ''}${item.error ?? ''}`;
+    lines.push(
+      `  ${where}${label}: ${item.status}${item.existing ? ' (earlier run)' : ''} ${detail}`.trimEnd(),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import {
+  redactCallbackTokens,
+  toActivityFailure,
+} from '../../../src/activities/provider-failure.js';
+import { ProviderError } from '../../../src/errors.js';
+
+describe('provider errors at the activity boundary', () => {
+  it('keeps transient errors retryable and carries Retry-After as the next retry delay', () => {
+    const failure = toActivityFailure(
+      new ProviderError('transient', 'kling', 'HTTP 429', { retryAfterMs: 7000 }),
+      { submit: true },
+    );
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: 'ProviderTransient',
+      nonRetryable: false,
+      nextRetryDelay: 7000,
+    });
+  });
+
+  it('makes an ambiguous submit final, so it is never re-sent by a retry', () => {
+    const failure = toActivityFailure(
+      new ProviderError('transient', 'hyprlab', 'socket closed', { ambiguous: true }),
+      { submit: true },
+    );
+    expect(failure).toMatchObject({ type: 'AmbiguousSubmit', nonRetryable: true });
+  });
+
+  it('treats an ambiguous status call as an ordinary transient error', () => {
+    const failure = toActivityFailure(
+      new ProviderError('transient', 'hyprlab', 'socket closed', { ambiguous: true }),
+      { submit: false },
+    );
+    expect(failure).toMatchObject({ type: 'ProviderTransient', nonRetryable: false });
+  });
+
+  it.each([
+    ['provider-unavailable', 'ProviderUnavailable'],
+    ['invalid-request', 'InvalidRequest'],
+    ['content-rejected', 'ContentRejected'],
+  ] as const)('makes %s final for this provider (type %s)', (kind, type) => {
+    expect(
+      toActivityFailure(new ProviderError(kind, 'kling', 'no'), { submit: true }),
+    ).toMatchObject({ type, nonRetryable: true });
+  });
+
+  it('cuts callback tokens out of echoed request bodies', () => {
+    const echoed =
+      'HTTP 400: bad body {"callback_url":"https://hooks.example.com/callbacks/job-1/2/AbCdEfGhIjKlMnOpQrStUvWxYz012345"}';
+    const failure = toActivityFailure(new ProviderError('invalid-request', 'kling', echoed), {
+      submit: true,
+    }) as ApplicationFailure;
+    expect(failure.message).not.toContain('AbCdEfGhIjKlMnOpQrStUvWxYz012345');
+    expect(failure.message).toContain('/callbacks/job-1/2/[redacted]');
+    expect(redactCallbackTokens('nothing to hide')).toBe('nothing to hide');
+  });
+});

@@ -26,12 +26,13 @@ export function createSubmitTask(deps: SubmitDependencies) {
       ? deps.callbackUrl?.(input.workflowId, input.attempt)
       : undefined;
     try {
-      return await adapter.submit(input.request, {
+      const submitted = await adapter.submit(input.request, {
         signal: Context.current().cancellationSignal,
         images: deps.images,
         externalTaskId: externalTaskIdFor(input.workflowId, input.attempt),
         ...(callbackUrl ? { callbackUrl } : {}),
       });
+      return { ...submitted, callbackExpected: callbackUrl !== undefined };
     } catch (error) {
       throw toActivityFailure(error, { submit: true });
     }
@@ -55,7 +56,10 @@ export function createSubmitTask(deps: SubmitDependencies) {
           signal: Context.current().cancellationSignal,
         },
       );
-      return found ?? null;
+      const callbackExpected =
+        adapter.capabilities.callbacks &&
+        deps.callbackUrl?.(input.workflowId, input.attempt) !== undefined;
+      return found ? { ...found, callbackExpected } : null;
     } catch (error) {
       throw toActivityFailure(error, { submit: false });
     }

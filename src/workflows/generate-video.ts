@@ -302,9 +302,11 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       attempt: attemptNumber,
     };
     let handle: TaskHandle;
+    let callbackExpected = false;
     try {
       const submitted = await submitTask(submitInput);
       handle = submitted.handle;
+      callbackExpected = submitted.callbackExpected === true;
       state.providerTaskId = submitted.taskId;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -324,11 +326,13 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       const found = await findTask(submitInput);
       if (found) {
         handle = found.handle;
+        callbackExpected = found.callbackExpected === true;
         state.providerTaskId = found.taskId;
       } else {
         try {
           const submitted = await submitTask(submitInput);
           handle = submitted.handle;
+          callbackExpected = submitted.callbackExpected === true;
           state.providerTaskId = submitted.taskId;
         } catch (retryError) {
           if (isCancellation(retryError)) throw retryError;
@@ -349,7 +353,12 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
     if (attempt) attempt.providerTaskId = state.providerTaskId;
 
     state.phase = 'waiting';
-    const initialWait = Math.min(entry.initialWaitMs, Math.max(0, attemptDeadline - Date.now()));
+    // With a callback on its way the job just waits for it; polling starts only if it is late
+    // (twice the usual first wait), as a safety net for a lost callback.
+    const firstWait = callbackExpected
+      ? Math.max(2 * entry.initialWaitMs, pollIntervalMs)
+      : entry.initialWaitMs;
+    const initialWait = Math.min(firstWait, Math.max(0, attemptDeadline - Date.now()));
     let callbackSeen = await condition(() => callbackForAttempt === attemptNumber, initialWait);
     for (;;) {
       const remaining = attemptDeadline - Date.now();

@@ -104,6 +104,8 @@ export interface SubmitInput {
 export interface SubmitOutput {
   taskId: string;
   handle: TaskHandle;
+  /** The provider was given a callback URL for this task, so the job can wait for the callback. */
+  callbackExpected?: boolean;
 }
 
 export interface FindTaskInput extends SubmitInput {}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import type { KlingflowSettings } from '../src/config/environment.js';
+import { parseUnifiedRequest } from '../src/request/parse-request.js';
+import { createCallbackServer } from '../src/webhooks/callback-server.js';
+import { callbackUrlBuilder } from '../src/webhooks/callback-token.js';
+import { createKlingflowWorker } from '../src/worker.js';
+import { GENERATE_VIDEO_WORKFLOW } from '../src/workflows/generation-types.js';
+import { startSimulatedProviders } from '../test/fakes/index.js';
+
+export interface HistoryCost {
+  variant: string;
+  events: number;
+  polls: number;
+  timers: number;
+  activities: number;
+  activityAttempts: number;
+  localActivities: number;
+  signals: number;
+  /** Temporal Cloud-style billable actions: start, timers, activity attempts, local activities, signals, upserts. */
+  billableActions: number;
+}
+
+const EventType = {
+  timerStarted: 'EVENT_TYPE_TIMER_STARTED',
+  activityScheduled: 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+  activityStarted: 'EVENT_TYPE_ACTIVITY_TASK_STARTED',
+  marker: 'EVENT_TYPE_MARKER_RECORDED',
+  signaled: 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+  upsert: 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+} as const;
+
+/**
+ * What one job costs in history events and billable actions for a render of `renderSeconds`,
+ * polled every `pollSeconds` the way a real deployment would. Time is scaled down by `scale`
+ * (a 4-minute render takes 4 s at 1/60); event and action counts do not depend on the scale.
+ */
+export async function measureHistoryCost(options: {
+  address: string;
+  renderSeconds: number;
+  pollSeconds: number;
+  scale: number;
+}): Promise<HistoryCost[]> {
+  const renderMs = (options.renderSeconds * 1000) / options.scale;
+  const pollMs = Math.max(10, (options.pollSeconds * 1000) / options.scale);
+  const typicalRenderMs = (210 * 1000) / options.scale;
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./naive/workflows.ts', import.meta.url)),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
+  const request = parseUnifiedRequest({ prompt: 'cost', model: 'kling-v1.6' });
+  const results: HistoryCost[] = [];
+  for (const variant of ['polled', 'webhook', 'naive'] as const) {
+    const storage = await mkdtemp(join(tmpdir(), 'klingflow-cost-'));
+    const providers = await startSimulatedProviders({ renderMs, only: ['kling'] });
+    const taskQueue = `cost-${randomUUID()}`;
+    const settings: KlingflowSettings = {
+      taskQueue,
+      storageDirectory: storage,
+      providerOrder: undefined,
+      pollIntervalMs: pollMs,
+      initialWaitMs: Math.round(typicalRenderMs * 0.8),
+      allowPrivateNetwork: true,
+      providerRateLimits: {},
+      providerConcurrency: {},
+    };
+    const connection = await Connection.connect({ address: options.address });
+    const client = new Client({ connection });
+    const workerConnection = await NativeConnection.connect({ address: options.address });
+    const secret = randomUUID();
+    const callbacks =
+      variant === 'webhook'
+        ? await createCallbackServer({ port: 0, host: '127.0.0.1', client, secret })
+        : undefined;
+    const worker = await createKlingflowWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      settings,
+      environment: providers.environment,
+      workflowBundle: bundle,
+      ...(callbacks
+        ? { callbackUrl: callbackUrlBuilder(`http://127.0.0.1:${callbacks.port}`, secret) }
+        : {}),
+    });
+    try {
+      results.push(
+        await worker.runUntil(async () => {
+          const handle =
+            variant === 'naive'
+              ? await client.workflow.start('naiveGenerate', {
+                  taskQueue,
+                  workflowId: `${taskQueue}-naive`,
+                  args: [{ request, providers: ['kling'], intervalMs: pollMs }],
+                })
+              : await client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+                  taskQueue,
+                  workflowId: `${taskQueue}-${variant}`,
+                  // With webhooks the wait is one long timer that the callback cuts short.
+                  args: [
+                    {
+                      request,
+                      providers: ['kling'],
+                      ...(variant === 'webhook' ? { pollIntervalMs: 60 * pollMs } : {}),
+                    },
+                  ],
+                });
+          await handle.result();
+          const label = {
+            polled: 'klingflow, polled',
+            webhook: 'klingflow, webhook',
+            naive: 'naive 10 s sleep/poll loop',
+          }[variant];
+          return costOf(label, handle);
+        }),
+      );
+    } finally {
+      await callbacks?.close();
+      await connection.close();
+      await workerConnection.close();
+      await providers.stop();
+      await rm(storage, { recursive: true, force: true });
+    }
+  }
+  return results;
+}
+
+export async function costOf(variant: string, handle: WorkflowHandle): Promise<HistoryCost> {
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const typeName = (event: temporal.api.history.v1.IHistoryEvent) => eventTypeName(event.eventType);
+  const count = (type: string) => events.filter((event) => typeName(event) === type).length;
+  const started = events.filter((event) => typeName(event) === EventType.activityStarted);
+  const activityAttempts = started.reduce(
+    (total, event) => total + (event.activityTaskStartedEventAttributes?.attempt ?? 1),
+    0,
+  );
+  const pollAttempts = started
+    .filter((event) => {
+      const scheduled = events.find(
+        (candidate) =>
+          candidate.eventId?.toString() ===
+          event.activityTaskStartedEventAttributes?.scheduledEventId?.toString(),
+      );
+      return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'checkTask';
+    })
+    .reduce((total, event) => total + (event.activityTaskStartedEventAttributes?.attempt ?? 1), 0);
+  const localActivities = events.filter(
+    (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  ).length;
+  const timers = count(EventType.timerStarted);
+  const signals = count(EventType.signaled);
+  return {
+    variant,
+    events: events.length,
+    polls: pollAttempts,
+    timers,
+    activities: count(EventType.activityScheduled),
+    activityAttempts,
+    localActivities,
+    signals,
+    billableActions:
+      1 + timers + activityAttempts + localActivities + signals + count(EventType.upsert),
+  };
+}
+
+function eventTypeName(type: unknown): string {
+  if (typeof type === 'string') return type;
+  return EVENT_TYPE_NAMES[Number(type)] ?? String(type);
+}
+
+// Numeric event types from temporal.api.enums.v1.EventType, for the ones counted here.
+const EVENT_TYPE_NAMES: Record<number, string> = {
+  10: EventType.activityScheduled,
+  11: EventType.activityStarted,
+  17: EventType.timerStarted,
+  25: EventType.marker,
+  26: EventType.signaled,
+  40: EventType.upsert,
+};

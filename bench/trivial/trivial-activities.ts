@@ -1,0 +1,3 @@
+export async function finish(): Promise<string> {
+  return 'done';
+}

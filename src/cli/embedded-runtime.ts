@@ -43,6 +43,18 @@ export interface WorkerRuntimeOptions {
 
 let runtimeInstalled = false;
 
+/** Errors serialise to `{}` by default; an operator needs their type and message in the log. */
+function errorFields(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const failure = value as Error & { type?: string; nonRetryable?: boolean };
+  return {
+    name: failure.name,
+    message: failure.message,
+    type: failure.type,
+    nonRetryable: failure.nonRetryable,
+  };
+}
+
 /**
  * Keeps the SDK's own logging to warnings so klingflow's progress stays readable. Provider
  * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
@@ -55,7 +67,7 @@ export function installQuietRuntime(): void {
     if (entry.message.startsWith('No workflows registered')) return;
     process.stderr.write(
       `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
-        entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''
+        entry.meta ? ` ${JSON.stringify(entry.meta, errorFields)}` : ''
       }\n`,
     );
   });

@@ -428,9 +428,13 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       providerActivities(handle.provider).pollUntilDone(handle, remainingMs, pollIntervalMs),
     );
     let pollFinished = false;
-    void condition(() => pollFinished || callbackForAttempt === attemptNumber).then(() => {
-      if (!pollFinished) scope.cancel();
-    });
+    void condition(() => pollFinished || callbackForAttempt === attemptNumber).then(
+      () => {
+        if (!pollFinished) scope.cancel();
+      },
+      // The job itself was cancelled: the poll scope is cancelled with it, nothing to do here.
+      () => {},
+    );
     try {
       return await poll;
     } finally {

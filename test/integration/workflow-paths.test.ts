@@ -186,6 +186,25 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(status.polls).toBeGreaterThanOrEqual(4);
   });
 
+  it('ends cancelled when cancelled while it polls', async () => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.queueOutcome({ type: 'stuck' });
+    const worker = await context.createWorker();
+    const handle = await start(['hyprlab']);
+    await worker.runUntil(async () => {
+      await waitForPhase(handle, 'waiting');
+      // At least one status call has been made: the poll activity is between retries.
+      for (let tries = 0; tries < 100 && hyprlab.requestsFor('status').length === 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hyprlab.requestsFor('status').length).toBeGreaterThan(0);
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect((await handle.query(statusQuery)).status).toBe('cancelled');
+    });
+  });
+
   it('ends cancelled with no partial file when cancelled mid-download', async () => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.setVideoSize(256 * 1024 * 1024);

@@ -1,0 +1,349 @@
+/**
+ * Records one workflow history per path the generateVideo workflow can take, as JSON fixtures
+ * for the replay test (test/integration/replay.test.ts). A workflow change that could not
+ * replay these histories would break jobs that are running when the new worker is deployed.
+ *
+ *   npx tsx scripts/record-histories.ts [OUTPUT_DIR]     (default test/fixtures/histories)
+ *
+ * Starts its own Temporal dev server (temporary SQLite file), the loopback provider fakes and
+ * workers built like the integration harness's; runs each path with short renders and polls,
+ * checks it ended as intended, and writes <path>.json in the format of
+ * `temporal workflow show --output json` (proto3 JSON). Re-record after a deliberate,
+ * versioned (`patched()`) workflow change, and keep the old files as well when jobs from the old
+ * version may still be running.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { parseUnifiedRequest } from '../src/request/parse-request.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { providerCallbackSignal, statusQuery } from '../src/workflows/definitions.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+} from '../src/workflows/generation-types.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../test/fakes/index.js';
+
+const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
+const RENDER_MS = 300;
+const REQUEST = parseUnifiedRequest({ prompt: 'a cat in a garden', model: 'kling-v1.6' });
+const POLL_INTERVAL_MS = 200;
+
+/**
+ * `historyToJSON` / `historyFromJSON` of @temporalio/common (proto-utils), bound to the
+ * protobufjs copy that @temporalio/proto's types were built with. In this dependency tree npm
+ * hoists protobufjs 7 (for @grpc/proto-loader) and gives @temporalio/common, /proto and /worker
+ * a private copy of protobufjs 8 each; protojson's `instanceof Type` check then fails across
+ * copies, so the SDK's own functions throw "type must be a Type" (and so does
+ * `Worker.runReplayHistory` when handed parsed JSON). Same output format: proto3 JSON, as
+ * `temporal workflow show --output json` writes it.
+ */
+type History = temporal.api.history.v1.IHistory;
+
+const requireHere = createRequire(import.meta.url);
+const proto = requireHere('@temporalio/proto') as typeof import('@temporalio/proto');
+const { patchProtobufRoot } = requireHere(
+  '@temporalio/proto/lib/patch-protobuf-root',
+) as typeof import('@temporalio/proto/lib/patch-protobuf-root.js');
+const protojson = createRequire(requireHere.resolve('@temporalio/proto'))(
+  'protobufjs/ext/protojson',
+) as {
+  toJson(type: unknown, message: unknown): unknown;
+  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
+};
+const historyType = (
+  patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }
+).lookupType('temporal.api.history.v1.History');
+
+/** A fetched history as pretty-printed proto3 JSON text. */
+export function historyToJson(history: History): string {
+  const message = proto.temporal.api.history.v1.History.fromObject(history);
+  return `${JSON.stringify(protojson.toJson(historyType, message), null, 2)}\n`;
+}
+
+/** Parsed proto3 JSON (a fixture file) back to a History that `Worker.runReplayHistory` takes. */
+export function historyFromJson(json: unknown): History {
+  const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true });
+  if (!history) throw new TypeError('not a workflow history');
+  return history as History;
+}
+
+/** The workflow id each fixture was recorded under; the replay test replays with the same id. */
+export function historyWorkflowId(path: string): string {
+  return `klingflow-history-${path}`;
+}
+
+type Outcome = 'completed' | 'failed' | 'cancelled';
+
+interface RecordedPath {
+  name: string;
+  outcome: Outcome;
+  /** The worker that runs it: `polling` polls at once, `sleeping` waits 10 minutes first. */
+  worker?: 'polling' | 'sleeping';
+  /** Arranges the fakes, starts the workflow and drives it to its end. */
+  run(context: PathContext): Promise<WorkflowHandle>;
+}
+
+interface PathContext {
+  providers: SimulatedProviderSet;
+  start(input: Partial<GenerateVideoInput>): Promise<WorkflowHandle>;
+}
+
+const PATHS: RecordedPath[] = [
+  {
+    name: 'succeeded',
+    outcome: 'completed',
+    run: ({ start }) => start({ providers: ['hyprlab'] }),
+  },
+  {
+    name: 'failover-credits',
+    outcome: 'completed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.injectFault({
+        route: 'submit',
+        fault: {
+          type: 'status',
+          status: 402,
+          body: { error: { message: 'Insufficient credits' } },
+        },
+        times: 1,
+      });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'content-rejected',
+    outcome: 'failed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.queueOutcome({
+        type: 'fail',
+        message: 'Content policy violation: sensitive content',
+      });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'ambiguous-submit-recovered',
+    outcome: 'completed',
+    run: ({ providers, start }) => {
+      // The task is created but the answer never arrives: found again by external_task_id.
+      providers.fakes.kling.injectFault({
+        route: 'submit',
+        fault: { type: 'accept-then-cut' },
+        times: 1,
+      });
+      return start({ providers: ['kling'] });
+    },
+  },
+  {
+    name: 'stuck-attempt-deadline',
+    outcome: 'completed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
+      return start({ providers: ['hyprlab', 'kling'], attemptDeadlineMs: 1_500 });
+    },
+  },
+  {
+    name: 'cancelled',
+    outcome: 'cancelled',
+    // Cancelled while it sleeps through the render (where a real job spends most of its wait).
+    // A cancel while the poll activity runs is not recorded: today it fails the workflow task
+    // (an unhandled CancelledFailure from the callback watcher in pollUntilDoneOrCallback).
+    worker: 'sleeping',
+    run: async ({ start }) => {
+      const handle = await start({ providers: ['hyprlab'] });
+      await until(async () => (await handle.query(statusQuery)).phase === 'waiting');
+      await handle.cancel();
+      return handle;
+    },
+  },
+  {
+    name: 'callback-while-running',
+    outcome: 'completed',
+    // A provider callback (a progress update) arrives while the task still renders: the poll
+    // is cancelled, one status call confirms "running", and the wait goes on.
+    run: async ({ providers, start }) => {
+      const fake = providers.fakes.hyprlab;
+      fake.renderMs = 4_000;
+      try {
+        const polledBefore = fake.requestsFor('status').length;
+        const handle = await start({ providers: ['hyprlab'] });
+        await until(async () => fake.requestsFor('status').length > polledBefore);
+        await handle.signal(providerCallbackSignal, { attempt: 1 });
+        return handle;
+      } finally {
+        fake.renderMs = RENDER_MS;
+      }
+    },
+  },
+  {
+    name: 'poll-transient-errors',
+    outcome: 'completed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.injectFault({
+        route: 'status',
+        fault: { type: 'status', status: 500, body: { error: { message: 'upstream error' } } },
+        times: 2,
+      });
+      return start({ providers: ['hyprlab'] });
+    },
+  },
+];
+
+async function main(): Promise<void> {
+  const output = process.argv[2] ?? DEFAULT_OUTPUT;
+  // Activity failures are expected on most paths; each path's outcome is checked below instead.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const directory = await mkdtemp(join(tmpdir(), 'klingflow-histories-'));
+  const server = await startDevServer({
+    port: await freePort(),
+    headless: true,
+    dbFilename: join(directory, 'temporal.db'),
+    output: 'ignore',
+    log: (message) => console.error(`[temporal] ${message}`),
+  });
+  const providers = await startSimulatedProviders({
+    renderMs: RENDER_MS,
+    only: ['hyprlab', 'kling'],
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const workerConnection = await NativeConnection.connect({ address: server.address });
+  try {
+    const client = new Client({ connection, namespace: 'default' });
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietBundlerLogger,
+    });
+    // Like the integration harness: poll at once (initial wait 0), or sleep past the test.
+    const createWorker = (taskQueue: string, initialWaitMs: number) =>
+      createKlingflowWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        settings: {
+          taskQueue,
+          storageDirectory: join(directory, 'videos'),
+          providerOrder: undefined,
+          pollIntervalMs: POLL_INTERVAL_MS,
+          initialWaitMs,
+          allowPrivateNetwork: true,
+          providerRateLimits: {},
+          providerConcurrency: {},
+        },
+        environment: providers.environment,
+        workflowBundle,
+      });
+    const taskQueues = { polling: 'klingflow-histories', sleeping: 'klingflow-histories-sleeping' };
+    const polling = await createWorker(taskQueues.polling, 0);
+    const sleeping = await createWorker(taskQueues.sleeping, 10 * 60_000);
+    await mkdir(output, { recursive: true });
+
+    const recordAll = async () => {
+      for (const path of PATHS) {
+        const context: PathContext = {
+          providers,
+          start: (input) =>
+            client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+              taskQueue: taskQueues[path.worker ?? 'polling'],
+              workflowId: historyWorkflowId(path.name),
+              args: [{ ...input, request: REQUEST } satisfies GenerateVideoInput],
+            }),
+        };
+        const handle = await path.run(context);
+        const outcome = await within(
+          60_000,
+          handle.result().then(
+            () => 'completed' as const,
+            (error: unknown) =>
+              (error as { cause?: { name?: string } }).cause?.name === 'CancelledFailure'
+                ? ('cancelled' as const)
+                : ('failed' as const),
+          ),
+        ).catch(async (error: unknown) => {
+          // Stuck (e.g. a failing workflow task): end it, so nothing is left waiting on it.
+          await handle.terminate('recording timed out').catch(() => {});
+          throw new Error(`${path.name}: ${(error as Error).message}`);
+        });
+        if (outcome !== path.outcome) {
+          throw new Error(
+            `${path.name}: expected the workflow to end ${path.outcome}, not ${outcome}`,
+          );
+        }
+        const history = await handle.fetchHistory();
+        const json = historyToJson(history);
+        await writeFile(join(output, `${path.name}.json`), json);
+        console.log(
+          `${path.name}: ${history.events?.length ?? 0} events, ${json.length} bytes (${outcome})`,
+        );
+        providers.fakes.hyprlab.clearFaults();
+        providers.fakes.kling.clearFaults();
+      }
+    };
+    await polling.runUntil(() => sleeping.runUntil(recordAll));
+  } finally {
+    await workerConnection.close().catch(() => {});
+    await connection.close();
+    await providers.stop();
+    await server.stop();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+const quietBundlerLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+/** The promise, or an error if it takes longer than `ms`. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until the condition holds (checked every 50 ms), for at most 20 s. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

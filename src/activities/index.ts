@@ -4,10 +4,13 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
+import { createEstimateCost } from './estimate-cost.js';
+import { createAwaitExistingGeneration } from './existing-generation.js';
 import { createPlanRoute, type RoutingSettings } from './plan-route.js';
 import { requestProviderSlot } from './request-provider-slot.js';
 import { createStoreVideo } from './store-video.js';
 import { createSubmitTask } from './submit-task.js';
+import { batchManifestDirectory, createWriteBatchManifest } from './write-manifest.js';
 
 export interface ActivityDependencies {
   providers: ProviderRegistry;
@@ -19,6 +22,8 @@ export interface ActivityDependencies {
   /** Per-task callback URL builder when the worker serves webhooks. */
   callbackUrl?: (workflowId: string, attempt: number) => string | undefined;
   maxVideoBytes?: number;
+  /** Where batch manifests go; default `<storage root>/batches`. */
+  batchManifestDirectory?: string;
 }
 
 /** Every activity, built once per worker with its dependencies injected (Temporal samples style). */
@@ -30,14 +35,23 @@ export function createActivities(deps: ActivityDependencies) {
     allowPrivateNetwork: deps.http.allowPrivateNetwork,
     ...(deps.maxVideoBytes !== undefined ? { maxBytes: deps.maxVideoBytes } : {}),
   });
+  const planRoute = createPlanRoute(deps);
   return {
-    planRoute: createPlanRoute(deps),
+    planRoute,
     submitTask,
     findTask,
     checkTask: createCheckTask(deps),
     requestProviderSlot,
     downloadVideo,
     storeVideo: createStoreVideo({ storage: deps.storage }),
+    /** Batch: the first route entry's price, before an item is started. */
+    estimateCost: createEstimateCost({ planRoute }),
+    /** Batch: waits for and reads an item's job that an earlier run of the batch started. */
+    awaitExistingGeneration: createAwaitExistingGeneration(),
+    /** Batch: the JSONL results manifest, written atomically into storage. */
+    writeBatchManifest: createWriteBatchManifest({
+      directory: () => deps.batchManifestDirectory ?? batchManifestDirectory(deps.storage),
+    }),
     /** Removes the partial downloads of a cancelled job, so no half file is left behind. */
     async discardPartialDownloads(input: { keys: string[] }): Promise<void> {
       for (const key of input.keys) await deps.storage.removePartial(key);

@@ -17,7 +17,7 @@ export function createBatchProgress(
 ): BatchProgressReporter {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
-  if (stream.isTTY === true) return createBar(stream);
+  if (stream.isTTY === true) return createBar(stream, createEtaEstimator(now));
 
   const plainIntervalMs = options.plainIntervalMs ?? 2_000;
   const eta = createEtaEstimator(now);
@@ -44,15 +44,16 @@ export function createBatchProgress(
   };
 }
 
-function createBar(stream: NodeJS.WriteStream): BatchProgressReporter {
+function createBar(
+  stream: NodeJS.WriteStream,
+  eta: (status: BatchStatus) => number | undefined,
+): BatchProgressReporter {
   const bar = new SingleBar(
     {
       stream,
       format:
-        '{bar} {value}/{total} done | {succeeded} ok · {failed} failed · {skipped} skipped · {running} running | est. {spend} | ETA {eta_formatted}',
+        '{bar} {value}/{total} done | {succeeded} ok · {failed} failed · {skipped} skipped · {running} running | est. {spend} | ETA {remaining}',
       hideCursor: true,
-      etaBuffer: 50,
-      etaAsynchronousUpdate: true,
       fps: 5,
     },
     Presets.shades_classic,
@@ -67,6 +68,9 @@ function createBar(stream: NodeJS.WriteStream): BatchProgressReporter {
         skipped: status.skipped,
         running: status.running,
         spend: `$${status.estimatedSpend.toFixed(2)}`,
+        // Our own estimate from the completion rate (cli-progress's shows NULL/INF until it has
+        // seen enough updates, and 0s before anything finished).
+        remaining: done >= status.total ? '0s' : formatEta(eta(status)),
       };
       if (!started) {
         bar.start(status.total, done, payload);
@@ -111,6 +115,10 @@ export function createEtaEstimator(now: () => number = Date.now) {
     if (finishedSince <= 0 || elapsedSeconds <= 0) return undefined;
     return Math.round(((status.total - done) * elapsedSeconds) / finishedSince);
   };
+}
+
+function formatEta(seconds: number | undefined): string {
+  return seconds === undefined ? '…' : formatSeconds(seconds);
 }
 
 export function formatSeconds(seconds: number): string {

@@ -17,13 +17,27 @@ import {
   resolveTemporalTarget,
   type TemporalTarget,
 } from '../temporal/connection.js';
-import { statusQuery } from '../workflows/definitions.js';
+import {
+  BATCH_GENERATE_WORKFLOW,
+  BATCH_STATUS_ITEMS_LIMIT,
+  type BatchResult,
+  type BatchStatus,
+  batchWorkflowId,
+} from '../workflows/batch-types.js';
+import { batchStatusQuery, statusQuery } from '../workflows/definitions.js';
 import {
   FailureTypes,
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../workflows/generation-types.js';
+import { KLING_BATCH_ID } from '../workflows/search-attributes.js';
+import {
+  type BatchEntry,
+  type BatchOptions,
+  createBatchInput,
+  validateBatchEntries,
+} from './batch-file.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 
 export interface StartGenerationOptions {
@@ -186,6 +200,121 @@ export class KlingflowClient {
     return status;
   }
 
+  /**
+   * Validates every item (all problems in one ValidationError, nothing started), stores local
+   * images, and starts the batch as workflow `batch-<batchId>`. If that batch is still running,
+   * this attaches to it instead of starting a second one (`attached: true`); if it finished, a
+   * new run re-uses every item's earlier job, so nothing finished or running is submitted again.
+   */
+  async startBatch(
+    entries: readonly BatchEntry[],
+    options: BatchOptions = {},
+  ): Promise<{ batchId: string; workflowId: string; attached: boolean; total: number }> {
+    const items = await validateBatchEntries(entries, {
+      storage: this.storage,
+      ...(this.availableProviders ? { availableProviders: this.availableProviders } : {}),
+    });
+    const input = createBatchInput(items, options);
+    const workflowId = batchWorkflowId(input.batchId);
+    const attached = await this.isRunning(workflowId);
+    await this.temporal.workflow.start(BATCH_GENERATE_WORKFLOW, {
+      taskQueue: this.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [{ key: KLING_BATCH_ID, value: input.batchId }],
+    });
+    return { batchId: input.batchId, workflowId, attached, total: items.length };
+  }
+
+  /** A batch's progress (running) or its final counts (finished). */
+  async getBatchStatus(batchId: string): Promise<BatchStatus> {
+    const handle = this.temporal.workflow.getHandle(batchWorkflowId(batchId));
+    const description = await handle.describe();
+    switch (description.status.name) {
+      case 'RUNNING':
+        return handle.query(batchStatusQuery);
+      case 'COMPLETED':
+        return batchStatusFromResult((await handle.result()) as BatchResult);
+      default: {
+        const state = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+        const error = await handle.result().then(
+          () => description.status.name.toLowerCase(),
+          (failure: unknown) => errorMessage(failure),
+        );
+        try {
+          return { ...(await handle.query(batchStatusQuery)), state, error };
+        } catch {
+          return {
+            batchId,
+            workflowId: description.workflowId,
+            state,
+            total: 0,
+            succeeded: 0,
+            failed: 0,
+            running: 0,
+            pending: 0,
+            skipped: 0,
+            estimatedSpend: 0,
+            stoppedByBudget: false,
+            runs: 1,
+            startedAt: description.startTime.toISOString(),
+            error,
+          };
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until the batch has finished (following its continue-as-new runs), calling
+   * `onProgress` with each status. Rejects with the workflow's failure if the batch was
+   * cancelled or failed.
+   */
+  async waitForBatch(
+    batchId: string,
+    options: { onProgress?: (status: BatchStatus) => void; intervalMs?: number } = {},
+  ): Promise<BatchResult> {
+    const handle = this.temporal.workflow.getHandle(batchWorkflowId(batchId));
+    let outcome: { result: BatchResult } | { error: unknown } | undefined;
+    const finished = handle.result().then(
+      (result: BatchResult) => {
+        outcome = { result };
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    while (!outcome) {
+      if (options.onProgress) {
+        try {
+          const status = await this.getBatchStatus(batchId);
+          if (!outcome) options.onProgress(status);
+        } catch (error) {
+          // A query can miss while the batch continues as new; only a missing batch is fatal.
+          if (error instanceof WorkflowNotFoundError) throw error;
+        }
+      }
+      await Promise.race([
+        finished,
+        new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000)),
+      ]);
+    }
+    if ('error' in outcome) throw outcome.error;
+    options.onProgress?.(batchStatusFromResult(outcome.result));
+    return outcome.result;
+  }
+
+  private async isRunning(workflowId: string): Promise<boolean> {
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowId).describe();
+      return description.status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
   async cancel(workflowId: string): Promise<void> {
     await this.temporal.workflow.getHandle(workflowId).cancel();
   }
@@ -229,6 +358,27 @@ export async function validateGenerationRequest(
   const check = checkRequestAgainstProviders(prepared, options.providers);
   if (check.servable.length === 0) throw new ValidationError(check.issues);
   return prepared;
+}
+
+/** A finished batch's result as a status (items listed only for small batches, as the query does). */
+export function batchStatusFromResult(result: BatchResult): BatchStatus {
+  return {
+    batchId: result.batchId,
+    workflowId: result.workflowId,
+    state: 'completed',
+    total: result.total,
+    succeeded: result.succeeded,
+    failed: result.failed,
+    running: 0,
+    pending: 0,
+    skipped: result.skipped,
+    estimatedSpend: result.estimatedSpend,
+    ...(result.maxCost !== undefined ? { maxCost: result.maxCost } : {}),
+    stoppedByBudget: result.stoppedByBudget,
+    runs: result.runs,
+    startedAt: result.startedAt,
+    ...(result.total <= BATCH_STATUS_ITEMS_LIMIT ? { items: result.items } : {}),
+  };
 }
 
 function failureDetails(error: unknown): GenerationStatus | undefined {

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { BatchStatus } from './batch-types.js';
 import type { GenerationStatus } from './generation-types.js';
 
 /** Read-only progress of a generation: the contract's JSON plus polls and elapsed time. */
@@ -28,3 +29,6 @@ export const slotGrantedSignal = defineSignal<[{ attempt: number }]>('slotGrante
 export const slotsQuery = defineQuery<{ limit: number; holders: string[]; waiting: string[] }>(
   'slots',
 );
+
+/** A batch's progress: counts, estimated spend, and the items one by one when the batch is small. */
+export const batchStatusQuery = defineQuery<BatchStatus>('batchStatus');

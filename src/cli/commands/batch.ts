@@ -228,7 +228,9 @@ export function summariseBatch(result: BatchResult): string {
   const lines = [
     `batch ${result.batchId}: ${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped of ${result.total}`,
     `  estimated spend: $${result.estimatedSpend.toFixed(2)}${budget}`,
-    `  manifest: ${result.manifestPath}`,
+    result.manifestPath
+      ? `  manifest: ${result.manifestPath}`
+      : `  manifest not written: ${result.manifestError ?? 'unknown error'}`,
   ];
   const listAll = result.items.length <= LIST_EVERY_ITEM_UP_TO;
   for (const item of result.items) {

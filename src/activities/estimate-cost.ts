@@ -1,0 +1,34 @@
+import type { CostEstimate, EstimateCostInput } from '../workflows/batch-types.js';
+import type { createPlanRoute } from './plan-route.js';
+
+/**
+ * A batch item's estimated cost before it is started: the price of the first provider its job
+ * would try. It asks the same route planner the job itself runs (same registry, same order,
+ * same budget rule), so the estimate names the provider the job will really start with.
+ * Failover to a later provider may cost more; the job's own `maxCost` bounds that.
+ */
+export function createEstimateCost(deps: { planRoute: ReturnType<typeof createPlanRoute> }) {
+  return async function estimateCost(input: EstimateCostInput): Promise<CostEstimate> {
+    const plan = await deps.planRoute({
+      request: input.request,
+      ...(input.providers ? { providers: input.providers } : {}),
+      ...(input.maxCost !== undefined ? { maxCost: input.maxCost } : {}),
+    });
+    const first = plan.route[0];
+    if (first) {
+      return {
+        provider: first.provider,
+        ...(first.price.usd !== undefined ? { usd: first.price.usd } : {}),
+        overBudget: false,
+      };
+    }
+    const reason =
+      plan.skipped.length > 0
+        ? plan.skipped.map((skip) => `${skip.provider}: ${skip.reason}`).join('; ')
+        : 'no provider is configured on the worker';
+    return {
+      overBudget: plan.skipped.some((skip) => skip.errorKind === 'over-budget'),
+      reason,
+    };
+  };
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  BATCH_ID_PATTERN,
+  type BatchItemResult,
+  type WriteBatchManifestInput,
+} from '../workflows/batch-types.js';
+
+export interface ManifestVideo {
+  path: string;
+  sha256?: string;
+  bytes?: number;
+}
+
+/** One line of `<storage>/batches/<batchId>.jsonl`. */
+export interface ManifestLine extends Omit<BatchItemResult, 'videos'> {
+  batchId: string;
+  videos?: ManifestVideo[];
+}
+
+/**
+ * Writes a batch's results manifest: one JSON line per item, in batch order, with each video's
+ * sha256 and size read from its sidecar (they are not carried through workflow history). The
+ * file lands atomically (temp file in the same directory, fsync, rename), so a reader never sees
+ * half a manifest; a re-run of the batch rewrites it with the same content.
+ */
+export function createWriteBatchManifest(deps: { directory: string | (() => string) }) {
+  return async function writeBatchManifest(
+    input: WriteBatchManifestInput,
+  ): Promise<{ path: string; lines: number }> {
+    if (!BATCH_ID_PATTERN.test(input.batchId)) {
+      throw ApplicationFailure.nonRetryable(
+        `batch id ${JSON.stringify(input.batchId.slice(0, 80))} is not a safe file name`,
+        'InvalidBatchId',
+      );
+    }
+    const lines: string[] = [];
+    for (const item of input.items) {
+      const { videos, ...rest } = item;
+      const line: ManifestLine = { batchId: input.batchId, ...rest };
+      if (videos) line.videos = await Promise.all(videos.map(describeVideo));
+      lines.push(JSON.stringify(line));
+    }
+    const directory = typeof deps.directory === 'function' ? deps.directory() : deps.directory;
+    await mkdir(directory, { recursive: true });
+    const target = join(directory, `${input.batchId}.jsonl`);
+    const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { path: target, lines: lines.length };
+  };
+}
+
+/** `<storage root>/batches`: the filesystem storage's root is KLINGFLOW_STORAGE_DIR. */
+export function batchManifestDirectory(storage: object): string {
+  const root = (storage as { rootDirectory?: unknown }).rootDirectory;
+  if (typeof root !== 'string') {
+    throw new Error(
+      'batch manifests need a storage with a local root directory; pass batchManifestDirectory',
+    );
+  }
+  return join(root, 'batches');
+}
+
+/** The video's sha256 and size from its sidecar (`<key>.json` beside `<key>.mp4`), when present. */
+async function describeVideo(path: string): Promise<ManifestVideo> {
+  try {
+    const sidecar = JSON.parse(await readFile(path.replace(/\.mp4$/, '.json'), 'utf8')) as {
+      sha256?: unknown;
+      bytes?: unknown;
+    };
+    return {
+      path,
+      ...(typeof sidecar.sha256 === 'string' ? { sha256: sidecar.sha256 } : {}),
+      ...(typeof sidecar.bytes === 'number' ? { bytes: sidecar.bytes } : {}),
+    };
+  } catch {
+    return { path };
+  }
+}

@@ -1,0 +1,340 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { checkRequestAgainstProviders } from '../providers/catalog.js';
+import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
+import type { VideoStorage } from '../storage/video-storage.js';
+import {
+  BATCH_ID_PATTERN,
+  BATCH_ID_RULE,
+  type BatchInput,
+  type BatchItem,
+  DEFAULT_BATCH_CONCURRENCY,
+  MAX_BATCH_CONCURRENCY,
+  MAX_BATCH_INPUT_BYTES,
+  MAX_BATCH_ITEMS,
+} from '../workflows/batch-types.js';
+import { type GenerationRequest, prepareRequest } from './prepare-request.js';
+
+/** One request of a batch as a library caller writes it (the same fields as a batch file line). */
+export interface BatchEntry {
+  /** Item id, unique in the batch; default: the line number (or 1-based position). */
+  id?: string;
+  /** Line in the batch file, for messages; the default key when there is no id. */
+  line?: number;
+  request: GenerationRequest;
+  /** Failover order for this item. */
+  providers?: ProviderId[];
+}
+
+export interface BatchValidationOptions {
+  /** Where local images are stored as blobs (the storage the workers read). */
+  storage: Pick<VideoStorage, 'putBlob'>;
+  /** Providers the workers have keys for; items without `providers` are checked against these. */
+  availableProviders?: readonly ProviderId[];
+  /** Relative local image paths are resolved against this directory (the batch file's). */
+  baseDirectory?: string;
+}
+
+const IMAGE_FIELDS = ['startImage', 'endImage'] as const;
+
+/**
+ * Reads and validates a JSONL batch file: one request per line, blank lines skipped. Every line
+ * is checked (JSON, fields, ids, providers, provider capabilities, local images) before anything
+ * is started; any bad line throws one ValidationError listing every problem with its line number.
+ * Local images are stored as blobs, so the items only carry references.
+ */
+export async function readBatchFile(
+  path: string,
+  options: Omit<BatchValidationOptions, 'baseDirectory'>,
+): Promise<BatchItem[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ValidationError(
+      [
+        {
+          field: 'file',
+          message: `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+        },
+      ],
+      { cause },
+    );
+  }
+  return parseBatchText(text, { ...options, baseDirectory: dirname(resolve(path)) });
+}
+
+/** Parses JSONL text (see readBatchFile). Line numbers count blank lines, as an editor does. */
+export async function parseBatchText(
+  text: string,
+  options: BatchValidationOptions,
+): Promise<BatchItem[]> {
+  const entries: BatchEntry[] = [];
+  const issues: ValidationIssue[] = [];
+  const lines = text.split(/\r?\n/);
+  for (const [index, raw] of lines.entries()) {
+    const line = index + 1;
+    const location = `line ${line}`;
+    const content = index === 0 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (content.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(content);
+    } catch (error) {
+      issues.push({
+        field: 'json',
+        message: `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        location,
+      });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issues.push({ field: 'line', message: 'must be a JSON object (one request)', location });
+      continue;
+    }
+    const { id, providers, ...request } = value as Record<string, unknown>;
+    const entry: BatchEntry = { line, request: request as GenerationRequest };
+    if (id !== undefined) entry.id = id as string;
+    if (providers !== undefined) entry.providers = providers as ProviderId[];
+    entries.push(entry);
+  }
+  if (entries.length === 0 && issues.length === 0) {
+    issues.push({ field: 'file', message: 'has no requests (every line is blank)' });
+  }
+  return validateBatchEntries(entries, options, issues);
+}
+
+/**
+ * Validates batch entries (from a file or a library caller) and prepares their requests.
+ * Throws one ValidationError with every issue found, each located by line (or item position).
+ */
+export async function validateBatchEntries(
+  entries: readonly BatchEntry[],
+  options: BatchValidationOptions,
+  earlierIssues: readonly ValidationIssue[] = [],
+): Promise<BatchItem[]> {
+  const issues: ValidationIssue[] = [...earlierIssues];
+  const items: BatchItem[] = [];
+  const keys = new Map<string, string>();
+  if (entries.length === 0 && issues.length === 0) {
+    issues.push({ field: 'items', message: 'a batch needs at least one request' });
+  }
+  for (const [index, entry] of entries.entries()) {
+    const location = entry.line !== undefined ? `line ${entry.line}` : `item ${index + 1}`;
+    let bad = false;
+    const report = (issue: Omit<ValidationIssue, 'location'>) => {
+      issues.push({ ...issue, location });
+      bad = true;
+    };
+
+    if (entry.id !== undefined) {
+      if (typeof entry.id !== 'string' || !BATCH_ID_PATTERN.test(entry.id)) {
+        report({
+          field: 'id',
+          message: `${JSON.stringify(entry.id)} is not a valid id: use ${BATCH_ID_RULE}`,
+        });
+      }
+    }
+    const key = typeof entry.id === 'string' ? entry.id : String(entry.line ?? index + 1);
+    const earlier = keys.get(key);
+    if (earlier !== undefined) {
+      report({
+        field: 'id',
+        message:
+          entry.id !== undefined
+            ? `duplicate id ${JSON.stringify(key)} (already used by ${earlier})`
+            : `this line's default id ${JSON.stringify(key)} is already used by ${earlier}: give the line an id`,
+      });
+    } else {
+      keys.set(key, location);
+    }
+
+    const providers = checkProviders(entry.providers, report);
+
+    let request: BatchItem['request'] | undefined;
+    if (typeof entry.request !== 'object' || entry.request === null) {
+      report({ field: 'request', message: 'must be an object' });
+    } else {
+      try {
+        request = await prepareRequest(
+          withResolvedImages(entry.request, options.baseDirectory),
+          options.storage,
+          location,
+        );
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        for (const issue of error.issues) report({ ...issue });
+      }
+    }
+    if (request && providers !== null) {
+      const candidates = providers ?? options.availableProviders;
+      const check = checkRequestAgainstProviders(request, candidates);
+      if (check.servable.length === 0) {
+        for (const issue of check.issues) {
+          issues.push({ ...issue, location: `${location}, ${issue.location ?? 'providers'}` });
+        }
+        if (check.issues.length === 0) {
+          report({ field: 'providers', message: 'no provider can serve this request' });
+        }
+        bad = true;
+      }
+    }
+    if (!bad && request) {
+      items.push({
+        key,
+        ...(entry.line !== undefined ? { line: entry.line } : {}),
+        request,
+        ...(providers ? { providers } : {}),
+      });
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(sortByLocation(issues));
+  return items;
+}
+
+/** Issues in file order (a stable sort on the line or item number of their location). */
+function sortByLocation(issues: ValidationIssue[]): ValidationIssue[] {
+  const position = (issue: ValidationIssue) =>
+    Number(/^(?:line|item) (\d+)/.exec(issue.location ?? '')?.[1] ?? 0);
+  return [...issues].sort((left, right) => position(left) - position(right));
+}
+
+/** `providers`: an array of known, distinct provider ids. Null when invalid (already reported). */
+function checkProviders(
+  value: unknown,
+  report: (issue: Omit<ValidationIssue, 'location'>) => void,
+): ProviderId[] | undefined | null {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    report({
+      field: 'providers',
+      message: 'must be a non-empty array of provider ids (failover order)',
+      allowed: PROVIDER_IDS,
+    });
+    return null;
+  }
+  const unknown = value.filter(
+    (id) => typeof id !== 'string' || !(PROVIDER_IDS as readonly string[]).includes(id),
+  );
+  if (unknown.length > 0) {
+    report({
+      field: 'providers',
+      message: `unknown provider ${unknown.map((id) => JSON.stringify(id)).join(', ')}`,
+      allowed: PROVIDER_IDS,
+    });
+    return null;
+  }
+  if (new Set(value).size !== value.length) {
+    report({ field: 'providers', message: 'lists a provider more than once' });
+    return null;
+  }
+  return value as ProviderId[];
+}
+
+/** Relative local image paths in a batch file are relative to the file, not the shell. */
+function withResolvedImages(
+  request: GenerationRequest,
+  baseDirectory: string | undefined,
+): GenerationRequest {
+  if (!baseDirectory) return request;
+  const resolved: Record<string, unknown> = { ...request };
+  for (const field of IMAGE_FIELDS) {
+    const value = request[field];
+    if (
+      typeof value === 'string' &&
+      value.trim() !== '' &&
+      !/^[a-z][a-z0-9+.-]*:/i.test(value) &&
+      !isAbsolute(value)
+    ) {
+      resolved[field] = resolve(baseDirectory, value);
+    }
+  }
+  return resolved as GenerationRequest;
+}
+
+export interface BatchOptions {
+  /** Batch id (re-running the same id never starts a finished or running item again). */
+  batchId?: string;
+  /** Items in flight at once (default 5, at most 100). */
+  concurrency?: number;
+  /** Budget in USD for the batch's estimated spend. */
+  maxCost?: number;
+  /** Start again the items whose earlier job failed or was cancelled. */
+  retryFailed?: boolean;
+  pollIntervalMs?: number;
+  attemptDeadlineMs?: number;
+  deadlineMs?: number;
+  /** Continue-as-new at this many history events at the latest (tests lower it). */
+  historyEventLimit?: number;
+}
+
+/**
+ * The batch workflow's input from validated items and options. Checks the options and the size
+ * ceiling (Temporal payloads are capped at 2 MB; see MAX_BATCH_ITEMS), so a batch that cannot
+ * run is refused before anything starts.
+ */
+export function createBatchInput(
+  items: readonly BatchItem[],
+  options: BatchOptions = {},
+): BatchInput {
+  const issues: ValidationIssue[] = [];
+  const batchId = options.batchId ?? newBatchId();
+  if (!BATCH_ID_PATTERN.test(batchId)) {
+    issues.push({
+      field: 'batchId',
+      message: `${JSON.stringify(batchId)} is not a valid batch id: use ${BATCH_ID_RULE}`,
+    });
+  }
+  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BATCH_CONCURRENCY) {
+    issues.push({
+      field: 'concurrency',
+      message: `must be a whole number from 1 to ${MAX_BATCH_CONCURRENCY}, got ${concurrency}`,
+    });
+  }
+  if (
+    options.maxCost !== undefined &&
+    !(Number.isFinite(options.maxCost) && options.maxCost >= 0)
+  ) {
+    issues.push({
+      field: 'maxCost',
+      message: `must be a number of USD ≥ 0, got ${options.maxCost}`,
+    });
+  }
+  if (items.length > MAX_BATCH_ITEMS) {
+    issues.push({
+      field: 'items',
+      message: `${items.length} requests is more than one batch can carry (${MAX_BATCH_ITEMS}): split the file into several batches`,
+    });
+  }
+  const input: BatchInput = {
+    batchId,
+    items: [...items],
+    concurrency,
+    ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
+    ...(options.retryFailed ? { retryFailed: true } : {}),
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.attemptDeadlineMs !== undefined
+      ? { attemptDeadlineMs: options.attemptDeadlineMs }
+      : {}),
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    ...(options.historyEventLimit !== undefined
+      ? { historyEventLimit: options.historyEventLimit }
+      : {}),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  if (bytes > MAX_BATCH_INPUT_BYTES) {
+    issues.push({
+      field: 'items',
+      message: `the requests take ${bytes} bytes, more than one batch can carry (${MAX_BATCH_INPUT_BYTES}): split the file into several batches`,
+    });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return input;
+}
+
+/** A fresh batch id: time-ordered and short, safe as a file name and workflow id prefix. */
+export function newBatchId(): string {
+  return `b-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}

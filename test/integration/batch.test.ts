@@ -1,0 +1,419 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Connection, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BatchEntry } from '../../src/client/batch-file.js';
+import { KlingflowClient } from '../../src/client/klingflow-client.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
+import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
+import {
+  type BatchResult,
+  type BatchStatus,
+  batchItemWorkflowId,
+  batchWorkflowId,
+} from '../../src/workflows/batch-types.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../../src/workflows/generation-types.js';
+import { createIntegrationContext, type IntegrationContext } from './harness.js';
+
+/**
+ * Size of the continue-as-new batch. KLINGFLOW_TEST_BATCH_SIZE lowers it for quick local runs;
+ * a smaller batch then gets a proportionally lower history bound, so it still continues as new.
+ * At the default size the server's own continue-as-new suggestion triggers it.
+ */
+const DEFAULT_LARGE_BATCH_SIZE = 2_000;
+const LARGE_BATCH_SIZE = Number(process.env.KLINGFLOW_TEST_BATCH_SIZE ?? DEFAULT_LARGE_BATCH_SIZE);
+
+describe('batchGenerate on a real Temporal dev server', () => {
+  let context: IntegrationContext | undefined;
+
+  afterEach(async () => {
+    await context?.teardown();
+    context = undefined;
+  });
+
+  async function setUp(options: { renderMs?: number; providers?: ProviderId[] } = {}) {
+    const providers = options.providers ?? ['hyprlab'];
+    context = await createIntegrationContext({
+      providers,
+      ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
+    });
+    const client = new KlingflowClient({
+      connection: context.client.connection as Connection,
+      taskQueue: context.taskQueue,
+      storage: createFilesystemStorage({ rootDirectory: context.storageDirectory }),
+      availableProviders: providers,
+    });
+    return { context, client, fake: context.providers.fakes.hyprlab };
+  }
+
+  function entries(count: number, extra: Partial<BatchEntry['request']> = {}): BatchEntry[] {
+    return Array.from({ length: count }, (_, index) => ({
+      line: index + 1,
+      request: { prompt: `shot ${index + 1}: a lighthouse at dusk`, model: 'kling-v1.6', ...extra },
+    }));
+  }
+
+  function uniqueBatchId(name: string): string {
+    return `${name}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  async function readManifest(path: string | undefined): Promise<Record<string, unknown>[]> {
+    expect(path, 'the batch wrote no manifest').toBeDefined();
+    const text = await readFile(path!, 'utf8');
+    return text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** Polls the status until `predicate` holds (a condition, not a fixed sleep). */
+  async function statusWhen(
+    client: KlingflowClient,
+    batchId: string,
+    predicate: (status: BatchStatus) => boolean,
+  ): Promise<BatchStatus> {
+    for (let tries = 0; tries < 300; tries++) {
+      try {
+        const status = await client.getBatchStatus(batchId);
+        if (predicate(status)) return status;
+      } catch {
+        // not started or no worker has answered yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`batch ${batchId} never reached the expected status`);
+  }
+
+  it('runs every item as its own job, stores the videos and writes a JSONL manifest', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('small');
+    const items: BatchEntry[] = [
+      { id: 'intro', line: 1, request: { prompt: 'a lighthouse at dusk', model: 'kling-v1.6' } },
+      { line: 2, request: { prompt: 'waves on rocks', model: 'kling-v1.6' } },
+      { id: 'outro', line: 3, request: { prompt: 'gulls at sunrise', model: 'kling-v1.6' } },
+    ];
+
+    const result = await worker.runUntil(async () => {
+      const started = await client.startBatch(items, { batchId, concurrency: 2 });
+      expect(started).toEqual({
+        batchId,
+        workflowId: batchWorkflowId(batchId),
+        attached: false,
+        total: 3,
+      });
+      return client.waitForBatch(batchId, { intervalMs: 100 });
+    });
+
+    expect(result).toMatchObject({
+      batchId,
+      total: 3,
+      succeeded: 3,
+      failed: 0,
+      skipped: 0,
+      stoppedByBudget: false,
+      estimatedSpend: 0.6,
+    });
+    expect(fake.submissions).toBe(3);
+    // Items keep batch order; keys are the line's id or its line number.
+    expect(result.items.map((item) => [item.key, item.workflowId, item.status])).toEqual([
+      ['intro', batchItemWorkflowId(batchId, 'intro'), 'succeeded'],
+      ['2', batchItemWorkflowId(batchId, '2'), 'succeeded'],
+      ['outro', batchItemWorkflowId(batchId, 'outro'), 'succeeded'],
+    ]);
+    for (const item of result.items) {
+      expect(item).toMatchObject({ provider: 'hyprlab', estimatedCost: 0.2 });
+      expect((await stat(item.videos![0]!)).size).toBeGreaterThan(0);
+    }
+
+    expect(result.manifestPath).toBe(join(context.storageDirectory, 'batches', `${batchId}.jsonl`));
+    const manifest = await readManifest(result.manifestPath);
+    expect(manifest).toHaveLength(3);
+    expect(manifest[1]).toMatchObject({
+      batchId,
+      key: '2',
+      line: 2,
+      status: 'succeeded',
+      provider: 'hyprlab',
+      videos: [
+        { path: result.items[1]!.videos![0], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      ],
+    });
+  });
+
+  it('never submits an item again when the same batch id is run a second time', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('rerun');
+    const items = entries(4);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 4 });
+      // Starting it again while it runs attaches to the running batch.
+      const again = await client.startBatch(items, { batchId, concurrency: 4 });
+      expect(again.attached).toBe(true);
+      const first = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(first.succeeded).toBe(4);
+      expect(fake.submissions).toBe(4);
+      const firstManifest = await readFile(first.manifestPath!, 'utf8');
+
+      // After it finished: a new run that finds every item's job and reuses its result.
+      const rerun = await client.startBatch(items, { batchId, concurrency: 4 });
+      expect(rerun.attached).toBe(false);
+      const second = await client.waitForBatch(batchId, { intervalMs: 100 });
+
+      expect(fake.submissions).toBe(4);
+      expect(second.items.every((item) => item.existing === true)).toBe(true);
+      const withoutExisting = (result: BatchResult) =>
+        result.items.map(({ existing: _existing, ...item }) => item);
+      expect(withoutExisting(second)).toEqual(withoutExisting(first));
+      expect(second).toMatchObject({
+        succeeded: 4,
+        failed: 0,
+        estimatedSpend: first.estimatedSpend,
+      });
+      expect(await readFile(second.manifestPath!, 'utf8')).not.toBe('');
+      expect((await readManifest(second.manifestPath)).map((line) => line.videos)).toEqual(
+        (await readManifest(first.manifestPath)).map((line) => line.videos),
+      );
+      expect(firstManifest).not.toBe('');
+    });
+  });
+
+  it('waits for a job already running under an item’s id instead of starting another', async () => {
+    const { context, client, fake } = await setUp({ renderMs: 1_500 });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('running');
+    const items = entries(2);
+
+    const result = await worker.runUntil(async () => {
+      // As if an earlier run of this batch had started item 1 and then gone away.
+      const earlier = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: context.taskQueue,
+        workflowId: batchItemWorkflowId(batchId, '1'),
+        args: [
+          {
+            request: parseUnifiedRequest(items[0]!.request),
+            batchId,
+          } satisfies GenerateVideoInput,
+        ],
+      });
+      await client.startBatch(items, { batchId, concurrency: 2 });
+      const finished = await client.waitForBatch(batchId, { intervalMs: 100 });
+      const earlierResult: GenerationStatus = await earlier.result();
+      expect(finished.items[0]?.videos).toEqual(earlierResult.videos.map((video) => video.path));
+      return finished;
+    });
+
+    expect(fake.submissions).toBe(2);
+    expect(result.items.map((item) => [item.key, item.status, item.existing])).toEqual([
+      ['1', 'succeeded', true],
+      ['2', 'succeeded', undefined],
+    ]);
+  });
+
+  it('keeps at most `concurrency` jobs in flight, and reports progress while it runs', async () => {
+    const { context, client, fake } = await setUp({ renderMs: 800 });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('limit');
+
+    const result = await worker.runUntil(async () => {
+      await client.startBatch(entries(6), { batchId, concurrency: 2 });
+      const busy = await statusWhen(client, batchId, (status) => status.running === 2);
+      expect(busy).toMatchObject({ state: 'running', total: 6, running: 2 });
+      expect(busy.pending + busy.succeeded).toBe(4);
+      expect(busy.items?.filter((item) => item.status === 'running')).toHaveLength(2);
+      return client.waitForBatch(batchId, { intervalMs: 100 });
+    });
+
+    expect(result.succeeded).toBe(6);
+    expect(fake.submissions).toBe(6);
+    // A job is in flight at the provider from its task's creation until its video is fetched.
+    const intervals = [...fake.tasks.values()].map((task) => {
+      const fetched = fake.requests.find((entry) => entry.path === `/files/${task.id}.mp4`);
+      expect(fetched).toBeDefined();
+      return [task.createdAt, fetched!.at] as const;
+    });
+    const mostAtOnce = Math.max(
+      ...intervals.map(
+        ([start]) =>
+          intervals.filter(([otherStart, otherEnd]) => otherStart <= start && start <= otherEnd)
+            .length,
+      ),
+    );
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    expect(mostAtOnce).toBe(2);
+  });
+
+  it('stops submitting before the estimated spend would pass --max-cost, and says so', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('budget');
+
+    // Each item is estimated at $0.20 (HyprLab, kling-v1.6 std 5 s): $0.50 pays for two.
+    const result = await worker.runUntil(async () => {
+      await client.startBatch(entries(5), { batchId, concurrency: 5, maxCost: 0.5 });
+      return client.waitForBatch(batchId, { intervalMs: 100 });
+    });
+
+    expect(fake.submissions).toBe(2);
+    expect(result).toMatchObject({
+      succeeded: 2,
+      failed: 0,
+      skipped: 3,
+      stoppedByBudget: true,
+      estimatedSpend: 0.4,
+      maxCost: 0.5,
+    });
+    expect(result.items.map((item) => [item.key, item.status, item.reason])).toEqual([
+      ['1', 'succeeded', undefined],
+      ['2', 'succeeded', undefined],
+      ['3', 'skipped', 'over-budget'],
+      ['4', 'skipped', 'over-budget'],
+      ['5', 'skipped', 'over-budget'],
+    ]);
+    const manifest = await readManifest(result.manifestPath);
+    expect(manifest.map((line) => line.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+  });
+
+  it('reports failed items with their reasons; a re-run leaves them alone unless asked to retry', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('failures');
+    fake.queueOutcome({ type: 'fail', message: 'Content policy violation: sensitive content' });
+    const items: BatchEntry[] = [
+      ...entries(2),
+      // Only HyprLab has a key on this worker: no provider can serve this item.
+      { id: 'kling-only', request: { prompt: 'a fox', model: 'kling-v1.6' }, providers: ['kling'] },
+    ];
+
+    await worker.runUntil(async () => {
+      // Concurrency 1: the first item is the first task, the one the fake fails.
+      await client.startBatch(items, { batchId, concurrency: 1 });
+      const result = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(result).toMatchObject({ succeeded: 1, failed: 2, skipped: 0 });
+      expect(result.items[0]).toMatchObject({
+        key: '1',
+        status: 'failed',
+        provider: 'hyprlab',
+        errorKind: 'content-rejected',
+        error: expect.stringContaining('Content policy violation'),
+      });
+      expect(result.items[2]).toMatchObject({
+        key: 'kling-only',
+        status: 'failed',
+        errorKind: 'no-provider',
+        error: expect.stringContaining('kling: not configured'),
+      });
+      expect(fake.submissions).toBe(2);
+
+      // Same id again: the failed job is finished, so it is reported, not submitted again.
+      await client.startBatch(items, { batchId, concurrency: 1 });
+      const again = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(2);
+      expect(again.items[0]).toMatchObject({ status: 'failed', existing: true });
+
+      // Asked to retry failures: only the failed job runs again (and now succeeds).
+      await client.startBatch(items, { batchId, concurrency: 1, retryFailed: true });
+      const retried = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(3);
+      expect(retried.items.map((item) => [item.key, item.status, item.existing])).toEqual([
+        ['1', 'succeeded', undefined],
+        ['2', 'succeeded', true],
+        ['kling-only', 'failed', undefined],
+      ]);
+    });
+  });
+
+  it('cancelling a batch cancels its running jobs and still writes the manifest', async () => {
+    const { context, client } = await setUp({ renderMs: 60_000 });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('cancel');
+
+    await worker.runUntil(async () => {
+      await client.startBatch(entries(3), { batchId, concurrency: 2 });
+      await statusWhen(client, batchId, (status) => status.running === 2);
+      await client.cancel(batchWorkflowId(batchId));
+      const error = await client.waitForBatch(batchId).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+
+      for (const key of ['1', '2']) {
+        const child = context.client.workflow.getHandle(batchItemWorkflowId(batchId, key));
+        expect((await child.describe()).status.name).toBe('CANCELLED');
+      }
+      const manifest = await readManifest(
+        join(context.storageDirectory, 'batches', `${batchId}.jsonl`),
+      );
+      expect(
+        manifest.map((line) => [line.key, line.status, line.errorKind ?? line.reason]),
+      ).toEqual([
+        ['1', 'failed', 'cancelled'],
+        ['2', 'failed', 'cancelled'],
+        ['3', 'skipped', 'cancelled'],
+      ]);
+    });
+  });
+
+  it(`finishes a ${LARGE_BATCH_SIZE}-item batch by continuing as new before its history grows too long`, async () => {
+    const { context, client, fake } = await setUp({ renderMs: 0 });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('large');
+
+    const startedAt = Date.now();
+    const result = await worker.runUntil(async () => {
+      await client.startBatch(entries(LARGE_BATCH_SIZE), {
+        batchId,
+        concurrency: 50,
+        ...(LARGE_BATCH_SIZE < DEFAULT_LARGE_BATCH_SIZE
+          ? { historyEventLimit: LARGE_BATCH_SIZE * 4 }
+          : {}),
+      });
+      return client.waitForBatch(batchId, { intervalMs: 1_000 });
+    });
+    const elapsedMs = Date.now() - startedAt;
+    const resultBytes = Buffer.byteLength(JSON.stringify(result));
+    console.info(
+      `${LARGE_BATCH_SIZE}-item batch: ${elapsedMs} ms, ${result.runs} runs, result ${resultBytes} bytes`,
+    );
+
+    expect(result.total).toBe(LARGE_BATCH_SIZE);
+    expect(result.succeeded).toBe(LARGE_BATCH_SIZE);
+    expect(result.items.map((item) => item.key)).toEqual(
+      Array.from({ length: LARGE_BATCH_SIZE }, (_, index) => String(index + 1)),
+    );
+    expect(fake.submissions).toBe(LARGE_BATCH_SIZE);
+    expect(result.runs).toBeGreaterThan(1);
+
+    // The last run was continued from an earlier one; the first run's history ends in
+    // continue-as-new, well under Temporal's event limits.
+    const lastRun = await context.client.workflow
+      .getHandle(batchWorkflowId(batchId))
+      .fetchHistory();
+    const started = lastRun.events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.continuedExecutionRunId).toBeTruthy();
+    const firstRun = await context.client.workflow
+      .getHandle(batchWorkflowId(batchId), started!.firstExecutionRunId!)
+      .fetchHistory();
+    const events = firstRun.events ?? [];
+    expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    expect(events.length).toBeLessThan(10_240);
+
+    // Results stay compact: the whole batch's state is far below Temporal's 2 MB payload cap.
+    expect(resultBytes / LARGE_BATCH_SIZE).toBeLessThan(400);
+    const manifest = await readManifest(result.manifestPath);
+    expect(manifest).toHaveLength(LARGE_BATCH_SIZE);
+  }, 900_000);
+});

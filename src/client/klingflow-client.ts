@@ -11,7 +11,7 @@ import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { createFilesystemStorage } from '../storage/filesystem-storage.js';
-import type { VideoStorage } from '../storage/video-storage.js';
+import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
   resolveTemporalTarget,
@@ -113,6 +113,7 @@ export class KlingflowClient {
     request: GenerationRequest,
     options: StartGenerationOptions = {},
   ): Promise<{ workflowId: string }> {
+    validateStartOptions(options);
     const prepared = await prepareRequest(request, this.storage);
     const candidates = options.providers ?? this.availableProviders;
     const check = checkRequestAgainstProviders(prepared, candidates);
@@ -345,6 +346,29 @@ export class KlingflowClient {
       };
     }
   }
+}
+
+/**
+ * Checks the options of a start. The workflow id names the stored video, so it must be a safe
+ * file name: an unsafe one would only be refused after the provider had been paid.
+ */
+export function validateStartOptions(
+  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost'>,
+): void {
+  const issues = [];
+  if (options.workflowId !== undefined && !isValidStorageKey(options.workflowId)) {
+    issues.push({
+      field: 'workflowId',
+      message: `"${options.workflowId.slice(0, 80)}" must be 1–200 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and contain no ".."`,
+    });
+  }
+  if (options.maxCost !== undefined && !(Number.isFinite(options.maxCost) && options.maxCost > 0)) {
+    issues.push({
+      field: 'maxCost',
+      message: `must be a number of USD greater than 0, not ${options.maxCost}`,
+    });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
 }
 
 /** Validation without a Temporal connection (the CLI validates before it connects). */

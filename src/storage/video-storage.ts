@@ -103,8 +103,12 @@ export function blobDigest(reference: string): string {
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Keys become file names, so only a conservative character set is accepted. */
+export function isValidStorageKey(key: string): boolean {
+  return SAFE_KEY.test(key) && !key.includes('..');
+}
+
 export function assertValidKey(key: string): void {
-  if (!SAFE_KEY.test(key) || key.includes('..')) {
+  if (!isValidStorageKey(key)) {
     throw new StorageError(
       'invalid-key',
       `storage key must be 1-200 characters of [A-Za-z0-9._-], start with a letter or digit and contain no "..": ${JSON.stringify(key.slice(0, 80))}`,

@@ -109,10 +109,25 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
     field: 'duration',
   },
   { name: 'unknown option', args: ['--colour', 'red'], field: '--colour' },
+  { name: 'workflow id starting with a dash', args: ['--id=-x'], field: 'workflowId' },
+  { name: 'workflow id with ..', args: ['--id', 'a..b'], field: 'workflowId' },
 ];
 
 /** Invalid client requests: what the typed client must refuse with a ValidationError. */
-const CLIENT_CASES: { name: string; request: unknown; providers?: string[]; field: string }[] = [
+const CLIENT_CASES: {
+  name: string;
+  request: unknown;
+  providers?: string[];
+  options?: { workflowId?: string; maxCost?: number };
+  field: string;
+}[] = [
+  { name: 'negative budget', request: { prompt: 'x' }, options: { maxCost: -1 }, field: 'maxCost' },
+  {
+    name: 'workflow id with a slash',
+    request: { prompt: 'x' },
+    options: { workflowId: 'team/job-1' },
+    field: 'workflowId',
+  },
   { name: 'unknown field', request: { prompt: 'x', foo: 1 }, field: 'foo' },
   { name: 'duration as a string', request: { prompt: 'x', duration: '5' }, field: 'duration' },
   { name: 'model null', request: { prompt: 'x', model: null }, field: 'model' },
@@ -220,7 +235,7 @@ describe('bad-input sweep: every invalid request is refused, naming the field, w
 
   it.each(CLIENT_CASES)(
     'client: $name is a ValidationError naming $field',
-    async ({ request, providers: only, field }) => {
+    async ({ request, providers: only, options, field }) => {
       const connection = await Connection.connect({ address: inject('temporalAddress') });
       const client = new KlingflowClient({
         connection,
@@ -229,7 +244,10 @@ describe('bad-input sweep: every invalid request is refused, naming the field, w
       });
       try {
         const error = await client
-          .startGeneration(request as GenerationRequest, only ? { providers: only as never } : {})
+          .startGeneration(request as GenerationRequest, {
+            ...options,
+            ...(only ? { providers: only as never } : {}),
+          })
           .catch((failure: unknown) => failure);
         expect(error).toBeInstanceOf(ValidationError);
         const issues = (error as ValidationError).issues;

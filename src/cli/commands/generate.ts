@@ -1,7 +1,11 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { KlingflowClient, validateGenerationRequest } from '../../client/klingflow-client.js';
+import {
+  KlingflowClient,
+  validateGenerationRequest,
+  validateStartOptions,
+} from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import {
@@ -74,6 +78,7 @@ export function registerGenerateCommand(program: Command): void {
       const maxCost =
         flags.maxCost === undefined ? undefined : parsePositiveNumber(flags.maxCost, '--max-cost');
       // Bad input exits 2 before anything connects, starts or submits.
+      validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 
       const target = resolveTemporalTarget();

@@ -1,4 +1,6 @@
 // The public API of the klingflow package: `import { KlingflowClient } from 'klingflow'`.
+
+export type { BatchEntry, BatchOptions } from './client/batch-file.js';
 export {
   KlingflowClient,
   type KlingflowClientOptions,

@@ -117,6 +117,10 @@ export async function createKlingflowWorker(
       : { workflowsPath: WORKFLOWS_PATH }),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
     shutdownGraceTime: '10 seconds',
+    // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (24 s for downloads) by
+    // default; a download's offset must reach the server within about a second so a worker
+    // killed mid-download loses little, and cancellation arrives promptly.
+    maxHeartbeatThrottleInterval: '1 second',
     ...options.workerOptions,
   });
   const providerActivities = Object.fromEntries(

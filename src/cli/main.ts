@@ -51,4 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `klingflow providers --json | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await main(process.argv);

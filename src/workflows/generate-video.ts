@@ -62,9 +62,11 @@ function providerActivities(provider: ProviderId) {
       maximumAttempts: 5,
     },
   });
+  // A status call is one short HTTP request: a worker that dies during one is noticed after
+  // 30 s rather than a minute, and the call (idempotent) is simply made again.
   const { checkTask } = proxyActivities<Activities>({
     taskQueue,
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '10 minutes',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
   });
@@ -72,7 +74,7 @@ function providerActivities(provider: ProviderId) {
   const pollUntilDone = (handle: TaskHandle, remainingMs: number, pollIntervalMs: number) =>
     proxyActivities<Activities>({
       taskQueue,
-      startToCloseTimeout: '1 minute',
+      startToCloseTimeout: '30 seconds',
       scheduleToCloseTimeout: remainingMs,
       retry: {
         initialInterval: pollIntervalMs,

@@ -1,0 +1,319 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
+import { statusQuery } from '../../src/workflows/definitions.js';
+import type { GenerationStatus } from '../../src/workflows/generation-types.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
+import { freePort } from '../setup/temporal-dev-server.js';
+import {
+  childEnvironment,
+  endProcesses,
+  type KlingflowProcess,
+  runKlingflow,
+  runningProcesses,
+  startWorkerProcess,
+  waitUntil,
+} from './processes.js';
+
+/**
+ * `node bin/klingflow.js …` driven exactly as the contract in design.md says, against the run's
+ * dev server, with a real `klingflow worker` process and every provider's fake behind it.
+ */
+
+/** The contract's commands (design.md, "Commands"). */
+const CONTRACT_COMMANDS = [
+  'dev',
+  'server',
+  'worker',
+  'generate',
+  'status',
+  'cancel',
+  'batch',
+  'providers',
+];
+
+interface Stack {
+  providers: SimulatedProviderSet;
+  storageDirectory: string;
+  taskQueue: string;
+  /** What the worker and every CLI call run with. */
+  environment: NodeJS.ProcessEnv;
+  worker: KlingflowProcess;
+  connection: Connection;
+  client: Client;
+}
+
+/** All six fakes, a storage directory, a task queue of its own and a worker process serving it. */
+async function startStack(): Promise<Stack> {
+  const address = inject('temporalAddress');
+  const providers = await startSimulatedProviders({ renderMs: 300 });
+  const storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-e2e-cli-'));
+  const taskQueue = `e2e-cli-${randomUUID()}`;
+  const environment = childEnvironment({
+    ...providers.environment,
+    TEMPORAL_ADDRESS: address,
+    KLINGFLOW_TASK_QUEUE: taskQueue,
+    KLINGFLOW_STORAGE_DIR: storageDirectory,
+    KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+    KLINGFLOW_POLL_INTERVAL: '200ms',
+    KLINGFLOW_INITIAL_WAIT: '0',
+  });
+  const worker = await startWorkerProcess(environment);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  return { providers, storageDirectory, taskQueue, environment, worker, connection, client };
+}
+
+async function stopStack(stack: Stack | undefined): Promise<void> {
+  if (!stack) return;
+  // SIGTERM is the worker's clean stop; it must exit by itself, with success.
+  expect(await stack.worker.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  await endProcesses();
+  expect(runningProcesses()).toEqual([]);
+  await stack.connection.close();
+  await stack.providers.stop();
+  await rm(stack.storageDirectory, { recursive: true, force: true });
+}
+
+function parseJson<T>(stdout: string, output: string): T {
+  try {
+    return JSON.parse(stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document\n${output}`);
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function totalSubmissions(providers: SimulatedProviderSet): number {
+  return Object.values(providers.fakes).reduce((sum, fake) => sum + fake.submissions, 0);
+}
+
+describe('klingflow CLI with a worker process', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+
+  const klingflow = (...args: string[]) => runKlingflow(args, stack.environment);
+
+  it('--help exits 0 and lists every command of the contract', async () => {
+    const result = await klingflow('--help');
+
+    expect(result.code, result.output).toBe(0);
+    const listed = [...result.stdout.matchAll(/^ {2}(\w+)\b/gm)].map((match) => match[1]);
+    expect(listed).toEqual(expect.arrayContaining(CONTRACT_COMMANDS));
+  });
+
+  it('generate --wait --json exits 0 and prints the contract JSON for a stored, verified video', async () => {
+    const result = await klingflow(
+      'generate',
+      '--prompt',
+      'a red fox running through fresh snow',
+      '--wait',
+      '--json',
+    );
+
+    expect(result.code, result.output).toBe(0);
+    const status = parseJson<GenerationStatus>(result.stdout, result.output);
+    expect(status).toMatchObject({
+      workflowId: expect.any(String),
+      status: 'succeeded',
+      phase: 'done',
+      provider: expect.toBeOneOf([...PROVIDER_IDS]),
+      providerTaskId: expect.stringMatching(/.+/),
+      model: 'kling-v2.6',
+      mode: 'std',
+      estimatedCost: { amount: expect.any(Number), unit: expect.any(String) },
+    });
+    expect(status.estimatedCost!.amount).toBeGreaterThan(0);
+    expect(status.attempts).toEqual([
+      expect.objectContaining({ provider: status.provider, outcome: 'succeeded' }),
+    ]);
+    expect(status.videos).toEqual([
+      {
+        path: expect.any(String),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        bytes: expect.any(Number),
+        sourceUrl: expect.stringMatching(/^https?:\/\//),
+      },
+    ]);
+    const [video] = status.videos;
+    expect(isAbsolute(video!.path)).toBe(true);
+    expect(video!.path.startsWith(stack.storageDirectory)).toBe(true);
+    const bytes = await readFile(video!.path);
+    expect(bytes.length).toBe(video!.bytes);
+    expect(sha256(bytes)).toBe(video!.sha256);
+    const provider = stack.providers.fakes[status.provider as ProviderId];
+    expect(video!.sha256).toBe(sha256(provider.videoBuffer));
+    expect(provider.submissions).toBe(1);
+    expect(totalSubmissions(stack.providers)).toBe(1);
+  });
+
+  it('generate without --wait prints the workflow id once started, and status --wait --json reports success', async () => {
+    const started = await klingflow('generate', '--prompt', 'a kite over a beach');
+
+    expect(started.code, started.output).toBe(0);
+    const workflowId = started.stdout.trim();
+    expect(workflowId).toMatch(/^\S+$/);
+    // "Exits once the workflow has started": it exists on the server the moment the CLI is done.
+    const description = await stack.client.workflow.getHandle(workflowId).describe();
+    expect(description.taskQueue).toBe(stack.taskQueue);
+
+    const waited = await klingflow('status', workflowId, '--wait', '--json');
+
+    expect(waited.code, waited.output).toBe(0);
+    const status = parseJson<GenerationStatus>(waited.stdout, waited.output);
+    expect(status).toMatchObject({ workflowId, status: 'succeeded', phase: 'done' });
+    expect(status.videos).toHaveLength(1);
+    expect(sha256(await readFile(status.videos[0]!.path))).toBe(status.videos[0]!.sha256);
+  });
+
+  it('cancel stops a slow job: status --json says cancelled, exits 1, and no file is left', async () => {
+    const hyprlab = stack.providers.fakes.hyprlab;
+    hyprlab.renderMs = 20_000;
+    try {
+      const started = await klingflow(
+        'generate',
+        '--prompt',
+        'a glacier calving',
+        '--model',
+        'kling-v1.6',
+        '--providers',
+        'hyprlab',
+      );
+      expect(started.code, started.output).toBe(0);
+      const workflowId = started.stdout.trim();
+      const handle = stack.client.workflow.getHandle(workflowId);
+      await waitUntil(
+        'the job waits for the provider',
+        async () => (await handle.query(statusQuery)).phase === 'waiting',
+        { processes: [stack.worker] },
+      );
+
+      const cancelled = await klingflow('cancel', workflowId);
+
+      expect(cancelled.code, cancelled.output).toBe(0);
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+
+      const status = await klingflow('status', workflowId, '--json');
+
+      expect(status.code, status.output).toBe(1);
+      expect(parseJson<GenerationStatus>(status.stdout, status.output)).toMatchObject({
+        workflowId,
+        status: 'cancelled',
+      });
+      const leftovers = [
+        ...(await readdir(stack.storageDirectory)),
+        ...(await readdir(join(stack.storageDirectory, '.partial')).catch(() => [])),
+      ].filter((name) => name.startsWith(workflowId));
+      expect(leftovers).toEqual([]);
+      expect(hyprlab.requestsFor('download')).toEqual([]);
+    } finally {
+      hyprlab.renderMs = 300;
+    }
+  });
+
+  it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {
+    const result = await klingflow('providers', '--json');
+
+    expect(result.code, result.output).toBe(0);
+    const listing = parseJson<{
+      providers: {
+        id: string;
+        offers: { model: string; mode: string; duration: number; price: unknown }[];
+      }[];
+    }>(result.stdout, result.output);
+    expect(listing.providers.map((provider) => provider.id).sort()).toEqual(
+      [...PROVIDER_IDS].sort(),
+    );
+    for (const provider of listing.providers) {
+      expect(provider.offers.length, provider.id).toBeGreaterThan(0);
+      for (const offer of provider.offers) {
+        expect(offer, provider.id).toMatchObject({
+          model: expect.any(String),
+          mode: expect.toBeOneOf(['std', 'pro']),
+          duration: expect.any(Number),
+          price: { amount: expect.any(Number), unit: expect.any(String) },
+        });
+      }
+    }
+  });
+});
+
+describe('klingflow CLI refusing to start a job', () => {
+  // Fresh fakes and a worker serving this queue: had anything been started, it would reach them.
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+
+  /** No workflow with this id exists, and not one request reached any provider. */
+  async function expectNothingStarted(workflowId: string): Promise<void> {
+    await expect(stack.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+    for (const [id, fake] of Object.entries(stack.providers.fakes)) {
+      expect(fake.requests, `requests that reached ${id}`).toEqual([]);
+    }
+  }
+
+  it.each([
+    { field: 'model', flags: ['--model', 'kling-v9'], allowed: 'kling-v2.6' },
+    { field: 'duration', flags: ['--duration', '7'], allowed: '5, 10' },
+    { field: 'cfgScale', flags: ['--cfg-scale', '1.5'], allowed: '0 and 1' },
+    { field: 'aspectRatio', flags: ['--aspect-ratio', '4:3'], allowed: '16:9' },
+    { field: '--providers', flags: ['--providers', 'hyprlab,nope'], allowed: 'openai-hk' },
+  ])(
+    'exits 2 naming $field, and submits nothing, for an invalid $field',
+    async ({ field, flags, allowed }) => {
+      const workflowId = `e2e-invalid-${randomUUID()}`;
+      const result = await runKlingflow(
+        ['generate', '--prompt', 'a lantern festival', ...flags, '--id', workflowId, '--wait'],
+        stack.environment,
+      );
+
+      expect(result.code, result.output).toBe(2);
+      expect(result.stderr).toContain(`${field}:`);
+      expect(result.stderr).toContain(allowed);
+      expect(result.stdout).toBe('');
+      await expectNothingStarted(workflowId);
+    },
+  );
+
+  it('exits 3 when nothing answers at TEMPORAL_ADDRESS', async () => {
+    const closedPort = await freePort();
+    const workflowId = `e2e-unreachable-${randomUUID()}`;
+    const result = await runKlingflow(['generate', '--prompt', 'x', '--id', workflowId], {
+      ...stack.environment,
+      TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}`,
+    });
+
+    expect(result.code, result.output).toBe(3);
+    expect(result.stderr).toContain(`127.0.0.1:${closedPort}`);
+    expect(result.stdout).toBe('');
+    await expectNothingStarted(workflowId);
+  });
+});

@@ -1,0 +1,268 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Real `klingflow` processes for the e2e tests: spawn them exactly as a user would
+ * (`node bin/klingflow.js …`), collect their output, wait for a line or a condition, and kill
+ * them for real. Every process spawned here is tracked so a test's teardown can make sure none
+ * is left running.
+ */
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const KLINGFLOW_BIN = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
+
+/**
+ * Variables a child must not inherit from the test runner's environment: they could point it at
+ * real providers (and bill them), at another Temporal server, or change klingflow's settings.
+ */
+const NOT_INHERITED =
+  /^(TEMPORAL_|KLINGFLOW_|HYPRLAB_|OPENAI_HK_|KLING_|AI302_|APIMODELS_|APIFRAME_)/;
+
+/** The runner's environment minus anything klingflow reads, plus `variables`. */
+export function childEnvironment(variables: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!NOT_INHERITED.test(name)) environment[name] = value;
+  }
+  return { ...environment, NO_COLOR: '1', ...variables };
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const running = new Set<KlingflowProcess>();
+let spawned: KlingflowProcess[] = [];
+
+/** One spawned `klingflow` process and everything it printed so far. */
+export class KlingflowProcess {
+  readonly child: ChildProcess;
+  readonly args: readonly string[];
+  stdout = '';
+  stderr = '';
+  /** Set once the process has exited. */
+  exit: ProcessExit | undefined;
+  readonly exited: Promise<ProcessExit>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(args: readonly string[], environment: NodeJS.ProcessEnv) {
+    this.args = args;
+    this.child = spawn(process.execPath, [KLINGFLOW_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: environment,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(this);
+    spawned.push(this);
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      this.stdout += text;
+      this.notify();
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderr += text;
+      this.notify();
+    });
+    this.exited = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      // `close` (not `exit`) so stdout and stderr are complete when it resolves.
+      this.child.once('close', (code, signal) => {
+        this.exit = { code, signal };
+        running.delete(this);
+        this.notify();
+        resolve(this.exit);
+      });
+    });
+    // Callers that never await `exited` must not see an unhandled rejection.
+    this.exited.catch(() => {});
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get hasExited(): boolean {
+    return this.exit !== undefined;
+  }
+
+  /** stdout and stderr, for failure messages. */
+  get output(): string {
+    return `$ klingflow ${this.args.join(' ')}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** Resolves with the first match of `pattern` in stdout or stderr; rejects if the process exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match = this.stdout.match(pattern) ?? this.stderr.match(pattern);
+        if (match) return finish(() => resolve(match));
+        if (this.exit) {
+          return finish(() =>
+            reject(
+              new Error(
+                `process exited (${describeExit(this.exit)}) before printing ${pattern}\n${this.output}`,
+              ),
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms\n${this.output}`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        settle();
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Sends `signal` (SIGKILL by default) and resolves once the process has exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 20_000): Promise<ProcessExit> {
+    if (this.exit) return this.exit;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+export function describeExit(exit: ProcessExit | undefined): string {
+  if (!exit) return 'still running';
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/** Starts `klingflow <args>` without waiting for it. */
+export function spawnKlingflow(
+  args: readonly string[],
+  environment: NodeJS.ProcessEnv,
+): KlingflowProcess {
+  return new KlingflowProcess(args, environment);
+}
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Both streams with the command line, for assertion messages. */
+  output: string;
+}
+
+/** Runs `klingflow <args>` to completion (killed, and an error, if it outlives `timeoutMs`). */
+export async function runKlingflow(
+  args: readonly string[],
+  environment: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  const child = spawnKlingflow(args, environment);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.child.kill('SIGKILL');
+  }, timeoutMs);
+  try {
+    const exit = await child.exited;
+    if (timedOut)
+      throw new Error(`klingflow did not finish within ${timeoutMs} ms\n${child.output}`);
+    return { ...exit, stdout: child.stdout, stderr: child.stderr, output: child.output };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `klingflow worker` with `environment`, resolved once it says it is connected. The worker is
+ * polling its task queue from then on (tasks started earlier wait in the queue for it).
+ */
+export async function startWorkerProcess(
+  environment: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<KlingflowProcess> {
+  const worker = spawnKlingflow(['worker'], environment);
+  try {
+    await worker.waitForOutput(/worker connected to /, timeoutMs);
+  } catch (error) {
+    await worker.kill();
+    throw error;
+  }
+  return worker;
+}
+
+/** Kills every process spawned here that is still running, and waits until each has exited. */
+export async function killAllProcesses(): Promise<void> {
+  await Promise.all([...running].map((child) => child.kill('SIGKILL')));
+}
+
+/**
+ * Kills what is still running, and returns the output of every process spawned since the last
+ * call (for a failing test's report); then forgets them.
+ */
+export async function endProcesses(): Promise<string> {
+  await killAllProcesses();
+  const report = spawned
+    .map((child) => `${child.output}\n--- ${describeExit(child.exit)} ---`)
+    .join('\n\n');
+  spawned = [];
+  return report;
+}
+
+/** Processes spawned here that have not exited (teardown asserts this is empty: no orphans). */
+export function runningProcesses(): KlingflowProcess[] {
+  return [...running];
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Processes that must stay up meanwhile: if one exits, the wait fails at once with its output. */
+  processes?: readonly KlingflowProcess[];
+}
+
+/**
+ * Polls `probe` until it returns a truthy value, and returns it. Errors the probe throws count as
+ * "not yet" (a file that does not exist yet, a query while a server restarts); the last one is
+ * attached when the wait times out.
+ */
+export async function waitUntil<T>(
+  description: string,
+  probe: () => T | Promise<T>,
+  options: WaitOptions = {},
+): Promise<NonNullable<T>> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const intervalMs = options.intervalMs ?? 50;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    const died = options.processes?.find((child) => child.hasExited);
+    if (died) {
+      throw new Error(
+        `${died.args.join(' ')} exited (${describeExit(died.exit)}) while waiting until ${description}\n${died.output}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${description}`, {
+        cause: lastError,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -20,9 +20,11 @@ import type {
   TaskStatus,
 } from './provider.js';
 import {
+  acceptedButUnreadable,
   httpFailure,
   type ProviderHttpResponse,
   type ProviderHttpSettings,
+  parseAcceptedBody,
   parseJsonBody,
   providerRequest,
 } from './provider-http.js';
@@ -95,14 +97,9 @@ export function createAi302Provider(settings: Ai302Settings): ProviderAdapter {
     });
     if (response.status < 200 || response.status >= 300) throw ai302HttpError(response);
     // A 2xx means 302.AI may have created (and billed) the task even if the body is unreadable.
-    let body: unknown;
-    try {
-      body = JSON.parse(response.text);
-    } catch (cause) {
-      throw acceptedButUnreadable(response, 'malformed JSON', cause);
-    }
+    const body = parseAcceptedBody(PROVIDER, response);
     const { taskId } = readAi302TaskTolerantly(body);
-    if (!taskId) throw acceptedButUnreadable(response, 'no task id in the response');
+    if (!taskId) throw acceptedButUnreadable(PROVIDER, response, 'no task id in the response');
     return { taskId, handle: { provider: PROVIDER, taskId, endpoint: 'image2video' } };
   }
 
@@ -244,19 +241,6 @@ function firstId(...values: unknown[]): string | undefined {
 
 function ai302HttpError(response: ProviderHttpResponse): ProviderError {
   return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-function acceptedButUnreadable(
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    PROVIDER,
-    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the task may exist at 302.AI)`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
 }
 
 /** The human part of an error body (`{error: {err_code, message}}`), else the start of the text. */

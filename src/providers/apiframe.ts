@@ -19,9 +19,11 @@ import type {
   TaskStatus,
 } from './provider.js';
 import {
+  acceptedButUnreadable,
   httpFailure,
   type ProviderHttpResponse,
   type ProviderHttpSettings,
+  parseAcceptedBody,
   parseJsonBody,
   providerRequest,
 } from './provider-http.js';
@@ -101,14 +103,9 @@ export function createApiFrameProvider(settings: ApiFrameSettings): ProviderAdap
       );
     }
     if (response.status < 200 || response.status >= 300) throw apiFrameHttpError(response);
-    let json: unknown;
-    try {
-      json = parseJsonBody(PROVIDER, response);
-    } catch (cause) {
-      throw acceptedButUnreadable(response, 'malformed JSON', cause);
-    }
+    const json = parseAcceptedBody(PROVIDER, response);
     const { jobId } = readApiFrameJobTolerantly(json);
-    if (!jobId) throw acceptedButUnreadable(response, 'no jobId in the response');
+    if (!jobId) throw acceptedButUnreadable(PROVIDER, response, 'no jobId in the response');
     return { taskId: jobId, handle: { provider: PROVIDER, taskId: jobId } };
   }
 
@@ -231,20 +228,6 @@ function isHttpUrl(value: string): boolean {
 
 function apiFrameHttpError(response: ProviderHttpResponse): ProviderError {
   return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-/** A 2xx to a submit may have created a billed job even when its body cannot be read. */
-function acceptedButUnreadable(
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    PROVIDER,
-    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the job may exist at APIFrame)`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
 }
 
 /** `{error}` (and the 402 credit figures), per the SDK's ErrorResponse and InsufficientCredits. */

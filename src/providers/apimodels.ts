@@ -20,10 +20,12 @@ import type {
   TaskStatus,
 } from './provider.js';
 import {
+  acceptedButUnreadable,
   classifyHttpStatus,
   httpFailure,
   type ProviderHttpResponse,
   type ProviderHttpSettings,
+  parseAcceptedBody,
   parseJsonBody,
   providerRequest,
 } from './provider-http.js';
@@ -124,11 +126,12 @@ export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAd
       signal: context.signal,
     });
     if (response.status < 200 || response.status >= 300) throw apiModelsHttpError(response);
-    const json = readAcceptedBody(response);
+    const json = parseAcceptedBody(PROVIDER, response);
     const rejected = businessError(response, json);
     if (rejected) throw rejected;
     const parsed = apiModelsCreateResponseSchema.safeParse(json);
-    if (!parsed.success) throw acceptedButUnreadable(response, 'no data.taskId in the response');
+    if (!parsed.success)
+      throw acceptedButUnreadable(PROVIDER, response, 'no data.taskId in the response');
     const taskId = parsed.data.data.taskId;
     return { taskId, handle: { provider: PROVIDER, taskId } };
   }
@@ -235,31 +238,6 @@ function businessError(response: ProviderHttpResponse, json: unknown): ProviderE
 
 function apiModelsHttpError(response: ProviderHttpResponse): ProviderError {
   return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-/**
- * A 2xx to a submit means the task may exist (and be billed) even when its body cannot be
- * read, so that failure is ambiguous: resending could pay twice.
- */
-function readAcceptedBody(response: ProviderHttpResponse): unknown {
-  try {
-    return parseJsonBody(PROVIDER, response);
-  } catch (cause) {
-    throw acceptedButUnreadable(response, 'malformed JSON', cause);
-  }
-}
-
-function acceptedButUnreadable(
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    PROVIDER,
-    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the task may exist at apimodels.app)`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
 }
 
 function errorDetail(text: string): string {

@@ -15,9 +15,11 @@ import type {
   TaskStatus,
 } from './provider.js';
 import {
+  acceptedButUnreadable,
   httpFailure,
   type ProviderHttpResponse,
   type ProviderHttpSettings,
+  parseAcceptedBody,
   parseJsonBody,
   providerRequest,
 } from './provider-http.js';
@@ -92,9 +94,9 @@ export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapte
       signal: context.signal,
     });
     if (response.status < 200 || response.status >= 300) throw hyprLabHttpError(response);
-    const parsed = hyprLabSubmitResponseSchema.safeParse(readAcceptedBody(response));
+    const parsed = hyprLabSubmitResponseSchema.safeParse(parseAcceptedBody(PROVIDER, response));
     if (!parsed.success) {
-      throw acceptedButUnreadable(response, 'no task id and polling URL in the response');
+      throw acceptedButUnreadable(PROVIDER, response, 'no task id and polling URL in the response');
     }
     const pollingUrl = parsed.data.data[0]!.url;
     const handle: TaskHandle = { provider: PROVIDER, taskId: parsed.data.id, pollingUrl };
@@ -209,31 +211,6 @@ function firstVideoUrl(record: Record<string, unknown>, pollingUrl: string): str
 
 function hyprLabHttpError(response: ProviderHttpResponse): ProviderError {
   return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-/**
- * A 2xx to a submit means HyprLab may have created (and will bill) the task even when its body
- * cannot be read, so the failure is ambiguous: resending could pay twice.
- */
-function readAcceptedBody(response: ProviderHttpResponse): unknown {
-  try {
-    return parseJsonBody(PROVIDER, response);
-  } catch (cause) {
-    throw acceptedButUnreadable(response, 'malformed JSON', cause);
-  }
-}
-
-function acceptedButUnreadable(
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    PROVIDER,
-    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the task may exist at HyprLab)`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
 }
 
 function sameOrigin(url: string, base: string): boolean {

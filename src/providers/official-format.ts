@@ -14,10 +14,12 @@ import type {
   TaskStatus,
 } from './provider.js';
 import {
+  acceptedButUnreadable,
   classifyHttpStatus,
   httpFailure,
   type ProviderHttpResponse,
   type ProviderHttpSettings,
+  parseAcceptedBody,
   parseJsonBody,
   providerRequest,
 } from './provider-http.js';
@@ -246,12 +248,7 @@ export async function submitOfficialTask(
   if (failure) throw failure;
 
   // A 2xx to a create means the task may exist (and be billed) even when the body is unreadable.
-  let json: unknown;
-  try {
-    json = JSON.parse(response.text);
-  } catch (cause) {
-    throw acceptedButUnreadable(provider, response, 'malformed JSON', cause);
-  }
+  const json = parseAcceptedBody(provider, response);
   const parsed = officialCreateResponseSchema.safeParse(json);
   if (!parsed.success) {
     throw acceptedButUnreadable(provider, response, 'no data.task_id in the response');
@@ -483,18 +480,4 @@ function readEnvelope(text: string): { code: number; message?: string } | undefi
   } catch {
     return undefined;
   }
-}
-
-function acceptedButUnreadable(
-  provider: ProviderId,
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    provider,
-    `HTTP ${response.status} to the create call, but ${what}: ${response.text.slice(0, 120)} (the task may exist)`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
 }

@@ -191,3 +191,30 @@ export function httpFailure(
     ambiguous: false,
   });
 }
+
+/**
+ * A 2xx to a submit means the provider may have created (and will bill) the task even when its
+ * body cannot be read. Such a failure is ambiguous, so the workflow never re-sends it blindly.
+ */
+export function acceptedButUnreadable(
+  provider: string,
+  response: ProviderHttpResponse,
+  what: string,
+  cause?: unknown,
+): ProviderError {
+  return new ProviderError(
+    'transient',
+    provider,
+    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the task may exist at ${provider})`,
+    { httpStatus: response.status, ambiguous: true, cause },
+  );
+}
+
+/** The JSON body of a 2xx submit; unreadable JSON is an ambiguous failure (see above). */
+export function parseAcceptedBody(provider: string, response: ProviderHttpResponse): unknown {
+  try {
+    return JSON.parse(response.text);
+  } catch (cause) {
+    throw acceptedButUnreadable(provider, response, 'malformed JSON', cause);
+  }
+}

@@ -30,7 +30,12 @@ export function toActivityFailure(error: unknown, options: { submit: boolean }):
     message: `${error.provider}: ${message}`,
     nonRetryable: !transient,
     ...(transient && error.retryAfterMs !== undefined
-      ? { nextRetryDelay: error.retryAfterMs }
+      ? {
+          nextRetryDelay: error.retryAfterMs,
+          // Workflow code retries submits itself and reads the delay from here (the decoded
+          // failure does not carry nextRetryDelay back).
+          details: [{ retryAfterMs: error.retryAfterMs }],
+        }
       : {}),
   });
 }

@@ -245,6 +245,21 @@ export async function submitOfficialTask(
     signal: context.signal,
   });
   const failure = officialFailure(provider, response);
+  if (failure && context.externalTaskId !== undefined && isDuplicateExternalId(failure)) {
+    // Our idempotency key is already taken: an earlier send of this very submit was accepted.
+    // That is not a bad request but an ambiguous one, resolved by looking the task up.
+    throw new ProviderError(
+      'transient',
+      provider,
+      `${failure.message} (an earlier send was accepted)`,
+      {
+        ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
+        ...(failure.providerCode !== undefined ? { providerCode: failure.providerCode } : {}),
+        ambiguous: true,
+        cause: failure,
+      },
+    );
+  }
   if (failure) throw failure;
 
   // A 2xx to a create means the task may exist (and be billed) even when the body is unreadable.
@@ -447,6 +462,15 @@ export function classifyOfficialCode(code: number): ProviderErrorKind | undefine
  * error status); undefined for a 2xx whose body is success or unreadable (the caller decides
  * what an unreadable success means for its call).
  */
+/** Kling answers a reused external_task_id with a parameter error naming the field. */
+function isDuplicateExternalId(failure: ProviderError): boolean {
+  return (
+    failure.kind === 'invalid-request' &&
+    /external_task_id/i.test(failure.message) &&
+    /exist|duplicat|repeat/i.test(failure.message)
+  );
+}
+
 export function officialFailure(
   provider: ProviderId,
   response: ProviderHttpResponse,

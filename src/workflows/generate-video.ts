@@ -8,6 +8,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -50,18 +51,18 @@ const { planRoute, storeVideo, discardPartialDownloads, requestProviderSlot } =
  */
 function providerActivities(provider: ProviderId) {
   const taskQueue = providerTaskQueue(workflowInfo().taskQueue, provider);
+  // One attempt per activity: if a worker dies after the provider accepted the request, the
+  // timed-out attempt is ambiguous and must not be re-sent by Temporal's retry. The workflow
+  // retries submits itself, only after errors that prove the provider did not take the request.
   const { submitTask, findTask } = proxyActivities<Activities>({
     taskQueue,
-    startToCloseTimeout: '2 minutes',
+    // A little above the provider HTTP timeouts; also how long a dead worker holds a submit up.
+    startToCloseTimeout: '90 seconds',
     // Bounded even when no worker serves this provider's queue any more.
     scheduleToCloseTimeout: '15 minutes',
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 5,
-    },
+    retry: { maximumAttempts: 1 },
   });
+
   // A status call is one short HTTP request: a worker that dies during one is noticed after
   // 30 s rather than a minute, and the call (idempotent) is simply made again.
   const { checkTask } = proxyActivities<Activities>({
@@ -306,14 +307,17 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
     let handle: TaskHandle;
     let callbackExpected = false;
     try {
-      const submitted = await submitTask(submitInput);
+      const submitted = await submitWithRetries(() => submitTask(submitInput));
       handle = submitted.handle;
       callbackExpected = submitted.callbackExpected === true;
       state.providerTaskId = submitted.taskId;
     } catch (error) {
       if (isCancellation(error)) throw error;
       const failure = classifyFailure(error);
-      if (failure.type !== FailureTypes.ambiguousSubmit) return submitFailure(failure);
+      // A submit that timed out (its worker died, or the provider never answered) may have been
+      // accepted: it is as ambiguous as a connection cut after sending.
+      const ambiguous = failure.type === FailureTypes.ambiguousSubmit || failure.timedOut;
+      if (!ambiguous) return submitFailure(failure);
       if (!entry.idempotentSubmit) {
         // The provider may have created (and will bill) the task; sending it again could pay twice.
         return {
@@ -332,14 +336,14 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
         state.providerTaskId = found.taskId;
       } else {
         try {
-          const submitted = await submitTask(submitInput);
+          const submitted = await submitWithRetries(() => submitTask(submitInput));
           handle = submitted.handle;
           callbackExpected = submitted.callbackExpected === true;
           state.providerTaskId = submitted.taskId;
         } catch (retryError) {
           if (isCancellation(retryError)) throw retryError;
           const retryFailure = classifyFailure(retryError);
-          if (retryFailure.type === FailureTypes.ambiguousSubmit) {
+          if (retryFailure.type === FailureTypes.ambiguousSubmit || retryFailure.timedOut) {
             return {
               type: 'failed',
               kind: 'ambiguous-submit',
@@ -441,6 +445,35 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       return await poll;
     } finally {
       pollFinished = true;
+    }
+  }
+}
+
+const SUBMIT_ATTEMPTS = 5;
+
+/**
+ * Retries a submit only after a transient error the provider answered with (or a connection it
+ * refused): the request provably created nothing. Waits Retry-After when the provider sent one,
+ * otherwise 2 s doubling up to a minute.
+ */
+async function submitWithRetries<T>(submit: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await submit();
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      const retryable =
+        cause instanceof ApplicationFailure &&
+        cause.type === FailureTypes.transient &&
+        !cause.nonRetryable;
+      if (!retryable || attempt >= SUBMIT_ATTEMPTS) throw error;
+      const retryAfterMs = (cause.details?.[0] as { retryAfterMs?: unknown } | undefined)
+        ?.retryAfterMs;
+      await sleep(
+        typeof retryAfterMs === 'number'
+          ? Math.max(1, retryAfterMs)
+          : Math.min(60_000, 2_000 * 2 ** (attempt - 1)),
+      );
     }
   }
 }

@@ -30,6 +30,8 @@ export type Fault =
   | { type: 'malformed-json' }
   /** Handle the request for real (a submit creates its task), then cut the connection unanswered. */
   | { type: 'accept-then-cut' }
+  /** Handle the request for real, then never answer (the client dies or times out waiting). */
+  | { type: 'accept-then-hang' }
   /** Cut the connection before handling anything. */
   | { type: 'reset' };
 
@@ -261,7 +263,7 @@ export class FakeProviderServer {
       return this.options.rejectAuth(response);
 
     const params = route.pattern.exec(url.pathname)?.slice(1) ?? [];
-    if (fault?.type === 'accept-then-cut') {
+    if (fault?.type === 'accept-then-cut' || fault?.type === 'accept-then-hang') {
       // The handler runs (the task exists and would be billed), but the client never hears back.
       const swallow = new Proxy(response, {
         get: (target, property) =>
@@ -270,7 +272,7 @@ export class FakeProviderServer {
             : Reflect.get(target, property),
       });
       await route.handle({ request, response: swallow, url, params, body, json, fake: this });
-      request.socket.destroy();
+      if (fault.type === 'accept-then-cut') request.socket.destroy();
       return;
     }
     await route.handle({ request, response, url, params, body, json, fake: this });

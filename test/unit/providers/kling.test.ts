@@ -530,14 +530,16 @@ describe('kling (official API) adapter against its fake', () => {
       expect(await adapter.findTask!('wf-image-1', unified(), {})).toBeUndefined();
     });
 
-    it('a second submit with the same external_task_id is refused and creates nothing', async () => {
+    it('a second submit with the same external_task_id creates nothing and is reported as ambiguous (the first was accepted)', async () => {
       await adapter.submit(unified(), { images: imageResolver(), externalTaskId: 'wf-dup-1' });
       const before = fake.submissions;
       const error = await rejection(
         adapter.submit(unified(), { images: imageResolver(), externalTaskId: 'wf-dup-1' }),
       );
-      expect(error.kind).toBe('invalid-request');
+      expect(error.kind).toBe('transient');
+      expect(error.ambiguous).toBe(true);
       expect(error.providerCode).toBe(1201);
+      expect(error.message).toMatch(/an earlier send was accepted/);
       expect(fake.submissions).toBe(before);
     });
   });

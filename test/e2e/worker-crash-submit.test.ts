@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerationStatus,
+} from '../../src/workflows/generation-types.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
+import {
+  childEnvironment,
+  endProcesses,
+  runningProcesses,
+  startWorkerProcess,
+  waitUntil,
+} from './processes.js';
+
+async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
+  try {
+    return (await handle.result()) as GenerationStatus;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    return ((error as WorkflowFailedError).cause as ApplicationFailure)
+      .details?.[0] as GenerationStatus;
+  }
+}
+
+/**
+ * The worst moment for a crash: the provider has accepted the submit (and will bill it) but the
+ * worker dies before the answer arrives. Temporal then sees only a timed-out submit. It must never
+ * be re-sent blindly: the official API finds the task by external_task_id, and a provider without
+ * an idempotency key ends the job with a clear ambiguous-submit error, having billed exactly once.
+ */
+describe('a worker killed after the provider accepted a submit, before it answered', () => {
+  let connection: Connection;
+  let client: Client;
+  let providers: SimulatedProviderSet;
+  let storageDirectory: string;
+  let environment: NodeJS.ProcessEnv;
+  let taskQueue: string;
+
+  beforeEach(async () => {
+    const address = inject('temporalAddress');
+    connection = await Connection.connect({ address });
+    client = new Client({ connection });
+    providers = await startSimulatedProviders({ renderMs: 300, only: ['hyprlab', 'kling'] });
+    storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-crash-submit-'));
+    taskQueue = `crash-submit-${randomUUID()}`;
+    environment = childEnvironment({
+      ...providers.environment,
+      TEMPORAL_ADDRESS: address,
+      KLINGFLOW_TASK_QUEUE: taskQueue,
+      KLINGFLOW_STORAGE_DIR: storageDirectory,
+      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+      KLINGFLOW_POLL_INTERVAL: '200ms',
+      KLINGFLOW_INITIAL_WAIT: '0',
+    });
+  });
+
+  afterEach(async () => {
+    await endProcesses();
+    expect(runningProcesses()).toEqual([]);
+    await providers.stop();
+    await connection.close();
+    await rm(storageDirectory, { recursive: true, force: true });
+  });
+
+  it('never creates a second task: kling recovers its task by external id, HyprLab fails clearly', async () => {
+    providers.fakes.kling.injectFault({
+      route: 'submit',
+      times: 1,
+      fault: { type: 'accept-then-hang' },
+    });
+    providers.fakes.hyprlab.injectFault({
+      route: 'submit',
+      times: 1,
+      fault: { type: 'accept-then-hang' },
+    });
+    const first = await startWorkerProcess(environment);
+    const request = parseUnifiedRequest({
+      prompt: 'a crash at the worst moment',
+      model: 'kling-v1.6',
+    });
+    const start = (provider: ProviderId) =>
+      client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue,
+        workflowId: `${taskQueue}-${provider}`,
+        // The second provider is there to show that an ambiguous submit does not fail over either.
+        args: [{ request, providers: [provider, provider === 'kling' ? 'hyprlab' : 'kling'] }],
+      });
+    const kling = await start('kling');
+    const hyprlab = await start('hyprlab');
+    await waitUntil(
+      'both providers have accepted (and will bill) a task',
+      () => providers.fakes.kling.submissions === 1 && providers.fakes.hyprlab.submissions === 1,
+      { processes: [first] },
+    );
+    await first.kill('SIGKILL');
+    await startWorkerProcess(environment);
+
+    const [klingStatus, hyprlabStatus] = await Promise.all([outcome(kling), outcome(hyprlab)]);
+
+    expect(klingStatus.status).toBe('succeeded');
+    expect(klingStatus.provider).toBe('kling');
+    expect(providers.fakes.kling.submissions).toBe(1);
+
+    expect(hyprlabStatus.status).toBe('failed');
+    expect(hyprlabStatus.attempts.map((attempt) => [attempt.provider, attempt.errorKind])).toEqual([
+      ['hyprlab', 'ambiguous-submit'],
+    ]);
+    expect(providers.fakes.hyprlab.submissions).toBe(1);
+  }, 240_000);
+});

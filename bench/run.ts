@@ -4,7 +4,7 @@
  * machine, the date and every figure next to its target. Sizes can be lowered for a quick look:
  *   BENCH_JOBS=50,200 BENCH_DOWNLOAD_MB=100 npm run bench
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { measureDetectionLatency } from './detection-latency.js';
 import { measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
 import { machineDescription, markdownTable, type Target, targetsTable } from './lib/report.js';
+import { extractSoakSection, replaceSoakSection } from './lib/soak-report.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -220,5 +221,7 @@ ${targetsTable(targets)}
 
 ${sections.join('\n\n')}
 `;
-await writeFile(OUTPUT, report);
+// The soak (npm run soak) writes its own section; keep it when the benchmarks are re-run.
+const soak = extractSoakSection(await readFile(OUTPUT, 'utf8').catch(() => ''));
+await writeFile(OUTPUT, soak ? replaceSoakSection(report, soak) : report);
 log(`wrote ${OUTPUT}`);

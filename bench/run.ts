@@ -82,11 +82,20 @@ ${markdownTable(['workload', 'jobs', 'succeeded', 'wall s', 'jobs/s', 'overhead 
 
 ${ratios.map((ratio) => `- ${ratio}`).join('\n')}`);
   const largest = throughput.filter((result) => result.workload === 'klingflow').at(-1)!;
+  const largestCeiling = throughput.find(
+    (result) => result.workload === 'trivial' && result.jobs === largest.jobs,
+  )!;
+  const overheadMet = largest.overheadP95Ms <= 2000 && largest.succeeded === largest.jobs;
   targets.push({
     name: `overhead p95 at ${largest.jobs} jobs`,
     target: '≤ 2 s',
     measured: `${(largest.overheadP95Ms / 1000).toFixed(2)} s`,
-    met: largest.overheadP95Ms <= 2000 && largest.succeeded === largest.jobs,
+    met: overheadMet,
+    ...(overheadMet
+      ? {}
+      : {
+          note: `missed by ${((largest.overheadP95Ms - 2000) / 1000).toFixed(1)} s. The engine's own ceiling misses it too: the trivial one-timer-one-activity workflow has p95 ${(largestCeiling.overheadP95Ms / 1000).toFixed(1)} s here, because ${largest.jobs} starts at once queue in the SQLite dev server, which shares 2 cores with the worker and the load generator. klingflow adds ${((largest.overheadP95Ms - largestCeiling.overheadP95Ms) / 1000).toFixed(1)} s at p95 (about 3× the events per job: submit, poll, download, store). A production Temporal cluster on PostgreSQL is the setting for this target`,
+        }),
   });
   targets.push({
     name: `worker RSS at ${largest.jobs} in-flight jobs`,
@@ -178,6 +187,11 @@ is hashed (sha256) and read, then fsyncs before reporting; curl only writes.`);
     target: '≤ 64 MB',
     measured: `${download.rssGrowthMb} MB`,
     met: download.rssGrowthMb <= 64,
+    ...(download.rssGrowthMb > 64
+      ? {
+          note: `missed by ${(download.rssGrowthMb - 64).toFixed(1)} MB: RSS peak of the downloading process, including garbage V8 has not yet collected; the buffers the activity itself holds stay at about two write batches (the unit test measures retained memory after GC)`,
+        }
+      : {}),
   });
 
   // 4. Detection latency.

@@ -1,8 +1,15 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
-import { connectWorker, type TemporalTarget } from '../temporal/connection.js';
+import {
+  connectWorker,
+  isTemporalReachable,
+  resolveTemporalTarget,
+  type TemporalTarget,
+  TemporalUnreachableError,
+} from '../temporal/connection.js';
 import {
   type DevServerOptions,
   type RunningDevServer,
@@ -15,6 +22,7 @@ import {
   WEBHOOK_SECRET_VARIABLE,
 } from '../webhooks/callback-token.js';
 import { createKlingflowWorker } from '../worker.js';
+import { note } from './output.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
 
 export interface WorkerRuntime {
@@ -198,4 +206,44 @@ export async function startEmbeddedStack(
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * A client for TEMPORAL_ADDRESS, or, when no server answers there and none is configured, for an
+ * embedded dev server and worker started for this one command (`--wait` only: without waiting
+ * nothing would be left to run the work). `close()` stops whatever was started.
+ */
+export async function connectOrEmbed(options: { wait: boolean; purpose: string }): Promise<{
+  client: KlingflowClient;
+  close(): Promise<void>;
+}> {
+  const target = resolveTemporalTarget();
+  let stack: EmbeddedStack | undefined;
+  if (!(await isTemporalReachable(target))) {
+    if (!options.wait || target.explicitlyConfigured) {
+      throw new TemporalUnreachableError(
+        `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this ${options.purpose}`,
+      );
+    }
+    const port = Number(target.address.split(':').pop()) || 7233;
+    note(
+      `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,
+    );
+    stack = await startEmbeddedStack(
+      { port, headless: true, output: 'ignore', log: note },
+      target,
+      note,
+    );
+  }
+  const address = stack?.server.address;
+  const client = await KlingflowClient.connect({
+    target: address ? { ...target, address, connectionOptions: { address } } : target,
+  });
+  return {
+    client,
+    async close() {
+      await client.close();
+      await stack?.stop();
+    },
+  };
 }

@@ -1,16 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { type BatchEntry, createBatchInput, readBatchFile } from '../../client/batch-file.js';
-import { KlingflowClient } from '../../client/klingflow-client.js';
+import type { KlingflowClient } from '../../client/klingflow-client.js';
 import { readSettings } from '../../config/environment.js';
 import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
-import {
-  isTemporalReachable,
-  resolveTemporalTarget,
-  TemporalUnreachableError,
-} from '../../temporal/connection.js';
 import {
   type BatchItem,
   type BatchResult,
@@ -18,7 +13,7 @@ import {
   batchItemWorkflowId,
 } from '../../workflows/batch-types.js';
 import { createBatchProgress } from '../batch-progress.js';
-import { type EmbeddedStack, startEmbeddedStack } from '../embedded-runtime.js';
+import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson } from '../output.js';
 import { parseInteger, parseNumber } from '../parse-options.js';
@@ -79,32 +74,9 @@ export function registerBatchCommand(program: Command): void {
       };
       const { batchId } = withFlagNames(() => createBatchInput(items, options));
 
-      const target = resolveTemporalTarget();
-      let stack: EmbeddedStack | undefined;
-      if (!(await isTemporalReachable(target))) {
-        if (!flags.wait || target.explicitlyConfigured) {
-          throw new TemporalUnreachableError(
-            `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this batch`,
-          );
-        }
-        const port = Number(target.address.split(':').pop()) || 7233;
-        note(
-          `no Temporal server at ${target.address}: starting an embedded dev server and worker for this batch`,
-        );
-        stack = await startEmbeddedStack(
-          { port, headless: true, output: 'ignore', log: note },
-          target,
-          note,
-        );
-      }
-      const client = await KlingflowClient.connect({
-        target: stack
-          ? {
-              ...target,
-              address: stack.server.address,
-              connectionOptions: { address: stack.server.address },
-            }
-          : target,
+      const { client, close } = await connectOrEmbed({
+        wait: Boolean(flags.wait),
+        purpose: 'batch',
       });
       try {
         const started = await client.startBatch(items.map(toEntry), { ...options, batchId });
@@ -130,8 +102,7 @@ export function registerBatchCommand(program: Command): void {
         }
         throw error;
       } finally {
-        await client.close();
-        await stack?.stop();
+        await close();
       }
     });
 }

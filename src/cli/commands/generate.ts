@@ -2,19 +2,14 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  KlingflowClient,
+  type KlingflowClient,
   validateGenerationRequest,
   validateStartOptions,
 } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
-import {
-  isTemporalReachable,
-  resolveTemporalTarget,
-  TemporalUnreachableError,
-} from '../../temporal/connection.js';
 import type { GenerationStatus } from '../../workflows/generation-types.js';
-import { type EmbeddedStack, startEmbeddedStack } from '../embedded-runtime.js';
+import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
 import {
@@ -81,33 +76,7 @@ export function registerGenerateCommand(program: Command): void {
       validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 
-      const target = resolveTemporalTarget();
-      let stack: EmbeddedStack | undefined;
-      if (!(await isTemporalReachable(target))) {
-        if (!flags.wait || target.explicitlyConfigured) {
-          throw new TemporalUnreachableError(
-            `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this job`,
-          );
-        }
-        const port = Number(target.address.split(':').pop()) || 7233;
-        note(
-          `no Temporal server at ${target.address}: starting an embedded dev server and worker for this job`,
-        );
-        stack = await startEmbeddedStack(
-          { port, headless: true, output: 'ignore', log: note },
-          target,
-          note,
-        );
-      }
-      const client = await KlingflowClient.connect({
-        target: stack
-          ? {
-              ...target,
-              address: stack.server.address,
-              connectionOptions: { address: stack.server.address },
-            }
-          : target,
-      });
+      const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
       try {
         const { workflowId } = await client.startGeneration(request, {
           ...(flags.id ? { workflowId: flags.id } : {}),
@@ -125,8 +94,7 @@ export function registerGenerateCommand(program: Command): void {
         report(status, Boolean(flags.json));
         if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
       } finally {
-        await client.close();
-        await stack?.stop();
+        await close();
       }
     });
 }

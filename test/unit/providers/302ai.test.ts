@@ -1,14 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../../src/errors.js';
-import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAi302Provider, readAi302TaskTolerantly } from '../../../src/providers/302ai.js';
 import { AI302_OFFERS, priceAi302 } from '../../../src/providers/302ai-catalog.js';
-import type {
-  ImageResolver,
-  ProviderAdapter,
-  TaskHandle,
-  TaskStatus,
-} from '../../../src/providers/provider.js';
+import type { ImageResolver, ProviderAdapter } from '../../../src/providers/provider.js';
 import {
   type UnifiedRequest,
   type UnifiedRequestInput,
@@ -16,16 +9,13 @@ import {
 } from '../../../src/request/unified-request.js';
 import { AI302_FAKE_API_KEY, ai302ErrorBody, startAi302Fake } from '../../fakes/302ai-fake.js';
 import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 const IMAGE_URL = 'https://images.example/first-frame.png';
 /** ASCII bytes, so the fake (which logs bodies as UTF-8 text) sees them unchanged. */
 const IMAGE_BYTES = new TextEncoder().encode('fake-png-bytes');
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const _agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({
@@ -43,26 +33,6 @@ function imageResolver(): ImageResolver {
     asDataUri: async () => 'data:image/png;base64,ZmFrZQ==',
     asBytes: async () => ({ bytes: IMAGE_BYTES, contentType: 'image/png', fileName: 'frame.png' }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
 }
 
 /** The multipart body the fake received, parsed back into its parts. */

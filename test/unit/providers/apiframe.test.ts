@@ -1,6 +1,6 @@
 import { request as undiciRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError, ValidationError } from '../../../src/errors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import {
   createApiFrameProvider,
@@ -10,7 +10,6 @@ import { APIFRAME_OFFERS, priceApiFrame } from '../../../src/providers/apiframe-
 import type {
   ImageResolver,
   ProviderAdapter,
-  TaskHandle,
   TaskStatus,
 } from '../../../src/providers/provider.js';
 import {
@@ -25,6 +24,7 @@ import {
   startApiFrameFake,
 } from '../../fakes/apiframe-fake.js';
 import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 // seeds/004 gives a request example only (no response samples).
 const SEED_REQUEST_BODY = {
@@ -69,11 +69,7 @@ const DOCS_FAILED_JOB = {
 const IMAGE_URL = 'https://images.example/island.png';
 const BLOB_REFERENCE = `blob:sha256:${'c'.repeat(64)}`;
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({ model: 'kling-v2.1', prompt: 'an island', ...input });
@@ -91,26 +87,6 @@ function imageResolver(): ImageResolver {
       fileName: 'image.png',
     }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
 }
 
 describe('APIFrame adapter against its fake', () => {

@@ -1,6 +1,6 @@
 import { request as undiciRequest } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError, ValidationError } from '../../../src/errors.js';
+import { ValidationError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import {
   apiModelsCreateResponseSchema,
@@ -16,7 +16,6 @@ import {
 import type {
   ImageResolver,
   ProviderAdapter,
-  TaskHandle,
   TaskStatus,
 } from '../../../src/providers/provider.js';
 import {
@@ -30,6 +29,7 @@ import {
   startApiModelsFake,
 } from '../../fakes/apimodels-fake.js';
 import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 // Sample responses from seeds/003, verbatim.
 const SEED_CREATE_RESPONSE = {
@@ -71,11 +71,7 @@ const SEED_REQUEST_BODY = {
 const IMAGE_URL = 'https://images.example/girl.png';
 const BLOB_REFERENCE = `blob:sha256:${'b'.repeat(64)}`;
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({ model: 'kling-v2.6', prompt: 'a girl dancing', ...input });
@@ -93,26 +89,6 @@ function imageResolver(): ImageResolver {
       fileName: 'image.png',
     }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
 }
 
 describe('apimodels.app adapter against its fake', () => {

@@ -1,6 +1,6 @@
 import { request as undiciRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError, ValidationError } from '../../../src/errors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import { isContentRejection } from '../../../src/providers/content-rejection.js';
 import {
@@ -13,7 +13,6 @@ import { HYPRLAB_OFFERS, priceHyprLab } from '../../../src/providers/hyprlab-cat
 import type {
   ImageResolver,
   ProviderAdapter,
-  TaskHandle,
   TaskStatus,
 } from '../../../src/providers/provider.js';
 import {
@@ -27,6 +26,7 @@ import {
   hyprLabErrorBody,
   startHyprLabFake,
 } from '../../fakes/hyprlab-fake.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 // Sample responses from seeds/000, verbatim.
 const SEED_SUBMIT_RESPONSE = {
@@ -42,11 +42,7 @@ const SEED_RESULT_RESPONSE = {
 const IMAGE_URL = 'https://images.example/cat.png';
 const BLOB_REFERENCE = `blob:sha256:${'a'.repeat(64)}`;
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({ model: 'kling-v1.6', prompt: 'a cat in a garden', ...input });
@@ -66,26 +62,7 @@ function imageResolver(): ImageResolver {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
 /** Polls the adapter until the task leaves queued/running (bounded by vi.waitFor's timeout). */
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
-}
 
 describe('HyprLab adapter against its fake', () => {
   let fake: FakeProviderServer;

@@ -1,7 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { request as undiciRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../../src/errors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import { createKlingProvider } from '../../../src/providers/kling.js';
 import { KLING_OFFERS, priceKling } from '../../../src/providers/kling-catalog.js';
@@ -12,12 +11,7 @@ import {
   officialTaskStatus,
 } from '../../../src/providers/official-format.js';
 import { priceOpenAiHk } from '../../../src/providers/openai-hk-catalog.js';
-import type {
-  ImageResolver,
-  ProviderAdapter,
-  TaskHandle,
-  TaskStatus,
-} from '../../../src/providers/provider.js';
+import type { ImageResolver, ProviderAdapter } from '../../../src/providers/provider.js';
 import {
   type UnifiedRequest,
   type UnifiedRequestInput,
@@ -30,17 +24,14 @@ import {
   startKlingFake,
 } from '../../fakes/kling-fake.js';
 import { officialFault } from '../../fakes/official-format-fake.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 const IMAGE_URL = 'https://images.example/cat.png';
 const END_IMAGE_URL = 'https://images.example/cat-end.png';
 const BLOB_REFERENCE = `blob:sha256:${'a'.repeat(64)}`;
 const BLOB_BASE64 = 'aGVsbG8=';
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({ model: 'kling-v1.6', prompt: 'a cat in a garden', ...input });
@@ -59,26 +50,7 @@ function imageResolver(): ImageResolver {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
 /** Polls until the task leaves queued/running (bounded by vi.waitFor's timeout). */
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
-}
 
 /** Moves a fake task's clock so it is in a given render state, without sleeping. */
 function putTaskIn(fake: FakeProviderServer, taskId: string, state: FakeTaskState): void {

@@ -1,6 +1,5 @@
 import { request as undiciRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../../src/errors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import {
   officialCreateResponseSchema,
@@ -15,12 +14,7 @@ import {
   omniCredits,
   priceOpenAiHk,
 } from '../../../src/providers/openai-hk-catalog.js';
-import type {
-  ImageResolver,
-  ProviderAdapter,
-  TaskHandle,
-  TaskStatus,
-} from '../../../src/providers/provider.js';
+import type { ImageResolver, ProviderAdapter } from '../../../src/providers/provider.js';
 import {
   type UnifiedRequest,
   type UnifiedRequestInput,
@@ -29,6 +23,7 @@ import {
 import type { FakeProviderServer } from '../../fakes/fake-server.js';
 import { officialFault } from '../../fakes/official-format-fake.js';
 import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from '../../fakes/openai-hk-fake.js';
+import { http, rejection, settled } from './provider-test-support.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sample responses from seeds/001, verbatim (the "成功" message is mis-decoded in the seed and
@@ -160,11 +155,7 @@ const IMAGE_URL = 'https://images.example/cat.png';
 const BLOB_REFERENCE = `blob:sha256:${'b'.repeat(64)}`;
 const BLOB_BASE64 = 'aGVsbG8=';
 
-const agent = createGuardedAgent({
-  allowPrivateNetwork: true,
-  timeouts: { headersTimeoutMs: 2000 },
-});
-const http = { dispatcher: agent, allowPrivateNetwork: true };
+const agent = http.dispatcher;
 
 function unified(input: Partial<UnifiedRequestInput> = {}): UnifiedRequest {
   return unifiedRequestSchema.parse({ model: 'kling-v1.6', prompt: 'a cat in a garden', ...input });
@@ -181,26 +172,6 @@ function imageResolver(): ImageResolver {
       fileName: 'image.png',
     }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-async function settled(adapter: ProviderAdapter, handle: TaskHandle): Promise<TaskStatus> {
-  return vi.waitFor(
-    async () => {
-      const status = await adapter.status(handle, {});
-      if (status.state === 'queued' || status.state === 'running') throw new Error(status.state);
-      return status;
-    },
-    { timeout: 5000, interval: 20 },
-  );
 }
 
 describe('OpenAI-HK seed samples', () => {

@@ -338,6 +338,7 @@ export class KlingflowClient {
         mode: 'std',
         videos: [],
         attempts: [],
+        spend: { usd: 0, byUnit: {}, tasks: [] },
         polls: 0,
         startedAt: new Date(0).toISOString(),
         elapsedMs: 0,

@@ -122,6 +122,7 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
     startedAt: info.startTime.toISOString(),
     elapsedMs: 0,
     warnings: [],
+    spend: { usd: 0, byUnit: {}, tasks: [] },
   };
   /** Storage keys of downloads started, so a cancellation can remove their partial files. */
   const downloadKeys: string[] = [];

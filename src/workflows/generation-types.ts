@@ -36,6 +36,42 @@ export interface GenerateVideoInput {
   deadlineMs?: number;
   /** Batch this job belongs to, for the results manifest and search. */
   batchId?: string;
+  /**
+   * Opt-in: after a provider accepted a task, pay the next provider once that task has been
+   * stuck this long (milliseconds). Absent: an accepted task pins the job to its provider.
+   */
+  failoverStuckAfterMs?: number;
+}
+
+/**
+ * What became of one task a provider created (or may have created) for this job.
+ * `rendering` only while the job still waits for it.
+ */
+export type SpendOutcome =
+  | 'rendering'
+  | 'delivered'
+  | 'failed-at-provider'
+  | 'abandoned'
+  | 'ambiguous';
+
+/** One entry of the spend ledger: every task a provider created, or may have created. */
+export interface SpendTask {
+  provider: ProviderId;
+  /** The provider's task id; absent for an ambiguous submit whose task id was never seen. */
+  taskId?: string;
+  /** 1-based attempt within the job. */
+  attempt: number;
+  estimatedCost: Price;
+  outcome: SpendOutcome;
+}
+
+/** The job's spend ledger (`spend` in the JSON output); a batch sums its items'. */
+export interface SpendSummary {
+  /** Estimated USD of every task in the ledger (units converted by KLINGFLOW_PRICE_RATES). */
+  usd: number;
+  /** Totals per price unit, e.g. `{ "USD": 0.2, "credits": 35 }`. */
+  byUnit: Partial<Record<string, number>>;
+  tasks: SpendTask[];
 }
 
 export interface AttemptRecord {
@@ -67,6 +103,8 @@ export interface GenerationStatus {
   attempts: AttemptRecord[];
   estimatedCost?: { amount: number; unit: string };
   error?: string;
+  /** Every task a provider created (or may have created) for this job. */
+  spend: SpendSummary;
   /** Provider status calls made so far for the current attempt. */
   polls: number;
   startedAt: string;

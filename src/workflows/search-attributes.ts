@@ -7,6 +7,14 @@ export const KLING_PROVIDER = defineSearchAttributeKey(
 );
 export const KLING_MODEL = defineSearchAttributeKey('KlingModel', SearchAttributeType.KEYWORD);
 export const KLING_PHASE = defineSearchAttributeKey('KlingPhase', SearchAttributeType.KEYWORD);
+/** The job's status (`running`, `succeeded`, `failed`, `cancelled`), kept current for `list`. */
+export const KLING_STATUS = defineSearchAttributeKey('KlingStatus', SearchAttributeType.KEYWORD);
 export const KLING_BATCH_ID = defineSearchAttributeKey('KlingBatchId', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [KLING_PROVIDER, KLING_MODEL, KLING_PHASE, KLING_BATCH_ID];
+export const SEARCH_ATTRIBUTES = [
+  KLING_PROVIDER,
+  KLING_MODEL,
+  KLING_PHASE,
+  KLING_STATUS,
+  KLING_BATCH_ID,
+];

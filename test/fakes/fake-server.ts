@@ -33,7 +33,15 @@ export type Fault =
   /** Handle the request for real, then never answer (the client dies or times out waiting). */
   | { type: 'accept-then-hang' }
   /** Cut the connection before handling anything. */
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /**
+   * Handle the request for real (a submit creates its task), then answer as a gateway in front
+   * of the origin would: this status with a raw body that is not the provider's envelope
+   * (by default an HTML 502 page).
+   */
+  | { type: 'accept-then-gateway-page'; status?: number; body?: string }
+  /** Handle the request for real, then answer normally only after this many milliseconds. */
+  | { type: 'accept-then-delay'; ms: number };
 
 export interface FaultRule {
   /** Route name (`submit`, `status`, `download`, …) or `*`. */
@@ -263,7 +271,11 @@ export class FakeProviderServer {
       return this.options.rejectAuth(response);
 
     const params = route.pattern.exec(url.pathname)?.slice(1) ?? [];
-    if (fault?.type === 'accept-then-cut' || fault?.type === 'accept-then-hang') {
+    if (
+      fault?.type === 'accept-then-cut' ||
+      fault?.type === 'accept-then-hang' ||
+      fault?.type === 'accept-then-gateway-page'
+    ) {
       // The handler runs (the task exists and would be billed), but the client never hears back.
       const swallow = new Proxy(response, {
         get: (target, property) =>
@@ -273,7 +285,38 @@ export class FakeProviderServer {
       });
       await route.handle({ request, response: swallow, url, params, body, json, fake: this });
       if (fault.type === 'accept-then-cut') request.socket.destroy();
+      if (fault.type === 'accept-then-gateway-page') {
+        response.writeHead(fault.status ?? 502, { 'content-type': 'text/html' });
+        response.end(fault.body ?? GATEWAY_PAGE);
+      }
       return;
+    }
+    if (fault?.type === 'accept-then-delay') {
+      // The origin took the request at once; its answer is slow (a long submit in flight).
+      const held = new Proxy(response, {
+        get: (target, property) =>
+          property === 'writeHead' || property === 'end' || property === 'write'
+            ? (...args: unknown[]) => {
+                setTimeout(() => {
+                  if (!target.destroyed)
+                    (Reflect.get(target, property) as (...a: unknown[]) => unknown).apply(
+                      target,
+                      args,
+                    );
+                }, fault.ms);
+                return target;
+              }
+            : Reflect.get(target, property),
+      });
+      return void (await route.handle({
+        request,
+        response: held,
+        url,
+        params,
+        body,
+        json,
+        fake: this,
+      }));
     }
     await route.handle({ request, response, url, params, body, json, fake: this });
   }
@@ -301,6 +344,10 @@ export class FakeProviderServer {
     handle: ({ request, response }) => serveWithRange(request, response, this.video),
   };
 }
+
+/** What a load balancer sends when the origin behind it failed to answer in time. */
+const GATEWAY_PAGE =
+  '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
 
 /** Serves bytes with `Accept-Ranges` and single-range `Range: bytes=a-` / `a-b` support. */
 export function serveWithRange(

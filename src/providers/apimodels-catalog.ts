@@ -5,8 +5,9 @@ import type { ModelOffer, Price } from './provider.js';
 
 /**
  * What apimodels.app sells, from seeds/003. `kling-motion-control` (character image + motion
- * video, $0.0309) is not a unified model, so it has no offer here; it can only be reached by
- * hand through `providerOptions.apimodels`.
+ * video, $0.0309) is not a unified model, so it has no offer here, and it cannot be reached
+ * through `providerOptions.apimodels.model` either: pass-through options never override a priced
+ * field (reserved-options.ts).
  */
 
 export const APIMODELS_DISPLAY_NAME = 'apimodels.app';

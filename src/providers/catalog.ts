@@ -3,6 +3,7 @@ import type { ValidationIssue } from '../errors.js';
 import { PROVIDER_IDS, type ProviderId, type UnifiedRequest } from '../request/unified-request.js';
 import { createConfiguredProviders, PROVIDER_ENVIRONMENT } from './configured-providers.js';
 import type { ProviderAdapter } from './provider.js';
+import { reservedOptionIssues } from './reserved-options.js';
 
 let catalogAdapters: ProviderAdapter[] | undefined;
 
@@ -36,6 +37,9 @@ export function checkRequestAgainstProviders(
   request: UnifiedRequest,
   candidates?: readonly ProviderId[],
 ): ProvidersCheck {
+  // An option overriding a priced or validated field makes the request invalid everywhere.
+  const reserved = reservedOptionIssues(request);
+  if (reserved.length > 0) return { servable: [], issues: reserved, warnings: [] };
   const ids = candidates ?? PROVIDER_IDS;
   const result: ProvidersCheck = { servable: [], issues: [], warnings: [] };
   for (const id of ids) {

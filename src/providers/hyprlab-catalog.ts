@@ -46,6 +46,8 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
     model: 'kling-v2',
     modes: ['std', 'pro'],
     providerModel: 'kling-v2',
+    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
+    modesWithoutEffect: ['pro'],
     startImage: 'optional',
     endImage: 'unsupported',
     aspectRatio: 'ignored-with-start-image',
@@ -68,6 +70,8 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
     model: 'kling-v2.1-master',
     modes: ['std', 'pro'],
     providerModel: 'kling-v2.1-master',
+    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
+    modesWithoutEffect: ['pro'],
     startImage: 'optional',
     endImage: 'unsupported',
     aspectRatio: 'ignored-with-start-image',

@@ -1,4 +1,9 @@
 import type { UnifiedRequest } from '../request/unified-request.js';
+import {
+  CAMERA_AT_5S_STD,
+  CAMERA_SIMPLE_AT_5S_PRO,
+  KLING_V1_END_IMAGE_DURATIONS,
+} from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import { baseUnitPrice, OMNI_PRO_MULTIPLIER } from './openai-hk-catalog.js';
 import type { Price } from './provider.js';
@@ -6,8 +11,9 @@ import type { Price } from './provider.js';
 /**
  * What the official Kling API sells (reference/providers.md §1, the endpoint × model table),
  * with the per-model rules from its capability map: cfg_scale only before v2, image_tail
- * (end frame) pro-only from 1.5 on, sound pro-only on v2-6, camera control on kling-v1 at 5 s
- * std, v3 at 3–15 s, and the master models with a single quality tier.
+ * (end frame) pro-only from 1.5 on and 5 s only on kling-v1, sound pro-only on v2-6, camera
+ * control on kling-v1 text-to-video at 5 s std and on kling-v1.5 image-to-video (`simple`, pro,
+ * 5 s), v3 at 3–15 s, and the master models with a single quality tier.
  */
 
 export const KLING_DISPLAY_NAME = 'Kling (official API)';
@@ -21,8 +27,6 @@ const PROMPT_LIMIT = 2500;
 const TYPICAL_RENDER_SECONDS = 240;
 /** The omni-video sample in seeds/001 finished in 63 s. */
 const TYPICAL_OMNI_RENDER_SECONDS = 60;
-const CAMERA_AT_5S_STD = { durations: [5], modes: ['std'] } as const;
-
 const shared = {
   maxPromptLength: PROMPT_LIMIT,
   maxNegativePromptLength: PROMPT_LIMIT,
@@ -132,8 +136,10 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v1',
     durations: DURATIONS,
     endImage: 'supported',
+    endImageDurations: KLING_V1_END_IMAGE_DURATIONS,
     cfgScale: true,
-    cameraControl: CAMERA_AT_5S_STD,
+    // The map has camera control for kling-v1 text-to-video only; the API refuses it here (1201).
+    cameraControl: 'unsupported',
     sound: 'unsupported',
   },
   {
@@ -144,7 +150,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     durations: DURATIONS,
     endImage: 'pro-only',
     cfgScale: true,
-    cameraControl: 'unsupported',
+    cameraControl: CAMERA_SIMPLE_AT_5S_PRO,
     sound: 'unsupported',
   },
   {

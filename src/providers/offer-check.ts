@@ -41,6 +41,12 @@ export function checkAgainstOffers(
   const warnings: string[] = [];
   const on = `${request.model} on ${providerName}`;
 
+  if (offer.modesWithoutEffect?.includes(request.mode)) {
+    warnings.push(
+      `mode ${request.mode} does not apply to ${on} (one quality tier): the same model is rendered at the same price`,
+    );
+  }
+
   if (!offer.durations.includes(request.duration)) {
     issues.push({
       field: 'duration',
@@ -81,6 +87,13 @@ export function checkAgainstOffers(
     if (!request.startImage) {
       issues.push({ field: 'endImage', message: 'needs a startImage as well' });
     }
+    if (offer.endImageDurations && !offer.endImageDurations.includes(request.duration)) {
+      issues.push({
+        field: 'endImage',
+        message: `a start+end frame request on ${on} only takes ${offer.endImageDurations.join('/')} s`,
+        allowed: offer.endImageDurations,
+      });
+    }
   }
   if (request.aspectRatio !== undefined) {
     if (offer.aspectRatio === 'unsupported') {
@@ -101,6 +114,16 @@ export function checkAgainstOffers(
     const rule = offer.cameraControl;
     if (rule === 'unsupported') {
       issues.push({ field: 'cameraControl', message: `is not supported by ${on}` });
+    } else if (
+      rule !== 'supported' &&
+      rule.types &&
+      !rule.types.includes(request.cameraControl.type)
+    ) {
+      issues.push({
+        field: 'cameraControl.type',
+        message: `${request.cameraControl.type} is not offered for ${on}`,
+        allowed: rule.types,
+      });
     } else if (
       rule !== 'supported' &&
       !(rule.durations.includes(request.duration) && rule.modes.includes(request.mode))

@@ -1,4 +1,9 @@
 import type { Model, UnifiedRequest } from '../request/unified-request.js';
+import {
+  CAMERA_AT_5S_STD,
+  CAMERA_SIMPLE_AT_5S_PRO,
+  KLING_V1_END_IMAGE_DURATIONS,
+} from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import type { Price } from './provider.js';
 
@@ -32,9 +37,6 @@ const text2video = {
   maxNegativePromptLength: NEGATIVE_PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
 } as const satisfies Partial<OfficialModelOffer>;
-
-/** "As of 20240809: camera control is only supported for 5s + std mode". */
-const CAMERA_AT_5S_STD = { durations: [5], modes: ['std'] } as const;
 
 const image2video = {
   officialEndpoint: 'image2video',
@@ -73,7 +75,8 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v1-5',
     sendsMode: true,
     cfgScale: true,
-    cameraControl: CAMERA_AT_5S_STD,
+    // The official capability map has text-to-video camera control on kling-v1 only.
+    cameraControl: 'unsupported',
     sound: 'unsupported',
   },
   {
@@ -83,7 +86,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v1-6',
     sendsMode: true,
     cfgScale: true,
-    cameraControl: CAMERA_AT_5S_STD,
+    cameraControl: 'unsupported',
     sound: 'unsupported',
   },
   {
@@ -105,13 +108,27 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     sendsMode: true,
     cfgScale: false,
     cameraControl: 'unsupported',
-    // "sound … Only supported by kling-v2-6"
-    sound: 'supported',
+    // "sound … Only supported by kling-v2-6"; pro-only as on the official API (its capability map,
+    // and apimodels prices audio in pro rows only).
+    sound: 'pro-only',
   },
   // image2video: "model_name … kling-v1, kling-v1-5, kling-v1-6"; image_tail as on the official
-  // API: kling-v1 in both modes, 1.5 and 1.6 in pro only.
-  { ...image2video, model: 'kling-v1', providerModel: 'kling-v1', endImage: 'supported' },
-  { ...image2video, model: 'kling-v1.5', providerModel: 'kling-v1-5', endImage: 'pro-only' },
+  // API: kling-v1 in both modes at 5 s only, 1.5 and 1.6 in pro only. Camera control as on the
+  // official capability map: kling-v1.5 only, `simple` type, pro, 5 s.
+  {
+    ...image2video,
+    model: 'kling-v1',
+    providerModel: 'kling-v1',
+    endImage: 'supported',
+    endImageDurations: KLING_V1_END_IMAGE_DURATIONS,
+  },
+  {
+    ...image2video,
+    model: 'kling-v1.5',
+    providerModel: 'kling-v1-5',
+    endImage: 'pro-only',
+    cameraControl: CAMERA_SIMPLE_AT_5S_PRO,
+  },
   { ...image2video, model: 'kling-v1.6', providerModel: 'kling-v1-6', endImage: 'pro-only' },
   // omni-video: `kling-video-o1`; images go in `image_list` as first/end frame (official O1 docs).
   {

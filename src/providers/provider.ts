@@ -1,6 +1,7 @@
 import type { ProviderErrorKind, ValidationIssue } from '../errors.js';
 import type {
   AspectRatio,
+  CameraControl,
   Mode,
   Model,
   ProviderId,
@@ -64,16 +65,30 @@ export interface ModelOffer {
   endpoint: string;
   startImage: 'required' | 'optional' | 'unsupported';
   endImage: 'supported' | 'pro-only' | 'unsupported';
+  /** The only durations a start+end frame request takes, when narrower than `durations`. */
+  endImageDurations?: readonly number[];
   aspectRatio: 'supported' | 'ignored-with-start-image' | 'unsupported';
   cfgScale: boolean;
-  /** Camera control, and the only (duration, mode) combinations it works with, if restricted. */
+  /**
+   * Camera control, and the only (duration, mode) combinations it works with, if restricted;
+   * `types` narrows the movement types (e.g. `simple` only), when given.
+   */
   cameraControl:
     | 'unsupported'
     | 'supported'
-    | { durations: readonly number[]; modes: readonly Mode[] };
+    | {
+        durations: readonly number[];
+        modes: readonly Mode[];
+        types?: readonly CameraControl['type'][];
+      };
   sound: 'unsupported' | 'supported' | 'pro-only';
   maxPromptLength: number;
   maxNegativePromptLength: number;
+  /**
+   * Modes accepted for this model that change nothing: the same provider model at the same
+   * price. A request in one of them is served with a warning saying the mode does not apply.
+   */
+  modesWithoutEffect?: readonly Mode[];
   /** Typical render time, used to sleep through most of it before the first poll. */
   typicalRenderSeconds: number;
   aspectRatios?: readonly AspectRatio[];

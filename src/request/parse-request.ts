@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { reservedOptionIssues } from '../providers/reserved-options.js';
 import {
   ASPECT_RATIOS,
   MODELS,
@@ -46,5 +47,12 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
 export function parseUnifiedRequest(input: unknown, location?: string): UnifiedRequest {
   const result = unifiedRequestSchema.safeParse(input);
   if (!result.success) throw new ValidationError(toValidationIssues(result.error, location));
+  // A pass-through option must not override what is priced and validated (issue 9, rule 6).
+  const reserved = reservedOptionIssues(result.data);
+  if (reserved.length > 0) {
+    throw new ValidationError(
+      reserved.map((issue) => ({ ...issue, ...(location ? { location } : {}) })),
+    );
+  }
   return result.data;
 }

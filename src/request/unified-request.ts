@@ -51,7 +51,11 @@ export const DEFAULT_DURATION_SECONDS = 5;
 /** Image references in a request: an http(s) URL, or a blob stored by the client (`blob:sha256:<hex>`). */
 export const BLOB_REFERENCE_PATTERN = /^blob:sha256:[0-9a-f]{64}$/;
 
-const cameraAxis = z.number().int().min(-10).max(10);
+/** The official docs: each axis is a float in [-10, 10]. */
+const cameraAxis = z
+  .number()
+  .min(-10, 'must be between -10 and 10')
+  .max(10, 'must be between -10 and 10');
 
 export const cameraControlSchema = z
   .object({
@@ -70,7 +74,18 @@ export const cameraControlSchema = z
   })
   .strict()
   .superRefine((value, context) => {
-    if (value.type !== 'simple') return;
+    if (value.type !== 'simple') {
+      // The docs: the preset movements take no config ("leave it empty"); sending one anyway is
+      // a request the provider may refuse after it was paid for.
+      if (value.config !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['config'],
+          message: `is only for type "simple"; leave it out for type "${value.type}"`,
+        });
+      }
+      return;
+    }
     const nonZero = CAMERA_AXES.filter((axis) => (value.config?.[axis] ?? 0) !== 0);
     if (nonZero.length !== 1) {
       context.addIssue({

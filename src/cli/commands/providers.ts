@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { catalogProviders } from '../../providers/catalog.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { providerModelName } from '../../providers/offer-check.js';
-import type { Price } from '../../providers/provider.js';
+import type { Price, ProviderAdapter } from '../../providers/provider.js';
 import { parseUnifiedRequest } from '../../request/parse-request.js';
+import type { UnifiedRequest } from '../../request/unified-request.js';
 import { printJson } from '../output.js';
 
 export interface ProviderTableRow {
@@ -14,6 +15,10 @@ export interface ProviderTableRow {
   providerModel: string;
   endpoint: string;
   duration: number;
+  /** The price of this row is with audio on (`sound: true`). */
+  audio: boolean;
+  /** The price of this row is with a custom voice (apimodels' `voice_list`) as well. */
+  voice: boolean;
   price: Price;
   startImage: string;
   endImage: string;
@@ -22,7 +27,14 @@ export interface ProviderTableRow {
   callbacks: boolean;
 }
 
-/** Every (provider, model, mode, duration) offered, with its price from the seed tables. */
+/** A voice id for pricing the voice rows; only apimodels prices `voice_list`. */
+const PRICING_VOICE = { apimodels: { voice_list: ['voice'] } };
+
+/**
+ * Every (provider, model, mode, duration) offered, with its price from the seed tables, and
+ * the audio and voice variants wherever the provider serves them, so every seed price row
+ * (apimodels pro+audio, pro+audio+voice, v3 with audio, OpenAI-HK's audio ×2) is visible.
+ */
 export function providerTable(environment: NodeJS.ProcessEnv = process.env): ProviderTableRow[] {
   const configured = new Set(configuredProviderIds(environment));
   const rows: ProviderTableRow[] = [];
@@ -30,7 +42,7 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
     for (const offer of adapter.capabilities.offers) {
       for (const mode of offer.modes) {
         for (const duration of offer.durations) {
-          const request = parseUnifiedRequest({
+          const base = {
             prompt: 'price',
             model: offer.model,
             mode,
@@ -38,8 +50,8 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
             ...(offer.startImage === 'required'
               ? { startImage: 'https://example.com/first-frame.png' }
               : {}),
-          });
-          rows.push({
+          };
+          const row = (audio: boolean, voice: boolean, price: Price): ProviderTableRow => ({
             provider: adapter.id,
             configured: configured.has(adapter.id),
             model: offer.model,
@@ -47,7 +59,9 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
             providerModel: providerModelName(offer, mode),
             endpoint: offer.endpoint,
             duration,
-            price: adapter.price(request),
+            audio,
+            voice,
+            price,
             startImage: offer.startImage,
             endImage: offer.endImage,
             sound: offer.sound,
@@ -55,11 +69,31 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
               typeof offer.cameraControl === 'string' ? offer.cameraControl : 'restricted',
             callbacks: adapter.capabilities.callbacks,
           });
+          rows.push(row(false, false, adapter.price(parseUnifiedRequest(base))));
+          const withAudio = parseUnifiedRequest({ ...base, sound: true });
+          if (!servable(adapter, withAudio)) continue;
+          const audioPrice = adapter.price(withAudio);
+          rows.push(row(true, false, audioPrice));
+          const withVoice = parseUnifiedRequest({
+            ...base,
+            sound: true,
+            providerOptions: PRICING_VOICE,
+          });
+          // Voice rows only where a voice is priced on its own (the seed's v2.6 table).
+          if (servable(adapter, withVoice)) {
+            const voicePrice = adapter.price(withVoice);
+            if (voicePrice.amount !== audioPrice.amount) rows.push(row(true, true, voicePrice));
+          }
         }
       }
     }
   }
   return rows;
+}
+
+function servable(adapter: ProviderAdapter, request: UnifiedRequest): boolean {
+  const check = adapter.check(request);
+  return check.offer !== undefined && check.issues.length === 0;
 }
 
 export function registerProvidersCommand(program: Command): void {
@@ -91,6 +125,7 @@ export function registerProvidersCommand(program: Command): void {
         'model',
         'mode',
         'sec',
+        'extras',
         'price',
         'provider model',
         'start image',
@@ -101,6 +136,7 @@ export function registerProvidersCommand(program: Command): void {
         row.model,
         row.mode,
         String(row.duration),
+        row.voice ? 'audio+voice' : row.audio ? 'audio' : '',
         `${row.price.amount} ${row.price.unit}`,
         row.providerModel,
         row.startImage,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { providerTable } from '../../../src/cli/commands/providers.js';
+import { APIMODELS_V26_PRICES } from '../../../src/providers/apimodels-catalog.js';
 import { catalogProviders } from '../../../src/providers/catalog.js';
 import { PROVIDER_IDS } from '../../../src/request/unified-request.js';
 
@@ -43,6 +44,57 @@ describe('klingflow providers', () => {
       amount: 0.853,
       unit: 'USD',
     });
+  });
+
+  const priceOf = (provider: string, model: string, mode: string, duration: number) =>
+    rows
+      .filter(
+        (row) =>
+          row.provider === provider &&
+          row.model === model &&
+          row.mode === mode &&
+          row.duration === duration,
+      )
+      .map((row) => ({ audio: row.audio, voice: row.voice, amount: row.price.amount }));
+
+  it('shows every row of the apimodels v2.6 seed table, sound and voice rows included', () => {
+    const v26 = rows
+      .filter((row) => row.provider === 'apimodels' && row.model === 'kling-v2.6')
+      .map((row) => ({
+        mode: row.mode,
+        duration: row.duration,
+        audio: row.audio,
+        voice: row.voice,
+        usd: row.price.amount,
+      }));
+    expect(v26).toEqual(
+      expect.arrayContaining([...APIMODELS_V26_PRICES].map((row) => expect.objectContaining(row))),
+    );
+    expect(v26).toHaveLength(APIMODELS_V26_PRICES.length);
+    expect(priceOf('apimodels', 'kling-v2.6', 'pro', 10)).toEqual([
+      { audio: false, voice: false, amount: 0.0531 },
+      { audio: true, voice: false, amount: 0.1064 },
+      { audio: true, voice: true, amount: 0.1275 },
+    ]);
+  });
+
+  it('shows apimodels v3 with audio (per-second seed rates) and OpenAI-HK audio at 2x', () => {
+    expect(priceOf('apimodels', 'kling-v3', 'std', 5)).toEqual([
+      { audio: false, voice: false, amount: 0.3165 },
+      { audio: true, voice: false, amount: 0.478 },
+    ]);
+    expect(priceOf('apimodels', 'kling-v3', 'pro', 10)).toEqual([
+      { audio: false, voice: false, amount: 0.853 },
+      { audio: true, voice: false, amount: 1.28 },
+    ]);
+    // OpenAI-HK sells audio on kling-v2.6 in pro only; std has no audio row.
+    expect(priceOf('openai-hk', 'kling-v2.6', 'pro', 5)).toEqual([
+      { audio: false, voice: false, amount: 35 },
+      { audio: true, voice: false, amount: 70 },
+    ]);
+    expect(priceOf('openai-hk', 'kling-v2.6', 'std', 5)).toEqual([
+      { audio: false, voice: false, amount: 10 },
+    ]);
   });
 
   it('marks which providers are configured from their keys', () => {

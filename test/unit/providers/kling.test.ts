@@ -613,10 +613,11 @@ describe('kling check (per-model validation)', () => {
   it('refuses an end frame combined with camera control', () => {
     expect(
       fields({
-        model: 'kling-v1',
+        model: 'kling-v1.5',
+        mode: 'pro',
         startImage: IMAGE_URL,
         endImage: END_IMAGE_URL,
-        cameraControl: { type: 'forward_up' },
+        cameraControl: { type: 'simple', config: { zoom: 2 } },
       }),
     ).toEqual(['cameraControl']);
   });

@@ -313,7 +313,7 @@ describe('OpenAI-HK adapter against its fake', () => {
     });
 
     it('sends sound only on kling-v2-6, and no mode on kling-v2-master', async () => {
-      await adapter.submit(unified({ model: 'kling-v2.6', sound: true }), {
+      await adapter.submit(unified({ model: 'kling-v2.6', mode: 'pro', sound: true }), {
         images: imageResolver(),
       });
       expect((lastSubmit().json as Record<string, unknown>).sound).toBe('on');
@@ -466,14 +466,14 @@ describe('OpenAI-HK check (seed limits and per-model rules)', () => {
 
   it('allows camera control only at 5 s in std mode', () => {
     const cameraControl = { type: 'forward_up' } as const;
-    expect(fields({ cameraControl })).toEqual([]);
-    expect(fields({ cameraControl, duration: 10 })).toEqual(['cameraControl']);
-    expect(fields({ cameraControl, mode: 'pro' })).toEqual(['cameraControl']);
+    expect(fields({ model: 'kling-v1', cameraControl })).toEqual([]);
+    expect(fields({ model: 'kling-v1', cameraControl, duration: 10 })).toEqual(['cameraControl']);
+    expect(fields({ model: 'kling-v1', cameraControl, mode: 'pro' })).toEqual(['cameraControl']);
   });
 
-  it('allows sound only on kling-v2.6', () => {
+  it('allows sound only on kling-v2.6, in pro', () => {
     expect(fields({ model: 'kling-v1.6', sound: true })).toEqual(['sound']);
-    expect(fields({ model: 'kling-v2.6', sound: true })).toEqual([]);
+    expect(fields({ model: 'kling-v2.6', mode: 'pro', sound: true })).toEqual([]);
   });
 
   it('allows an end image only on image2video, in pro for 1.5/1.6', () => {

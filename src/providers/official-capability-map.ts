@@ -1,0 +1,18 @@
+/**
+ * Rules from the official Kling capability map that every catalog selling the official format
+ * (the official API and OpenAI-HK, which proxies it) shares. A request outside them is paid for
+ * and then refused with code 1201, so the catalogs refuse it before anything is sent.
+ */
+
+/** Camera control on kling-v1 text-to-video: 5 s, std ("only supported for 5s + std mode"). */
+export const CAMERA_AT_5S_STD = { durations: [5], modes: ['std'] } as const;
+
+/** Camera control on kling-v1.5 image-to-video: the `simple` type only, pro, 5 s. */
+export const CAMERA_SIMPLE_AT_5S_PRO = {
+  durations: [5],
+  modes: ['pro'],
+  types: ['simple'],
+} as const;
+
+/** A kling-v1 start+end frame (image_tail) request is 5 s only. */
+export const KLING_V1_END_IMAGE_DURATIONS = [5] as const;

@@ -21,7 +21,7 @@ import {
   resolveWebhookSecret,
   WEBHOOK_SECRET_VARIABLE,
 } from '../webhooks/callback-token.js';
-import { createKlingflowWorker } from '../worker.js';
+import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } from '../worker.js';
 import { note } from './output.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
 
@@ -31,6 +31,9 @@ export interface WorkerRuntime {
   simulated: SimulatedProviders | undefined;
   /** The callback server beside the worker, when webhooks are on. */
   callbackServer: CallbackServer | undefined;
+  /** For the readiness probe (`/readyz`). */
+  worker: KlingflowWorker;
+  connection: NativeConnection;
   stop(): Promise<void>;
 }
 
@@ -160,6 +163,8 @@ export async function startWorkerRuntime(
       running,
       simulated,
       callbackServer: server,
+      worker,
+      connection: workerConnection,
       async stop() {
         await server?.close();
         if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -4,6 +4,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities/index.js';
 import type { KlingflowSettings } from './config/environment.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
+import { klingflowMetrics } from './observability/klingflow-metrics.js';
+import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
@@ -122,6 +124,7 @@ export async function createKlingflowWorker(
     taskQueue: settings.taskQueue,
     activities,
     ...workflowSource(options.workflowBundle),
+    interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
     // In-flight downloads get time to checkpoint their offset before the worker exits.
     shutdownGraceTime: '10 seconds',
     // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (24 s for downloads) by
@@ -143,6 +146,7 @@ export async function createKlingflowWorker(
         namespace: options.namespace,
         taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
         activities: providerActivities,
+        interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
         ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
         shutdownGraceTime: '5 seconds',
       }),

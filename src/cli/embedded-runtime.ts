@@ -71,7 +71,7 @@ function errorFields(_key: string, value: unknown): unknown {
  * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
  * dropped.
  */
-export function installQuietRuntime(): void {
+export function installQuietRuntime(telemetry: { sdkMetricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const logger = new DefaultLogger('WARN', (entry) => {
@@ -82,7 +82,17 @@ export function installQuietRuntime(): void {
       }\n`,
     );
   });
-  Runtime.install({ logger });
+  Runtime.install({
+    logger,
+    // The worker's /metrics appends what the SDK exports here (observability/metrics-source.ts).
+    ...(telemetry.sdkMetricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: telemetry.sdkMetricsAddress } },
+          },
+        }
+      : {}),
+  });
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
+import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
 import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
 import {
+  installQuietRuntime,
   startWorkerRuntime,
   type WebhookOptions,
   type WorkerRuntime,
@@ -80,10 +82,14 @@ async function startOperationsPort(
   port: number,
   current: () => WorkerRuntime | undefined,
 ): Promise<HealthServer> {
+  // The SDK's metrics exporter must be configured before the runtime starts (first connection).
+  const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  installQuietRuntime({ sdkMetricsAddress });
   const server = await startHealthServer({
     port,
     ...(process.env.KLINGFLOW_METRICS_HOST ? { host: process.env.KLINGFLOW_METRICS_HOST } : {}),
     readiness: () => checkWorkerReadiness(current()?.worker, current()?.connection),
+    metrics: combinedMetrics(sdkMetricsAddress),
   }).catch((cause: unknown) => {
     throw new Error(
       `cannot serve health and metrics on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,

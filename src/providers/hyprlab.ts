@@ -1,42 +1,33 @@
 import { z } from 'zod';
 import { ProviderError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { failedTaskStatus } from './content-rejection.js';
-import { HYPRLAB_DISPLAY_NAME, HYPRLAB_OFFERS, priceHyprLab } from './hyprlab-catalog.js';
-import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
+import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-settings.js';
+import { failedTaskStatus } from './kit/content-rejection.js';
+import { jsonImage } from './kit/image-form.js';
+import { asRecord, errorText, firstString } from './kit/lenient-json.js';
+import { requireFittingOffer } from './kit/offer-guard.js';
+import { callProvider, type ErrorEnvelope, submitToProvider } from './kit/provider-answer.js';
+import { taskNotFound } from './kit/task-status.js';
+import { providerModelName } from './offer-check.js';
 import type {
   CallContext,
-  ImageResolver,
-  OfferCheck,
   ProviderAdapter,
   SubmitContext,
   SubmittedTask,
   TaskHandle,
   TaskStatus,
 } from './provider.js';
-import {
-  acceptedButUnreadable,
-  httpFailure,
-  type ProviderHttpResponse,
-  type ProviderHttpSettings,
-  parseAcceptedBody,
-  parseJsonBody,
-  providerRequest,
-} from './provider-http.js';
 
 /**
  * HyprLab (seeds/000): `POST {base}/video/generations` returns a polling URL in `data[0].url`;
  * a GET on that URL returns the same envelope with the video URL in `data[0].url` once done.
  */
 
-const PROVIDER = 'hyprlab';
+const { id: PROVIDER, displayName: DISPLAY_NAME } = HYPRLAB_OFFERING;
 export const HYPRLAB_DEFAULT_BASE_URL = 'https://api.hyprlab.io/v1';
 
-export interface HyprLabSettings {
-  apiKey: string;
-  baseUrl?: string;
-  http: ProviderHttpSettings;
-}
+export type HyprLabSettings = ApiKeySettings;
 
 /** The seed's sample submit response: `{created, id, data:[{url: <polling URL>}]}`. */
 export const hyprLabSubmitResponseSchema = z.object({
@@ -51,23 +42,30 @@ export const hyprLabResultSchema = z.object({
   data: z.array(z.object({ url: z.string().min(1) })).min(1),
 });
 
-export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapter {
-  const baseUrl = (settings.baseUrl ?? HYPRLAB_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const headers = { authorization: `Bearer ${settings.apiKey}` };
+/**
+ * Unverified: HyprLab's error body, OpenAI-style `{error: {message, type}}`. A 404 in that
+ * shape on the polling URL is its "no such task"; a 404 in any other shape is not.
+ */
+const hyprLabErrorSchema = z.looseObject({
+  error: z.looseObject({ message: z.string(), type: z.string().optional() }),
+});
+const HYPRLAB_ENVELOPE: ErrorEnvelope = {
+  read(body, httpStatus) {
+    const parsed = hyprLabErrorSchema.safeParse(body);
+    if (!parsed.success) return undefined;
+    return {
+      message: parsed.data.error.message,
+      ...(httpStatus === 404 ? { notFound: true } : {}),
+    };
+  },
+};
 
-  function check(request: UnifiedRequest): OfferCheck {
-    return checkAgainstOffers(HYPRLAB_DISPLAY_NAME, HYPRLAB_OFFERS, request);
-  }
+export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapter {
+  const baseUrl = baseUrlOf(settings.baseUrl, HYPRLAB_DEFAULT_BASE_URL);
+  const headers = bearerHeaders(settings.apiKey);
 
   async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const { offer, issues } = check(request);
-    if (!offer || issues.length > 0) {
-      throw new ProviderError(
-        'invalid-request',
-        PROVIDER,
-        `request does not fit HyprLab: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`,
-      );
-    }
+    const offer = requireFittingOffer(PROVIDER, DISPLAY_NAME, HYPRLAB_OFFERING.check(request));
     const body: Record<string, unknown> = {
       model: providerModelName(offer, request.mode),
       prompt: request.prompt,
@@ -81,26 +79,27 @@ export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapte
     if (request.aspectRatio !== undefined && !aspectRatioIgnored) {
       body.aspect_ratio = request.aspectRatio;
     }
-    if (request.startImage)
-      body.start_image = await imageForHyprLab(context.images, request.startImage);
-    if (request.endImage) body.end_image = await imageForHyprLab(context.images, request.endImage);
+    // HyprLab takes URL, data URI or base64: URLs go as they are, stored blobs as data URIs.
+    if (request.startImage) {
+      body.start_image = await jsonImage(context.images, request.startImage, 'data-uri');
+    }
+    if (request.endImage) {
+      body.end_image = await jsonImage(context.images, request.endImage, 'data-uri');
+    }
     Object.assign(body, request.providerOptions?.hyprlab);
 
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'POST',
-      url: `${baseUrl}/video/generations`,
-      headers,
-      json: body,
-      signal: context.signal,
-    });
-    if (response.status < 200 || response.status >= 300) throw hyprLabHttpError(response);
-    const parsed = hyprLabSubmitResponseSchema.safeParse(parseAcceptedBody(PROVIDER, response));
-    if (!parsed.success) {
-      throw acceptedButUnreadable(PROVIDER, response, 'no task id and polling URL in the response');
-    }
-    const pollingUrl = parsed.data.data[0]!.url;
-    const handle: TaskHandle = { provider: PROVIDER, taskId: parsed.data.id, pollingUrl };
-    return { taskId: parsed.data.id, handle };
+    const url = `${baseUrl}/video/generations`;
+    const { id: taskId, data } = await submitToProvider(
+      settings.http,
+      { method: 'POST', url, headers, json: body, signal: context.signal },
+      {
+        provider: PROVIDER,
+        envelope: HYPRLAB_ENVELOPE,
+        success: hyprLabSubmitResponseSchema,
+        expected: 'task id and polling URL in the response',
+      },
+    );
+    return { taskId, handle: { provider: PROVIDER, taskId, pollingUrl: data[0]!.url } };
   }
 
   async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
@@ -117,50 +116,36 @@ export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapte
         `polling URL ${new URL(pollingUrl).origin} is not on the HyprLab host ${new URL(baseUrl).origin}; the API key is not sent there`,
       );
     }
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'GET',
-      url: pollingUrl,
-      headers,
-      signal: context.signal,
-    });
-    if (response.status === 404) {
-      // The task is gone at the provider: this attempt cannot finish, another provider might.
-      return {
-        state: 'failed',
-        reason: `HyprLab no longer knows task ${handle.taskId} (HTTP 404 on its polling URL)`,
-        kind: 'provider-unavailable',
-      };
+    const answer = await callProvider(
+      settings.http,
+      { method: 'GET', url: pollingUrl, headers, signal: context.signal },
+      {
+        provider: PROVIDER,
+        purpose: 'status',
+        envelope: HYPRLAB_ENVELOPE,
+        success: z.unknown(),
+        expected: 'JSON body',
+      },
+    );
+    if (!answer.found) {
+      return taskNotFound(
+        DISPLAY_NAME,
+        handle.taskId,
+        `HTTP 404 on its polling URL: ${answer.error.message}`,
+      );
     }
-    if (response.status < 200 || response.status >= 300) throw hyprLabHttpError(response);
-    return readHyprLabStatusTolerantly(parseJsonBody(PROVIDER, response), pollingUrl);
+    return readHyprLabStatusTolerantly(answer.value, pollingUrl);
   }
 
-  return {
-    id: PROVIDER,
-    displayName: HYPRLAB_DISPLAY_NAME,
-    capabilities: {
-      offers: HYPRLAB_OFFERS,
-      callbacks: false,
-      idempotentSubmit: false,
-      imageForms: ['url', 'data-uri', 'base64'],
-      priceUnit: 'USD',
-      usdPerUnit: 1,
-      unverified: [
-        'HyprLab poll body while the video renders (no seed shows it; read tolerantly)',
-        'HyprLab poll body for a failed task (no seed shows it; read tolerantly)',
-        'HyprLab error response bodies (OpenAI-style {error:{message}} assumed)',
-      ],
-    },
-    check,
-    price: priceHyprLab,
-    submit,
-    status,
-  };
+  return { ...HYPRLAB_OFFERING, submit, status };
 }
 
-/** HyprLab takes URL, data URI or base64: URLs go as they are, stored blobs as data URIs. */
-async function imageForHyprLab(images: ImageResolver, reference: string): Promise<string> {
-  return /^https?:\/\//i.test(reference) ? images.asUrl(reference) : images.asDataUri(reference);
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    return new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -207,44 +192,4 @@ function firstVideoUrl(record: Record<string, unknown>, pollingUrl: string): str
   if (!parsed.success) return undefined;
   const url = parsed.data.data[0]!.url;
   return url === pollingUrl ? undefined : url;
-}
-
-function hyprLabHttpError(response: ProviderHttpResponse): ProviderError {
-  return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-function sameOrigin(url: string, base: string): boolean {
-  try {
-    return new URL(url).origin === new URL(base).origin;
-  } catch {
-    return false;
-  }
-}
-
-/** The human part of an error body, when it is JSON; otherwise the start of the text. */
-function errorDetail(text: string): string {
-  try {
-    const record = asRecord(JSON.parse(text));
-    return (
-      errorText(record.error) ?? firstString(record.message, record.detail) ?? text.slice(0, 200)
-    );
-  } catch {
-    return text.slice(0, 200);
-  }
-}
-
-function errorText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  const record = asRecord(value);
-  return firstString(record.message, record.msg, record.detail);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  return values.find((value): value is string => typeof value === 'string' && value.length > 0);
 }

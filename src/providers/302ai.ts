@@ -3,20 +3,12 @@ import { z } from 'zod';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { ai302SubmitPath } from './302ai-catalog.js';
 import { AI302_OFFERING } from './302ai-offering.js';
-import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-settings.js';
+import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter } from './kit/http-adapter.js';
 import { asRecord, errorText, firstId, firstString, isHttpUrl } from './kit/lenient-json.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
-import { callProvider, type ErrorEnvelope, submitToProvider } from './kit/provider-answer.js';
-import { taskNotFound } from './kit/task-status.js';
-import type {
-  CallContext,
-  ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
+import type { ErrorEnvelope } from './kit/provider-answer.js';
+import type { ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
 
 /**
  * 302.AI (seeds/002): Kling 2.1 image-to-video as multipart/form-data with the first frame as a
@@ -24,7 +16,7 @@ import type {
  * fields and prices only; URLs and response bodies are read tolerantly (see below).
  */
 
-const { id: PROVIDER, displayName: DISPLAY_NAME } = AI302_OFFERING;
+const PROVIDER = AI302_OFFERING.id;
 export const AI302_DEFAULT_BASE_URL = 'https://api.302.ai';
 
 export type Ai302Settings = ApiKeySettings;
@@ -52,60 +44,28 @@ const AI302_ENVELOPE: ErrorEnvelope = {
 };
 
 export function createAi302Provider(settings: Ai302Settings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, AI302_DEFAULT_BASE_URL);
-  const headers = bearerHeaders(settings.apiKey);
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const check = AI302_OFFERING.check(request);
-    requireFittingOffer(PROVIDER, DISPLAY_NAME, check);
-    const form = await ai302Form(request, context);
-    const taskId = await submitToProvider<string>(
-      settings.http,
-      {
-        method: 'POST',
-        url: `${baseUrl}${ai302SubmitPath(request)}`,
-        headers,
-        form,
-        signal: context.signal,
+  return createHttpAdapter(
+    {
+      offering: AI302_OFFERING,
+      defaultBaseUrl: AI302_DEFAULT_BASE_URL,
+      headers: bearerHeaders,
+      envelope: AI302_ENVELOPE,
+      submitCall: async (_offer, request, context) => ({
+        path: ai302SubmitPath(request),
+        form: await ai302Form(request, context),
+      }),
+      accepted: (body) => {
+        const { taskId } = readAi302TaskTolerantly(body);
+        return taskId ? { provider: PROVIDER, taskId, endpoint: 'image2video' } : undefined;
       },
-      {
-        provider: PROVIDER,
-        envelope: AI302_ENVELOPE,
-        success: (body) => readAi302TaskTolerantly(body).taskId,
-        expected: 'task id in the response',
-      },
-    );
-    return { taskId, handle: { provider: PROVIDER, taskId, endpoint: 'image2video' } };
-  }
-
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const answer = await callProvider(
-      settings.http,
-      {
-        method: 'GET',
-        url: `${baseUrl}${ai302FetchPath(handle.taskId)}`,
-        headers,
-        signal: context.signal,
-      },
-      {
-        provider: PROVIDER,
-        purpose: 'status',
-        envelope: AI302_ENVELOPE,
-        success: z.unknown(),
-        expected: 'JSON body',
-      },
-    );
-    if (!answer.found) {
-      return taskNotFound(
-        DISPLAY_NAME,
-        handle.taskId,
-        `HTTP 404 on Fetch: ${answer.error.message}`,
-      );
-    }
-    return readAi302TaskTolerantly(answer.value).status;
-  }
-
-  return { ...AI302_OFFERING, submit, status };
+      acceptedExpected: 'task id in the response',
+      statusUrl: (handle, baseUrl) => `${baseUrl}${ai302FetchPath(handle.taskId)}`,
+      statusBody: z.unknown(),
+      readStatus: (body) => readAi302TaskTolerantly(body).status,
+      notFoundWhere: 'HTTP 404 on Fetch',
+    },
+    settings,
+  );
 }
 
 /** The multipart body: pass-through fields first, then the mapped ones and the image file. */

@@ -2,21 +2,14 @@ import { z } from 'zod';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { APIFRAME_MODES } from './apiframe-catalog.js';
 import { APIFRAME_OFFERING } from './apiframe-offering.js';
-import { type ApiKeySettings, baseUrlOf } from './kit/adapter-settings.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter } from './kit/http-adapter.js';
 import { asRecord, errorText, firstString, isHttpUrl } from './kit/lenient-json.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
-import { callProvider, type ErrorEnvelope, submitToProvider } from './kit/provider-answer.js';
-import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
+import type { ErrorEnvelope } from './kit/provider-answer.js';
+import { succeededWithoutVideo } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
-import type {
-  CallContext,
-  ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
+import type { ModelOffer, ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
 
 /**
  * APIFrame (seeds/004): `POST {base}/v2/videos/generate` with `X-API-Key`, body
@@ -25,7 +18,7 @@ import type {
  * `readApiFrameJobTolerantly`).
  */
 
-const { id: PROVIDER, displayName: DISPLAY_NAME } = APIFRAME_OFFERING;
+const PROVIDER = APIFRAME_OFFERING.id;
 export const APIFRAME_DEFAULT_BASE_URL = 'https://api.apiframe.ai';
 
 export type ApiFrameSettings = ApiKeySettings;
@@ -60,75 +53,59 @@ const APIFRAME_ENVELOPE: ErrorEnvelope = {
 };
 
 export function createApiFrameProvider(settings: ApiFrameSettings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, APIFRAME_DEFAULT_BASE_URL);
-  const headers = { 'x-api-key': settings.apiKey };
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const offer = requireFittingOffer(PROVIDER, DISPLAY_NAME, APIFRAME_OFFERING.check(request));
-    const klingParams: Record<string, unknown> = {
-      duration: request.duration,
-      mode: APIFRAME_MODES[request.mode],
-    };
-    if (request.aspectRatio !== undefined) klingParams.aspect_ratio = request.aspectRatio;
-    if (request.startImage)
-      klingParams.start_image = await context.images.asUrl(request.startImage);
-    if (request.endImage) klingParams.end_image = await context.images.asUrl(request.endImage);
-    if (request.negativePrompt !== undefined) klingParams.negative_prompt = request.negativePrompt;
-    if (request.cfgScale !== undefined) klingParams.cfg_scale = request.cfgScale;
-
-    const { klingParams: extraKlingParams, ...extra } = request.providerOptions?.apiframe ?? {};
-    const body: Record<string, unknown> = {
-      prompt: request.prompt,
-      model: providerModelName(offer, request.mode),
-      klingParams: { ...klingParams, ...asRecord(extraKlingParams) },
-    };
-    if (context.callbackUrl) body.webhookUrl = context.callbackUrl;
-    Object.assign(body, extra);
-
-    // APIFrame replays the original job for a repeated key (24 h), so a resent submit with the
-    // same workflow attempt cannot create a second paid job.
-    const key: Record<string, string> = context.externalTaskId
-      ? { 'idempotency-key': context.externalTaskId }
-      : {};
-    const jobId = await submitToProvider<string>(
-      settings.http,
-      {
-        method: 'POST',
-        url: `${baseUrl}/v2/videos/generate`,
-        headers: { ...headers, ...key },
-        json: body,
-        signal: context.signal,
+  return createHttpAdapter(
+    {
+      offering: APIFRAME_OFFERING,
+      defaultBaseUrl: APIFRAME_DEFAULT_BASE_URL,
+      headers: (apiKey) => ({ 'x-api-key': apiKey }),
+      envelope: APIFRAME_ENVELOPE,
+      submitCall: async (offer, request, context) => ({
+        path: '/v2/videos/generate',
+        json: await apiFrameBody(offer, request, context),
+        // APIFrame replays the original job for a repeated key (24 h), so a resent submit
+        // with the same workflow attempt cannot create a second paid job.
+        ...(context.externalTaskId
+          ? { headers: { 'idempotency-key': context.externalTaskId } }
+          : {}),
+      }),
+      accepted: (body) => {
+        const { jobId } = apiFrameJob(body);
+        return jobId ? { provider: PROVIDER, taskId: jobId } : undefined;
       },
-      {
-        provider: PROVIDER,
-        envelope: APIFRAME_ENVELOPE,
-        success: (answer) => apiFrameJob(answer).jobId,
-        expected: 'jobId in the response',
-      },
-    );
-    return { taskId: jobId, handle: { provider: PROVIDER, taskId: jobId } };
-  }
+      acceptedExpected: 'jobId in the response',
+      statusUrl: (handle, baseUrl) => `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`,
+      statusBody: z.unknown(),
+      readStatus: (body) => apiFrameJobStatus(apiFrameJob(body)),
+      notFoundWhere: 'HTTP 404',
+    },
+    settings,
+  );
+}
 
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const url = `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`;
-    const answer = await callProvider(
-      settings.http,
-      { method: 'GET', url, headers, signal: context.signal },
-      {
-        provider: PROVIDER,
-        purpose: 'status',
-        envelope: APIFRAME_ENVELOPE,
-        success: z.unknown(),
-        expected: 'JSON body',
-      },
-    );
-    if (!answer.found) {
-      return taskNotFound(DISPLAY_NAME, handle.taskId, `HTTP 404: ${answer.error.message}`);
-    }
-    return apiFrameJobStatus(apiFrameJob(answer.value));
-  }
+async function apiFrameBody(
+  offer: ModelOffer,
+  request: UnifiedRequest,
+  context: SubmitContext,
+): Promise<Record<string, unknown>> {
+  const klingParams: Record<string, unknown> = {
+    duration: request.duration,
+    mode: APIFRAME_MODES[request.mode],
+  };
+  if (request.aspectRatio !== undefined) klingParams.aspect_ratio = request.aspectRatio;
+  if (request.startImage) klingParams.start_image = await context.images.asUrl(request.startImage);
+  if (request.endImage) klingParams.end_image = await context.images.asUrl(request.endImage);
+  if (request.negativePrompt !== undefined) klingParams.negative_prompt = request.negativePrompt;
+  if (request.cfgScale !== undefined) klingParams.cfg_scale = request.cfgScale;
 
-  return { ...APIFRAME_OFFERING, submit, status };
+  const { klingParams: extraKlingParams, ...extra } = request.providerOptions?.apiframe ?? {};
+  const body: Record<string, unknown> = {
+    prompt: request.prompt,
+    model: providerModelName(offer, request.mode),
+    klingParams: { ...klingParams, ...asRecord(extraKlingParams) },
+  };
+  if (context.callbackUrl) body.webhookUrl = context.callbackUrl;
+  Object.assign(body, extra);
+  return body;
 }
 
 /**

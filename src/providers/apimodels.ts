@@ -1,26 +1,14 @@
 import { z } from 'zod';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { APIMODELS_OFFERING } from './apimodels-offering.js';
-import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-settings.js';
+import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter } from './kit/http-adapter.js';
 import { jsonImage } from './kit/image-form.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
-import {
-  callProvider,
-  classifyHttpStatus,
-  type ErrorEnvelope,
-  submitToProvider,
-} from './kit/provider-answer.js';
-import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
+import { classifyHttpStatus, type ErrorEnvelope } from './kit/provider-answer.js';
+import { succeededWithoutVideo } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
-import type {
-  CallContext,
-  ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
+import type { ModelOffer, ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
 
 /**
  * apimodels.app (seeds/003): `POST {base}/api/v1/video/generations` creates a task (text- or
@@ -28,7 +16,7 @@ import type {
  * `?task_id=` polls it. Every body is wrapped in `{code, msg, data}`.
  */
 
-const { id: PROVIDER, displayName: DISPLAY_NAME } = APIMODELS_OFFERING;
+const PROVIDER = APIMODELS_OFFERING.id;
 export const APIMODELS_DEFAULT_BASE_URL = 'https://apimodels.app';
 const GENERATIONS_PATH = '/api/v1/video/generations';
 
@@ -90,76 +78,58 @@ const APIMODELS_ENVELOPE: ErrorEnvelope = {
 };
 
 export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, APIMODELS_DEFAULT_BASE_URL);
-  const headers = bearerHeaders(settings.apiKey);
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const offer = requireFittingOffer(PROVIDER, DISPLAY_NAME, APIMODELS_OFFERING.check(request));
-    const body: Record<string, unknown> = {
-      model: providerModelName(offer, request.mode),
-      prompt: request.prompt,
-      mode: request.mode,
-      // The seed: duration is a string ("5", or "3" to "15" on V3).
-      duration: String(request.duration),
-    };
-    if (request.sound !== undefined) body.sound = request.sound ? 'on' : 'off';
-    if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
-    if (request.aspectRatio !== undefined) body.aspect_ratio = request.aspectRatio;
-    if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
-    if (request.cameraControl) body.camera_control = request.cameraControl;
-    // apimodels takes a URL or raw base64: URLs go as they are, stored blobs as base64.
-    if (request.startImage) {
-      body.image = await jsonImage(context.images, request.startImage, 'base64');
-    }
-    if (request.endImage) {
-      body.image_tail = await jsonImage(context.images, request.endImage, 'base64');
-    }
-    if (context.callbackUrl) body.callback_url = context.callbackUrl;
-    Object.assign(body, request.providerOptions?.apimodels);
-
-    const created = await submitToProvider(
-      settings.http,
-      {
-        method: 'POST',
-        url: `${baseUrl}${GENERATIONS_PATH}`,
-        headers,
-        json: body,
-        signal: context.signal,
+  return createHttpAdapter(
+    {
+      offering: APIMODELS_OFFERING,
+      defaultBaseUrl: APIMODELS_DEFAULT_BASE_URL,
+      headers: bearerHeaders,
+      envelope: APIMODELS_ENVELOPE,
+      submitCall: async (offer, request, context) => ({
+        path: GENERATIONS_PATH,
+        json: await apiModelsBody(offer, request, context),
+      }),
+      accepted: (body) => {
+        const parsed = apiModelsCreateResponseSchema.safeParse(body);
+        return parsed.success ? { provider: PROVIDER, taskId: parsed.data.data.taskId } : undefined;
       },
-      {
-        provider: PROVIDER,
-        envelope: APIMODELS_ENVELOPE,
-        success: apiModelsCreateResponseSchema,
-        expected: 'data.taskId in the response',
-      },
-    );
-    const taskId = created.data.taskId;
-    return { taskId, handle: { provider: PROVIDER, taskId } };
+      acceptedExpected: 'data.taskId in the response',
+      statusUrl: (handle, baseUrl) =>
+        `${baseUrl}${GENERATIONS_PATH}?task_id=${encodeURIComponent(handle.taskId)}`,
+      statusBody: apiModelsTaskResponseSchema,
+      readStatus: (body) => toTaskStatus(body.data),
+      notFoundWhere: 'not found',
+    },
+    settings,
+  );
+}
+
+async function apiModelsBody(
+  offer: ModelOffer,
+  request: UnifiedRequest,
+  context: SubmitContext,
+): Promise<Record<string, unknown>> {
+  const body: Record<string, unknown> = {
+    model: providerModelName(offer, request.mode),
+    prompt: request.prompt,
+    mode: request.mode,
+    // The seed: duration is a string ("5", or "3" to "15" on V3).
+    duration: String(request.duration),
+  };
+  if (request.sound !== undefined) body.sound = request.sound ? 'on' : 'off';
+  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
+  if (request.aspectRatio !== undefined) body.aspect_ratio = request.aspectRatio;
+  if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
+  if (request.cameraControl) body.camera_control = request.cameraControl;
+  // apimodels takes a URL or raw base64: URLs go as they are, stored blobs as base64.
+  if (request.startImage) {
+    body.image = await jsonImage(context.images, request.startImage, 'base64');
   }
-
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const query = `?task_id=${encodeURIComponent(handle.taskId)}`;
-    const answer = await callProvider(
-      settings.http,
-      {
-        method: 'GET',
-        url: `${baseUrl}${GENERATIONS_PATH}${query}`,
-        headers,
-        signal: context.signal,
-      },
-      {
-        provider: PROVIDER,
-        purpose: 'status',
-        envelope: APIMODELS_ENVELOPE,
-        success: apiModelsTaskResponseSchema,
-        expected: 'task in the body',
-      },
-    );
-    if (!answer.found) return taskNotFound(DISPLAY_NAME, handle.taskId, answer.error.message);
-    return toTaskStatus(answer.value.data);
+  if (request.endImage) {
+    body.image_tail = await jsonImage(context.images, request.endImage, 'base64');
   }
-
-  return { ...APIMODELS_OFFERING, submit, status };
+  if (context.callbackUrl) body.callback_url = context.callbackUrl;
+  Object.assign(body, request.providerOptions?.apimodels);
+  return body;
 }
 
 /** The seed's task states: pending, processing, completed, failed. */

@@ -2,19 +2,17 @@ import { z } from 'zod';
 import { ProviderError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
-import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-settings.js';
+import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter } from './kit/http-adapter.js';
 import { jsonImage } from './kit/image-form.js';
 import { asRecord, errorText, firstString } from './kit/lenient-json.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
-import { callProvider, type ErrorEnvelope, submitToProvider } from './kit/provider-answer.js';
-import { taskNotFound } from './kit/task-status.js';
+import type { ErrorEnvelope } from './kit/provider-answer.js';
 import { providerModelName } from './offer-check.js';
 import type {
-  CallContext,
+  ImageResolver,
+  ModelOffer,
   ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
   TaskHandle,
   TaskStatus,
 } from './provider.js';
@@ -24,7 +22,7 @@ import type {
  * a GET on that URL returns the same envelope with the video URL in `data[0].url` once done.
  */
 
-const { id: PROVIDER, displayName: DISPLAY_NAME } = HYPRLAB_OFFERING;
+const PROVIDER = HYPRLAB_OFFERING.id;
 export const HYPRLAB_DEFAULT_BASE_URL = 'https://api.hyprlab.io/v1';
 
 export type HyprLabSettings = ApiKeySettings;
@@ -61,83 +59,75 @@ const HYPRLAB_ENVELOPE: ErrorEnvelope = {
 };
 
 export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, HYPRLAB_DEFAULT_BASE_URL);
-  const headers = bearerHeaders(settings.apiKey);
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const offer = requireFittingOffer(PROVIDER, DISPLAY_NAME, HYPRLAB_OFFERING.check(request));
-    const body: Record<string, unknown> = {
-      model: providerModelName(offer, request.mode),
-      prompt: request.prompt,
-      duration: request.duration,
-    };
-    if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
-    if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
-    const aspectRatioIgnored =
-      offer.aspectRatio === 'unsupported' ||
-      (offer.aspectRatio === 'ignored-with-start-image' && request.startImage !== undefined);
-    if (request.aspectRatio !== undefined && !aspectRatioIgnored) {
-      body.aspect_ratio = request.aspectRatio;
-    }
-    // HyprLab takes URL, data URI or base64: URLs go as they are, stored blobs as data URIs.
-    if (request.startImage) {
-      body.start_image = await jsonImage(context.images, request.startImage, 'data-uri');
-    }
-    if (request.endImage) {
-      body.end_image = await jsonImage(context.images, request.endImage, 'data-uri');
-    }
-    Object.assign(body, request.providerOptions?.hyprlab);
-
-    const url = `${baseUrl}/video/generations`;
-    const { id: taskId, data } = await submitToProvider(
-      settings.http,
-      { method: 'POST', url, headers, json: body, signal: context.signal },
-      {
-        provider: PROVIDER,
-        envelope: HYPRLAB_ENVELOPE,
-        success: hyprLabSubmitResponseSchema,
-        expected: 'task id and polling URL in the response',
+  return createHttpAdapter(
+    {
+      offering: HYPRLAB_OFFERING,
+      defaultBaseUrl: HYPRLAB_DEFAULT_BASE_URL,
+      headers: bearerHeaders,
+      envelope: HYPRLAB_ENVELOPE,
+      submitCall: async (offer, request, context) => ({
+        path: '/video/generations',
+        json: await hyprLabBody(offer, request, context.images),
+      }),
+      accepted: (body) => {
+        const parsed = hyprLabSubmitResponseSchema.safeParse(body);
+        if (!parsed.success) return undefined;
+        const { id: taskId, data } = parsed.data;
+        return { provider: PROVIDER, taskId, pollingUrl: data[0]!.url };
       },
-    );
-    return { taskId, handle: { provider: PROVIDER, taskId, pollingUrl: data[0]!.url } };
-  }
+      acceptedExpected: 'task id and polling URL in the response',
+      statusUrl: pollingUrlOf,
+      statusBody: z.unknown(),
+      readStatus: (body, handle) => readHyprLabStatusTolerantly(body, String(handle.pollingUrl)),
+      notFoundWhere: 'HTTP 404 on its polling URL',
+    },
+    settings,
+  );
+}
 
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const pollingUrl = typeof handle.pollingUrl === 'string' ? handle.pollingUrl : undefined;
-    if (!pollingUrl) {
-      throw new ProviderError('invalid-request', PROVIDER, 'task handle has no pollingUrl');
-    }
-    // The key goes only where it went for the submit: a polling URL on another host would
-    // receive our Authorization header.
-    if (!sameOrigin(pollingUrl, baseUrl)) {
-      throw new ProviderError(
-        'provider-unavailable',
-        PROVIDER,
-        `polling URL ${new URL(pollingUrl).origin} is not on the HyprLab host ${new URL(baseUrl).origin}; the API key is not sent there`,
-      );
-    }
-    const answer = await callProvider(
-      settings.http,
-      { method: 'GET', url: pollingUrl, headers, signal: context.signal },
-      {
-        provider: PROVIDER,
-        purpose: 'status',
-        envelope: HYPRLAB_ENVELOPE,
-        success: z.unknown(),
-        expected: 'JSON body',
-      },
-    );
-    if (!answer.found) {
-      return taskNotFound(
-        DISPLAY_NAME,
-        handle.taskId,
-        `HTTP 404 on its polling URL: ${answer.error.message}`,
-      );
-    }
-    return readHyprLabStatusTolerantly(answer.value, pollingUrl);
+async function hyprLabBody(
+  offer: ModelOffer,
+  request: UnifiedRequest,
+  images: ImageResolver,
+): Promise<Record<string, unknown>> {
+  const body: Record<string, unknown> = {
+    model: providerModelName(offer, request.mode),
+    prompt: request.prompt,
+    duration: request.duration,
+  };
+  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
+  if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
+  const aspectRatioIgnored =
+    offer.aspectRatio === 'unsupported' ||
+    (offer.aspectRatio === 'ignored-with-start-image' && request.startImage !== undefined);
+  if (request.aspectRatio !== undefined && !aspectRatioIgnored) {
+    body.aspect_ratio = request.aspectRatio;
   }
+  // HyprLab takes URL, data URI or base64: URLs go as they are, stored blobs as data URIs.
+  if (request.startImage)
+    body.start_image = await jsonImage(images, request.startImage, 'data-uri');
+  if (request.endImage) body.end_image = await jsonImage(images, request.endImage, 'data-uri');
+  Object.assign(body, request.providerOptions?.hyprlab);
+  return body;
+}
 
-  return { ...HYPRLAB_OFFERING, submit, status };
+/**
+ * The polling URL the submit returned. The key goes only where it went for the submit: a
+ * polling URL on another host would receive our Authorization header.
+ */
+function pollingUrlOf(handle: TaskHandle, baseUrl: string): string {
+  const pollingUrl = typeof handle.pollingUrl === 'string' ? handle.pollingUrl : undefined;
+  if (!pollingUrl) {
+    throw new ProviderError('invalid-request', PROVIDER, 'task handle has no pollingUrl');
+  }
+  if (!sameOrigin(pollingUrl, baseUrl)) {
+    throw new ProviderError(
+      'provider-unavailable',
+      PROVIDER,
+      `polling URL ${new URL(pollingUrl).origin} is not on the HyprLab host ${new URL(baseUrl).origin}; the API key is not sent there`,
+    );
+  }
+  return pollingUrl;
 }
 
 function sameOrigin(url: string, base: string): boolean {

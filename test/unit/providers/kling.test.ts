@@ -18,7 +18,11 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer, FakeTaskState } from '../../fakes/fake-server.js';
+import {
+  bareNotFoundFault,
+  type FakeProviderServer,
+  type FakeTaskState,
+} from '../../fakes/fake-server.js';
 import {
   KLING_FAKE_ACCESS_KEY,
   KLING_FAKE_SECRET_KEY,
@@ -497,9 +501,10 @@ describe('kling (official API) adapter against its fake', () => {
     });
 
     it('findTask does not read a bare 404 (no official envelope) as "no such task"', async () => {
-      fake.injectFault({ route: 'status', fault: { type: 'status', status: 404 }, times: 1 });
+      fake.injectFault({ route: 'status', fault: bareNotFoundFault(), times: 1 });
       const error = await rejection(adapter.findTask!('wf-proxy-404', unified(), {}));
       expect(error.httpStatus).toBe(404);
+      expect(error.kind).toBe('transient');
     });
 
     it('findTask looks on the endpoint the request would have used', async () => {

@@ -1,14 +1,13 @@
 import { FormData } from 'undici';
 import { z } from 'zod';
-import type { UnifiedRequest } from '../request/unified-request.js';
 import { ai302SubmitPath } from './302ai-catalog.js';
 import { AI302_OFFERING } from './302ai-offering.js';
-import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
-import { createHttpAdapter } from './kit/http-adapter.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
 import { asRecord, errorText, firstId, firstString, isHttpUrl } from './kit/lenient-json.js';
 import type { ErrorEnvelope } from './kit/provider-answer.js';
-import type { ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
+import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
  * 302.AI (seeds/002): Kling 2.1 image-to-video as multipart/form-data with the first frame as a
@@ -35,47 +34,42 @@ const ai302ErrorSchema = z.looseObject({
   error: z.looseObject({ err_code: z.union([z.number(), z.string()]), message: z.string() }),
 });
 const AI302_ENVELOPE: ErrorEnvelope = {
-  read(body, httpStatus) {
+  notFoundOn404: true,
+  read(body) {
     const parsed = ai302ErrorSchema.safeParse(body);
     if (!parsed.success) return undefined;
     const { err_code: code, message } = parsed.data.error;
-    return { message, code, ...(httpStatus === 404 ? { notFound: true } : {}) };
+    return { message, code };
   },
 };
 
 export function createAi302Provider(settings: Ai302Settings): ProviderAdapter {
-  return createHttpAdapter(
-    {
-      offering: AI302_OFFERING,
-      defaultBaseUrl: AI302_DEFAULT_BASE_URL,
-      headers: bearerHeaders,
-      envelope: AI302_ENVELOPE,
-      submitCall: async (_offer, request, context) => ({
-        path: ai302SubmitPath(request),
-        form: await ai302Form(request, context),
-      }),
-      accepted: (body) => {
-        const { taskId } = readAi302TaskTolerantly(body);
-        return taskId ? { provider: PROVIDER, taskId, endpoint: 'image2video' } : undefined;
-      },
-      acceptedExpected: 'task id in the response',
-      statusUrl: (handle, baseUrl) => `${baseUrl}${ai302FetchPath(handle.taskId)}`,
-      statusBody: z.unknown(),
-      readStatus: (body) => readAi302TaskTolerantly(body).status,
-      notFoundWhere: 'HTTP 404 on Fetch',
+  return createHttpAdapter(AI302_OFFERING, settings, {
+    submitCall: ai302Submit,
+    accepted: (body) => {
+      const { taskId } = readAi302TaskTolerantly(body);
+      return taskId ? { provider: PROVIDER, taskId, endpoint: 'image2video' } : undefined;
     },
-    settings,
-  );
+    acceptedExpected: 'task id in the response',
+    statusUrl: (handle, baseUrl) => `${baseUrl}${ai302FetchPath(handle.taskId)}`,
+    statusBody: z.unknown(),
+    readStatus: (body) => readAi302TaskTolerantly(body).status,
+    envelope: AI302_ENVELOPE,
+    defaultBaseUrl: AI302_DEFAULT_BASE_URL,
+  });
 }
 
-/** The multipart body: pass-through fields first, then the mapped ones and the image file. */
-async function ai302Form(request: UnifiedRequest, context: SubmitContext): Promise<FormData> {
+/**
+ * Multipart, to the endpoint for the mode and duration: pass-through fields first, then the
+ * mapped ones, and the first frame as a file part.
+ */
+const ai302Submit: HttpSubmitCall = async (_offer, request, { images }) => {
   const form = new FormData();
   for (const [name, value] of Object.entries(request.providerOptions?.['302ai'] ?? {})) {
     if (value !== undefined && value !== null) form.append(name, String(value));
   }
   if (request.startImage) {
-    const image = await context.images.asBytes(request.startImage);
+    const image = await images.asBytes(request.startImage);
     form.append(
       'input_image',
       new Blob([image.bytes], { type: image.contentType }),
@@ -87,8 +81,8 @@ async function ai302Form(request: UnifiedRequest, context: SubmitContext): Promi
   if (request.cfgScale !== undefined) form.append('cfg', String(request.cfgScale));
   if (request.aspectRatio !== undefined) form.append('aspect_ratio', request.aspectRatio);
   if (request.sound !== undefined) form.append('enable_audio', String(request.sound));
-  return form;
-}
+  return { path: ai302SubmitPath(request), form };
+};
 
 /**
  * Unverified: no seed shows a 302.AI response body. Public 302.AI clients on GitHub read the

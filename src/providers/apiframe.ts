@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import type { UnifiedRequest } from '../request/unified-request.js';
 import { APIFRAME_MODES } from './apiframe-catalog.js';
 import { APIFRAME_OFFERING } from './apiframe-offering.js';
 import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
-import { createHttpAdapter } from './kit/http-adapter.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
 import { asRecord, errorText, firstString, isHttpUrl } from './kit/lenient-json.js';
 import type { ErrorEnvelope } from './kit/provider-answer.js';
 import { succeededWithoutVideo } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
-import type { ModelOffer, ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
+import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
  * APIFrame (seeds/004): `POST {base}/v2/videos/generate` with `X-API-Key`, body
@@ -34,6 +33,7 @@ const apiFrameErrorSchema = z.looseObject({
   creditsAvailable: z.number().optional(),
 });
 const APIFRAME_ENVELOPE: ErrorEnvelope = {
+  notFoundOn404: true,
   read(body, httpStatus) {
     const parsed = apiFrameErrorSchema.safeParse(body);
     if (!parsed.success) return undefined;
@@ -47,66 +47,57 @@ const APIFRAME_ENVELOPE: ErrorEnvelope = {
       ...(httpStatus === 409
         ? { kind: 'invalid-request' as const, earlierSendAccepted: true }
         : {}),
-      ...(httpStatus === 404 ? { notFound: true } : {}),
     };
   },
 };
 
 export function createApiFrameProvider(settings: ApiFrameSettings): ProviderAdapter {
-  return createHttpAdapter(
-    {
-      offering: APIFRAME_OFFERING,
-      defaultBaseUrl: APIFRAME_DEFAULT_BASE_URL,
-      headers: (apiKey) => ({ 'x-api-key': apiKey }),
-      envelope: APIFRAME_ENVELOPE,
-      submitCall: async (offer, request, context) => ({
-        path: '/v2/videos/generate',
-        json: await apiFrameBody(offer, request, context),
-        // APIFrame replays the original job for a repeated key (24 h), so a resent submit
-        // with the same workflow attempt cannot create a second paid job.
-        ...(context.externalTaskId
-          ? { headers: { 'idempotency-key': context.externalTaskId } }
-          : {}),
-      }),
-      accepted: (body) => {
-        const { jobId } = apiFrameJob(body);
-        return jobId ? { provider: PROVIDER, taskId: jobId } : undefined;
-      },
-      acceptedExpected: 'jobId in the response',
-      statusUrl: (handle, baseUrl) => `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`,
-      statusBody: z.unknown(),
-      readStatus: (body) => apiFrameJobStatus(apiFrameJob(body)),
-      notFoundWhere: 'HTTP 404',
+  return createHttpAdapter(APIFRAME_OFFERING, settings, {
+    submitCall: apiFrameSubmit,
+    accepted: (body) => {
+      const { jobId } = apiFrameJob(body);
+      return jobId ? { provider: PROVIDER, taskId: jobId } : undefined;
     },
-    settings,
-  );
+    acceptedExpected: 'jobId in the response',
+    statusUrl: (handle, baseUrl) => `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`,
+    statusBody: z.unknown(),
+    readStatus: (body) => apiFrameJobStatus(apiFrameJob(body)),
+    headers: (apiKey) => ({ 'x-api-key': apiKey }),
+    envelope: APIFRAME_ENVELOPE,
+    defaultBaseUrl: APIFRAME_DEFAULT_BASE_URL,
+  });
 }
 
-async function apiFrameBody(
-  offer: ModelOffer,
-  request: UnifiedRequest,
-  context: SubmitContext,
-): Promise<Record<string, unknown>> {
+/**
+ * `{prompt, model, klingParams}`; `klingParams` from providerOptions merge into ours. The
+ * Idempotency-Key makes APIFrame replay the original job for a repeated key (24 h), so a
+ * resent submit of the same workflow attempt cannot create a second paid job.
+ */
+const apiFrameSubmit: HttpSubmitCall = async (offer, request, context) => {
+  const { images, callbackUrl, externalTaskId } = context;
   const klingParams: Record<string, unknown> = {
     duration: request.duration,
     mode: APIFRAME_MODES[request.mode],
   };
   if (request.aspectRatio !== undefined) klingParams.aspect_ratio = request.aspectRatio;
-  if (request.startImage) klingParams.start_image = await context.images.asUrl(request.startImage);
-  if (request.endImage) klingParams.end_image = await context.images.asUrl(request.endImage);
+  if (request.startImage) klingParams.start_image = await images.asUrl(request.startImage);
+  if (request.endImage) klingParams.end_image = await images.asUrl(request.endImage);
   if (request.negativePrompt !== undefined) klingParams.negative_prompt = request.negativePrompt;
   if (request.cfgScale !== undefined) klingParams.cfg_scale = request.cfgScale;
 
   const { klingParams: extraKlingParams, ...extra } = request.providerOptions?.apiframe ?? {};
-  const body: Record<string, unknown> = {
+  const json: Record<string, unknown> = {
     prompt: request.prompt,
     model: providerModelName(offer, request.mode),
     klingParams: { ...klingParams, ...asRecord(extraKlingParams) },
   };
-  if (context.callbackUrl) body.webhookUrl = context.callbackUrl;
-  Object.assign(body, extra);
-  return body;
-}
+  if (callbackUrl) json.webhookUrl = callbackUrl;
+  Object.assign(json, extra);
+  const headers: Record<string, string> = externalTaskId
+    ? { 'idempotency-key': externalTaskId }
+    : {};
+  return { path: '/v2/videos/generate', json, headers };
+};
 
 /**
  * Unverified: seeds/004 documents only APIFrame's request. The shapes read here come from

@@ -5,6 +5,7 @@ import {
   apiModelsIssues,
   priceApiModels,
 } from './apimodels-catalog.js';
+import { unverifiedShapes } from './kit/unverified-shapes.js';
 import { checkAgainstOffers } from './offer-check.js';
 import type { OfferCheck, ProviderOffering } from './provider.js';
 
@@ -27,10 +28,10 @@ export const APIMODELS_OFFERING: ProviderOffering = {
     imageForms: ['url', 'base64'],
     priceUnit: 'USD',
     usdPerUnit: 1,
-    unverified: [
-      'apimodels.app error response bodies ({code, msg} assumed, like its success envelope)',
-      'apimodels.app callback body (the seed names callback_url but not what it POSTs)',
-    ],
+    unverified: unverifiedShapes(`
+      apimodels.app error response bodies ({code, msg} assumed, like its success envelope)
+      apimodels.app callback body (the seed names callback_url but not what it POSTs)
+    `),
   },
   check,
   price: priceApiModels,

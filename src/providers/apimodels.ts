@@ -1,14 +1,13 @@
 import { z } from 'zod';
-import type { UnifiedRequest } from '../request/unified-request.js';
 import { APIMODELS_OFFERING } from './apimodels-offering.js';
-import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
-import { createHttpAdapter } from './kit/http-adapter.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
 import { jsonImage } from './kit/image-form.js';
 import { classifyHttpStatus, type ErrorEnvelope } from './kit/provider-answer.js';
 import { succeededWithoutVideo } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
-import type { ModelOffer, ProviderAdapter, SubmitContext, TaskStatus } from './provider.js';
+import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
  * apimodels.app (seeds/003): `POST {base}/api/v1/video/generations` creates a task (text- or
@@ -78,59 +77,46 @@ const APIMODELS_ENVELOPE: ErrorEnvelope = {
 };
 
 export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAdapter {
-  return createHttpAdapter(
-    {
-      offering: APIMODELS_OFFERING,
-      defaultBaseUrl: APIMODELS_DEFAULT_BASE_URL,
-      headers: bearerHeaders,
-      envelope: APIMODELS_ENVELOPE,
-      submitCall: async (offer, request, context) => ({
-        path: GENERATIONS_PATH,
-        json: await apiModelsBody(offer, request, context),
-      }),
-      accepted: (body) => {
-        const parsed = apiModelsCreateResponseSchema.safeParse(body);
-        return parsed.success ? { provider: PROVIDER, taskId: parsed.data.data.taskId } : undefined;
-      },
-      acceptedExpected: 'data.taskId in the response',
-      statusUrl: (handle, baseUrl) =>
-        `${baseUrl}${GENERATIONS_PATH}?task_id=${encodeURIComponent(handle.taskId)}`,
-      statusBody: apiModelsTaskResponseSchema,
-      readStatus: (body) => toTaskStatus(body.data),
-      notFoundWhere: 'not found',
+  return createHttpAdapter(APIMODELS_OFFERING, settings, {
+    submitCall: apiModelsSubmit,
+    accepted: (body) => {
+      const parsed = apiModelsCreateResponseSchema.safeParse(body);
+      return parsed.success ? { provider: PROVIDER, taskId: parsed.data.data.taskId } : undefined;
     },
-    settings,
-  );
+    acceptedExpected: 'data.taskId in the response',
+    statusUrl: (handle, baseUrl) =>
+      `${baseUrl}${GENERATIONS_PATH}?task_id=${encodeURIComponent(handle.taskId)}`,
+    statusBody: apiModelsTaskResponseSchema,
+    readStatus: (body) => toTaskStatus(body.data),
+    envelope: APIMODELS_ENVELOPE,
+    defaultBaseUrl: APIMODELS_DEFAULT_BASE_URL,
+  });
 }
 
-async function apiModelsBody(
-  offer: ModelOffer,
-  request: UnifiedRequest,
-  context: SubmitContext,
-): Promise<Record<string, unknown>> {
-  const body: Record<string, unknown> = {
+/** The seed's JSON: duration as a string ("5", or "3" to "15" on V3), sound as "on"/"off". */
+const apiModelsSubmit: HttpSubmitCall = async (offer, request, context) => {
+  const json: Record<string, unknown> = {
     model: providerModelName(offer, request.mode),
     prompt: request.prompt,
     mode: request.mode,
-    // The seed: duration is a string ("5", or "3" to "15" on V3).
     duration: String(request.duration),
   };
-  if (request.sound !== undefined) body.sound = request.sound ? 'on' : 'off';
-  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
-  if (request.aspectRatio !== undefined) body.aspect_ratio = request.aspectRatio;
-  if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
-  if (request.cameraControl) body.camera_control = request.cameraControl;
+  if (request.sound !== undefined) json.sound = request.sound ? 'on' : 'off';
+  if (request.negativePrompt !== undefined) json.negative_prompt = request.negativePrompt;
+  if (request.aspectRatio !== undefined) json.aspect_ratio = request.aspectRatio;
+  if (request.cfgScale !== undefined) json.cfg_scale = request.cfgScale;
+  if (request.cameraControl) json.camera_control = request.cameraControl;
   // apimodels takes a URL or raw base64: URLs go as they are, stored blobs as base64.
   if (request.startImage) {
-    body.image = await jsonImage(context.images, request.startImage, 'base64');
+    json.image = await jsonImage(context.images, request.startImage, 'base64');
   }
   if (request.endImage) {
-    body.image_tail = await jsonImage(context.images, request.endImage, 'base64');
+    json.image_tail = await jsonImage(context.images, request.endImage, 'base64');
   }
-  if (context.callbackUrl) body.callback_url = context.callbackUrl;
-  Object.assign(body, request.providerOptions?.apimodels);
-  return body;
-}
+  if (context.callbackUrl) json.callback_url = context.callbackUrl;
+  Object.assign(json, request.providerOptions?.apimodels);
+  return { path: GENERATIONS_PATH, json };
+};
 
 /** The seed's task states: pending, processing, completed, failed. */
 export function toTaskStatus(data: z.infer<typeof apiModelsTaskDataSchema>): TaskStatus {

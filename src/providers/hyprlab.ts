@@ -1,21 +1,14 @@
 import { z } from 'zod';
 import { ProviderError } from '../errors.js';
-import type { UnifiedRequest } from '../request/unified-request.js';
 import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
-import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
-import { createHttpAdapter } from './kit/http-adapter.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
 import { jsonImage } from './kit/image-form.js';
 import { asRecord, errorText, firstString } from './kit/lenient-json.js';
 import type { ErrorEnvelope } from './kit/provider-answer.js';
 import { providerModelName } from './offer-check.js';
-import type {
-  ImageResolver,
-  ModelOffer,
-  ProviderAdapter,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
+import type { ProviderAdapter, TaskHandle, TaskStatus } from './provider.js';
 
 /**
  * HyprLab (seeds/000): `POST {base}/video/generations` returns a polling URL in `data[0].url`;
@@ -48,68 +41,56 @@ const hyprLabErrorSchema = z.looseObject({
   error: z.looseObject({ message: z.string(), type: z.string().optional() }),
 });
 const HYPRLAB_ENVELOPE: ErrorEnvelope = {
-  read(body, httpStatus) {
+  notFoundOn404: true,
+  read(body) {
     const parsed = hyprLabErrorSchema.safeParse(body);
     if (!parsed.success) return undefined;
     return {
       message: parsed.data.error.message,
-      ...(httpStatus === 404 ? { notFound: true } : {}),
     };
   },
 };
 
 export function createHyprLabProvider(settings: HyprLabSettings): ProviderAdapter {
-  return createHttpAdapter(
-    {
-      offering: HYPRLAB_OFFERING,
-      defaultBaseUrl: HYPRLAB_DEFAULT_BASE_URL,
-      headers: bearerHeaders,
-      envelope: HYPRLAB_ENVELOPE,
-      submitCall: async (offer, request, context) => ({
-        path: '/video/generations',
-        json: await hyprLabBody(offer, request, context.images),
-      }),
-      accepted: (body) => {
-        const parsed = hyprLabSubmitResponseSchema.safeParse(body);
-        if (!parsed.success) return undefined;
-        const { id: taskId, data } = parsed.data;
-        return { provider: PROVIDER, taskId, pollingUrl: data[0]!.url };
-      },
-      acceptedExpected: 'task id and polling URL in the response',
-      statusUrl: pollingUrlOf,
-      statusBody: z.unknown(),
-      readStatus: (body, handle) => readHyprLabStatusTolerantly(body, String(handle.pollingUrl)),
-      notFoundWhere: 'HTTP 404 on its polling URL',
+  return createHttpAdapter(HYPRLAB_OFFERING, settings, {
+    submitCall: hyprLabSubmit,
+    accepted: (body) => {
+      const parsed = hyprLabSubmitResponseSchema.safeParse(body);
+      if (!parsed.success) return undefined;
+      const { id: taskId, data } = parsed.data;
+      return { provider: PROVIDER, taskId, pollingUrl: data[0]!.url };
     },
-    settings,
-  );
+    acceptedExpected: 'task id and polling URL in the response',
+    statusUrl: pollingUrlOf,
+    statusBody: z.unknown(),
+    readStatus: (body, handle) => readHyprLabStatusTolerantly(body, String(handle.pollingUrl)),
+    envelope: HYPRLAB_ENVELOPE,
+    defaultBaseUrl: HYPRLAB_DEFAULT_BASE_URL,
+  });
 }
 
-async function hyprLabBody(
-  offer: ModelOffer,
-  request: UnifiedRequest,
-  images: ImageResolver,
-): Promise<Record<string, unknown>> {
-  const body: Record<string, unknown> = {
+/** JSON with the seed's field names; duration as an integer. */
+const hyprLabSubmit: HttpSubmitCall = async (offer, request, { images }) => {
+  const json: Record<string, unknown> = {
     model: providerModelName(offer, request.mode),
     prompt: request.prompt,
     duration: request.duration,
   };
-  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
-  if (request.cfgScale !== undefined) body.cfg_scale = request.cfgScale;
+  if (request.negativePrompt !== undefined) json.negative_prompt = request.negativePrompt;
+  if (request.cfgScale !== undefined) json.cfg_scale = request.cfgScale;
   const aspectRatioIgnored =
     offer.aspectRatio === 'unsupported' ||
     (offer.aspectRatio === 'ignored-with-start-image' && request.startImage !== undefined);
   if (request.aspectRatio !== undefined && !aspectRatioIgnored) {
-    body.aspect_ratio = request.aspectRatio;
+    json.aspect_ratio = request.aspectRatio;
   }
   // HyprLab takes URL, data URI or base64: URLs go as they are, stored blobs as data URIs.
   if (request.startImage)
-    body.start_image = await jsonImage(images, request.startImage, 'data-uri');
-  if (request.endImage) body.end_image = await jsonImage(images, request.endImage, 'data-uri');
-  Object.assign(body, request.providerOptions?.hyprlab);
-  return body;
-}
+    json.start_image = await jsonImage(images, request.startImage, 'data-uri');
+  if (request.endImage) json.end_image = await jsonImage(images, request.endImage, 'data-uri');
+  Object.assign(json, request.providerOptions?.hyprlab);
+  return { path: '/video/generations', json };
+};
 
 /**
  * The polling URL the submit returned. The key goes only where it went for the submit: a

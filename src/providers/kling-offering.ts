@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
+import { unverifiedShapes } from './kit/unverified-shapes.js';
 import { KLING_DISPLAY_NAME, KLING_OFFERS, priceKling } from './kling-catalog.js';
 import { checkOfficialRequest } from './official-request.js';
 import type { OfferCheck, ProviderOffering } from './provider.js';
@@ -36,12 +37,12 @@ export const KLING_OFFERING: ProviderOffering = {
     idempotentSubmit: true,
     imageForms: ['url', 'base64'],
     priceUnit: 'base-units',
-    unverified: [
-      'Kling task lookup by external_task_id in the query path (GET /v1/videos/<endpoint>/{external_task_id}); the official docs list it as an alternative path parameter',
-      'Kling prices: no source gives the official per-model prices; OpenAI-HK multipliers are used in base units',
-      'Kling omni-video image_list item shape {image_url, type: first_frame|end_frame}',
-      'Kling answer to a reused external_task_id (a parameter error whose message names external_task_id and says it exists; matched by pattern)',
-    ],
+    unverified: unverifiedShapes(`
+      Kling task lookup by external_task_id in the query path (GET /v1/videos/<endpoint>/{external_task_id}); the official docs list it as an alternative path parameter
+      Kling prices: no source gives the official per-model prices; OpenAI-HK multipliers are used in base units
+      Kling omni-video image_list item shape {image_url, type: first_frame|end_frame}
+      Kling answer to a reused external_task_id (a parameter error whose message names external_task_id and says it exists; matched by pattern)
+    `),
   },
   check,
   price: priceKling,

@@ -1,15 +1,12 @@
-import type { UnifiedRequest } from '../request/unified-request.js';
 import { baseUrlOf } from './kit/adapter-settings.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
 import type { ProviderHttpSettings } from './kit/provider-http.js';
 import { createKlingTokenSource } from './kling-jwt.js';
 import { KLING_OFFERING } from './kling-offering.js';
 import {
+  createOfficialAdapter,
   findOfficialTask,
   type OfficialModelOffer,
   type OfficialTransport,
-  officialTaskStatusCall,
-  submitOfficialTask,
 } from './official-format.js';
 import type { ProviderAdapter } from './provider.js';
 
@@ -30,15 +27,14 @@ export interface KlingSettings {
 }
 
 export function createKlingProvider(settings: KlingSettings): ProviderAdapter {
-  const { id, displayName } = KLING_OFFERING;
   const tokens = createKlingTokenSource(
     { accessKey: settings.accessKey, secretKey: settings.secretKey },
     settings.now,
   );
   const transport: OfficialTransport = {
     dialect: {
-      provider: id,
-      displayName,
+      provider: KLING_OFFERING.id,
+      displayName: KLING_OFFERING.displayName,
       callbackField: 'callback_url',
       sendsExternalTaskId: true,
     },
@@ -47,14 +43,8 @@ export function createKlingProvider(settings: KlingSettings): ProviderAdapter {
     authorization: async () => `Bearer ${await tokens.current()}`,
     renewAuthorization: async () => `Bearer ${await tokens.renew()}`,
   };
-  const offerFor = (request: UnifiedRequest) =>
-    requireFittingOffer<OfficialModelOffer>(id, displayName, KLING_OFFERING.check(request));
-
   return {
-    ...KLING_OFFERING,
-    submit: async (request, context) =>
-      submitOfficialTask(transport, offerFor(request), request, context),
-    status: async (handle, context) => officialTaskStatusCall(transport, handle, context),
+    ...createOfficialAdapter(KLING_OFFERING, transport),
     async findTask(externalTaskId, request, context) {
       // A request that does not fit was never submitted, so there is nothing to find.
       const { offer, issues } = KLING_OFFERING.check(request);

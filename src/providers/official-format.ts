@@ -1,4 +1,5 @@
 import type { UnifiedRequest } from '../request/unified-request.js';
+import { requireFittingOffer } from './kit/offer-guard.js';
 import {
   type AnswerSpec,
   acceptedValue,
@@ -25,6 +26,8 @@ import {
 } from './official-wire.js';
 import type {
   CallContext,
+  ProviderAdapter,
+  ProviderOffering,
   SubmitContext,
   SubmittedTask,
   TaskHandle,
@@ -53,6 +56,29 @@ export interface OfficialTransport {
    * once per call; absent for static API keys, which cannot be renewed.
    */
   renewAuthorization?: () => Promise<string>;
+}
+
+/**
+ * The submit and status of an official-format provider: a request that does not fit its
+ * offering fails before anything is sent; the official API adds `findTask` to this.
+ */
+export function createOfficialAdapter(
+  offering: ProviderOffering,
+  transport: OfficialTransport,
+): ProviderAdapter {
+  const { id, displayName } = offering;
+  return {
+    ...offering,
+    async submit(request, context) {
+      const offer = requireFittingOffer<OfficialModelOffer>(
+        id,
+        displayName,
+        offering.check(request),
+      );
+      return submitOfficialTask(transport, offer, request, context);
+    },
+    status: async (handle, context) => officialTaskStatusCall(transport, handle, context),
+  };
 }
 
 /** Creates the task; the handle pins later status calls to the same endpoint. */

@@ -8,7 +8,7 @@ import type {
   TaskHandle,
   TaskStatus,
 } from '../provider.js';
-import { type ApiKeySettings, baseUrlOf } from './adapter-settings.js';
+import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './adapter-settings.js';
 import { requireFittingOffer } from './offer-guard.js';
 import {
   callProvider,
@@ -24,17 +24,12 @@ import { taskNotFound } from './task-status.js';
  * words); the guard, the calls, the answer reading and "no such task" are the kit's.
  */
 export interface HttpAdapterSpec<Status> {
-  offering: ProviderOffering;
   defaultBaseUrl: string;
-  /** The auth headers for the key. */
-  headers(apiKey: string): Record<string, string>;
+  /** The auth headers for the key; `Authorization: Bearer <key>` when not given. */
+  headers?: (apiKey: string) => Record<string, string>;
   envelope: ErrorEnvelope;
-  /** The submit call for a request that fits `offer`. */
-  submitCall(
-    offer: ModelOffer,
-    request: UnifiedRequest,
-    context: SubmitContext,
-  ): Promise<{ path: string; json?: unknown; form?: FormData; headers?: Record<string, string> }>;
+  /** The submit call for a request that fits `offer`: the adapter's body mapping. */
+  submitCall: HttpSubmitCall;
   /** The handle in an accepted submit's body; undefined when the body does not hold one. */
   accepted: SuccessReader<TaskHandle>;
   /** What `accepted` looks for, for the message when it is missing. */
@@ -44,17 +39,29 @@ export interface HttpAdapterSpec<Status> {
   /** The status body's reader (a schema, or lenient), and its mapping to a TaskStatus. */
   statusBody: SuccessReader<Status>;
   readStatus(body: Status, handle: TaskHandle): TaskStatus;
-  /** Where the provider said "no such task", for the failed status's reason. */
-  notFoundWhere: string;
 }
 
+/** A submit call, relative to the base URL: JSON or a multipart form, and extra headers. */
+export interface HttpSubmit {
+  path: string;
+  json?: unknown;
+  form?: FormData;
+  headers?: Record<string, string>;
+}
+
+export type HttpSubmitCall = (
+  offer: ModelOffer,
+  request: UnifiedRequest,
+  context: SubmitContext,
+) => Promise<HttpSubmit>;
+
 export function createHttpAdapter<Status>(
-  spec: HttpAdapterSpec<Status>,
+  offering: ProviderOffering,
   settings: ApiKeySettings,
+  spec: HttpAdapterSpec<Status>,
 ): ProviderAdapter {
-  const { offering } = spec;
   const baseUrl = baseUrlOf(settings.baseUrl, spec.defaultBaseUrl);
-  const headers = spec.headers(settings.apiKey);
+  const headers = (spec.headers ?? bearerHeaders)(settings.apiKey);
   const provider = offering.id;
 
   return {
@@ -95,8 +102,7 @@ export function createHttpAdapter<Status>(
         },
       );
       if (!answer.found) {
-        const evidence = `${spec.notFoundWhere}: ${answer.error.message}`;
-        return taskNotFound(offering.displayName, handle.taskId, evidence);
+        return taskNotFound(offering.displayName, handle.taskId, answer.error.message);
       }
       return spec.readStatus(answer.value, handle);
     },

@@ -37,6 +37,8 @@ export interface ErrorEnvelope {
   read(body: unknown, httpStatus: number): EnvelopeError | undefined;
   /** The provider also puts error codes in 2xx bodies, so those are read as well. */
   inSuccessBodies?: boolean;
+  /** An HTTP 404 in this envelope is the provider's "no such task". */
+  notFoundOn404?: boolean;
 }
 
 /** A zod schema for the success body, or a lenient reader that answers undefined when it fails. */
@@ -101,10 +103,14 @@ export function readProviderAnswer<T>(
 ): ProviderAnswer<T> {
   const parsed = parseJsonText(response.text);
   const success = response.status >= 200 && response.status < 300;
-  const envelopeError =
+  const read =
     parsed !== undefined && (!success || spec.envelope.inSuccessBodies)
       ? spec.envelope.read(parsed.value, response.status)
       : undefined;
+  const envelopeError =
+    read && spec.envelope.notFoundOn404 && response.status === 404
+      ? { ...read, notFound: true }
+      : read;
   if (envelopeError?.notFound && spec.purpose !== 'submit') {
     return { found: false, error: envelopeError };
   }

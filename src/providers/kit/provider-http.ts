@@ -30,9 +30,10 @@ export interface ProviderHttpResponse {
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
- * One HTTP call for an adapter. Network failures become ProviderErrors here: `ambiguous` is set
- * when the request may have been received (timeout or reset after sending), so a submit is never
- * re-sent blindly. HTTP error statuses are returned, not thrown: the adapter classifies them.
+ * One HTTP call for an adapter. Network failures become ProviderErrors here: `ambiguous` unless
+ * the error proves nothing was written (resend-policy.ts), so a submit is never re-sent blindly.
+ * HTTP error statuses are returned, not thrown: provider-answer.ts reads them with the
+ * provider's envelope.
  */
 export async function providerRequest(
   provider: string,

@@ -445,10 +445,10 @@ describe('APIFrame tolerant job reader (documented outside the seed)', () => {
     );
   });
 
-  it('does not invent a video when COMPLETED has no URL', () => {
-    expect(
-      readApiFrameJobTolerantly({ id: 'j', status: 'COMPLETED', result: null }).status,
-    ).toMatchObject({ state: 'failed', kind: 'provider-unavailable' });
+  it('does not invent a video when COMPLETED has no URL, nor end the job: it throws transient', () => {
+    expect(() => readApiFrameJobTolerantly({ id: 'j', status: 'COMPLETED', result: null })).toThrow(
+      expect.objectContaining({ kind: 'transient', provider: 'apiframe' }),
+    );
   });
 });
 

@@ -2,7 +2,6 @@ import { request as undiciRequest } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
-import { isContentRejection } from '../../../src/providers/content-rejection.js';
 import {
   createHyprLabProvider,
   hyprLabResultSchema,
@@ -10,6 +9,7 @@ import {
   readHyprLabStatusTolerantly,
 } from '../../../src/providers/hyprlab.js';
 import { HYPRLAB_OFFERS, priceHyprLab } from '../../../src/providers/hyprlab-catalog.js';
+import { isContentRejection } from '../../../src/providers/kit/content-rejection.js';
 import type {
   ImageResolver,
   ProviderAdapter,

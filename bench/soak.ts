@@ -24,6 +24,18 @@ import type { ModelOffer } from '../src/providers/provider.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import type { ProviderId, UnifiedRequest } from '../src/request/unified-request.js';
 import { ASPECT_RATIOS } from '../src/request/unified-request.js';
+import { ai302ErrorBody } from '../src/simulated/302ai-fake.js';
+import { apiFrameCreditsBody } from '../src/simulated/apiframe-fake.js';
+import { apiModelsErrorBody } from '../src/simulated/apimodels-fake.js';
+import type {
+  FakeProviderServer,
+  FakeTask,
+  Fault,
+  TaskOutcome,
+} from '../src/simulated/fake-server.js';
+import { hyprLabErrorBody } from '../src/simulated/hyprlab-fake.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
+import { officialFault } from '../src/simulated/official-format-fake.js';
 import { type RunningDevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { statusQuery } from '../src/workflows/definitions.js';
 import {
@@ -34,18 +46,6 @@ import {
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../src/workflows/generation-types.js';
-import { ai302ErrorBody } from '../test/fakes/302ai-fake.js';
-import { apiFrameCreditsBody } from '../test/fakes/apiframe-fake.js';
-import { apiModelsErrorBody } from '../test/fakes/apimodels-fake.js';
-import type {
-  FakeProviderServer,
-  FakeTask,
-  Fault,
-  TaskOutcome,
-} from '../test/fakes/fake-server.js';
-import { hyprLabErrorBody } from '../test/fakes/hyprlab-fake.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../test/fakes/index.js';
-import { officialFault } from '../test/fakes/official-format-fake.js';
 import { freePort } from '../test/setup/temporal-dev-server.js';
 import { megabytes, monitorProcess, percentile } from './lib/process-stats.js';
 import {

@@ -16,33 +16,39 @@ import {
   ai302ErrorBodyFor,
   ai302NotFoundFault,
   startAi302Fake,
-} from '../../fakes/302ai-fake.js';
+} from '../../../src/simulated/302ai-fake.js';
 import {
   APIFRAME_FAKE_API_KEY,
   apiFrameErrorBodyFor,
   apiFrameNotFoundFault,
   startApiFrameFake,
-} from '../../fakes/apiframe-fake.js';
+} from '../../../src/simulated/apiframe-fake.js';
 import {
   APIMODELS_FAKE_API_KEY,
   apiModelsErrorBodyFor,
   apiModelsNotFoundFault,
   startApiModelsFake,
-} from '../../fakes/apimodels-fake.js';
-import type { FakeProviderServer, Fault } from '../../fakes/fake-server.js';
+} from '../../../src/simulated/apimodels-fake.js';
+import type { FakeProviderServer, Fault } from '../../../src/simulated/fake-server.js';
 import {
   HYPRLAB_FAKE_API_KEY,
   hyprLabErrorBodyFor,
   hyprLabNotFoundFault,
   startHyprLabFake,
-} from '../../fakes/hyprlab-fake.js';
+} from '../../../src/simulated/hyprlab-fake.js';
 import {
   KLING_FAKE_ACCESS_KEY,
   KLING_FAKE_SECRET_KEY,
   startKlingFake,
-} from '../../fakes/kling-fake.js';
-import { officialErrorBodyFor, officialNotFoundFault } from '../../fakes/official-format-fake.js';
-import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from '../../fakes/openai-hk-fake.js';
+} from '../../../src/simulated/kling-fake.js';
+import {
+  officialErrorBodyFor,
+  officialNotFoundFault,
+} from '../../../src/simulated/official-format-fake.js';
+import {
+  OPENAI_HK_FAKE_API_KEY,
+  startOpenAiHkFake,
+} from '../../../src/simulated/openai-hk-fake.js';
 
 /**
  * Every adapter with its fake, a request it serves, and its own error envelope: what the

@@ -22,8 +22,8 @@ import {
   apiFrameCreditsBody,
   apiFrameErrorBody,
   startApiFrameFake,
-} from '../../fakes/apiframe-fake.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+} from '../../../src/simulated/apiframe-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // seeds/004 gives a request example only (no response samples).

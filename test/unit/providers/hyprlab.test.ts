@@ -20,12 +20,12 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import {
   HYPRLAB_FAKE_API_KEY,
   hyprLabErrorBody,
   startHyprLabFake,
-} from '../../fakes/hyprlab-fake.js';
+} from '../../../src/simulated/hyprlab-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // Sample responses from seeds/000, verbatim.

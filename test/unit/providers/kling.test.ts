@@ -22,13 +22,13 @@ import {
   bareNotFoundFault,
   type FakeProviderServer,
   type FakeTaskState,
-} from '../../fakes/fake-server.js';
+} from '../../../src/simulated/fake-server.js';
 import {
   KLING_FAKE_ACCESS_KEY,
   KLING_FAKE_SECRET_KEY,
   startKlingFake,
-} from '../../fakes/kling-fake.js';
-import { officialFault } from '../../fakes/official-format-fake.js';
+} from '../../../src/simulated/kling-fake.js';
+import { officialFault } from '../../../src/simulated/official-format-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 const IMAGE_URL = 'https://images.example/cat.png';

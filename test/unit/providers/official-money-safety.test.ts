@@ -2,8 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isContentRejection } from '../../../src/providers/kit/content-rejection.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
 import { unifiedRequestSchema } from '../../../src/request/unified-request.js';
-import { bareNotFoundFault, type FakeProviderServer } from '../../fakes/fake-server.js';
-import { officialFault, officialNotFoundFault } from '../../fakes/official-format-fake.js';
+import { bareNotFoundFault, type FakeProviderServer } from '../../../src/simulated/fake-server.js';
+import {
+  officialFault,
+  officialNotFoundFault,
+} from '../../../src/simulated/official-format-fake.js';
 import { ADAPTER_CASES, imageResolver } from './adapter-cases.js';
 import { http, rejection, settled } from './provider-test-support.js';
 

@@ -20,9 +20,12 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
-import { officialFault } from '../../fakes/official-format-fake.js';
-import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from '../../fakes/openai-hk-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
+import { officialFault } from '../../../src/simulated/official-format-fake.js';
+import {
+  OPENAI_HK_FAKE_API_KEY,
+  startOpenAiHkFake,
+} from '../../../src/simulated/openai-hk-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // ---------------------------------------------------------------------------------------------

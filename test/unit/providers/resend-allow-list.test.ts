@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
-import { bareNotFoundFault, type FakeProviderServer } from '../../fakes/fake-server.js';
+import { bareNotFoundFault, type FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { ADAPTER_CASES, imageResolver } from './adapter-cases.js';
 import { http, rejection, settled } from './provider-test-support.js';
 

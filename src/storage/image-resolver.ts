@@ -1,6 +1,7 @@
-import { type Dispatcher, request } from 'undici';
-import { assertFetchableUrl, BlockedAddressError, redactUrl } from '../http/guarded-agent.js';
-import { isPrivateAddress } from '../http/private-address.js';
+import type { Dispatcher } from 'undici';
+import { findBlockedAddressError, redactUrl } from '../http/guarded-agent.js';
+import { discardBody, guardedGet } from '../http/guarded-get.js';
+import { headerValue } from '../http/headers.js';
 import type { ImageResolver } from '../providers/provider.js';
 import { blobDigest, isBlobReference, type VideoStorage } from './video-storage.js';
 
@@ -237,99 +238,4 @@ function fileNameFor(url: string, contentType: ImageType): string {
 
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Guarded GET, shared with the download activity. It belongs in src/http/ once that is open. */
-
-export interface GuardedGetOptions {
-  dispatcher: Dispatcher;
-  allowPrivateNetwork: boolean;
-  headers?: Record<string, string>;
-  signal?: AbortSignal | undefined;
-  maxRedirects?: number;
-}
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-export class TooManyRedirectsError extends Error {
-  override readonly name = 'TooManyRedirectsError';
-  readonly kind = 'too-many-redirects' as const;
-}
-
-/**
- * GET that follows redirects by hand so every hop passes the address policy: the guarded agent
- * checks DNS answers, but a redirect to a literal IP never goes through DNS.
- */
-export async function guardedGet(
-  url: string,
-  options: GuardedGetOptions,
-): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
-  const maxRedirects = options.maxRedirects ?? 5;
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    assertPublicUrl(current, options.allowPrivateNetwork);
-    const response = await request(current, {
-      method: 'GET',
-      dispatcher: options.dispatcher,
-      headers: options.headers,
-      signal: options.signal,
-    });
-    const location = headerValue(response.headers.location);
-    if (!REDIRECT_STATUSES.has(response.statusCode) || !location) {
-      return { response, finalUrl: current };
-    }
-    await response.body.dump().catch(() => undefined);
-    if (hop >= maxRedirects) {
-      throw new TooManyRedirectsError(
-        `${redactUrl(url)} redirected more than ${maxRedirects} times`,
-      );
-    }
-    current = new URL(location, current).toString();
-  }
-}
-
-/**
- * `assertFetchableUrl`, plus IPv4-mapped IPv6 literals: the URL parser rewrites
- * `[::ffff:127.0.0.1]` to `[::ffff:7f00:1]`, which the core check does not recognise.
- */
-export function assertPublicUrl(rawUrl: string, allowPrivateNetwork: boolean): URL {
-  const url = assertFetchableUrl(rawUrl, allowPrivateNetwork);
-  if (allowPrivateNetwork) return url;
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (mapped?.[1] && mapped[2]) {
-    const high = Number.parseInt(mapped[1], 16);
-    const low = Number.parseInt(mapped[2], 16);
-    const ipv4 = `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-    if (isPrivateAddress(ipv4)) {
-      throw new BlockedAddressError(
-        `${host} maps to private address ${ipv4}; set KLINGFLOW_ALLOW_PRIVATE_NETWORK=1 to allow it`,
-      );
-    }
-  }
-  return url;
-}
-
-/**
- * Drops a response body we will not read. Destroying an unfinished undici body makes it emit an
- * abort error; nobody is listening for it any more, so it is swallowed here.
- */
-export function discardBody(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-/** undici wraps connect errors; the guarded agent's refusal can sit a few causes deep. */
-export function findBlockedAddressError(error: unknown): BlockedAddressError | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    if (current instanceof BlockedAddressError) return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

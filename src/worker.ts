@@ -6,7 +6,7 @@ import { createGuardedAgent } from './http/guarded-agent.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
-import { createImageResolver } from './storage/image-resolver.js';
+import { imageResolverFactory } from './storage/image-resolver.js';
 import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -89,7 +89,7 @@ export async function createKlingflowWorker(
     settings.providerOrder,
   );
   const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
-  const images = createImageResolver({
+  const images = imageResolverFactory({
     storage,
     dispatcher,
     allowPrivateNetwork: settings.allowPrivateNetwork,

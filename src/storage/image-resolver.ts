@@ -1,40 +1,68 @@
 import type { Dispatcher } from 'undici';
+import { ProviderError, type ProviderErrorKind } from '../errors.js';
 import { findBlockedAddressError, redactUrl } from '../http/guarded-agent.js';
 import { discardBody, guardedGet } from '../http/guarded-get.js';
 import { headerValue } from '../http/headers.js';
 import type { ImageResolver } from '../providers/provider.js';
-import { blobDigest, isBlobReference, type VideoStorage } from './video-storage.js';
+import { blobDigest, isBlobReference, StorageError, type VideoStorage } from './video-storage.js';
 
 export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
-export type ImageResolveErrorKind =
+export type ImageResolveReason =
   /** The provider only takes image URLs and the image is a local blob. */
   | 'needs-public-url'
   /** Neither an http(s) URL nor a `blob:sha256:` reference. */
   | 'unsupported-reference'
+  /** The blob the client stored is not in this worker's storage. */
+  | 'blob-not-found'
+  /** The image URL points at a private or loopback address. */
+  | 'blocked-address'
   | 'image-too-large'
   /** Not a JPEG, PNG or WebP image. */
   | 'unsupported-image-type'
   /** The image URL answered with an error status or the connection failed. */
   | 'image-fetch-failed';
 
-export class ImageResolveError extends Error {
-  override readonly name = 'ImageResolveError';
-  readonly kind: ImageResolveErrorKind;
-  readonly httpStatus: number | undefined;
+/**
+ * A request image that cannot be used. It is a ProviderError so the submit activity's
+ * `toActivityFailure` maps it like any other: a bad image is an invalid request (the job fails
+ * once, naming the image, instead of failing over to every provider in turn); an image host
+ * that may recover is transient; a blob for a URL-only provider fails over to one that takes
+ * uploads. Nothing was sent to the provider in any case, so none of these is ambiguous.
+ */
+export class ImageResolveError extends ProviderError {
+  readonly reason: ImageResolveReason;
   /** True when trying again later may succeed (5xx, 429, network errors). */
   readonly retryable: boolean;
+  /** The request field that named the image (`startImage`, `endImage`), when known. */
+  readonly field: string | undefined;
 
   constructor(
-    kind: ImageResolveErrorKind,
+    reason: ImageResolveReason,
     message: string,
-    details: { httpStatus?: number; retryable?: boolean; cause?: unknown } = {},
+    details: {
+      httpStatus?: number;
+      retryable?: boolean;
+      cause?: unknown;
+      provider?: string;
+      field?: string;
+    } = {},
   ) {
-    super(message, { cause: details.cause });
-    this.kind = kind;
-    this.httpStatus = details.httpStatus;
+    super(kindFor(reason, details.retryable ?? false), details.provider ?? 'image', message, {
+      ...(details.httpStatus !== undefined ? { httpStatus: details.httpStatus } : {}),
+      cause: details.cause,
+      ambiguous: false,
+    });
+    this.reason = reason;
     this.retryable = details.retryable ?? false;
+    this.field = details.field;
   }
+}
+
+function kindFor(reason: ImageResolveReason, retryable: boolean): ProviderErrorKind {
+  if (reason === 'needs-public-url') return 'provider-unavailable';
+  if (retryable) return 'transient';
+  return 'invalid-request';
 }
 
 export interface ImageResolverOptions {
@@ -44,8 +72,30 @@ export interface ImageResolverOptions {
   maxImageBytes?: number;
   /** Aborts image fetches, e.g. the submit activity's cancellation signal. */
   signal?: AbortSignal;
-  /** Named in the error when a blob cannot be given as a URL. */
+  /** The provider being submitted to: named in errors, and the failure is charged to it. */
   providerName?: string;
+  /** The request's image fields (`startImage` → reference), so an error names the field. */
+  fields?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What stays the same for every submit on a worker. */
+export type ImageResolverSettings = Omit<
+  ImageResolverOptions,
+  'signal' | 'providerName' | 'fields'
+>;
+
+/** What one submit knows: its provider, cancellation signal and the request's image fields. */
+export type ImageResolverFactory = (
+  submit: Pick<ImageResolverOptions, 'signal' | 'providerName' | 'fields'>,
+) => ImageResolver;
+
+/**
+ * The submit activity calls this once per submit, so loaded images live only as long as that
+ * submit (no worker-wide cache to grow without bound or serve a changed URL stale) and every
+ * fetch stops when the activity is cancelled.
+ */
+export function imageResolverFactory(settings: ImageResolverSettings): ImageResolverFactory {
+  return (submit) => createImageResolver({ ...settings, ...submit });
 }
 
 interface LoadedImage {
@@ -122,9 +172,7 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
         signal: options.signal,
       }));
     } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const blocked = findBlockedAddressError(error);
-      if (blocked) throw blocked;
+      if (options.signal?.aborted || findBlockedAddressError(error)) throw error;
       throw new ImageResolveError(
         'image-fetch-failed',
         `fetching image ${where} failed: ${(error as Error)?.message ?? String(error)}`,
@@ -182,29 +230,74 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
       `image ${what} has ${bytes} bytes or more; the limit is ${maxBytes} bytes`,
     );
 
-  return {
-    async asUrl(reference: string): Promise<string> {
-      if (isBlobReference(reference)) {
-        const who = options.providerName ? `provider ${options.providerName}` : 'this provider';
-        throw new ImageResolveError(
-          'needs-public-url',
-          `${who} accepts images only as public http(s) URLs; a local file or data URI (${reference.slice(0, 24)}…) cannot be turned into one. Pass an image URL, or choose a provider that accepts uploaded images`,
-        );
-      }
-      return assertHttpReference(reference);
-    },
-    async asBase64(reference: string): Promise<string> {
-      return Buffer.from((await load(reference)).bytes).toString('base64');
-    },
-    async asDataUri(reference: string): Promise<string> {
-      const image = await load(reference);
-      return `data:${image.contentType};base64,${Buffer.from(image.bytes).toString('base64')}`;
-    },
-    async asBytes(reference: string) {
-      const image = await load(reference);
-      return { bytes: image.bytes, contentType: image.contentType, fileName: image.fileName };
-    },
+  const fieldOf = (reference: string): string | undefined =>
+    Object.entries(options.fields ?? {}).find(([, value]) => value === reference)?.[0];
+
+  /** Names the provider and the request field in whatever went wrong with this reference. */
+  const inContext = async <T>(reference: string, resolve: () => Promise<T>): Promise<T> => {
+    try {
+      return await resolve();
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw withContext(error, options.providerName, fieldOf(reference));
+    }
   };
+
+  return {
+    asUrl: (reference) => inContext(reference, async () => asUrl(reference)),
+    asBase64: (reference) =>
+      inContext(reference, async () =>
+        Buffer.from((await load(reference)).bytes).toString('base64'),
+      ),
+    asDataUri: (reference) =>
+      inContext(reference, async () => {
+        const image = await load(reference);
+        return `data:${image.contentType};base64,${Buffer.from(image.bytes).toString('base64')}`;
+      }),
+    asBytes: (reference) =>
+      inContext(reference, async () => {
+        const image = await load(reference);
+        return { bytes: image.bytes, contentType: image.contentType, fileName: image.fileName };
+      }),
+  };
+
+  function asUrl(reference: string): string {
+    if (isBlobReference(reference)) {
+      const who = options.providerName ? `provider ${options.providerName}` : 'this provider';
+      throw new ImageResolveError(
+        'needs-public-url',
+        `${who} accepts images only as public http(s) URLs; a local file or data URI (${reference.slice(0, 24)}…) cannot be turned into one. Pass an image URL, or choose a provider that accepts uploaded images`,
+      );
+    }
+    return assertHttpReference(reference);
+  }
+}
+
+function withContext(error: unknown, provider: string | undefined, field: string | undefined) {
+  const prefix = field ? `${field}: ` : '';
+  const context = { ...(provider ? { provider } : {}), ...(field ? { field } : {}) };
+  if (error instanceof ImageResolveError) {
+    return new ImageResolveError(error.reason, `${prefix}${error.message}`, {
+      ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+      retryable: error.retryable,
+      cause: error.cause,
+      ...context,
+    });
+  }
+  const blocked = findBlockedAddressError(error);
+  if (blocked) {
+    return new ImageResolveError('blocked-address', `${prefix}${blocked.message}`, {
+      cause: blocked,
+      ...context,
+    });
+  }
+  if (error instanceof StorageError && error.kind === 'blob-not-found') {
+    return new ImageResolveError('blob-not-found', `${prefix}${error.message}`, {
+      cause: error,
+      ...context,
+    });
+  }
+  return error;
 }
 
 function assertHttpReference(reference: string): string {

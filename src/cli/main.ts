@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { formatIssue, ValidationError } from '../errors.js';
 import { registerBatchCommand } from './commands/batch.js';
 import { registerGenerateCommand } from './commands/generate.js';
+import { registerListCommand } from './commands/list.js';
 import { registerProvidersCommand } from './commands/providers.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerStatusCommands } from './commands/status.js';
@@ -22,6 +23,7 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerGenerateCommand(program);
   registerStatusCommands(program);
+  registerListCommand(program);
   registerBatchCommand(program);
   registerProvidersCommand(program);
   return program;

@@ -87,6 +87,7 @@ export async function createKlingflowWorker(
   const providers = new ProviderRegistry(
     createConfiguredProviders(options.environment ?? process.env, http),
     settings.providerOrder,
+    settings.priceRates,
   );
   const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
   const images = createImageResolver({

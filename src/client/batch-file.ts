@@ -14,6 +14,7 @@ import {
   MAX_BATCH_INPUT_BYTES,
   MAX_BATCH_ITEMS,
 } from '../workflows/batch-types.js';
+import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 
 /** One request of a batch as a library caller writes it (the same fields as a batch file line). */
@@ -25,6 +26,8 @@ export interface BatchEntry {
   request: GenerationRequest;
   /** Failover order for this item. */
   providers?: ProviderId[];
+  /** Stuck-failover opt-in for this item (`20m`, or milliseconds); overrides the batch's. */
+  failoverStuckAfter?: string | number;
 }
 
 export interface BatchValidationOptions {
@@ -93,10 +96,12 @@ export async function parseBatchText(
       issues.push({ field: 'line', message: 'must be a JSON object (one request)', location });
       continue;
     }
-    const { id, providers, ...request } = value as Record<string, unknown>;
+    const { id, providers, failoverStuckAfter, ...request } = value as Record<string, unknown>;
     const entry: BatchEntry = { line, request: request as GenerationRequest };
     if (id !== undefined) entry.id = id as string;
     if (providers !== undefined) entry.providers = providers as ProviderId[];
+    if (failoverStuckAfter !== undefined)
+      entry.failoverStuckAfter = failoverStuckAfter as string | number;
     entries.push(entry);
   }
   if (entries.length === 0 && issues.length === 0) {
@@ -151,6 +156,12 @@ export async function validateBatchEntries(
     }
 
     const providers = checkProviders(entry.providers, report);
+    let failoverStuckAfterMs: number | undefined;
+    if (entry.failoverStuckAfter !== undefined) {
+      const parsed = parseFailoverStuckAfter(entry.failoverStuckAfter, 'failoverStuckAfter');
+      if ('issue' in parsed) report(parsed.issue);
+      else failoverStuckAfterMs = parsed.ms;
+    }
 
     let request: BatchItem['request'] | undefined;
     if (typeof entry.request !== 'object' || entry.request === null) {
@@ -186,6 +197,7 @@ export async function validateBatchEntries(
         ...(entry.line !== undefined ? { line: entry.line } : {}),
         request,
         ...(providers ? { providers } : {}),
+        ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
       });
     }
   }
@@ -262,6 +274,8 @@ export interface BatchOptions {
   maxCost?: number;
   /** Start again the items whose earlier job failed or was cancelled. */
   retryFailed?: boolean;
+  /** Stuck-failover opt-in for every item without its own (`20m`, or milliseconds). */
+  failoverStuckAfter?: string | number;
   pollIntervalMs?: number;
   attemptDeadlineMs?: number;
   deadlineMs?: number;
@@ -302,6 +316,12 @@ export function createBatchInput(
       message: `must be a number of USD ≥ 0, got ${options.maxCost}`,
     });
   }
+  let failoverStuckAfterMs: number | undefined;
+  if (options.failoverStuckAfter !== undefined) {
+    const parsed = parseFailoverStuckAfter(options.failoverStuckAfter, 'failoverStuckAfter');
+    if ('issue' in parsed) issues.push(parsed.issue);
+    else failoverStuckAfterMs = parsed.ms;
+  }
   if (items.length > MAX_BATCH_ITEMS) {
     issues.push({
       field: 'items',
@@ -314,6 +334,7 @@ export function createBatchInput(
     concurrency,
     ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
     ...(options.retryFailed ? { retryFailed: true } : {}),
+    ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.attemptDeadlineMs !== undefined
       ? { attemptDeadlineMs: options.attemptDeadlineMs }

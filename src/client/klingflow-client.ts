@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError, type ValidationIssue } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
@@ -38,6 +38,7 @@ import {
   createBatchInput,
   validateBatchEntries,
 } from './batch-file.js';
+import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 
 export interface StartGenerationOptions {
@@ -50,6 +51,11 @@ export interface StartGenerationOptions {
   pollIntervalMs?: number;
   attemptDeadlineMs?: number;
   deadlineMs?: number;
+  /**
+   * Opt-in: once a provider accepted the task, pay the next provider if that task is stuck this
+   * long (a duration such as `20m`, or milliseconds). Absent: an accepted task pins the job.
+   */
+  failoverStuckAfter?: string | number;
 }
 
 export interface KlingflowClientOptions {
@@ -113,7 +119,7 @@ export class KlingflowClient {
     request: GenerationRequest,
     options: StartGenerationOptions = {},
   ): Promise<{ workflowId: string }> {
-    validateStartOptions(options);
+    const { failoverStuckAfterMs } = validateStartOptions(options);
     const prepared = await prepareRequest(request, this.storage);
     const candidates = options.providers ?? this.availableProviders;
     const check = checkRequestAgainstProviders(prepared, candidates);
@@ -130,6 +136,7 @@ export class KlingflowClient {
         ? { attemptDeadlineMs: options.attemptDeadlineMs }
         : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     };
     await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
       taskQueue: this.taskQueue,
@@ -354,9 +361,15 @@ export class KlingflowClient {
  * file name: an unsafe one would only be refused after the provider had been paid.
  */
 export function validateStartOptions(
-  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost'>,
-): void {
-  const issues = [];
+  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost' | 'failoverStuckAfter'>,
+): { failoverStuckAfterMs?: number } {
+  const issues: ValidationIssue[] = [];
+  let failoverStuckAfterMs: number | undefined;
+  if (options.failoverStuckAfter !== undefined) {
+    const parsed = parseFailoverStuckAfter(options.failoverStuckAfter, 'failoverStuckAfter');
+    if ('issue' in parsed) issues.push(parsed.issue);
+    else failoverStuckAfterMs = parsed.ms;
+  }
   if (options.workflowId !== undefined && !isValidStorageKey(options.workflowId)) {
     issues.push({
       field: 'workflowId',
@@ -370,6 +383,7 @@ export function validateStartOptions(
     });
   }
   if (issues.length > 0) throw new ValidationError(issues);
+  return failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {};
 }
 
 /** Validation without a Temporal connection (the CLI validates before it connects). */

@@ -60,6 +60,8 @@ export interface BatchItem {
   line?: number;
   request: UnifiedRequest;
   providers?: ProviderId[];
+  /** Stuck-failover opt-in for this item's job (milliseconds); overrides the batch's. */
+  failoverStuckAfterMs?: number;
 }
 
 export interface BatchInput {
@@ -75,6 +77,8 @@ export interface BatchInput {
    * default an item whose job exists in any state is never started again.
    */
   retryFailed?: boolean;
+  /** Stuck-failover opt-in for items without their own (milliseconds). */
+  failoverStuckAfterMs?: number;
   /** Passed to every child generateVideo. */
   pollIntervalMs?: number;
   attemptDeadlineMs?: number;

@@ -209,6 +209,7 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
       ...identity(item),
       ...(estimatedCost !== undefined ? { estimatedCost } : {}),
     };
+    const stuckAfterMs = item.failoverStuckAfterMs ?? input.failoverStuckAfterMs;
     const childInput: GenerateVideoInput = {
       request: item.request,
       ...(item.providers ? { providers: item.providers } : {}),
@@ -219,6 +220,7 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
         ? { attemptDeadlineMs: input.attemptDeadlineMs }
         : {}),
       ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
+      ...(stuckAfterMs !== undefined ? { failoverStuckAfterMs: stuckAfterMs } : {}),
       batchId: input.batchId,
     };
     try {

@@ -16,13 +16,14 @@ import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson } from '../output.js';
-import { parseInteger, parseNumber } from '../parse-options.js';
+import { parseFailoverStuckAfterFlag, parseInteger, parseNumber } from '../parse-options.js';
 
 interface BatchFlags {
   id?: string;
   concurrency?: string;
   maxCost?: string;
   retryFailed?: boolean;
+  failoverStuckAfter?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -49,6 +50,10 @@ export function registerBatchCommand(program: Command): void {
       '--max-cost <usd>',
       'budget for the estimated spend of the whole batch; once the next item would pass it, the rest are skipped',
     )
+    .option(
+      '--failover-stuck-after <duration>',
+      'opt-in for every item without its own "failoverStuckAfter": pay the next provider if an accepted task is stuck this long (e.g. 20m)',
+    )
     .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
     .option('--wait', 'wait until every item has finished, showing progress')
     .option('--json', 'print JSON')
@@ -60,6 +65,10 @@ export function registerBatchCommand(program: Command): void {
           : parseInteger(flags.concurrency, '--concurrency');
       const maxCost =
         flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+      const failoverStuckAfter =
+        flags.failoverStuckAfter === undefined
+          ? undefined
+          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       const settings = readSettings();
       const configured = configuredProviderIds(process.env);
       const items = await readBatchFile(file, {
@@ -71,6 +80,7 @@ export function registerBatchCommand(program: Command): void {
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(maxCost !== undefined ? { maxCost } : {}),
         ...(flags.retryFailed ? { retryFailed: true } : {}),
+        ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
       };
       const { batchId } = withFlagNames(() => createBatchInput(items, options));
 
@@ -113,6 +123,9 @@ function toEntry(item: BatchItem): BatchEntry {
     ...(item.line !== undefined ? { line: item.line } : {}),
     request: item.request,
     ...(item.providers ? { providers: item.providers } : {}),
+    ...(item.failoverStuckAfterMs !== undefined
+      ? { failoverStuckAfter: item.failoverStuckAfterMs }
+      : {}),
   };
 }
 

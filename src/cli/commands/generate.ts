@@ -13,6 +13,7 @@ import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
 import {
+  parseFailoverStuckAfterFlag,
   parseInteger,
   parseNumber,
   parsePositiveNumber,
@@ -34,6 +35,7 @@ interface GenerateFlags {
   providers?: string;
   id?: string;
   maxCost?: string;
+  failoverStuckAfter?: string;
   wait?: boolean;
   json?: boolean;
   out?: string;
@@ -64,6 +66,10 @@ export function registerGenerateCommand(program: Command): void {
       'workflow id (a running job with the same id is never started twice)',
     )
     .option('--max-cost <usd>', 'skip providers whose estimated cost is above this many USD')
+    .option(
+      '--failover-stuck-after <duration>',
+      'opt-in: pay the next provider if an accepted task is stuck this long (e.g. 20m); the stuck task stays in the spend ledger',
+    )
     .option('--wait', 'wait until the video is stored, showing progress')
     .option('--json', 'print the result as JSON')
     .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
@@ -72,6 +78,10 @@ export function registerGenerateCommand(program: Command): void {
       const providers = parseProviders(flags.providers, '--providers');
       const maxCost =
         flags.maxCost === undefined ? undefined : parsePositiveNumber(flags.maxCost, '--max-cost');
+      const failoverStuckAfter =
+        flags.failoverStuckAfter === undefined
+          ? undefined
+          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       // Bad input exits 2 before anything connects, starts or submits.
       validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
@@ -82,6 +92,7 @@ export function registerGenerateCommand(program: Command): void {
           ...(flags.id ? { workflowId: flags.id } : {}),
           ...(providers ? { providers } : {}),
           ...(maxCost !== undefined ? { maxCost } : {}),
+          ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
         });
         if (!flags.wait) {
           if (flags.json) printJson({ workflowId });

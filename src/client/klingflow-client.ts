@@ -23,6 +23,7 @@ import {
   type BatchResult,
   type BatchStatus,
   batchWorkflowId,
+  sumSpend,
 } from '../workflows/batch-types.js';
 import { batchStatusQuery, statusQuery } from '../workflows/definitions.js';
 import {
@@ -264,6 +265,8 @@ export class KlingflowClient {
             pending: 0,
             skipped: 0,
             estimatedSpend: 0,
+            spend: { usd: 0, byUnit: {} },
+            reserved: 0,
             stoppedByBudget: false,
             runs: 1,
             startedAt: description.startTime.toISOString(),
@@ -412,6 +415,9 @@ export function batchStatusFromResult(result: BatchResult): BatchStatus {
     pending: 0,
     skipped: result.skipped,
     estimatedSpend: result.estimatedSpend,
+    // Batches finished before spend was reported carry none: sum their items.
+    spend: result.spend ?? sumSpend(result.items),
+    reserved: 0,
     ...(result.maxCost !== undefined ? { maxCost: result.maxCost } : {}),
     stoppedByBudget: result.stoppedByBudget,
     runs: result.runs,

@@ -288,6 +288,64 @@ describe('batchGenerate on a real Temporal dev server', () => {
     ]);
   });
 
+  it('keeps failover within --max-cost: items reserve their route, settle to their ledgers, and a re-run counts earlier spend', async () => {
+    const { context, client, fake: hyprlab } = await setUp({ providers: ['hyprlab', 'kling'] });
+    // HyprLab $0.20 fails every task at the provider; the official API (2 units at $0.05) works.
+    const worker = await context.createWorker({ priceRates: { kling: 0.05 } });
+    const kling = context.providers.fakes.kling;
+    hyprlab.defaultOutcome = { type: 'fail', message: 'internal error' };
+    const batchId = uniqueBatchId('failover-budget');
+    const items = entries(10).map((entry) => ({
+      ...entry,
+      providers: ['hyprlab', 'kling'] as ProviderId[],
+    }));
+    /** What the providers billed, from the tasks the fakes created. */
+    const billed = () =>
+      Math.round((hyprlab.submissions * 0.2 + kling.submissions * 0.1) * 100) / 100;
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 10, maxCost: 2 });
+      const result = await client.waitForBatch(batchId, { intervalMs: 100 });
+
+      // Unbudgeted failover would pay $0.30 per item: $3.00. Six whole routes fit in $2.00,
+      // the seventh gets the $0.20 left (HyprLab only), the rest are over budget.
+      expect(billed()).toBeLessThanOrEqual(2);
+      expect(hyprlab.submissions).toBe(7);
+      expect(kling.submissions).toBe(6);
+      expect(result.spend.usd).toBe(billed());
+      expect(result).toMatchObject({
+        succeeded: 6,
+        failed: 1,
+        skipped: 3,
+        stoppedByBudget: true,
+        maxCost: 2,
+      });
+      expect(
+        result.items.map((item) => [item.key, item.status, item.reason, item.spend?.usd]),
+      ).toEqual([
+        ...['1', '2', '3', '4', '5', '6'].map((key) => [key, 'succeeded', undefined, 0.3]),
+        ['7', 'failed', undefined, 0.2],
+        ['8', 'skipped', 'over-budget', undefined],
+        ['9', 'skipped', 'over-budget', undefined],
+        ['10', 'skipped', 'over-budget', undefined],
+      ]);
+      const manifest = await readManifest(result.manifestPath);
+      expect(manifest[6]).toMatchObject({ key: '7', spend: { usd: 0.2 } });
+
+      // The same batch id again, even retrying failures: what the earlier jobs spent counts,
+      // so nothing more is paid.
+      for (const retryFailed of [false, true]) {
+        await client.startBatch(items, { batchId, concurrency: 10, maxCost: 2, retryFailed });
+        const again = await client.waitForBatch(batchId, { intervalMs: 100 });
+        expect([hyprlab.submissions, kling.submissions]).toEqual([7, 6]);
+        expect(again.spend.usd).toBe(2);
+        expect(again.items.map((item) => item.status)).toEqual(
+          result.items.map((item) => (retryFailed && item.key === '7' ? 'skipped' : item.status)),
+        );
+      }
+    });
+  });
+
   it('reports failed items with their reasons; a re-run leaves them alone unless asked to retry', async () => {
     const { context, client, fake } = await setUp();
     const worker = await context.createWorker();

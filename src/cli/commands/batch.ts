@@ -9,6 +9,7 @@ import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
 import {
   type BatchItem,
   type BatchResult,
+  type BatchSpend,
   type BatchStatus,
   batchItemWorkflowId,
 } from '../../workflows/batch-types.js';
@@ -191,6 +192,8 @@ async function startedStatus(
     pending: items.length,
     skipped: 0,
     estimatedSpend: 0,
+    spend: { usd: 0, byUnit: {} },
+    reserved: 0,
     stoppedByBudget: false,
     runs: 1,
     startedAt: new Date().toISOString(),
@@ -211,7 +214,7 @@ export function summariseBatch(result: BatchResult): string {
       : '';
   const lines = [
     `batch ${result.batchId}: ${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped of ${result.total}`,
-    `  estimated spend: $${result.estimatedSpend.toFixed(2)}${budget}`,
+    `  spend: ${formatSpend(result.spend)} (estimated $${result.estimatedSpend.toFixed(2)})${budget}`,
     result.manifestPath
       ? `  manifest: ${result.manifestPath}`
       : `  manifest not written: ${result.manifestError ?? 'unknown error'}`,
@@ -227,9 +230,20 @@ export function summariseBatch(result: BatchResult): string {
         : item.status === 'skipped'
           ? `(${item.reason ?? 'skipped'})`
           : `${item.errorKind ? `[${item.errorKind}] ` : ''}${item.error ?? ''}`;
+    const spent = item.spend
+      ? ` [spent ${formatSpend(item.spend)}${item.spendUnknown ? ' reserved, ledger unread' : ''}]`
+      : '';
     lines.push(
-      `  ${where}${label}: ${item.status}${item.existing ? ' (earlier run)' : ''} ${detail}`.trimEnd(),
+      `  ${where}${label}: ${item.status}${item.existing ? ' (earlier run)' : ''} ${detail}${spent}`.trimEnd(),
     );
   }
   return lines.join('\n');
+}
+
+/** `$0.40`, with the totals per unit when some price is not in USD (`$0.40 (35 credits, 0.2 USD)`). */
+export function formatSpend(spend: BatchSpend | undefined): string {
+  const units = Object.entries(spend?.byUnit ?? {}).filter(([, amount]) => amount);
+  const usd = `$${(spend?.usd ?? 0).toFixed(2)}`;
+  if (units.every(([unit]) => unit === 'USD')) return usd;
+  return `${usd} (${units.map(([unit, amount]) => `${amount} ${unit}`).join(', ')})`;
 }

@@ -4,7 +4,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
@@ -41,9 +41,15 @@ import {
 } from './batch-file.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
+import { requestFingerprint } from './request-fingerprint.js';
+import { readWorkflowInput } from './workflow-input.js';
 
 export interface StartGenerationOptions {
-  /** Workflow id; starting the same id again while it runs is refused, so a job is never doubled. */
+  /**
+   * Workflow id. Ids are single-use per request: if a job with this id exists (running or
+   * finished, within the namespace's retention), the same request attaches to it (nothing new
+   * is submitted, `attached: true`) and a different one is refused with a ValidationError on `id`.
+   */
   workflowId?: string;
   /** Failover order. */
   providers?: ProviderId[];
@@ -115,11 +121,14 @@ export class KlingflowClient {
     await this.temporal.connection.close();
   }
 
-  /** Validates, stores local images, and starts the workflow. Resolves once it has started. */
+  /**
+   * Validates, stores local images, and starts the workflow. Resolves once it has started, or
+   * with `attached: true` when a job with the same id and the same request already exists.
+   */
   async startGeneration(
     request: GenerationRequest,
     options: StartGenerationOptions = {},
-  ): Promise<{ workflowId: string }> {
+  ): Promise<{ workflowId: string; attached: boolean }> {
     const { failoverStuckAfterMs } = validateStartOptions(options);
     const prepared = await prepareRequest(request, this.storage);
     const candidates = options.providers ?? this.availableProviders;
@@ -139,12 +148,32 @@ export class KlingflowClient {
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
       ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     };
-    await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
-      taskQueue: this.taskQueue,
-      workflowId,
-      args: [input],
-    });
-    return { workflowId };
+    try {
+      await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        // A closed job's id is not reused either: the id names one request's job and its video.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      await this.checkSameRequest(workflowId, input);
+      return { workflowId, attached: true };
+    }
+    return { workflowId, attached: false };
+  }
+
+  /** Rule 5: an existing id may only be attached to with the request it was started with. */
+  private async checkSameRequest(workflowId: string, input: GenerateVideoInput): Promise<void> {
+    const existing = await readWorkflowInput<GenerateVideoInput>(this.temporal, workflowId);
+    if (existing?.request && requestFingerprint(existing) === requestFingerprint(input)) return;
+    throw new ValidationError([
+      {
+        field: 'id',
+        message: `${workflowId} is already the id of a job for a different request (prompt, options, providers or budget); ids are single-use per request: choose another id, or use the same request to follow that job`,
+      },
+    ]);
   }
 
   /** The contract's status JSON, for running and finished jobs alike. */

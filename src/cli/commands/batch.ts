@@ -9,7 +9,6 @@ import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
 import {
   type BatchItem,
   type BatchResult,
-  type BatchSpend,
   type BatchStatus,
   batchItemWorkflowId,
 } from '../../workflows/batch-types.js';
@@ -18,6 +17,7 @@ import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson } from '../output.js';
 import { parseFailoverStuckAfterFlag, parseInteger, parseNumber } from '../parse-options.js';
+import { formatSpend } from '../spend-summary.js';
 
 interface BatchFlags {
   id?: string;
@@ -238,12 +238,4 @@ export function summariseBatch(result: BatchResult): string {
     );
   }
   return lines.join('\n');
-}
-
-/** `$0.40`, with the totals per unit when some price is not in USD (`$0.40 (35 credits, 0.2 USD)`). */
-export function formatSpend(spend: BatchSpend | undefined): string {
-  const units = Object.entries(spend?.byUnit ?? {}).filter(([, amount]) => amount);
-  const usd = `$${(spend?.usd ?? 0).toFixed(2)}`;
-  if (units.every(([unit]) => unit === 'USD')) return usd;
-  return `${usd} (${units.map(([unit, amount]) => `${amount} ${unit}`).join(', ')})`;
 }

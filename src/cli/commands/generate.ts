@@ -20,6 +20,7 @@ import {
   parseProviders,
 } from '../parse-options.js';
 import { createProgressReporter } from '../progress-reporter.js';
+import { spendLine } from '../spend-summary.js';
 
 interface GenerateFlags {
   prompt: string;
@@ -63,7 +64,7 @@ export function registerGenerateCommand(program: Command): void {
     )
     .option(
       '--id <workflowId>',
-      'workflow id (a running job with the same id is never started twice)',
+      'workflow id, single-use per request: the same request again follows the existing job, a different one exits 2',
     )
     .option('--max-cost <usd>', 'skip providers whose estimated cost is above this many USD')
     .option(
@@ -88,18 +89,23 @@ export function registerGenerateCommand(program: Command): void {
 
       const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
       try {
-        const { workflowId } = await client.startGeneration(request, {
+        const { workflowId, attached } = await client.startGeneration(request, {
           ...(flags.id ? { workflowId: flags.id } : {}),
           ...(providers ? { providers } : {}),
           ...(maxCost !== undefined ? { maxCost } : {}),
           ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
         });
+        if (attached) {
+          note(
+            `${workflowId} already exists for this request: following it (nothing new is submitted)`,
+          );
+        }
         if (!flags.wait) {
           if (flags.json) printJson({ workflowId });
           else process.stdout.write(`${workflowId}\n`);
           return;
         }
-        note(`started ${workflowId}`);
+        if (!attached) note(`started ${workflowId}`);
         const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
         if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
         report(status, Boolean(flags.json));
@@ -149,7 +155,7 @@ export async function waitWithProgress(
 
 export function report(status: GenerationStatus, json: boolean): void {
   if (json) printJson(status);
-  else process.stdout.write(`${summarise(status)}\n`);
+  else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }
 
 async function copyVideos(status: GenerationStatus, directory: string): Promise<void> {

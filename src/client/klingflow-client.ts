@@ -19,7 +19,10 @@ import {
 } from '../temporal/connection.js';
 import {
   BATCH_GENERATE_WORKFLOW,
+  BATCH_ITEM_ID_SCHEME,
   BATCH_STATUS_ITEMS_LIMIT,
+  type BatchInput,
+  type BatchItemIdScheme,
   type BatchResult,
   type BatchStatus,
   batchWorkflowId,
@@ -247,7 +250,13 @@ export class KlingflowClient {
   async startBatch(
     entries: readonly BatchEntry[],
     options: BatchOptions = {},
-  ): Promise<{ batchId: string; workflowId: string; attached: boolean; total: number }> {
+  ): Promise<{
+    batchId: string;
+    workflowId: string;
+    attached: boolean;
+    total: number;
+    itemIdScheme?: BatchItemIdScheme;
+  }> {
     const items = await validateBatchEntries(entries, {
       storage: this.storage,
       ...(this.availableProviders ? { availableProviders: this.availableProviders } : {}),
@@ -255,6 +264,9 @@ export class KlingflowClient {
     const input = createBatchInput(items, options);
     const workflowId = batchWorkflowId(input.batchId);
     const attached = await this.isRunning(workflowId);
+    // A batch first started with the old item ids keeps them, so its re-runs find their items.
+    const earlier = await readWorkflowInput<BatchInput>(this.temporal, workflowId);
+    if (!earlier || earlier.itemIdScheme) input.itemIdScheme = BATCH_ITEM_ID_SCHEME;
     await this.temporal.workflow.start(BATCH_GENERATE_WORKFLOW, {
       taskQueue: this.taskQueue,
       workflowId,
@@ -262,7 +274,13 @@ export class KlingflowClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [{ key: KLING_BATCH_ID, value: input.batchId }],
     });
-    return { batchId: input.batchId, workflowId, attached, total: items.length };
+    return {
+      batchId: input.batchId,
+      workflowId,
+      attached,
+      total: items.length,
+      ...(input.itemIdScheme ? { itemIdScheme: input.itemIdScheme } : {}),
+    };
   }
 
   /** A batch's progress (running) or its final counts (finished). */

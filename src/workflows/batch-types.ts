@@ -14,7 +14,7 @@ import { FailureTypes, type GenerationStatus } from './generation-types.js';
 export const BATCH_GENERATE_WORKFLOW = 'batchGenerate';
 
 /**
- * Batch ids and item ids become workflow ids (`<batchId>-<key>`) and, through them, storage keys
+ * Batch ids and item ids become workflow ids (see batchItemWorkflowId) and, through them, storage keys
  * and file names, so they use the storage key alphabet: 1-64 characters of A-Z a-z 0-9 . _ -,
  * starting with a letter or digit, with no "..". Anything else would be refused by the storage
  * only after the provider was paid.
@@ -48,9 +48,23 @@ export function batchWorkflowId(batchId: string): string {
   return `batch-${batchId}`;
 }
 
+/**
+ * How item workflow ids are made. `length-suffixed` (every new batch): `<batchId>-<key>-<length
+ * of key>`, which is injective: the digits after the last `-` give the key's length, so the key
+ * and the batch id are read back unambiguously, and no two (batch id, item id) pairs share a
+ * workflow id. Absent: the first scheme, `<batchId>-<key>`, where `a-b`/`c` and `a`/`b-c`
+ * collide; it is kept only for batches started with it, so their re-runs find their own items.
+ */
+export type BatchItemIdScheme = 'length-suffixed';
+export const BATCH_ITEM_ID_SCHEME: BatchItemIdScheme = 'length-suffixed';
+
 /** The deterministic workflow id of one item: re-running the batch finds its earlier job. */
-export function batchItemWorkflowId(batchId: string, key: string): string {
-  return `${batchId}-${key}`;
+export function batchItemWorkflowId(
+  batchId: string,
+  key: string,
+  scheme: BatchItemIdScheme | undefined,
+): string {
+  return scheme === 'length-suffixed' ? `${batchId}-${key}-${key.length}` : `${batchId}-${key}`;
 }
 
 /** One validated item: the key is the line's `id`, or its 1-based line number. */
@@ -85,6 +99,8 @@ export interface BatchInput {
   deadlineMs?: number;
   /** Continue-as-new at this many history events at the latest (tests may lower it). */
   historyEventLimit?: number;
+  /** How item workflow ids are made (absent: the first scheme, for batches started with it). */
+  itemIdScheme?: BatchItemIdScheme;
   /** Progress carried across continue-as-new; absent on the first run. */
   progress?: BatchProgress;
 }

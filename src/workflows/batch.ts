@@ -50,7 +50,7 @@ const { writeBatchManifest } = proxyActivities<Activities>({
 
 /**
  * A batch of generations: one child `generateVideo` per item, with deterministic workflow ids
- * (`<batchId>-<key>`), at most `concurrency` in flight, and an optional budget that failover
+ * (batchItemWorkflowId), at most `concurrency` in flight, and an optional budget that failover
  * cannot exceed (batch-budget.ts: each item in flight reserves what its route may cost, and
  * settles to what its ledger says it spent). Re-running a batch id never starts an item's job again while it runs or after it
  * finished: the child start is refused (REJECT_DUPLICATE, or ALLOW_DUPLICATE_FAILED_ONLY with
@@ -289,7 +289,7 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
     return {
       key: item.key,
       ...(item.line !== undefined ? { line: item.line } : {}),
-      workflowId: batchItemWorkflowId(input.batchId, item.key),
+      workflowId: batchItemWorkflowId(input.batchId, item.key, input.itemIdScheme),
     };
   }
 

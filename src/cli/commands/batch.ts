@@ -95,7 +95,7 @@ export function registerBatchCommand(program: Command): void {
           note(`batch ${batchId} is already running: following it instead of starting it again`);
         }
         if (!flags.wait) {
-          if (flags.json) printJson(await startedStatus(client, batchId, items, started.attached));
+          if (flags.json) printJson(await startedStatus(client, started, items));
           else process.stdout.write(`${batchId}\n`);
           return;
         }
@@ -167,10 +167,10 @@ async function waitWithProgress(
  */
 async function startedStatus(
   client: KlingflowClient,
-  batchId: string,
+  started: Awaited<ReturnType<KlingflowClient['startBatch']>>,
   items: readonly BatchItem[],
-  attached: boolean,
 ): Promise<BatchStatus & { attached: boolean }> {
+  const { batchId, attached } = started;
   if (attached) {
     try {
       const status = await client.temporal.withDeadline(Date.now() + 3_000, () =>
@@ -200,7 +200,7 @@ async function startedStatus(
     items: items.map((item) => ({
       key: item.key,
       ...(item.line !== undefined ? { line: item.line } : {}),
-      workflowId: batchItemWorkflowId(batchId, item.key),
+      workflowId: batchItemWorkflowId(batchId, item.key, started.itemIdScheme),
       status: 'pending' as const,
     })),
     attached,

@@ -1,17 +1,12 @@
-import {
-  Client,
-  type Connection,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
-import { ValidationError, type ValidationIssue } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
-import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import type { ProviderId } from '../request/unified-request.js';
 import { createFilesystemStorage } from '../storage/filesystem-storage.js';
-import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
+import type { VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
   resolveTemporalTarget,
@@ -20,17 +15,14 @@ import {
 import {
   BATCH_GENERATE_WORKFLOW,
   BATCH_ITEM_ID_SCHEME,
-  BATCH_STATUS_ITEMS_LIMIT,
   type BatchInput,
   type BatchItemIdScheme,
   type BatchResult,
   type BatchStatus,
   batchWorkflowId,
-  sumSpend,
 } from '../workflows/batch-types.js';
 import { batchStatusQuery, statusQuery } from '../workflows/definitions.js';
 import {
-  FailureTypes,
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
@@ -42,31 +34,12 @@ import {
   createBatchInput,
   validateBatchEntries,
 } from './batch-file.js';
-import { parseFailoverStuckAfter } from './failover-stuck-after.js';
+import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
+import { errorMessage, failureDetails, minimalStatus } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
-import { requestFingerprint } from './request-fingerprint.js';
+import { checkSameRequest } from './request-fingerprint.js';
+import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
 import { readWorkflowInput } from './workflow-input.js';
-
-export interface StartGenerationOptions {
-  /**
-   * Workflow id. Ids are single-use per request: if a job with this id exists (running or
-   * finished, within the namespace's retention), the same request attaches to it (nothing new
-   * is submitted, `attached: true`) and a different one is refused with a ValidationError on `id`.
-   */
-  workflowId?: string;
-  /** Failover order. */
-  providers?: ProviderId[];
-  /** Budget in USD for the estimated cost. */
-  maxCost?: number;
-  pollIntervalMs?: number;
-  attemptDeadlineMs?: number;
-  deadlineMs?: number;
-  /**
-   * Opt-in: once a provider accepted the task, pay the next provider if that task is stuck this
-   * long (a duration such as `20m`, or milliseconds). Absent: an accepted task pins the job.
-   */
-  failoverStuckAfter?: string | number;
-}
 
 export interface KlingflowClientOptions {
   connection: Connection;
@@ -124,10 +97,7 @@ export class KlingflowClient {
     await this.temporal.connection.close();
   }
 
-  /**
-   * Validates, stores local images, and starts the workflow. Resolves once it has started, or
-   * with `attached: true` when a job with the same id and the same request already exists.
-   */
+  /** Validates, stores local images, starts the job (or attaches to the same request's job). */
   async startGeneration(
     request: GenerationRequest,
     options: StartGenerationOptions = {},
@@ -161,22 +131,10 @@ export class KlingflowClient {
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      await this.checkSameRequest(workflowId, input);
+      await checkSameRequest(this.temporal, workflowId, input);
       return { workflowId, attached: true };
     }
     return { workflowId, attached: false };
-  }
-
-  /** Rule 5: an existing id may only be attached to with the request it was started with. */
-  private async checkSameRequest(workflowId: string, input: GenerateVideoInput): Promise<void> {
-    const existing = await readWorkflowInput<GenerateVideoInput>(this.temporal, workflowId);
-    if (existing?.request && requestFingerprint(existing) === requestFingerprint(input)) return;
-    throw new ValidationError([
-      {
-        field: 'id',
-        message: `${workflowId} is already the id of a job for a different request (prompt, options, providers or budget); ids are single-use per request: choose another id, or use the same request to follow that job`,
-      },
-    ]);
   }
 
   /** The contract's status JSON, for running and finished jobs alike. */
@@ -301,24 +259,13 @@ export class KlingflowClient {
         try {
           return { ...(await handle.query(batchStatusQuery)), state, error };
         } catch {
-          return {
+          return minimalBatchStatus({
             batchId,
             workflowId: description.workflowId,
             state,
-            total: 0,
-            succeeded: 0,
-            failed: 0,
-            running: 0,
-            pending: 0,
-            skipped: 0,
-            estimatedSpend: 0,
-            spend: { usd: 0, byUnit: {} },
-            reserved: 0,
-            stoppedByBudget: false,
-            runs: 1,
             startedAt: description.startTime.toISOString(),
             error,
-          };
+          });
         }
       }
     }
@@ -387,102 +334,14 @@ export class KlingflowClient {
       const last = await this.temporal.workflow.getHandle(workflowId).query(statusQuery);
       return { ...last, status, error: last.error ?? error };
     } catch {
-      return {
-        workflowId,
-        status,
-        phase: 'done',
-        model: 'kling-v2.6',
-        mode: 'std',
-        videos: [],
-        attempts: [],
-        spend: { usd: 0, byUnit: {}, tasks: [] },
-        polls: 0,
-        startedAt: new Date(0).toISOString(),
-        elapsedMs: 0,
-        warnings: [],
-        error,
-      };
+      return minimalStatus(workflowId, status, error);
     }
   }
 }
 
-/**
- * Checks the options of a start. The workflow id names the stored video, so it must be a safe
- * file name: an unsafe one would only be refused after the provider had been paid.
- */
-export function validateStartOptions(
-  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost' | 'failoverStuckAfter'>,
-): { failoverStuckAfterMs?: number } {
-  const issues: ValidationIssue[] = [];
-  let failoverStuckAfterMs: number | undefined;
-  if (options.failoverStuckAfter !== undefined) {
-    const parsed = parseFailoverStuckAfter(options.failoverStuckAfter, 'failoverStuckAfter');
-    if ('issue' in parsed) issues.push(parsed.issue);
-    else failoverStuckAfterMs = parsed.ms;
-  }
-  if (options.workflowId !== undefined && !isValidStorageKey(options.workflowId)) {
-    issues.push({
-      field: 'workflowId',
-      message: `"${options.workflowId.slice(0, 80)}" must be 1–200 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and contain no ".."`,
-    });
-  }
-  if (options.maxCost !== undefined && !(Number.isFinite(options.maxCost) && options.maxCost > 0)) {
-    issues.push({
-      field: 'maxCost',
-      message: `must be a number of USD greater than 0, not ${options.maxCost}`,
-    });
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
-  return failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {};
-}
-
-/** Validation without a Temporal connection (the CLI validates before it connects). */
-export async function validateGenerationRequest(
-  request: GenerationRequest,
-  options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
-): Promise<UnifiedRequest> {
-  const storage =
-    options.storage ?? createFilesystemStorage({ rootDirectory: readSettings().storageDirectory });
-  const prepared = await prepareRequest(request, storage);
-  const check = checkRequestAgainstProviders(prepared, options.providers);
-  if (check.servable.length === 0) throw new ValidationError(check.issues);
-  return prepared;
-}
-
-/** A finished batch's result as a status (items listed only for small batches, as the query does). */
-export function batchStatusFromResult(result: BatchResult): BatchStatus {
-  return {
-    batchId: result.batchId,
-    workflowId: result.workflowId,
-    state: 'completed',
-    total: result.total,
-    succeeded: result.succeeded,
-    failed: result.failed,
-    running: 0,
-    pending: 0,
-    skipped: result.skipped,
-    estimatedSpend: result.estimatedSpend,
-    // Batches finished before spend was reported carry none: sum their items.
-    spend: result.spend ?? sumSpend(result.items),
-    reserved: 0,
-    ...(result.maxCost !== undefined ? { maxCost: result.maxCost } : {}),
-    stoppedByBudget: result.stoppedByBudget,
-    runs: result.runs,
-    startedAt: result.startedAt,
-    ...(result.total <= BATCH_STATUS_ITEMS_LIMIT ? { items: result.items } : {}),
-  };
-}
-
-function failureDetails(error: unknown): GenerationStatus | undefined {
-  if (!(error instanceof WorkflowFailedError)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type === FailureTypes.generationFailed) {
-    return cause.details?.[0] as GenerationStatus | undefined;
-  }
-  return undefined;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof WorkflowFailedError && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
+export { batchStatusFromResult } from './batch-status.js';
+export {
+  type StartGenerationOptions,
+  validateGenerationRequest,
+  validateStartOptions,
+} from './start-options.js';

@@ -1,5 +1,27 @@
 import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { ValidationError } from '../errors.js';
 import type { GenerateVideoInput } from '../workflows/generation-types.js';
+import { readWorkflowInput } from './workflow-input.js';
+
+/**
+ * Rule 5: an existing id may only be attached to with the request it was started with; any
+ * other request is refused with a ValidationError on `id` (exit 2 in the CLI).
+ */
+export async function checkSameRequest(
+  client: Client,
+  workflowId: string,
+  input: GenerateVideoInput,
+): Promise<void> {
+  const existing = await readWorkflowInput<GenerateVideoInput>(client, workflowId);
+  if (existing?.request && requestFingerprint(existing) === requestFingerprint(input)) return;
+  throw new ValidationError([
+    {
+      field: 'id',
+      message: `${workflowId} is already the id of a job for a different request (prompt, options, providers or budget); ids are single-use per request: choose another id, or use the same request to follow that job`,
+    },
+  ]);
+}
 
 /**
  * What makes two generations "the same request" for rule 5 (ids are single-use per request):

@@ -6,7 +6,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import type { GenerateVideoInput, GenerationStatus } from '../../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import {
   childEnvironment,
   endProcesses,

@@ -7,7 +7,7 @@ import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { createImageResolver } from './storage/image-resolver.js';
-import { providerTaskQueue } from './workflows/provider-task-queue.js';
+import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './workflows/provider-task-queue.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -137,7 +137,11 @@ export async function createKlingflowWorker(
         taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
         activities: providerActivities,
         ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
-        shutdownGraceTime: '5 seconds',
+        // A graceful stop (SIGTERM, a deploy) lets every submit in flight finish and be
+        // recorded: the submit ignores the shutdown's cancellation, and this grace covers its
+        // whole start-to-close, so the SDK never has to cut it. Stops without a submit in
+        // flight are not slowed down.
+        shutdownGraceTime: SUBMIT_START_TO_CLOSE_MS,
       }),
     );
   }

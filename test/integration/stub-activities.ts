@@ -36,6 +36,8 @@ export interface StubCalls {
   submits: SubmitInput[];
   finds: FindTaskInput[];
   statuses: TaskHandle[];
+  /** When each status call that was not part of a poll (a callback's confirmation) came. */
+  confirmations: number[];
   downloads: { url: string; key: string }[];
   discarded: string[][];
 }
@@ -90,7 +92,14 @@ export async function startStubStack(): Promise<StubStack> {
   const client = new Client({ connection });
   const workerConnection = await NativeConnection.connect({ address });
   const taskQueue = `stub-${randomUUID()}`;
-  const calls: StubCalls = { submits: [], finds: [], statuses: [], downloads: [], discarded: [] };
+  const calls: StubCalls = {
+    submits: [],
+    finds: [],
+    statuses: [],
+    confirmations: [],
+    downloads: [],
+    discarded: [],
+  };
   const stack: StubStack = {
     client,
     calls,
@@ -132,6 +141,7 @@ export async function startStubStack(): Promise<StubStack> {
     },
     async checkTask(input: { handle: TaskHandle; untilDone: boolean }): Promise<PollOutput> {
       calls.statuses.push(input.handle);
+      if (!input.untilDone) calls.confirmations.push(Date.now());
       const script = stack.scripts[input.handle.provider]?.status;
       const status = script ? script(input.handle, next(`status:${input.handle.provider}`)) : done;
       if (input.untilDone && (status.state === 'running' || status.state === 'queued')) {

@@ -47,7 +47,7 @@ describe('provider errors at the activity boundary', () => {
     ).toMatchObject({ type, nonRetryable: true });
   });
 
-  it('makes any other error of a submit ambiguous: only the provider's own answer is not', () => {
+  it('makes any other error of a submit ambiguous: only the provider answer is not', () => {
     expect(toActivityFailure(new TypeError('boom'), { submit: true })).toMatchObject({
       type: 'AmbiguousSubmit',
       nonRetryable: true,
@@ -61,9 +61,12 @@ describe('provider errors at the activity boundary', () => {
       toActivityFailure(new ImageResolveError('image-fetch-failed', 'image 404'), { submit: true }),
     ).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
     expect(
-      toActivityFailure(new ImageResolveError('image-fetch-failed', 'HTTP 503', { retryable: true }), {
-        submit: true,
-      }),
+      toActivityFailure(
+        new ImageResolveError('image-fetch-failed', 'HTTP 503', { retryable: true }),
+        {
+          submit: true,
+        },
+      ),
     ).toMatchObject({ type: 'ProviderTransient', nonRetryable: false });
   });
 

@@ -7,12 +7,12 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import type { KlingflowSettings } from '../src/config/environment.js';
+import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { startSimulatedProviders } from '../src/simulated/index.js';
 import { createCallbackServer } from '../src/webhooks/callback-server.js';
 import { callbackUrlBuilder } from '../src/webhooks/callback-token.js';
 import { createKlingflowWorker } from '../src/worker.js';
-import { GENERATE_VIDEO_WORKFLOW } from '../src/workflows/generation-types.js';
 
 export interface HistoryCost {
   variant: string;

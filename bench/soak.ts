@@ -19,6 +19,15 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  type AttemptErrorKind,
+  type AttemptRecord,
+  FailureTypes,
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../src/contracts/generation.js';
+import { statusQuery } from '../src/contracts/messages.js';
 import { catalogProviders, checkRequestAgainstProviders } from '../src/providers/catalog.js';
 import type { ModelOffer } from '../src/providers/provider.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
@@ -37,15 +46,6 @@ import { hyprLabErrorBody } from '../src/simulated/hyprlab-fake.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
 import { officialFault } from '../src/simulated/official-format-fake.js';
 import { type RunningDevServer, startDevServer } from '../src/temporal/dev-server.js';
-import { statusQuery } from '../src/workflows/definitions.js';
-import {
-  type AttemptErrorKind,
-  type AttemptRecord,
-  FailureTypes,
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerateVideoInput,
-  type GenerationStatus,
-} from '../src/workflows/generation-types.js';
 import { freePort } from '../test/setup/temporal-dev-server.js';
 import { megabytes, monitorProcess, percentile } from './lib/process-stats.js';
 import {

@@ -21,15 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from '../src/contracts/generation.js';
+import { providerCallbackSignal, statusQuery } from '../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
-import { providerCallbackSignal, statusQuery } from '../src/workflows/definitions.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerateVideoInput,
-} from '../src/workflows/generation-types.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 const RENDER_MS = 300;

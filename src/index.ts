@@ -9,6 +9,11 @@ export {
 } from './client/klingflow-client.js';
 export type { GenerationRequest } from './client/prepare-request.js';
 export { type KlingflowSettings, readSettings } from './config/environment.js';
+export type {
+  AttemptRecord,
+  GenerationStatus,
+  StoredVideoRecord,
+} from './contracts/generation.js';
 export {
   ConfigurationError,
   ProviderError,
@@ -39,8 +44,3 @@ export {
   startDevServer,
 } from './temporal/dev-server.js';
 export { createKlingflowWorker, KlingflowWorker, type KlingflowWorkerOptions } from './worker.js';
-export type {
-  AttemptRecord,
-  GenerationStatus,
-  StoredVideoRecord,
-} from './workflows/generation-types.js';

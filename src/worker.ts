@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { KlingflowSettings } from './config/environment.js';
+import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './contracts/task-queues.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
 import { klingflowMetrics } from './observability/klingflow-metrics.js';
 import { metricsInterceptor } from './observability/metrics-interceptor.js';
@@ -10,7 +11,6 @@ import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
-import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './workflows/provider-task-queue.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';

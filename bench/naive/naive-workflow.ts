@@ -1,7 +1,7 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities/index.js';
-import type { GenerateVideoInput } from '../../src/workflows/generation-types.js';
-import { providerTaskQueue } from '../../src/workflows/provider-task-queue.js';
+import type { GenerateVideoInput } from '../../src/contracts/generation.js';
+import { providerTaskQueue } from '../../src/contracts/task-queues.js';
 
 /**
  * The naive baseline the cost benchmark compares against: submit, then sleep and poll in a

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { FailureTypes, type PollOutput } from '../contracts/generation.js';
 import type { TaskHandle } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { FailureTypes, type PollOutput } from '../workflows/generation-types.js';
 import { toActivityFailure } from './provider-failure.js';
 
 export interface CheckTaskInput {

@@ -1,4 +1,4 @@
-import type { CostEstimate, EstimateCostInput } from '../workflows/batch-types.js';
+import type { CostEstimate, EstimateCostInput } from '../contracts/batch.js';
 import type { createPlanRoute } from './plan-route.js';
 
 /**

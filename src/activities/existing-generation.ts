@@ -12,9 +12,9 @@ import {
   type GenerationOutcome,
   generationOutcome,
   spendOf,
-} from '../workflows/batch-types.js';
-import { statusQuery } from '../workflows/definitions.js';
-import type { GenerationStatus } from '../workflows/generation-types.js';
+} from '../contracts/batch.js';
+import type { GenerationStatus } from '../contracts/generation.js';
+import { statusQuery } from '../contracts/messages.js';
 
 /** How long a closed job's last status may take to answer (it is replayed by a worker). */
 const CLOSED_STATUS_DEADLINE_MS = 10_000;

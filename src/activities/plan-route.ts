@@ -1,6 +1,6 @@
+import type { RouteEntry, RoutePlan } from '../contracts/generation.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
-import type { RouteEntry, RoutePlan } from '../workflows/generation-types.js';
 
 export interface PlanRouteInput {
   request: UnifiedRequest;

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPE_BY_KIND, FailureTypes } from '../contracts/generation.js';
 import { ProviderError } from '../errors.js';
 import { ImageResolveError } from '../storage/image-resolver.js';
-import { FAILURE_TYPE_BY_KIND, FailureTypes } from '../workflows/generation-types.js';
 
 /**
  * The one place an activity's error becomes a Temporal failure. Transient provider errors stay

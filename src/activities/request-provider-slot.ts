@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
+import { acquireSlotSignal, type SlotRequest } from '../contracts/messages.js';
+import { providerSlotsWorkflowId } from '../contracts/task-queues.js';
 import type { ProviderId } from '../request/unified-request.js';
-import { acquireSlotSignal, type SlotRequest } from '../workflows/definitions.js';
-import { providerSlotsWorkflowId } from '../workflows/provider-task-queue.js';
 
 export interface RequestSlotInput extends SlotRequest {
   provider: ProviderId;

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ProviderRegistry } from '../providers/registry.js';
-import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import type {
   FindTaskInput,
   FindTaskOutput,
   SubmitInput,
   SubmitOutput,
-} from '../workflows/generation-types.js';
-import { FailureTypes } from '../workflows/generation-types.js';
+} from '../contracts/generation.js';
+import { FailureTypes } from '../contracts/generation.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import { toActivityFailure } from './provider-failure.js';
 import { abortSignalIgnoringShutdown } from './worker-shutdown.js';
 

@@ -6,7 +6,7 @@ import {
   BATCH_ID_PATTERN,
   type BatchItemResult,
   type WriteBatchManifestInput,
-} from '../workflows/batch-types.js';
+} from '../contracts/batch.js';
 
 export interface ManifestVideo {
   path: string;

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { BatchStatus } from '../workflows/batch-types.js';
+import type { BatchStatus } from '../contracts/batch.js';
 import { printableText } from './terminal-text.js';
 
 export interface BatchProgressReporter {

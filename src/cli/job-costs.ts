@@ -1,7 +1,7 @@
 import { type Client, type WorkflowExecutionInfo, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { statusQuery } from '../workflows/definitions.js';
-import type { GenerationStatus } from '../workflows/generation-types.js';
+import type { GenerationStatus } from '../contracts/generation.js';
+import { statusQuery } from '../contracts/messages.js';
 
 const CONCURRENCY = 8;
 const DEADLINE_MS = 2_000;

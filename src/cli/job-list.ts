@@ -1,15 +1,12 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerationStatusName,
-} from '../workflows/generation-types.js';
+import { GENERATE_VIDEO_WORKFLOW, type GenerationStatusName } from '../contracts/generation.js';
 import {
   KLING_BATCH_ID,
   KLING_MODEL,
   KLING_PHASE,
   KLING_PROVIDER,
   KLING_STATUS,
-} from '../workflows/search-attributes.js';
+} from '../contracts/search-attributes.js';
 
 export const STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 

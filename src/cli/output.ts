@@ -1,4 +1,4 @@
-import type { GenerationStatus } from '../workflows/generation-types.js';
+import type { GenerationStatus } from '../contracts/generation.js';
 import { printableText } from './terminal-text.js';
 
 /** Progress and notes go to stderr; stdout carries only results (ids, JSON), so it can be piped. */

@@ -1,5 +1,5 @@
-import type { BatchSpend } from '../workflows/batch-types.js';
-import type { SpendSummary } from '../workflows/generation-types.js';
+import type { BatchSpend } from '../contracts/batch.js';
+import type { SpendSummary } from '../contracts/generation.js';
 
 /**
  * One line for the human output: what the job's ledger says it spent, and where.

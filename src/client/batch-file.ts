@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { BATCH_ID_PATTERN, BATCH_ID_RULE, type BatchItem } from '../contracts/batch.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import type { VideoStorage } from '../storage/video-storage.js';
-import { BATCH_ID_PATTERN, BATCH_ID_RULE, type BatchItem } from '../workflows/batch-types.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 

@@ -1,5 +1,3 @@
-import type { ValidationIssue } from '../errors.js';
-import { ValidationError } from '../errors.js';
 import {
   BATCH_ID_PATTERN,
   BATCH_ID_RULE,
@@ -9,7 +7,9 @@ import {
   MAX_BATCH_CONCURRENCY,
   MAX_BATCH_INPUT_BYTES,
   MAX_BATCH_ITEMS,
-} from '../workflows/batch-types.js';
+} from '../contracts/batch.js';
+import type { ValidationIssue } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 
 export interface BatchOptions {

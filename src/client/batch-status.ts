@@ -3,7 +3,7 @@ import {
   type BatchResult,
   type BatchStatus,
   sumSpend,
-} from '../workflows/batch-types.js';
+} from '../contracts/batch.js';
 
 /** A finished batch's result as a status (items listed only for small batches, as the query does). */
 export function batchStatusFromResult(result: BatchResult): BatchStatus {

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type GenerationStatus } from '../workflows/generation-types.js';
+import { FailureTypes, type GenerationStatus } from '../contracts/generation.js';
 
 /** A failed job's last status, carried as the details of its GenerationFailed failure. */
 export function failureDetails(error: unknown): GenerationStatus | undefined {

@@ -1,6 +1,22 @@
 import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
+import {
+  BATCH_GENERATE_WORKFLOW,
+  BATCH_ITEM_ID_SCHEME,
+  type BatchInput,
+  type BatchItemIdScheme,
+  type BatchResult,
+  type BatchStatus,
+  batchWorkflowId,
+} from '../contracts/batch.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../contracts/generation.js';
+import { batchStatusQuery, statusQuery } from '../contracts/messages.js';
+import { KLING_BATCH_ID } from '../contracts/search-attributes.js';
 import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
@@ -12,22 +28,6 @@ import {
   resolveTemporalTarget,
   type TemporalTarget,
 } from '../temporal/connection.js';
-import {
-  BATCH_GENERATE_WORKFLOW,
-  BATCH_ITEM_ID_SCHEME,
-  type BatchInput,
-  type BatchItemIdScheme,
-  type BatchResult,
-  type BatchStatus,
-  batchWorkflowId,
-} from '../workflows/batch-types.js';
-import { batchStatusQuery, statusQuery } from '../workflows/definitions.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerateVideoInput,
-  type GenerationStatus,
-} from '../workflows/generation-types.js';
-import { KLING_BATCH_ID } from '../workflows/search-attributes.js';
 import {
   type BatchEntry,
   type BatchOptions,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { GenerateVideoInput } from '../contracts/generation.js';
 import { ValidationError } from '../errors.js';
-import type { GenerateVideoInput } from '../workflows/generation-types.js';
 import { readWorkflowInput } from './workflow-input.js';
 
 /**

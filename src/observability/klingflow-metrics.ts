@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { DownloadedVideo } from '../activities/download-video.js';
 import type { PlanRouteInput } from '../activities/plan-route.js';
-import type { PollOutput, SubmitInput, SubmitOutput } from '../workflows/generation-types.js';
+import type { PollOutput, SubmitInput, SubmitOutput } from '../contracts/generation.js';
 
 /**
  * klingflow's business metrics, in one registry per process. They are recorded from activity

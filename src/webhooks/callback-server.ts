@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { providerCallbackSignal } from '../workflows/definitions.js';
+import { providerCallbackSignal } from '../contracts/messages.js';
 import { CALLBACK_PATH_SEGMENT, verifyCallbackToken } from './callback-token.js';
 import { createSourceRateLimit, type SourceRateLimitOptions } from './source-rate-limit.js';
 

@@ -8,8 +8,9 @@
  * submit. When the item ends, the reservation is replaced by what its ledger says it spent. So
  * spent + reserved never exceeds `maxCost`, however the items' failovers interleave.
  */
+
+import { type BatchSpend, roundUsd } from '../contracts/batch.js';
 import type { ProviderId } from '../request/unified-request.js';
-import { type BatchSpend, roundUsd } from './batch-types.js';
 
 export interface RoutePrice {
   provider: ProviderId;

@@ -14,7 +14,6 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { ProviderId } from '../request/unified-request.js';
 import {
   type BatchInput,
   type BatchItem,
@@ -23,10 +22,11 @@ import {
   failureOutcome,
   type GenerationOutcome,
   generationOutcome,
-} from './batch-types.js';
+} from '../contracts/batch.js';
+import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from '../contracts/generation.js';
+import { KLING_BATCH_ID } from '../contracts/search-attributes.js';
+import type { ProviderId } from '../request/unified-request.js';
 import type { generateVideo } from './generate-video.js';
-import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from './generation-types.js';
-import { KLING_BATCH_ID } from './search-attributes.js';
 
 /** An item the batch starts: its estimate, the job's `maxCost`, and spend already counted. */
 export interface TakenItem {

@@ -13,8 +13,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { BatchBudget, type RoutePrice } from './batch-budget.js';
-import { earlierGenerationSpend, runItemJob, type TakenItem } from './batch-item-job.js';
 import {
   addSpend,
   BATCH_STATUS_ITEMS_LIMIT,
@@ -34,9 +32,11 @@ import {
   roundUsd,
   sumSpend,
   truncateError,
-} from './batch-types.js';
-import { batchStatusQuery } from './definitions.js';
-import { KLING_BATCH_ID } from './search-attributes.js';
+} from '../contracts/batch.js';
+import { batchStatusQuery } from '../contracts/messages.js';
+import { KLING_BATCH_ID } from '../contracts/search-attributes.js';
+import { BatchBudget, type RoutePrice } from './batch-budget.js';
+import { earlierGenerationSpend, runItemJob, type TakenItem } from './batch-item-job.js';
 
 const { estimateCost } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',

@@ -1,18 +1,18 @@
 import { isCancellation, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { runAttempt } from './generation/attempt.js';
-import { deliverVideos } from './generation/deliver.js';
-import { cancelJob, describeAttempts, failJob } from './generation/failures.js';
-import { type Job, setFinalStatus, snapshot, startJob } from './generation/job.js';
-import { overBudget } from './generation/ledger.js';
 import type {
   AttemptRecord,
   GenerateVideoInput,
   GenerationStatus,
   RouteEntry,
   RoutePlan,
-} from './generation-types.js';
-import { KLING_PROVIDER } from './search-attributes.js';
+} from '../contracts/generation.js';
+import { KLING_PROVIDER } from '../contracts/search-attributes.js';
+import { runAttempt } from './generation/attempt.js';
+import { deliverVideos } from './generation/deliver.js';
+import { cancelJob, describeAttempts, failJob } from './generation/failures.js';
+import { type Job, setFinalStatus, snapshot, startJob } from './generation/job.js';
+import { overBudget } from './generation/ledger.js';
 
 const { planRoute } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',

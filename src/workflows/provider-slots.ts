@@ -11,7 +11,7 @@ import {
   type SlotRequest,
   slotGrantedSignal,
   slotsQuery,
-} from './definitions.js';
+} from '../contracts/messages.js';
 
 export interface ProviderSlotsInput {
   provider: string;

@@ -5,10 +5,10 @@ import { isAbsolute, join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { GenerationStatus } from '../../src/contracts/generation.js';
+import { statusQuery } from '../../src/contracts/messages.js';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { statusQuery } from '../../src/workflows/definitions.js';
-import type { GenerationStatus } from '../../src/workflows/generation-types.js';
 import { freePort } from '../setup/temporal-dev-server.js';
 import {
   childEnvironment,

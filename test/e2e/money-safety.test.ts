@@ -1,13 +1,13 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import type { ProviderId } from '../../src/request/unified-request.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
 import { createIntegrationContext, type IntegrationContext } from '../integration/harness.js';
 
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {

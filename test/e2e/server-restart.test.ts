@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server.js';
-import { statusQuery } from '../../src/workflows/definitions.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { statusQuery } from '../../src/contracts/messages.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
+import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../setup/temporal-dev-server.js';
 import {
   childEnvironment,

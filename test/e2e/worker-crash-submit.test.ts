@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
 import {
   childEnvironment,
   endProcesses,

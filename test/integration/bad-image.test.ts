@@ -1,13 +1,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 describe('a bad request image', () => {

@@ -5,9 +5,6 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchEntry } from '../../src/client/batch-file.js';
 import { KlingflowClient } from '../../src/client/klingflow-client.js';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import type { ProviderId } from '../../src/request/unified-request.js';
-import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import {
   BATCH_GENERATE_WORKFLOW,
   BATCH_ITEM_ID_SCHEME,
@@ -16,12 +13,15 @@ import {
   type BatchStatus,
   batchItemWorkflowId,
   batchWorkflowId,
-} from '../../src/workflows/batch-types.js';
+} from '../../src/contracts/batch.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
+import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /**

@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { statusQuery } from '../../src/workflows/definitions.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { statusQuery } from '../../src/contracts/messages.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /** A failed generation carries its final status as the failure's details. */

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { videoStorageKey } from '../../src/storage/storage-key.js';
-import { providerCallbackSignal, statusQuery } from '../../src/workflows/definitions.js';
 import {
   FailureTypes,
   type GenerationStatus,
   type SubmitInput,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { providerCallbackSignal, statusQuery } from '../../src/contracts/messages.js';
+import { videoStorageKey } from '../../src/storage/storage-key.js';
 import { waitUntil } from '../e2e/processes.js';
 import {
   accept,

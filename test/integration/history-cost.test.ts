@@ -1,11 +1,11 @@
 import type { temporal } from '@temporalio/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
+} from '../../src/contracts/generation.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /**

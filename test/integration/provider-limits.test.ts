@@ -1,11 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
+import { slotsQuery } from '../../src/contracts/messages.js';
+import { providerSlotsWorkflowId } from '../../src/contracts/task-queues.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { slotsQuery } from '../../src/workflows/definitions.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
-import { providerSlotsWorkflowId } from '../../src/workflows/provider-task-queue.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 describe('per-provider limits across workers', () => {

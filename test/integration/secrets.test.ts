@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyToJson } from '../../scripts/record-histories.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+} from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { startApiFrameFake } from '../../src/simulated/apiframe-fake.js';
@@ -16,10 +20,6 @@ import { startHyprLabFake } from '../../src/simulated/hyprlab-fake.js';
 import { startKlingFake } from '../../src/simulated/kling-fake.js';
 import { officialErrorBody } from '../../src/simulated/official-format-fake.js';
 import { startOpenAiHkFake } from '../../src/simulated/openai-hk-fake.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerateVideoInput,
-} from '../../src/workflows/generation-types.js';
 
 /**
  * Secrets live only in the worker's environment: no API key, Kling secret or JWT may reach a

@@ -4,9 +4,6 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { TaskHandle } from '../../src/providers/provider.js';
-import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import type { ProviderId } from '../../src/request/unified-request.js';
 import {
   FailureTypes,
   type FindTaskInput,
@@ -18,8 +15,11 @@ import {
   type RouteEntry,
   type SubmitInput,
   type SubmitOutput,
-} from '../../src/workflows/generation-types.js';
-import { providerTaskQueue } from '../../src/workflows/provider-task-queue.js';
+} from '../../src/contracts/generation.js';
+import { providerTaskQueue } from '../../src/contracts/task-queues.js';
+import type { TaskHandle } from '../../src/providers/provider.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { ProviderId } from '../../src/request/unified-request.js';
 
 /**
  * Fast workflow branch tests: the real generateVideo workflow on the shared dev server, with

@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../../src/contracts/generation.js';
+import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type CallbackingFakeServer, callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackToken, callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
-import { statusQuery } from '../../src/workflows/definitions.js';
-import {
-  GENERATE_VIDEO_WORKFLOW,
-  type GenerateVideoInput,
-  type GenerationStatus,
-} from '../../src/workflows/generation-types.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /**

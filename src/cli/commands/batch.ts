@@ -3,15 +3,15 @@ import type { Command } from 'commander';
 import { type BatchEntry, createBatchInput, readBatchFile } from '../../client/batch-file.js';
 import type { KlingflowClient } from '../../client/klingflow-client.js';
 import { readSettings } from '../../config/environment.js';
-import { ValidationError } from '../../errors.js';
-import { configuredProviderIds } from '../../providers/configured-providers.js';
-import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
 import {
   type BatchItem,
   type BatchResult,
   type BatchStatus,
   batchItemWorkflowId,
-} from '../../workflows/batch-types.js';
+} from '../../contracts/batch.js';
+import { ValidationError } from '../../errors.js';
+import { configuredProviderIds } from '../../providers/configured-providers.js';
+import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
 import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';

@@ -7,8 +7,8 @@ import {
   validateStartOptions,
 } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
+import type { GenerationStatus } from '../../contracts/generation.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
-import type { GenerationStatus } from '../../workflows/generation-types.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';

@@ -5,9 +5,9 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import { releaseSlotSignal } from '../definitions.js';
-import type { AttemptRecord, RouteEntry } from '../generation-types.js';
-import { providerSlotsWorkflowId } from '../provider-task-queue.js';
+import type { AttemptRecord, RouteEntry } from '../../contracts/generation.js';
+import { releaseSlotSignal } from '../../contracts/messages.js';
+import { providerSlotsWorkflowId } from '../../contracts/task-queues.js';
 import type { AttemptResult } from './failures.js';
 import { type Job, setPhase } from './job.js';
 import { submitToProvider } from './submit.js';

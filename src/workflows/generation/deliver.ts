@@ -1,7 +1,7 @@
 import { isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
+import type { AttemptRecord, RouteEntry } from '../../contracts/generation.js';
 import { videoStorageKey } from '../../storage/storage-key.js';
-import type { AttemptRecord, RouteEntry } from '../generation-types.js';
 import { failJob, failureMessage } from './failures.js';
 import { type Job, setPhase } from './job.js';
 

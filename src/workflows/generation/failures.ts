@@ -11,7 +11,7 @@ import {
   type AttemptRecord,
   FailureTypes,
   providerKindOfFailureType,
-} from '../generation-types.js';
+} from '../../contracts/generation.js';
 import { type Job, setFinalStatus, snapshot } from './job.js';
 
 /** Result of one provider attempt, as the route loop sees it. */

@@ -1,12 +1,16 @@
 import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { providerCallbackSignal, slotGrantedSignal, statusQuery } from '../definitions.js';
 import type {
   GenerateVideoInput,
   GenerationPhase,
   GenerationStatus,
   GenerationStatusName,
-} from '../generation-types.js';
-import { KLING_MODEL, KLING_PHASE, KLING_STATUS } from '../search-attributes.js';
+} from '../../contracts/generation.js';
+import {
+  providerCallbackSignal,
+  slotGrantedSignal,
+  statusQuery,
+} from '../../contracts/messages.js';
+import { KLING_MODEL, KLING_PHASE, KLING_STATUS } from '../../contracts/search-attributes.js';
 
 const DEFAULT_JOB_DEADLINE_MS = 2 * 60 * 60_000;
 

@@ -1,5 +1,5 @@
+import type { SpendOutcome, SpendSummary, SpendTask } from '../../contracts/generation.js';
 import type { Price } from '../../providers/provider.js';
-import type { SpendOutcome, SpendSummary, SpendTask } from '../generation-types.js';
 
 /**
  * The job's spend ledger: every task a provider created, or may have created, for this job,

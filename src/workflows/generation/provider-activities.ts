@@ -1,8 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
+import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from '../../contracts/task-queues.js';
 import type { TaskHandle } from '../../providers/provider.js';
 import type { ProviderId } from '../../request/unified-request.js';
-import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from '../provider-task-queue.js';
 
 /**
  * Provider calls run on the provider's own task queue (see provider-task-queue.ts).

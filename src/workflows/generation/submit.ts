@@ -1,6 +1,11 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
-import type { FindTaskOutput, RouteEntry, SubmitInput, SubmitOutput } from '../generation-types.js';
-import { FailureTypes } from '../generation-types.js';
+import type {
+  FindTaskOutput,
+  RouteEntry,
+  SubmitInput,
+  SubmitOutput,
+} from '../../contracts/generation.js';
+import { FailureTypes } from '../../contracts/generation.js';
 import {
   type AttemptResult,
   type ClassifiedFailure,

@@ -1,5 +1,5 @@
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
-import type { PollOutput, RouteEntry } from '../generation-types.js';
+import type { PollOutput, RouteEntry } from '../../contracts/generation.js';
 import {
   type AttemptResult,
   type ClassifiedFailure,

@@ -3,13 +3,13 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../../src/cli/commands/list.js';
 import { formatAge, jobTable, listQuery, toListedJob } from '../../../src/cli/job-list.js';
-import { ValidationError } from '../../../src/errors.js';
 import {
   KLING_MODEL,
   KLING_PHASE,
   KLING_PROVIDER,
   KLING_STATUS,
-} from '../../../src/workflows/search-attributes.js';
+} from '../../../src/contracts/search-attributes.js';
+import { ValidationError } from '../../../src/errors.js';
 
 function execution(
   name: WorkflowExecutionInfo['status']['name'],

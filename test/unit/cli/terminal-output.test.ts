@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { plainLine } from '../../../src/cli/batch-progress.js';
 import { note, printJson, summarise } from '../../../src/cli/output.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
-import type { BatchStatus } from '../../../src/workflows/batch-types.js';
-import type { GenerationStatus } from '../../../src/workflows/generation-types.js';
+import type { BatchStatus } from '../../../src/contracts/batch.js';
+import type { GenerationStatus } from '../../../src/contracts/generation.js';
 
 /** What a hostile provider might put in an error: set the title, recolour, rewrite the line. */
 const HOSTILE = 'bad\x1b]0;pwned\x07 \x1b[31mred\x1b[0m\rOK\u202eevil\x9b2J';

@@ -9,10 +9,10 @@ import {
   readBatchFile,
   validateBatchEntries,
 } from '../../../src/client/batch-file.js';
+import { MAX_BATCH_ITEMS } from '../../../src/contracts/batch.js';
 import { ValidationError, type ValidationIssue } from '../../../src/errors.js';
 import { PROVIDER_IDS } from '../../../src/request/unified-request.js';
 import type { BlobReference } from '../../../src/storage/video-storage.js';
-import { MAX_BATCH_ITEMS } from '../../../src/workflows/batch-types.js';
 
 /** Blob storage in memory: what the client stores local images into. */
 function memoryStorage() {

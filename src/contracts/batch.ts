@@ -9,7 +9,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
-import { FailureTypes, type GenerationStatus } from './generation-types.js';
+import { FailureTypes, type GenerationStatus } from './generation.js';
 
 export const BATCH_GENERATE_WORKFLOW = 'batchGenerate';
 

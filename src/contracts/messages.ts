@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BatchStatus } from './batch-types.js';
-import type { GenerationStatus } from './generation-types.js';
+import type { BatchStatus } from './batch.js';
+import type { GenerationStatus } from './generation.js';
 
 /** Read-only progress of a generation: the contract's JSON plus polls and elapsed time. */
 export const statusQuery = defineQuery<GenerationStatus>('status');

@@ -19,8 +19,6 @@ export interface FalOffer extends ModelOffer {
   textToVideo: boolean;
   /** v1 to v2.5: `image_url` / `tail_image_url`; v2.6, v3 and o1: `start_image_url` / `end_image_url`. */
   imageFields: 'image_url' | 'start_image_url';
-  /** v3 takes `multi_prompt` (a list of shots with their durations). */
-  shots?: boolean;
 }
 
 const DURATIONS = [5, 10] as const;

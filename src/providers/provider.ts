@@ -146,6 +146,14 @@ export interface ModelOffer {
    * price. A request in one of them is served with a warning saying the mode does not apply.
    */
   modesWithoutEffect?: readonly Mode[];
+  /** Multi-shot: the offer takes `shots` (official/fal `multi_prompt`, apimodels `multi_shot`). */
+  shots?: boolean;
+  /** Motion control: `motionVideo` is required; offers without this take no motion video. */
+  motionVideo?: 'required';
+  /** Omni-video: the offer takes a `referenceVideo` (`video_list`), at its own price. */
+  referenceVideo?: boolean;
+  /** The seed lets image-to-video leave the prompt out (it is required for text-to-video). */
+  promptOptionalWithImage?: boolean;
   /** Typical render time, used to sleep through most of it before the first poll. */
   typicalRenderSeconds: number;
   aspectRatios?: readonly AspectRatio[];

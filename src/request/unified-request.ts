@@ -127,7 +127,11 @@ export const MAX_SHOTS = 6;
  */
 export const shotSchema = z
   .object({
-    prompt: z.string().trim().min(1, 'must be a non-empty string'),
+    /**
+     * Required for text-to-video; may be left out (empty) for image-to-video where the
+     * provider's seed allows it, or when `shots` carry the prompts (checked per offer).
+     */
+    prompt: z.string().trim().default(''),
     duration: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 s'),
   })
   .strict();
@@ -137,7 +141,11 @@ export const unifiedRequestSchema = z
   .object({
     model: z.enum(MODELS).default(DEFAULT_MODEL),
     mode: z.enum(MODES).default(DEFAULT_MODE),
-    prompt: z.string().trim().min(1, 'must be a non-empty string'),
+    /**
+     * Required for text-to-video; may be left out (empty) for image-to-video where the
+     * provider's seed allows it, or when `shots` carry the prompts (checked per offer).
+     */
+    prompt: z.string().trim().default(''),
     negativePrompt: z.string().optional(),
     duration: z
       .number()
@@ -171,6 +179,14 @@ export const unifiedRequestSchema = z
   })
   .strict()
   .superRefine((value, context) => {
+    if (value.prompt === '' && value.startImage === undefined && value.shots === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['prompt'],
+        message:
+          'must be a non-empty string (it may be left out only with a startImage or shots, where the provider allows it)',
+      });
+    }
     if (value.shots) {
       const total = value.shots.reduce((sum, shot) => sum + shot.duration, 0);
       if (total !== value.duration) {

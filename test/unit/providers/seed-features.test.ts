@@ -7,6 +7,9 @@ import {
   priceApiModels,
 } from '../../../src/providers/apimodels-catalog.js';
 import { checkRequestAgainstProviders } from '../../../src/providers/catalog.js';
+import { priceKling } from '../../../src/providers/kling-catalog.js';
+import { createOpenAiHkProvider } from '../../../src/providers/openai-hk.js';
+import { priceOpenAiHk } from '../../../src/providers/openai-hk-catalog.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
 import { parseUnifiedRequest } from '../../../src/request/parse-request.js';
 import type { UnifiedRequestInput } from '../../../src/request/unified-request.js';
@@ -15,6 +18,10 @@ import {
   startApiModelsFake,
 } from '../../../src/simulated/apimodels-fake.js';
 import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
+import {
+  OPENAI_HK_FAKE_API_KEY,
+  startOpenAiHkFake,
+} from '../../../src/simulated/openai-hk-fake.js';
 import { imageResolver } from './adapter-cases.js';
 import { http, settled } from './provider-test-support.js';
 
@@ -211,5 +218,53 @@ describe('seed feature validation names the field and the allowed values', () =>
     expect(
       issuesOf({ model: 'kling-motion-control', startImage: IMAGE, motionVideo: './dance.mp4' }),
     ).toEqual([expect.objectContaining({ field: 'motionVideo' })]);
+  });
+});
+
+describe('referenceVideo: the omni-video video_list (kling-o1), priced ×1.5', () => {
+  const omni = (input: Partial<UnifiedRequestInput> = {}) =>
+    parseUnifiedRequest({ model: 'kling-o1', prompt: 'snow falls', ...input });
+
+  it('reproduces the seed example: pro, 5 s, with a video reference = 90,000 credits', () => {
+    const request = omni({ mode: 'pro', duration: 5, referenceVideo: MOTION });
+    expect(priceOpenAiHk(request)).toEqual({ amount: 90_000, unit: 'credits' });
+    expect(priceOpenAiHk(omni({ mode: 'pro', duration: 5 })).amount).toBe(60_000);
+  });
+
+  it('prices the official API ×1.5 as well', () => {
+    const plain = priceKling(omni({ duration: 10 })).amount;
+    expect(priceKling(omni({ duration: 10, referenceVideo: MOTION })).amount).toBeCloseTo(
+      plain * 1.5,
+      6,
+    );
+  });
+
+  it('sends video_list [{video_url, refer_type: "feature"}] to omni-video', async () => {
+    const fake = await startOpenAiHkFake({ renderMs: 100 });
+    try {
+      const adapter = createOpenAiHkProvider({
+        apiKey: OPENAI_HK_FAKE_API_KEY,
+        baseUrl: fake.baseUrl,
+        http,
+      });
+      const { handle } = await adapter.submit(omni({ referenceVideo: MOTION }), {
+        images: imageResolver(),
+      });
+      expect(fake.requestsFor('submit').at(-1)?.json).toMatchObject({
+        model_name: 'kling-video-o1',
+        video_list: [{ video_url: MOTION, refer_type: 'feature' }],
+      });
+      expect((await settled(adapter, handle)).state).toBe('succeeded');
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('is refused, naming the field, on models without omni-video', () => {
+    const check = checkRequestAgainstProviders(
+      parseUnifiedRequest({ model: 'kling-v2.6', prompt: 'x', referenceVideo: MOTION }),
+    );
+    expect(check.servable).toEqual([]);
+    expect(check.issues.map((issue) => issue.field)).toContain('referenceVideo');
   });
 });

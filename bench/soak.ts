@@ -42,9 +42,11 @@ import type {
   Fault,
   TaskOutcome,
 } from '../src/simulated/fake-server.js';
+import { falErrorBody } from '../src/simulated/fal-fake.js';
 import { hyprLabErrorBody } from '../src/simulated/hyprlab-fake.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
 import { officialFault } from '../src/simulated/official-format-fake.js';
+import { replicateErrorBody } from '../src/simulated/replicate-fake.js';
 import { type RunningDevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { freePort } from '../test/setup/temporal-dev-server.js';
 import { megabytes, monitorProcess, percentile } from './lib/process-stats.js';
@@ -100,6 +102,8 @@ export const SOAK_PROVIDERS: readonly ProviderId[] = [
   'apimodels',
   'apiframe',
   '302ai',
+  'fal',
+  'replicate',
 ];
 
 const DEFAULTS = {
@@ -134,6 +138,8 @@ const VIDEO_KIB: Record<ProviderId, number> = {
   apimodels: 900,
   apiframe: 1000,
   '302ai': 1100,
+  fal: 1200,
+  replicate: 1300,
 };
 
 const MODERATION_MESSAGES = [
@@ -261,6 +267,15 @@ function creditsFault(provider: ProviderId): Fault {
       return { type: 'status', status: 402, body: apiFrameCreditsBody() };
     case '302ai':
       return { type: 'status', status: 402, body: ai302ErrorBody(-10010, 'Insufficient balance') };
+    case 'fal':
+      // reference/providers.md §6: an exhausted fal balance is HTTP 403 "User is locked".
+      return { type: 'status', status: 403, body: falErrorBody('User is locked') };
+    case 'replicate':
+      return {
+        type: 'status',
+        status: 402,
+        body: replicateErrorBody(402, 'You have insufficient credit', 'Insufficient credit'),
+      };
   }
 }
 

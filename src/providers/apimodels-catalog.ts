@@ -4,10 +4,9 @@ import { checkAgainstOffers } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
- * What apimodels.app sells, from seeds/003. `kling-motion-control` (character image + motion
- * video, $0.0309) is not a unified model, so it has no offer here, and it cannot be reached
- * through `providerOptions.apimodels.model` either: pass-through options never override a priced
- * field (reserved-options.ts).
+ * What apimodels.app sells, from seeds/003: kling-v2.6, kling-v3 (with `multi_shot`), and
+ * `kling-motion-control` (a character image performs a motion video, 720p/1080p, up to 30 s,
+ * $0.0309). The seed: prompt is "Required for text-to-video", so image-to-video may leave it out.
  */
 
 export const APIMODELS_DISPLAY_NAME = 'apimodels.app';
@@ -29,7 +28,11 @@ const common = {
   maxPromptLength: PROMPT_LIMIT,
   maxNegativePromptLength: PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
+  promptOptionalWithImage: true,
 } as const satisfies Partial<ModelOffer>;
+
+/** "Supports up to 30s": the motion video's length, which sets the output's. */
+export const MOTION_CONTROL_DURATIONS = Array.from({ length: 30 }, (_, index) => index + 1);
 
 export const APIMODELS_OFFERS: readonly ModelOffer[] = [
   {
@@ -49,8 +52,28 @@ export const APIMODELS_OFFERS: readonly ModelOffer[] = [
     providerModel: 'kling-v3',
     endImage: 'supported',
     sound: 'supported',
+    // "multi_shot: Enable multi-shot video generation" (the shots go as the official multi_prompt).
+    shots: true,
+  },
+  {
+    ...common,
+    model: 'kling-motion-control',
+    // std and pro are the seed's 720p and 1080p, at the same price.
+    durations: MOTION_CONTROL_DURATIONS,
+    providerModel: 'kling-motion-control',
+    // "requires both image (character reference) and motion_video (motion source)".
+    startImage: 'required',
+    motionVideo: 'required',
+    endImage: 'unsupported',
+    aspectRatio: 'unsupported',
+    cfgScale: false,
+    cameraControl: 'unsupported',
+    sound: 'unsupported',
   },
 ];
+
+/** The seed's "Kling Motion Control (30% off)" table: 720p or 1080p, up to 30 s, per video. */
+export const APIMODELS_MOTION_CONTROL_USD = 0.0309;
 
 /** One row of the seed's Kling V2.6 table: USD per video. */
 export interface ApiModelsV26PriceRow {
@@ -113,6 +136,9 @@ export function apiModelsIssues(request: UnifiedRequest): ValidationIssue[] {
 /** Price of one request at apimodels.app; throws ValidationError when it is not sold. */
 export function priceApiModels(request: UnifiedRequest): Price {
   const { offer, issues } = checkAgainstOffers(APIMODELS_DISPLAY_NAME, APIMODELS_OFFERS, request);
+  if (offer?.model === 'kling-motion-control' && offer.durations.includes(request.duration)) {
+    return { amount: APIMODELS_MOTION_CONTROL_USD, unit: 'USD', usd: APIMODELS_MOTION_CONTROL_USD };
+  }
   if (offer?.model === 'kling-v3' && offer.durations.includes(request.duration)) {
     const rate = APIMODELS_V3_PER_SECOND[request.mode][request.sound ? 'audio' : 'silent'];
     // Four decimals, as the seed's figures: 0.0633 × 7 must not print as 0.44310000000000005.

@@ -97,10 +97,26 @@ export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAd
 const apiModelsSubmit: HttpSubmitCall = async (offer, request, context) => {
   const json: Record<string, unknown> = {
     model: providerModelName(offer, request.mode),
-    prompt: request.prompt,
     mode: request.mode,
-    duration: String(request.duration),
   };
+  // Image-to-video may leave the prompt out ("Required for text-to-video").
+  if (request.prompt) json.prompt = request.prompt;
+  if (offer.motionVideo === 'required' && request.motionVideo) {
+    // Motion control: the motion video sets the length, so no duration is sent.
+    json.motion_video = await context.images.asUrl(request.motionVideo);
+  } else {
+    json.duration = String(request.duration);
+  }
+  if (request.shots) {
+    // The seed's `multi_shot`, with the shots as the official API's `multi_prompt`.
+    json.multi_shot = true;
+    json.shot_type = 'customize';
+    json.multi_prompt = request.shots.map((shot, index) => ({
+      index: index + 1,
+      prompt: shot.prompt,
+      duration: String(shot.duration),
+    }));
+  }
   if (request.sound !== undefined) json.sound = request.sound ? 'on' : 'off';
   if (request.negativePrompt !== undefined) json.negative_prompt = request.negativePrompt;
   if (request.aspectRatio !== undefined) json.aspect_ratio = request.aspectRatio;

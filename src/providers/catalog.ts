@@ -3,10 +3,12 @@ import { PROVIDER_IDS, type ProviderId, type UnifiedRequest } from '../request/u
 import { AI302_OFFERING } from './302ai-offering.js';
 import { APIFRAME_OFFERING } from './apiframe-offering.js';
 import { APIMODELS_OFFERING } from './apimodels-offering.js';
+import { FAL_OFFERING } from './fal-offering.js';
 import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
 import { KLING_OFFERING } from './kling-offering.js';
 import { OPENAI_HK_OFFERING } from './openai-hk-offering.js';
 import type { ProviderOffering } from './provider.js';
+import { REPLICATE_OFFERING } from './replicate-offering.js';
 import { reservedOptionIssues } from './reserved-options.js';
 
 /** Every provider's offering, keyed by id: plain data, no keys, nothing that calls out. */
@@ -17,6 +19,8 @@ export const PROVIDER_OFFERINGS: Readonly<Record<ProviderId, ProviderOffering>> 
   '302ai': AI302_OFFERING,
   apimodels: APIMODELS_OFFERING,
   apiframe: APIFRAME_OFFERING,
+  fal: FAL_OFFERING,
+  replicate: REPLICATE_OFFERING,
 };
 
 /**

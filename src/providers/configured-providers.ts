@@ -2,11 +2,13 @@ import type { ProviderId } from '../request/unified-request.js';
 import { createAi302Provider } from './302ai.js';
 import { createApiFrameProvider } from './apiframe.js';
 import { createApiModelsProvider } from './apimodels.js';
+import { createFalProvider } from './fal.js';
 import { createHyprLabProvider } from './hyprlab.js';
 import type { ProviderHttpSettings } from './kit/provider-http.js';
 import { createKlingProvider } from './kling.js';
 import { createOpenAiHkProvider } from './openai-hk.js';
 import type { ProviderAdapter } from './provider.js';
+import { createReplicateProvider } from './replicate.js';
 
 /** Environment variables per provider: its key(s) and its base URL. */
 export const PROVIDER_ENVIRONMENT: Record<ProviderId, { keys: string[]; baseUrl: string }> = {
@@ -16,6 +18,8 @@ export const PROVIDER_ENVIRONMENT: Record<ProviderId, { keys: string[]; baseUrl:
   '302ai': { keys: ['AI302_API_KEY'], baseUrl: 'AI302_BASE_URL' },
   apimodels: { keys: ['APIMODELS_API_KEY'], baseUrl: 'APIMODELS_BASE_URL' },
   apiframe: { keys: ['APIFRAME_API_KEY'], baseUrl: 'APIFRAME_BASE_URL' },
+  fal: { keys: ['FAL_KEY'], baseUrl: 'FAL_BASE_URL' },
+  replicate: { keys: ['REPLICATE_API_TOKEN'], baseUrl: 'REPLICATE_BASE_URL' },
 };
 
 /** A provider is configured when all of its keys are set. */
@@ -58,6 +62,13 @@ export function createConfiguredProviders(
       }),
     apiframe: () =>
       createApiFrameProvider({ apiKey: key('APIFRAME_API_KEY'), baseUrl: base('apiframe'), http }),
+    fal: () => createFalProvider({ apiKey: key('FAL_KEY'), baseUrl: base('fal'), http }),
+    replicate: () =>
+      createReplicateProvider({
+        apiKey: key('REPLICATE_API_TOKEN'),
+        baseUrl: base('replicate'),
+        http,
+      }),
   };
   return configuredProviderIds(environment).map((id) => factories[id]());
 }

@@ -5,7 +5,11 @@ import {
   KLING_V1_END_IMAGE_DURATIONS,
 } from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
-import { baseUnitPrice, OMNI_PRO_MULTIPLIER } from './openai-hk-catalog.js';
+import {
+  baseUnitPrice,
+  OMNI_PRO_MULTIPLIER,
+  OMNI_VIDEO_REFERENCE_MULTIPLIER,
+} from './openai-hk-catalog.js';
 import type { Price } from './provider.js';
 
 /**
@@ -247,6 +251,8 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     cameraControl: 'unsupported',
     sound: 'unsupported',
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
+    // `video_list`: a reference video, priced ×1.5 (the seeds/001 omni rule).
+    referenceVideo: true,
     // The O1 request has no negative_prompt: describe what to avoid in the prompt instead.
     maxNegativePromptLength: 0,
   },
@@ -267,7 +273,9 @@ const OMNI_UNITS_PER_SECOND = 4 / 5;
  */
 export function priceKling(request: UnifiedRequest): Price {
   if (request.model === 'kling-o1') {
-    const perSecond = OMNI_UNITS_PER_SECOND * (request.mode === 'pro' ? OMNI_PRO_MULTIPLIER : 1);
+    const reference = request.referenceVideo ? OMNI_VIDEO_REFERENCE_MULTIPLIER : 1;
+    const mode = request.mode === 'pro' ? OMNI_PRO_MULTIPLIER : 1;
+    const perSecond = OMNI_UNITS_PER_SECOND * mode * reference;
     return { amount: Math.round(perSecond * request.duration * 1e6) / 1e6, unit: 'base-units' };
   }
   return { amount: baseUnitPrice(request), unit: 'base-units' };

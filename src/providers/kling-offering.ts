@@ -41,6 +41,7 @@ export const KLING_OFFERING: ProviderOffering = {
       Kling task lookup by external_task_id in the query path (GET /v1/videos/<endpoint>/{external_task_id}); the official docs list it as an alternative path parameter
       Kling prices: no source gives the official per-model prices; OpenAI-HK multipliers are used in base units
       Kling omni-video image_list item shape {image_url, type: first_frame|end_frame}
+      Kling omni-video video_list item shape {video_url, refer_type: feature} for referenceVideo
       Kling answer to a reused external_task_id (a parameter error whose message names external_task_id and says it exists; matched by pattern)
     `),
   },

@@ -54,6 +54,7 @@ export function checkAgainstOffers(
       allowed: offer.durations,
     });
   }
+  issues.push(...seedFeatureIssues(offer, request, on));
   if (request.prompt.length > offer.maxPromptLength) {
     issues.push({
       field: 'prompt',
@@ -145,6 +146,40 @@ export function checkAgainstOffers(
     }
   }
   return { offer, issues, warnings };
+}
+
+/**
+ * The seed features (issue 13): shots, motion video, reference video, and a prompt left out.
+ * Each is refused, naming the field, where the offer does not take it.
+ */
+function seedFeatureIssues(offer: ModelOffer, request: UnifiedRequest, on: string) {
+  const issues: ValidationIssue[] = [];
+  if (request.shots && !offer.shots) {
+    issues.push({ field: 'shots', message: `multi-shot is not supported by ${on}` });
+  }
+  if (offer.motionVideo === 'required' && !request.motionVideo) {
+    issues.push({ field: 'motionVideo', message: `is required by ${on} (the motion source)` });
+  }
+  if (request.motionVideo && offer.motionVideo !== 'required') {
+    issues.push({
+      field: 'motionVideo',
+      message: `is not taken by ${on}; it drives model kling-motion-control`,
+      allowed: ['kling-motion-control'],
+    });
+  }
+  if (request.referenceVideo && !offer.referenceVideo) {
+    issues.push({ field: 'referenceVideo', message: `is not supported by ${on}` });
+  }
+  const promptCovered =
+    request.shots !== undefined ||
+    (request.startImage !== undefined && offer.promptOptionalWithImage === true);
+  if (request.prompt === '' && !promptCovered) {
+    issues.push({
+      field: 'prompt',
+      message: `is required by ${on}${request.startImage ? ' even with a startImage' : ''}`,
+    });
+  }
+  return issues;
 }
 
 /** The provider model name for the request's mode (offers may name one per mode). */

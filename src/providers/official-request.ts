@@ -103,6 +103,11 @@ async function officialImages(
       });
     }
     if (imageList.length > 0) fields.image_list = imageList;
+    if (request.referenceVideo) {
+      // A reference for features (style, motion), not a video to edit (`refer_type: base`).
+      const videoUrl = await images.asUrl(request.referenceVideo);
+      fields.video_list = [{ video_url: videoUrl, refer_type: 'feature' }];
+    }
   }
   return fields;
 }

@@ -148,6 +148,8 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     sound: 'unsupported',
     maxPromptLength: PROMPT_LIMIT,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
+    // `video_list`: a reference video, priced ×1.5 (seeds/001).
+    referenceVideo: true,
     // The O1 request has no negative_prompt: describe what to avoid in the prompt instead.
     maxNegativePromptLength: 0,
   },
@@ -207,7 +209,7 @@ export const OMNI_VIDEO_REFERENCE_MULTIPLIER = 1.5;
 export function omniCredits(options: {
   mode: UnifiedRequest['mode'];
   duration: number;
-  /** The unified request has no video reference; the rule is kept for the seed's example. */
+  /** A `referenceVideo` (omni-video `video_list`): ×1.5. */
   videoReference?: boolean;
 }): number {
   // 4/3 is applied as ×4 ÷3 on the integer product so the result stays exact.
@@ -219,7 +221,8 @@ export function omniCredits(options: {
 
 export function priceOpenAiHk(request: UnifiedRequest): Price {
   if (request.model === 'kling-o1') {
-    return { amount: omniCredits(request), unit: 'credits' };
+    const videoReference = request.referenceVideo !== undefined;
+    return { amount: omniCredits({ ...request, videoReference }), unit: 'credits' };
   }
   return { amount: baseUnitPrice(request), unit: 'base-units' };
 }

@@ -19,6 +19,7 @@ export const OPENAI_HK_OFFERING: ProviderOffering = {
     unverified: unverifiedShapes(`
       OpenAI-HK error bodies: assumed to be the official {code, message} envelope it proxies
       OpenAI-HK omni-video image_list (the seed defers to the official O1 docs)
+      OpenAI-HK omni-video video_list item shape {video_url, refer_type: feature} for referenceVideo
       OpenAI-HK kling-v2-6 price multiplier (the seed gives none; priced like kling-v2-master)
       OpenAI-HK WebP images forwarded (the seed lists .jpg/.jpeg/.png only)
     `),

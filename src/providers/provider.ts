@@ -43,8 +43,45 @@ export interface ProviderTransport {
   findTask?(
     externalTaskId: string,
     request: UnifiedRequest,
-    context: CallContext,
+    context: LookupContext,
   ): Promise<SubmittedTask | undefined>;
+  /**
+   * Asks the provider to stop a task (fal's `cancel_url`, Replicate's `urls.cancel`), so a
+   * cancelled or abandoned job stops rendering and, where the provider allows, billing. Only
+   * providers that document a cancel call implement it; the others keep rendering and bill.
+   * Throws a classified ProviderError when the provider could not be asked.
+   */
+  cancel?(handle: TaskHandle, context: CallContext): Promise<CancelResult>;
+}
+
+/**
+ * What a cancel call achieved: `cancelled` (the provider took the request; it may still bill
+ * what already ran), `already-finished` (too late: the task ended first), `not-found` (the
+ * provider's documented answer says it does not know the task).
+ */
+export interface CancelResult {
+  outcome: 'cancelled' | 'already-finished' | 'not-found';
+  detail?: string;
+}
+
+/**
+ * How an ambiguous submit (the provider may or may not hold the task) is resolved with
+ * `findTask`:
+ * - `idempotent`: the submit carried an idempotency key the provider dedupes on (the official
+ *   format's `external_task_id`). Found → adopt the task; absent → re-sending with the same key
+ *   is safe (a duplicate would be refused, never billed twice).
+ * - `adopt-only`: there is no idempotency key, but the provider's task listing can prove a
+ *   task exists (Replicate: the per-attempt webhook URL klingflow sent is on the prediction).
+ *   Found → adopt it; absent → the job fails `ambiguous-submit` and NEVER re-sends, because a
+ *   task the listing does not show yet could still be created and billed.
+ * Without `lookup`, an ambiguous submit is never looked up: it fails `ambiguous-submit`.
+ */
+export type TaskLookup = 'idempotent' | 'adopt-only';
+
+/** What a lookup gets: the callback URL the attempt's submit carried, for `adopt-only` matching. */
+export interface LookupContext extends CallContext {
+  /** The same per-attempt callback URL `SubmitContext.callbackUrl` had, when webhooks are on. */
+  callbackUrl?: string;
 }
 
 /** The one interface the worker calls: a provider's offering and its transport together. */
@@ -61,6 +98,11 @@ export interface ProviderCapabilities {
   callbackField?: string;
   /** Submits can carry an idempotency key (and `findTask` looks it up). */
   idempotentSubmit: boolean;
+  /**
+   * How `findTask` resolves an ambiguous submit (see TaskLookup); absent means no lookup.
+   * `idempotentSubmit: true` is the same as `lookup: 'idempotent'`.
+   */
+  lookup?: TaskLookup;
   imageForms: readonly ImageForm[];
   priceUnit: PriceUnit;
   /** What one price unit costs in USD, where the seed says so; used to order routes by cost. */
@@ -104,6 +146,14 @@ export interface ModelOffer {
    * price. A request in one of them is served with a warning saying the mode does not apply.
    */
   modesWithoutEffect?: readonly Mode[];
+  /** Multi-shot: the offer takes `shots` (official/fal `multi_prompt`, apimodels `multi_shot`). */
+  shots?: boolean;
+  /** Motion control: `motionVideo` is required; offers without this take no motion video. */
+  motionVideo?: 'required';
+  /** Omni-video: the offer takes a `referenceVideo` (`video_list`), at its own price. */
+  referenceVideo?: boolean;
+  /** The seed lets image-to-video leave the prompt out (it is required for text-to-video). */
+  promptOptionalWithImage?: boolean;
   /** Typical render time, used to sleep through most of it before the first poll. */
   typicalRenderSeconds: number;
   aspectRatios?: readonly AspectRatio[];

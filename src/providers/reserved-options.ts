@@ -36,9 +36,9 @@ const CALLBACK: Reserved = {
 const IDEMPOTENCY_KEY: Reserved = {
   reason: 'klingflow derives it from the job id and attempt, so a resend cannot pay twice',
 };
-const VIDEO_REFERENCE: Reserved = {
-  reason: 'a video reference changes the price (×1.5) and klingflow does not price it',
-};
+const VIDEO_REFERENCE: Reserved = { unified: 'referenceVideo' };
+const SHOTS: Reserved = { unified: 'shots' };
+const MOTION_VIDEO: Reserved = { unified: 'motionVideo (with model kling-motion-control)' };
 
 /**
  * The official format's create fields (reference/providers.md §1), refused for every provider:
@@ -58,6 +58,9 @@ const OFFICIAL_FIELDS: Record<string, Reserved> = {
   image_tail: END_IMAGE,
   image_list: IMAGES,
   video_list: VIDEO_REFERENCE,
+  multi_shot: SHOTS,
+  multi_prompt: SHOTS,
+  shot_type: SHOTS,
   camera_control: CAMERA,
   callback_url: CALLBACK,
   external_task_id: IDEMPOTENCY_KEY,
@@ -80,7 +83,7 @@ export const RESERVED_PROVIDER_OPTIONS: Readonly<Record<ProviderId, Record<strin
   // multipart form: input_image, cfg, enable_audio; mode and duration pick the endpoint.
   '302ai': { input_image: START_IMAGE, cfg: CFG_SCALE, enable_audio: SOUND },
   // JSON: model, mode, duration, sound, image, image_tail, camera_control, callback_url.
-  apimodels: {},
+  apimodels: { motion_video: MOTION_VIDEO },
   // JSON: model, prompt, webhookUrl, and klingParams.{duration, mode, start_image, end_image, …}.
   apiframe: {
     start_image: START_IMAGE,
@@ -94,6 +97,25 @@ export const RESERVED_PROVIDER_OPTIONS: Readonly<Record<ProviderId, Record<strin
     'klingParams.cfg_scale': CFG_SCALE,
     'klingParams.sound': SOUND,
     'klingParams.camera_control': CAMERA,
+  },
+  // JSON to {endpoint_id}?fal_webhook=: the endpoint (model, mode, text/image) is in the path;
+  // duration, generate_audio, image_url/start_image_url, tail_image_url/end_image_url, multi_prompt.
+  fal: {
+    generate_audio: SOUND,
+    image_url: START_IMAGE,
+    start_image_url: START_IMAGE,
+    tail_image_url: END_IMAGE,
+    end_image_url: END_IMAGE,
+    multi_prompt: SHOTS,
+    shot_type: SHOTS,
+    fal_webhook: CALLBACK,
+  },
+  // {input: {...}, webhook}: the pass-through options go into `input`.
+  replicate: {
+    start_image: START_IMAGE,
+    end_image: END_IMAGE,
+    image: START_IMAGE,
+    webhook_events_filter: CALLBACK,
   },
 };
 

@@ -16,6 +16,8 @@ export const MODELS = [
   'kling-v2.6',
   'kling-v3',
   'kling-o1',
+  /** apimodels' motion control: a character image performs the motion of a video (seeds/003). */
+  'kling-motion-control',
 ] as const;
 export type Model = (typeof MODELS)[number];
 
@@ -32,6 +34,8 @@ export const PROVIDER_IDS = [
   '302ai',
   'apimodels',
   'apiframe',
+  'fal',
+  'replicate',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
@@ -105,11 +109,43 @@ const imageReference = z
       'must be an http(s) URL or a stored blob reference (local files are stored by the client)',
   });
 
+/** A video reference (motion source, omni-video reference): like an image, a URL or a stored blob. */
+const videoReference = z
+  .string()
+  .min(1)
+  .refine((value) => /^https?:\/\//i.test(value) || BLOB_REFERENCE_PATTERN.test(value), {
+    message:
+      'must be an http(s) URL or a stored blob reference (local files are stored by the client)',
+  });
+
+/** The most shots a multi-shot request takes (the official v3 `multi_prompt` limit). */
+export const MAX_SHOTS = 6;
+
+/**
+ * One shot of a multi-shot video (apimodels' v3 `multi_shot`, the official and fal
+ * `multi_prompt`): its prompt and its length; the shots' lengths add up to `duration`.
+ */
+export const shotSchema = z
+  .object({
+    /**
+     * Required for text-to-video; may be left out (empty) for image-to-video where the
+     * provider's seed allows it, or when `shots` carry the prompts (checked per offer).
+     */
+    prompt: z.string().trim().default(''),
+    duration: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 s'),
+  })
+  .strict();
+export type Shot = z.infer<typeof shotSchema>;
+
 export const unifiedRequestSchema = z
   .object({
     model: z.enum(MODELS).default(DEFAULT_MODEL),
     mode: z.enum(MODES).default(DEFAULT_MODE),
-    prompt: z.string().trim().min(1, 'must be a non-empty string'),
+    /**
+     * Required for text-to-video; may be left out (empty) for image-to-video where the
+     * provider's seed allows it, or when `shots` carry the prompts (checked per offer).
+     */
+    prompt: z.string().trim().default(''),
     negativePrompt: z.string().optional(),
     duration: z
       .number()
@@ -126,12 +162,42 @@ export const unifiedRequestSchema = z
     endImage: imageReference.optional(),
     cameraControl: cameraControlSchema.optional(),
     sound: z.boolean().optional(),
+    /** Multi-shot: the shots in order, each with its prompt and seconds (sum = duration). */
+    shots: z
+      .array(shotSchema)
+      .min(2, 'needs at least 2 shots (one shot is a plain prompt)')
+      .max(MAX_SHOTS, `takes at most ${MAX_SHOTS} shots`)
+      .optional(),
+    /** The motion source of `kling-motion-control`: the character in startImage performs it. */
+    motionVideo: videoReference.optional(),
+    /** A reference video for omni-video (`video_list`), priced ×1.5. */
+    referenceVideo: videoReference.optional(),
     /** Pass-through fields only one provider has, keyed by provider id, sent as-is. */
     providerOptions: z
       .partialRecord(z.enum(PROVIDER_IDS), z.record(z.string(), z.unknown()))
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((value, context) => {
+    if (value.prompt === '' && value.startImage === undefined && value.shots === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['prompt'],
+        message:
+          'must be a non-empty string (it may be left out only with a startImage or shots, where the provider allows it)',
+      });
+    }
+    if (value.shots) {
+      const total = value.shots.reduce((sum, shot) => sum + shot.duration, 0);
+      if (total !== value.duration) {
+        context.addIssue({
+          code: 'custom',
+          path: ['shots'],
+          message: `shot durations add up to ${total} s but duration is ${value.duration} s; they must be equal`,
+        });
+      }
+    }
+  });
 
 /** A request after defaults are applied: what the workflow and the adapters see. */
 export type UnifiedRequest = z.output<typeof unifiedRequestSchema>;

@@ -176,6 +176,34 @@ function validate(json: unknown): string | undefined {
   if (body.callback_url !== undefined && typeof body.callback_url !== 'string') {
     return 'callback_url must be a string';
   }
+  return validateSeedFeatures(model, body);
+}
+
+/** Motion control needs image and motion_video; multi_shot needs kling-v3 and its shots. */
+function validateSeedFeatures(model: string, body: Record<string, unknown>): string | undefined {
+  if (model === 'kling-motion-control') {
+    if (body.image === undefined)
+      return 'kling-motion-control requires image (character reference)';
+    if (typeof body.motion_video !== 'string' || !/^https?:\/\//.test(body.motion_video)) {
+      return 'kling-motion-control requires motion_video (a video URL)';
+    }
+  } else if (body.motion_video !== undefined) {
+    return 'motion_video is for kling-motion-control only';
+  }
+  if (body.multi_shot !== undefined) {
+    if (typeof body.multi_shot !== 'boolean') return 'multi_shot must be a boolean';
+    if (model !== 'kling-v3') return 'multi_shot is for kling-v3 only';
+    const shots = body.multi_prompt;
+    const valid =
+      Array.isArray(shots) &&
+      shots.every(
+        (shot) =>
+          typeof shot?.prompt === 'string' &&
+          typeof shot.duration === 'string' &&
+          typeof shot.index === 'number',
+      );
+    if (body.multi_shot && !valid) return 'multi_prompt must be [{index, prompt, duration}]';
+  }
   return undefined;
 }
 

@@ -46,8 +46,11 @@ export interface SentCallback {
 
 /** How one provider names its callback field and what it POSTs. */
 export interface CallbackWireFormat {
-  /** The callback URL a submitted body carries, if any. */
-  urlOf(request: Record<string, unknown>): string | undefined;
+  /**
+   * The callback URL a submitted body carries, if any; `meta` holds what the fake kept besides
+   * the body (fal's `fal_webhook` comes in the query string, not the body).
+   */
+  urlOf(request: Record<string, unknown>, meta: Record<string, string>): string | undefined;
   /** The callback body for the task in its current state. */
   body(task: FakeTask, fake: FakeProviderServer): unknown;
 }
@@ -89,7 +92,7 @@ export class CallbackingFakeServer extends FakeProviderServer {
     id?: string,
   ): FakeTask {
     const task = super.createTask(request, meta, id);
-    const url = this.wire.urlOf(request);
+    const url = this.wire.urlOf(request, meta);
     if (url) {
       const entry: Scheduled = { url, timers: new Set(), finalSent: false };
       this.scheduled.set(task.id, entry);

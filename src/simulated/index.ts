@@ -3,9 +3,11 @@ import { AI302_FAKE_API_KEY, startAi302Fake } from './302ai-fake.js';
 import { APIFRAME_FAKE_API_KEY, startApiFrameFake } from './apiframe-fake.js';
 import { APIMODELS_FAKE_API_KEY, startApiModelsFake } from './apimodels-fake.js';
 import type { FakeProviderServer } from './fake-server.js';
+import { FAL_FAKE_API_KEY, startFalFake } from './fal-fake.js';
 import { HYPRLAB_FAKE_API_KEY, startHyprLabFake } from './hyprlab-fake.js';
 import { KLING_FAKE_ACCESS_KEY, KLING_FAKE_SECRET_KEY, startKlingFake } from './kling-fake.js';
 import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from './openai-hk-fake.js';
+import { REPLICATE_FAKE_API_KEY, startReplicateFake } from './replicate-fake.js';
 
 export interface SimulatedProviderSet {
   fakes: Record<ProviderId, FakeProviderServer>;
@@ -61,6 +63,17 @@ export async function startSimulatedProviders(
     apiframe: async () => {
       const fake = await startApiFrameFake(settings);
       return [fake, { APIFRAME_API_KEY: APIFRAME_FAKE_API_KEY, APIFRAME_BASE_URL: fake.baseUrl }];
+    },
+    fal: async () => {
+      const fake = await startFalFake(settings);
+      return [fake, { FAL_KEY: FAL_FAKE_API_KEY, FAL_BASE_URL: fake.baseUrl }];
+    },
+    replicate: async () => {
+      const fake = await startReplicateFake(settings);
+      return [
+        fake,
+        { REPLICATE_API_TOKEN: REPLICATE_FAKE_API_KEY, REPLICATE_BASE_URL: fake.baseUrl },
+      ];
     },
   };
   const fakes = {} as Record<ProviderId, FakeProviderServer>;

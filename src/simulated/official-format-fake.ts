@@ -372,6 +372,21 @@ function validate(
       }
     }
   }
+  if (body.video_list !== undefined) {
+    if (endpoint !== 'omni-video') return 'video_list is only for omni-video';
+    const list = body.video_list as { video_url?: unknown; refer_type?: unknown }[];
+    const valid =
+      Array.isArray(list) &&
+      list.length <= 1 &&
+      list.every(
+        (entry) =>
+          typeof entry?.video_url === 'string' &&
+          /^https?:\/\//.test(entry.video_url) &&
+          (entry.refer_type === undefined ||
+            ['feature', 'base'].includes(String(entry.refer_type))),
+      );
+    if (!valid) return 'video_list must be [{video_url: <URL>, refer_type: feature|base}]';
+  }
   for (const field of ['callback_url', 'notify_hook', 'external_task_id']) {
     if (body[field] !== undefined && typeof body[field] !== 'string') {
       return `${field} must be a string`;

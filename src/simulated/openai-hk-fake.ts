@@ -73,6 +73,8 @@ export async function startOpenAiHkFake(
           'aspect_ratio',
           'notify_hook',
           'image_list',
+          // The seed prices "video_list contains a video reference" (×1.5).
+          'video_list',
         ],
         acceptsNumericDuration: true,
       },

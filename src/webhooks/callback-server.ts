@@ -26,6 +26,14 @@ import { createSourceRateLimit, type SourceRateLimitOptions } from './source-rat
  */
 
 export const DEFAULT_MAX_CALLBACK_BODY_BYTES = 64 * 1024;
+/**
+ * Replicate's webhook body is the whole prediction, input and logs included, which can pass
+ * 64 KB. Its adapter marks the URL with `?provider=replicate` (replicate.ts), and those
+ * callbacks may be this large. The body is still only drained, never kept.
+ */
+export const DEFAULT_MAX_LARGE_CALLBACK_BODY_BYTES = 8 * 1024 * 1024;
+/** Providers whose callback URLs carry `?provider=<id>` and whose bodies may be large. */
+const LARGE_BODY_PROVIDERS: ReadonlySet<string> = new Set(['replicate']);
 const DEFAULT_SIGNAL_TIMEOUT_MS = 5_000;
 const CLOSE_GRACE_MS = 2_000;
 
@@ -57,6 +65,8 @@ export interface CallbackServerOptions {
    */
   basePath?: string;
   maxBodyBytes?: number;
+  /** The cap for callbacks of LARGE_BODY_PROVIDERS (`?provider=replicate`). */
+  maxLargeBodyBytes?: number;
   /** How long to wait for Temporal to accept the signal before answering 503. */
   signalTimeoutMs?: number;
   /** Callbacks per source address: a burst, then a steady rate (default 30, then 5 a second). */
@@ -85,7 +95,8 @@ export async function createCallbackServer(
   options: CallbackServerOptions,
 ): Promise<CallbackServer> {
   const log = options.log ?? { debug: () => {}, warn: () => {} };
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_CALLBACK_BODY_BYTES;
+  const defaultMaxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_CALLBACK_BODY_BYTES;
+  const maxLargeBodyBytes = options.maxLargeBodyBytes ?? DEFAULT_MAX_LARGE_CALLBACK_BODY_BYTES;
   const signalTimeoutMs = options.signalTimeoutMs ?? DEFAULT_SIGNAL_TIMEOUT_MS;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const rateLimit = createSourceRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT);
@@ -130,9 +141,16 @@ export async function createCallbackServer(
     }
 
     // The body is not used (the workflow asks the provider itself), only drained within bounds.
+    const maxBodyBytes = largeBodyProvider(request.url)
+      ? Math.max(maxLargeBodyBytes, defaultMaxBodyBytes)
+      : defaultMaxBodyBytes;
     const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBodyBytes) return tooLarge(response, where);
-    if ((await drainBody(request, maxBodyBytes)) === 'too-large') return tooLarge(response, where);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      return tooLarge(response, where, maxBodyBytes);
+    }
+    if ((await drainBody(request, maxBodyBytes)) === 'too-large') {
+      return tooLarge(response, where, maxBodyBytes);
+    }
 
     try {
       await withTimeout(
@@ -157,7 +175,7 @@ export async function createCallbackServer(
     }
   }
 
-  function tooLarge(response: ServerResponse, where: string): void {
+  function tooLarge(response: ServerResponse, where: string, maxBodyBytes: number): void {
     log.debug(`refused a callback for ${where}: body over ${maxBodyBytes} bytes`);
     // Close the connection rather than read an unbounded body to its end.
     reply(response, 413, { ok: false, error: 'body too large' }, { connection: 'close' }, () =>
@@ -226,6 +244,14 @@ export function matchCallbackPath(
     return 'malformed';
   }
   return { workflowId, attempt: Number(attemptText), token };
+}
+
+/** True when the callback URL's query names a provider whose callback bodies may be large. */
+function largeBodyProvider(url: string | undefined): boolean {
+  const query = (url ?? '').split('?')[1];
+  if (!query) return false;
+  const provider = new URLSearchParams(query).get('provider');
+  return provider !== null && LARGE_BODY_PROVIDERS.has(provider);
 }
 
 /** Reads and discards the body; stops counting (and reading) past the cap. */

@@ -11,7 +11,7 @@ export interface ProviderHttpSettings {
 }
 
 export interface ProviderHttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   headers?: Record<string, string>;
   json?: unknown;

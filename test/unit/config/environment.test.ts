@@ -45,14 +45,14 @@ describe('settings from the environment', () => {
     expect(() => readSettings({ KLINGFLOW_PROVIDER_CONCURRENCY: 'kling=2.5' })).toThrow(
       /KLINGFLOW_PROVIDER_CONCURRENCY: kling=2.5 is not a positive whole number/,
     );
-    expect(() => readSettings({ KLINGFLOW_PROVIDER_RATE_LIMITS: 'fal=1' })).toThrow(
-      /unknown provider "fal"/,
+    expect(() => readSettings({ KLINGFLOW_PROVIDER_RATE_LIMITS: 'runway=1' })).toThrow(
+      /unknown provider "runway"/,
     );
   });
 
   it('names the variable and the allowed values when one is wrong', () => {
-    expect(() => readSettings({ KLINGFLOW_PROVIDERS: 'kling,fal' })).toThrow(
-      /KLINGFLOW_PROVIDERS: unknown provider fal \(allowed: hyprlab, openai-hk, kling, 302ai, apimodels, apiframe\)/,
+    expect(() => readSettings({ KLINGFLOW_PROVIDERS: 'kling,runway' })).toThrow(
+      /KLINGFLOW_PROVIDERS: unknown provider runway \(allowed: hyprlab, openai-hk, kling, 302ai, apimodels, apiframe, fal, replicate\)/,
     );
     expect(() => readSettings({ KLINGFLOW_POLL_INTERVAL: 'often' })).toThrow(
       /KLINGFLOW_POLL_INTERVAL/,

@@ -1,11 +1,13 @@
 import { createAi302Provider } from '../../../src/providers/302ai.js';
 import { createApiFrameProvider } from '../../../src/providers/apiframe.js';
 import { createApiModelsProvider } from '../../../src/providers/apimodels.js';
+import { createFalProvider } from '../../../src/providers/fal.js';
 import { createHyprLabProvider } from '../../../src/providers/hyprlab.js';
 import type { ProviderHttpSettings } from '../../../src/providers/kit/provider-http.js';
 import { createKlingProvider } from '../../../src/providers/kling.js';
 import { createOpenAiHkProvider } from '../../../src/providers/openai-hk.js';
 import type { ImageResolver, ProviderAdapter } from '../../../src/providers/provider.js';
+import { createReplicateProvider } from '../../../src/providers/replicate.js';
 import {
   type ProviderId,
   type UnifiedRequest,
@@ -31,6 +33,12 @@ import {
 } from '../../../src/simulated/apimodels-fake.js';
 import type { FakeProviderServer, Fault } from '../../../src/simulated/fake-server.js';
 import {
+  FAL_FAKE_API_KEY,
+  falErrorBodyFor,
+  falNotFoundFault,
+  startFalFake,
+} from '../../../src/simulated/fal-fake.js';
+import {
   HYPRLAB_FAKE_API_KEY,
   hyprLabErrorBodyFor,
   hyprLabNotFoundFault,
@@ -49,6 +57,12 @@ import {
   OPENAI_HK_FAKE_API_KEY,
   startOpenAiHkFake,
 } from '../../../src/simulated/openai-hk-fake.js';
+import {
+  REPLICATE_FAKE_API_KEY,
+  replicateErrorBodyFor,
+  replicateNotFoundFault,
+  startReplicateFake,
+} from '../../../src/simulated/replicate-fake.js';
 
 /**
  * Every adapter with its fake, a request it serves, and its own error envelope: what the
@@ -142,5 +156,22 @@ export const ADAPTER_CASES: readonly AdapterCase[] = [
     request: unified({ model: 'kling-v2.1' }),
     envelope: apiFrameErrorBodyFor,
     notFound: apiFrameNotFoundFault(),
+  },
+  {
+    id: 'fal',
+    start: () => startFalFake({ renderMs: 100 }),
+    create: (baseUrl, http) => createFalProvider({ apiKey: FAL_FAKE_API_KEY, baseUrl, http }),
+    request: unified({ model: 'kling-v2.1', startImage: IMAGE }),
+    envelope: falErrorBodyFor,
+    notFound: falNotFoundFault(),
+  },
+  {
+    id: 'replicate',
+    start: () => startReplicateFake({ renderMs: 100 }),
+    create: (baseUrl, http) =>
+      createReplicateProvider({ apiKey: REPLICATE_FAKE_API_KEY, baseUrl, http }),
+    request: unified({ model: 'kling-v1.6' }),
+    envelope: replicateErrorBodyFor,
+    notFound: replicateNotFoundFault(),
   },
 ];

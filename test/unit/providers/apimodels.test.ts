@@ -507,10 +507,11 @@ describe('apimodels.app validation (check)', () => {
     ).toEqual(['providerOptions.apimodels.voice_list']);
   });
 
-  it('offers kling-v2.6 and kling-v3 only (motion control is not a unified model)', () => {
+  it('offers kling-v2.6, kling-v3 and kling-motion-control, as the seed lists them', () => {
     expect(APIMODELS_OFFERS.map((offer) => offer.providerModel)).toEqual([
       'kling-v2-6',
       'kling-v3',
+      'kling-motion-control',
     ]);
   });
 });

@@ -88,12 +88,21 @@ describe('the unified request', () => {
 describe('unknown nested fields', () => {
   it('are named with their parent path, and the allowed providers are listed', () => {
     try {
-      parseUnifiedRequest({ prompt: 'a', providerOptions: { fal: {} } });
+      parseUnifiedRequest({ prompt: 'a', providerOptions: { runway: {} } });
       throw new Error('expected a ValidationError');
     } catch (error) {
       expect((error as ValidationError).issues[0]).toMatchObject({
-        field: 'providerOptions.fal',
-        allowed: ['hyprlab', 'openai-hk', 'kling', '302ai', 'apimodels', 'apiframe'],
+        field: 'providerOptions.runway',
+        allowed: [
+          'hyprlab',
+          'openai-hk',
+          'kling',
+          '302ai',
+          'apimodels',
+          'apiframe',
+          'fal',
+          'replicate',
+        ],
       });
     }
   });

@@ -95,6 +95,16 @@ const RESERVED_PER_ADAPTER: [ProviderId, Record<string, unknown>, string, string
   ['apimodels', { sound: 'on' }, 'sound', 'sound'],
   ['apiframe', { klingParams: { mode: 'pro' } }, 'klingParams.mode', 'mode'],
   ['apiframe', { webhookUrl: 'https://evil.example/hook' }, 'webhookUrl', 'callback'],
+  ['apimodels', { multi_shot: true }, 'multi_shot', 'shots'],
+  ['apimodels', { motion_video: 'https://example.com/m.mp4' }, 'motion_video', 'motionVideo'],
+  ['openai-hk', { video_list: [] }, 'video_list', 'referenceVideo'],
+  ['fal', { generate_audio: true }, 'generate_audio', 'sound'],
+  ['fal', { start_image_url: 'https://example.com/x.png' }, 'start_image_url', 'startImage'],
+  ['fal', { multi_prompt: [] }, 'multi_prompt', 'shots'],
+  ['fal', { fal_webhook: 'https://evil.example/hook' }, 'fal_webhook', 'callback'],
+  ['replicate', { start_image: 'https://example.com/x.png' }, 'start_image', 'startImage'],
+  ['replicate', { webhook: 'https://evil.example/hook' }, 'webhook', 'callback'],
+  ['replicate', { duration: 10 }, 'duration', 'duration'],
 ];
 
 describe.each(RESERVED_PER_ADAPTER)('providerOptions.%s', (provider, options, key, instead) => {
@@ -115,7 +125,7 @@ describe('pass-through keys klingflow does not map still pass', () => {
   it.each([
     ['hyprlab', { seed: 42 }],
     ['kling', { watermark_info: { enabled: false } }],
-    ['apimodels', { voice_list: ['voice-a'], multi_shot: false }],
+    ['apimodels', { voice_list: ['voice-a'], watermark_info: { enabled: false } }],
     ['apiframe', { klingParams: { seed: 7 } }],
   ] as const)('%s %j', (provider, options) => {
     const request = parseUnifiedRequest({

@@ -238,6 +238,27 @@ describe('callback server', () => {
     expect(signals).toHaveLength(4);
   });
 
+  it('takes bodies over 64 KB on Replicate callbacks (?provider=replicate), up to their own cap', async () => {
+    const { client, signals } = stubClient();
+    const { port } = await start(client, { maxLargeBodyBytes: 200_000 });
+    const path = callbackPath('job-1', 1);
+    const prediction = Buffer.alloc(150_000, 0x20);
+
+    expect((await send(port, 'POST', path, { body: prediction })).status).toBe(413);
+    const marked = await send(port, 'POST', `${path}?provider=replicate`, { body: prediction });
+    expect(marked.status).toBe(200);
+    expect(signals).toEqual([
+      { workflowId: 'job-1', signal: 'providerCallback', arg: { attempt: 1 } },
+    ]);
+    const other = await send(port, 'POST', `${path}?provider=fal`, { body: prediction });
+    expect(other.status).toBe(413);
+    const huge = await send(port, 'POST', `${path}?provider=replicate`, {
+      body: Buffer.alloc(200_001, 0x20),
+    });
+    expect(huge.status).toBe(413);
+    expect(signals).toHaveLength(1);
+  });
+
   it('answers 405 with Allow: POST to other methods on a callback URL', async () => {
     const { client, signals } = stubClient();
     const { port } = await start(client);

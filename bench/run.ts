@@ -14,7 +14,7 @@ import { measureDetectionLatency } from './detection-latency.js';
 import { measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
 import { machineDescription, markdownTable, type Target, targetsTable } from './lib/report.js';
-import { extractSoakSection, replaceSoakSection } from './lib/soak-report.js';
+import { extractSoakSection, replaceSoakSection } from './soak/report.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

@@ -13,7 +13,14 @@ import { freePort } from '../test/setup/temporal-dev-server.js';
 import { measureDetectionLatency } from './detection-latency.js';
 import { measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
-import { machineDescription, markdownTable, type Target, targetsTable } from './lib/report.js';
+import {
+  extractSection,
+  machineDescription,
+  markdownTable,
+  type Target,
+  targetsTable,
+  upsertSection,
+} from './lib/report.js';
 import { extractSoakSection, replaceSoakSection } from './soak/report.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
@@ -235,7 +242,13 @@ ${targetsTable(targets)}
 
 ${sections.join('\n\n')}
 `;
-// The soak (npm run soak) writes its own section; keep it when the benchmarks are re-run.
-const soak = extractSoakSection(await readFile(OUTPUT, 'utf8').catch(() => ''));
-await writeFile(OUTPUT, soak ? replaceSoakSection(report, soak) : report);
+// The soak (npm run soak) and bench/worker-start.ts write their own sections; keep them.
+const previous = await readFile(OUTPUT, 'utf8').catch(() => '');
+const soak = extractSoakSection(previous);
+const workerStart = extractSection(previous, 'Worker start time');
+const withSoak = soak ? replaceSoakSection(report, soak) : report;
+await writeFile(
+  OUTPUT,
+  workerStart ? upsertSection(withSoak, 'Worker start time', workerStart, 'Soak') : withSoak,
+);
 log(`wrote ${OUTPUT}`);

@@ -1,15 +1,26 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { KlingflowSettings } from './config/environment.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
+import { klingflowMetrics } from './observability/klingflow-metrics.js';
+import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { createImageResolver } from './storage/image-resolver.js';
 import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+// `.ts` when run from the sources, `.js` in the compiled package.
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`./workflows/index${EXTENSION}`, import.meta.url),
+);
+/** Written by `npm run build` next to the compiled worker, so it starts without webpack. */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(
+  new URL('./workflow-bundle.js', import.meta.url),
+);
 
 export interface KlingflowWorkerOptions {
   connection: NativeConnection;
@@ -112,9 +123,8 @@ export async function createKlingflowWorker(
     namespace: options.namespace,
     taskQueue: settings.taskQueue,
     activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options.workflowBundle),
+    interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
     // In-flight downloads get time to checkpoint their offset before the worker exits.
     shutdownGraceTime: '10 seconds',
     // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (24 s for downloads) by
@@ -136,12 +146,21 @@ export async function createKlingflowWorker(
         namespace: options.namespace,
         taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
         activities: providerActivities,
+        interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
         ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
         shutdownGraceTime: '5 seconds',
       }),
     );
   }
   return new KlingflowWorker(main, providerWorkers);
+}
+
+/** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */
+function workflowSource(bundle: WorkerOptions['workflowBundle']): Partial<WorkerOptions> {
+  if (bundle) return { workflowBundle: bundle };
+  if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
+    return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
+  return { workflowsPath: WORKFLOWS_PATH };
 }
 
 export { NativeConnection };

@@ -21,7 +21,7 @@ import {
   resolveWebhookSecret,
   WEBHOOK_SECRET_VARIABLE,
 } from '../webhooks/callback-token.js';
-import { createKlingflowWorker } from '../worker.js';
+import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } from '../worker.js';
 import { note } from './output.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
 
@@ -31,6 +31,9 @@ export interface WorkerRuntime {
   simulated: SimulatedProviders | undefined;
   /** The callback server beside the worker, when webhooks are on. */
   callbackServer: CallbackServer | undefined;
+  /** For the readiness probe (`/readyz`). */
+  worker: KlingflowWorker;
+  connection: NativeConnection;
   stop(): Promise<void>;
 }
 
@@ -68,7 +71,7 @@ function errorFields(_key: string, value: unknown): unknown {
  * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
  * dropped.
  */
-export function installQuietRuntime(): void {
+export function installQuietRuntime(telemetry: { sdkMetricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const logger = new DefaultLogger('WARN', (entry) => {
@@ -79,7 +82,17 @@ export function installQuietRuntime(): void {
       }\n`,
     );
   });
-  Runtime.install({ logger });
+  Runtime.install({
+    logger,
+    // The worker's /metrics appends what the SDK exports here (observability/metrics-source.ts).
+    ...(telemetry.sdkMetricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: telemetry.sdkMetricsAddress } },
+          },
+        }
+      : {}),
+  });
 }
 
 /**
@@ -160,6 +173,8 @@ export async function startWorkerRuntime(
       running,
       simulated,
       callbackServer: server,
+      worker,
+      connection: workerConnection,
       async stop() {
         await server?.close();
         if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
+import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
+import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
+import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
-import { startWorkerRuntime, type WebhookOptions } from '../embedded-runtime.js';
+import {
+  installQuietRuntime,
+  startWorkerRuntime,
+  type WebhookOptions,
+  type WorkerRuntime,
+} from '../embedded-runtime.js';
 import { note } from '../output.js';
 import { parseInteger } from '../parse-options.js';
 
@@ -9,6 +17,10 @@ export interface WebhookFlags {
   webhookPort?: string;
   webhookHost?: string;
   publicUrl?: string;
+}
+
+export interface WorkerFlags extends WebhookFlags {
+  metricsPort?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -24,14 +36,30 @@ export function registerWorkerCommand(program: Command): void {
       'http(s) URL at which providers reach the webhook port, e.g. https://hooks.example.com',
     )
     .option('--webhook-host <host>', 'interface the webhook port binds to (default: all)')
-    .action(async (flags: WebhookFlags) => {
+    .option(
+      '--metrics-port <port>',
+      'serve /healthz, /readyz and Prometheus /metrics on this port (env KLINGFLOW_METRICS_PORT)',
+    )
+    .action(async (flags: WorkerFlags) => {
       // Flags are checked before anything connects, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
+      const metricsPort = parseMetricsPort(flags.metricsPort);
       const target = resolveTemporalTarget();
-      const runtime = await startWorkerRuntime(target, {
-        log: note,
-        ...(webhooks ? { webhooks } : {}),
-      });
+      // Up before the worker connects: /healthz answers and /readyz says 503 meanwhile.
+      let runtime: WorkerRuntime | undefined;
+      const health =
+        metricsPort === undefined
+          ? undefined
+          : await startOperationsPort(metricsPort, () => runtime);
+      try {
+        runtime = await startWorkerRuntime(target, {
+          log: note,
+          ...(webhooks ? { webhooks } : {}),
+        });
+      } catch (error) {
+        await health?.close();
+        throw error;
+      }
       note(
         `worker connected to ${target.address} (namespace ${target.namespace}); Ctrl-C stops it`,
       );
@@ -42,12 +70,52 @@ export function registerWorkerCommand(program: Command): void {
         note(
           `${signal}: stopping the worker${webhooks ? ' and the callback server' : ''} (in-flight downloads checkpoint first)`,
         );
-        void runtime.stop();
+        void runtime?.stop();
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      await runtime.running;
+      await runtime.running.finally(() => health?.close());
     });
+}
+
+async function startOperationsPort(
+  port: number,
+  current: () => WorkerRuntime | undefined,
+): Promise<HealthServer> {
+  // The SDK's metrics exporter must be configured before the runtime starts (first connection).
+  const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  installQuietRuntime({ sdkMetricsAddress });
+  const server = await startHealthServer({
+    port,
+    ...(process.env.KLINGFLOW_METRICS_HOST ? { host: process.env.KLINGFLOW_METRICS_HOST } : {}),
+    readiness: () => checkWorkerReadiness(current()?.worker, current()?.connection),
+    metrics: combinedMetrics(sdkMetricsAddress),
+  }).catch((cause: unknown) => {
+    throw new Error(
+      `cannot serve health and metrics on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  });
+  note(`health and metrics on port ${server.port} (/healthz, /readyz, /metrics)`);
+  return server;
+}
+
+/** `--metrics-port`, else KLINGFLOW_METRICS_PORT; off when neither is set. */
+export function parseMetricsPort(
+  flag: string | undefined,
+  environment: NodeJS.ProcessEnv = process.env,
+): number | undefined {
+  if (flag !== undefined) return parsePort(flag, '--metrics-port');
+  const variable = environment.KLINGFLOW_METRICS_PORT;
+  return variable ? parsePort(variable, 'KLINGFLOW_METRICS_PORT') : undefined;
+}
+
+function parsePort(value: string, field: string): number {
+  const port = parseInteger(value, field);
+  if (port < 1 || port > 65_535) {
+    throw new ValidationError([{ field, message: `${port} is not a port number (1-65535)` }]);
+  }
+  return port;
 }
 
 /** `--webhook-port` and `--public-url` go together; the URL must be http(s). */
@@ -77,14 +145,8 @@ export function parseWebhookFlags(flags: WebhookFlags): WebhookOptions | undefin
       },
     ]);
   }
-  const port = parseInteger(webhookPort, '--webhook-port');
-  if (port < 1 || port > 65_535) {
-    throw new ValidationError([
-      { field: '--webhook-port', message: `${port} is not a port number (1-65535)` },
-    ]);
-  }
   return {
-    port,
+    port: parsePort(webhookPort, '--webhook-port'),
     publicUrl: parsePublicUrl(publicUrl),
     ...(webhookHost ? { host: webhookHost } : {}),
   };

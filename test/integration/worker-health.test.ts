@@ -1,0 +1,130 @@
+import { NativeConnection } from '@temporalio/worker';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { type HealthServer, startHealthServer } from '../../src/observability/health-server.js';
+import {
+  checkWorkerReadiness,
+  type ReadinessReport,
+} from '../../src/observability/worker-readiness.js';
+import { createKlingflowWorker } from '../../src/worker.js';
+import {
+  childEnvironment,
+  endProcesses,
+  runKlingflow,
+  runningProcesses,
+  spawnKlingflow,
+  waitUntil,
+} from '../e2e/processes.js';
+import { freePort } from '../setup/temporal-dev-server.js';
+import { createIntegrationContext, type IntegrationContext } from './harness.js';
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+async function readiness(port: number): Promise<{ status: number; report: ReadinessReport }> {
+  const { status, body } = await get(port, '/readyz');
+  return { status, report: JSON.parse(body) as ReadinessReport };
+}
+
+describe('/healthz and /readyz against a real worker', () => {
+  let context: IntegrationContext;
+  let health: HealthServer | undefined;
+
+  beforeEach(async () => {
+    context = await createIntegrationContext({ providers: ['apimodels', 'kling'] });
+  });
+
+  afterEach(async () => {
+    await health?.close();
+    health = undefined;
+    await context.teardown();
+    const orphans = runningProcesses().length;
+    await endProcesses();
+    expect(orphans).toBe(0);
+  });
+
+  it('is ready only while every worker polls, and says which one is not', async () => {
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    try {
+      const worker = await createKlingflowWorker({
+        connection,
+        namespace: 'default',
+        settings: context.settings,
+        environment: context.providers.environment,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      health = await startHealthServer({
+        port: 0,
+        host: '127.0.0.1',
+        readiness: () => checkWorkerReadiness(worker, connection),
+      });
+      const port = health.port;
+      expect(await get(port, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+
+      // Created but not running yet: Temporal answers, the workers do not poll.
+      const before = await readiness(port);
+      expect(before.status).toBe(503);
+      expect(before.report.temporal).toBe(true);
+      expect(before.report.workers.map((each) => each.name).sort()).toEqual(
+        ['apimodels', 'kling', 'main'].sort(),
+      );
+      expect(before.report.workers.every((each) => each.state === 'INITIALIZED')).toBe(true);
+
+      const running = worker.run();
+      const ready = await waitUntil('the worker is ready', async () => {
+        const answer = await readiness(port);
+        return answer.status === 200 ? answer.report : undefined;
+      });
+      expect(ready).toMatchObject({ ready: true, temporal: true });
+      expect(ready.workers.every((each) => each.state === 'RUNNING' && each.polling)).toBe(true);
+
+      worker.shutdown();
+      await running;
+      const after = await readiness(port);
+      expect(after.status).toBe(503);
+      expect(after.report.workers.every((each) => each.state === 'STOPPED')).toBe(true);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('`klingflow worker --metrics-port` serves both endpoints, and KLINGFLOW_METRICS_PORT does too', async () => {
+    const environment = childEnvironment({
+      ...context.providers.environment,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      KLINGFLOW_TASK_QUEUE: context.taskQueue,
+      KLINGFLOW_STORAGE_DIR: context.storageDirectory,
+      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+    });
+    for (const variant of ['flag', 'environment'] as const) {
+      const port = await freePort();
+      const worker =
+        variant === 'flag'
+          ? spawnKlingflow(['worker', '--metrics-port', String(port)], environment)
+          : spawnKlingflow(['worker'], { ...environment, KLINGFLOW_METRICS_PORT: String(port) });
+      await worker.waitForOutput(new RegExp(`health and metrics on port ${port}`));
+      expect((await get(port, '/healthz')).status).toBe(200);
+      const ready = await waitUntil(
+        `${variant}: /readyz says ready`,
+        async () => (await readiness(port)).status === 200,
+        { processes: [worker], timeoutMs: 60_000 },
+      );
+      expect(ready).toBe(true);
+      expect((await get(port, '/nothing')).status).toBe(404);
+      const exit = await worker.kill('SIGTERM');
+      expect(exit.code).toBe(0);
+      // The port is released with the worker.
+      await expect(get(port, '/healthz')).rejects.toThrow();
+    }
+  });
+
+  it('refuses a metrics port that is not a port number before connecting (exit 2)', async () => {
+    const result = await runKlingflow(
+      ['worker', '--metrics-port', '70000'],
+      childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--metrics-port');
+  });
+});

@@ -155,8 +155,8 @@ export function planJobs(settings: SoakSettings, seed: number, imageUrl: string)
     let { request, servable } = requestFor(primary, prompt, imageUrl, random);
     const alternatives = (id: ProviderId) =>
       servable.filter((other) => other !== id && candidates.includes(other));
-    for (let tries = 1; inBatch && alternatives(primary).length === 0 && tries < 20; tries++) {
-      primary = candidates[(index + tries) % candidates.length]!;
+    for (let tries = 1; inBatch && alternatives(primary).length === 0 && tries < 24; tries++) {
+      primary = candidates[(index + Math.floor(tries / 4)) % candidates.length]!;
       ({ request, servable } = requestFor(primary, prompt, imageUrl, random));
     }
     const others = shuffled(random, alternatives(primary));
@@ -190,7 +190,7 @@ export function planJobs(settings: SoakSettings, seed: number, imageUrl: string)
       task,
       taskOutcome: outcomeFor(random, task),
       ...stuckLimits(task, settings),
-      fault: faultKind ? plannedFault(faultKind, primary, random) : undefined,
+      fault: faultKind ? batchSized(plannedFault(faultKind, primary, random), inBatch) : undefined,
       ...(inBatch ? { batchId } : {}),
     });
   }
@@ -202,6 +202,12 @@ export function planJobs(settings: SoakSettings, seed: number, imageUrl: string)
     items.reduce((sum, item) => sum + (usdPrice(item.route[0]!, item.request) ?? 0), 0),
   );
   return { jobs, batch: { batchId, maxCost, items } };
+}
+
+/** In the batch a fault hits one call: items share providers, so more would hit them all. */
+function batchSized(fault: PlannedFault, inBatch: boolean): PlannedFault {
+  if (!inBatch) return fault;
+  return { ...fault, rules: fault.rules.map((rule) => ({ ...rule, times: 1 })) };
 }
 
 function stuckLimits(task: TaskPlan, settings: SoakSettings): Partial<JobPlan> {

@@ -10,11 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.ts ./scripts/build.ts
+# The simulated providers (used when no API key is set) live in src/simulated with their sample
+# video, and are compiled into dist/ with the rest.
 COPY src ./src
-# The simulated providers (used when no API key is set) are compiled into dist/ with the rest.
-# Until they move to src/simulated they live in test/fakes, with their sample video.
-COPY test/fakes ./test/fakes
-COPY test/fixtures/sample.mp4 ./test/fixtures/sample.mp4
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps

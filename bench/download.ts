@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { FakeProviderServer } from '../test/fakes/fake-server.js';
+import { FakeProviderServer } from '../src/simulated/fake-server.js';
 import { megabytes } from './lib/process-stats.js';
 
 const run = promisify(execFile);

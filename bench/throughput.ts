@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
+import { startSimulatedProviders } from '../src/simulated/index.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
 } from '../src/workflows/generation-types.js';
-import { startSimulatedProviders } from '../test/fakes/index.js';
 import { megabytes, monitorProcess, percentile } from './lib/process-stats.js';
 import { spawnNode, startWorkerProcess } from './lib/worker-process.js';
 

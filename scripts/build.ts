@@ -1,6 +1,5 @@
 /**
- * `npm run build`: compiles src/ (and, until they move to src/, the simulated providers in
- * test/fakes) to ESM JavaScript with declarations in dist/, copies the files they read at run
+ * `npm run build`: compiles src/ (the simulated providers in src/simulated included) to ESM JavaScript with declarations in dist/, copies the files they read at run
  * time, and prebuilds the workflow bundle next to the compiled worker so a worker starts without
  * running webpack.
  */
@@ -13,7 +12,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 /** Non-TypeScript files that compiled code reads relative to itself. */
-const ASSETS = ['test/fixtures/sample.mp4'];
+const ASSETS = ['src/simulated/sample.mp4'];
 
 await rm(dist, { recursive: true, force: true });
 const tsc = spawnSync(

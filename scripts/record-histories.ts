@@ -22,6 +22,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
 import { providerCallbackSignal, statusQuery } from '../src/workflows/definitions.js';
@@ -29,7 +30,6 @@ import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
 } from '../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../test/fakes/index.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 const RENDER_MS = 300;

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import {
@@ -13,7 +14,6 @@ import {
   type KlingflowWorker,
   type KlingflowWorkerOptions,
 } from '../../src/worker.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../test/fakes/index.js';
 
 /**
  * An in-process klingflow worker on its own task queue and storage directory, with simulated

@@ -1,7 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import type { RunningDevServer } from '../../src/temporal/dev-server.js';
-import type { SimulatedProviderSet } from '../../test/fakes/index.js';
 import type { SpawnedProcess } from '../lib/worker-process.js';
 import { NAMESPACE, TASK_QUEUE } from './options.js';
 import { pick, seededRandom, shuffled } from './random.js';

@@ -1,10 +1,10 @@
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { ai302ErrorBody } from '../../test/fakes/302ai-fake.js';
-import { apiFrameCreditsBody, apiFrameErrorBody } from '../../test/fakes/apiframe-fake.js';
-import { apiModelsErrorBody } from '../../test/fakes/apimodels-fake.js';
-import type { Fault } from '../../test/fakes/fake-server.js';
-import { hyprLabErrorBody } from '../../test/fakes/hyprlab-fake.js';
-import { officialFault } from '../../test/fakes/official-format-fake.js';
+import { ai302ErrorBody } from '../../src/simulated/302ai-fake.js';
+import { apiFrameCreditsBody, apiFrameErrorBody } from '../../src/simulated/apiframe-fake.js';
+import { apiModelsErrorBody } from '../../src/simulated/apimodels-fake.js';
+import { bareNotFoundFault, type Fault } from '../../src/simulated/fake-server.js';
+import { hyprLabErrorBody } from '../../src/simulated/hyprlab-fake.js';
+import { officialFault } from '../../src/simulated/official-format-fake.js';
 import { between, type Random } from './random.js';
 
 /**
@@ -130,9 +130,6 @@ function creditsFault(provider: ProviderId): Fault {
   }
 }
 
-/** What a router answers for a path it has no handler for: no provider envelope at all. */
-const BARE_404: Fault = { type: 'status', status: 404, body: '404 page not found' };
-
 export function plannedFault(kind: FaultKind, provider: ProviderId, random: Random): PlannedFault {
   const retryAfter = { 'retry-after': '1' };
   const one = (
@@ -169,14 +166,18 @@ export function plannedFault(kind: FaultKind, provider: ProviderId, random: Rand
     case 'submit accepted, gateway 502 page':
       return one('submit', { type: 'accept-then-gateway-page' }, 1);
     case 'submit accepted, gateway 502 page, lookup errors':
-      // The lookup by external_task_id goes to the status route: its next calls fail with a
-      // 5xx that is no envelope (a lookup that cannot tell), then it answers again.
+      // The lookup by external_task_id goes to the status route: its next calls get a gateway
+      // page, no envelope (a lookup that cannot tell), then it answers again.
       return {
         kind,
         provider,
         rules: [
           { route: 'submit', fault: { type: 'accept-then-gateway-page' }, times: 1 },
-          { route: 'status', fault: { type: 'status', status: 502 }, times: between(random, 1, 3) },
+          {
+            route: 'status',
+            fault: { type: 'accept-then-gateway-page', status: 502 },
+            times: between(random, 1, 3),
+          },
         ],
       };
     case 'submit accepted, slow answer':
@@ -184,7 +185,7 @@ export function plannedFault(kind: FaultKind, provider: ProviderId, random: Rand
     case 'status 401 after accept':
       return one('status', { type: 'status', status: 401 }, between(random, 1, 3));
     case 'status bare 404 after accept':
-      return one('status', BARE_404, between(random, 1, 3));
+      return one('status', bareNotFoundFault(), between(random, 1, 3));
     case 'download connection reset':
       return one('download', { type: 'reset' }, 1);
     case 'status hang':

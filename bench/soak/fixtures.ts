@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import type { FakeProviderServer } from '../../test/fakes/fake-server.js';
+import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
 import { type JobPlan, jobIndexOf } from './plan.js';
 
 /** What the soak's fakes serve besides their own API: a first-frame image and telling videos. */

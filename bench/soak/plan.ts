@@ -3,8 +3,8 @@ import type { ModelOffer } from '../../src/providers/provider.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId, UnifiedRequest } from '../../src/request/unified-request.js';
 import { ASPECT_RATIOS } from '../../src/request/unified-request.js';
+import type { FakeTask, TaskOutcome } from '../../src/simulated/fake-server.js';
 import { batchItemWorkflowId } from '../../src/workflows/batch-types.js';
-import type { FakeTask, TaskOutcome } from '../../test/fakes/fake-server.js';
 import {
   FAULT_WEIGHTS,
   type FaultKind,

@@ -1,7 +1,7 @@
 import type { ProviderId } from '../../src/request/unified-request.js';
+import type { FakeTask } from '../../src/simulated/fake-server.js';
 import type { BatchResult } from '../../src/workflows/batch-types.js';
 import type { SpendTask } from '../../src/workflows/generation-types.js';
-import type { FakeTask } from '../../test/fakes/fake-server.js';
 import { check } from './check.js';
 import type { JobReport } from './jobs.js';
 import type { PaidTasksPerJob, SoakBatchFigures, SoakCheck } from './types.js';

@@ -1,4 +1,4 @@
-import type { SimulatedProviderSet } from '../../test/fakes/index.js';
+import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import { percentile } from '../lib/process-stats.js';
 import type { JobReport } from './jobs.js';
 import { POLL_INTERVAL_MS, type SoakSettings } from './options.js';

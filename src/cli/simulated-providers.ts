@@ -1,5 +1,5 @@
-import { startSimulatedProviders as startFakes } from '../../test/fakes/index.js';
 import { parseDuration } from '../config/duration.js';
+import { startSimulatedProviders as startFakes } from '../simulated/index.js';
 
 export interface SimulatedProviders {
   /** Provider keys and base URLs pointing at the loopback fakes. */

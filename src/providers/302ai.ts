@@ -1,33 +1,13 @@
 import { FormData } from 'undici';
-import { ProviderError } from '../errors.js';
-import type { UnifiedRequest } from '../request/unified-request.js';
-import {
-  AI302_DISPLAY_NAME,
-  AI302_OFFERS,
-  AI302_USD_PER_PTC,
-  ai302SubmitPath,
-  priceAi302,
-} from './302ai-catalog.js';
-import { failedTaskStatus } from './content-rejection.js';
-import { checkAgainstOffers } from './offer-check.js';
-import type {
-  CallContext,
-  OfferCheck,
-  ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
-import {
-  acceptedButUnreadable,
-  httpFailure,
-  type ProviderHttpResponse,
-  type ProviderHttpSettings,
-  parseAcceptedBody,
-  parseJsonBody,
-  providerRequest,
-} from './provider-http.js';
+import { z } from 'zod';
+import { ai302SubmitPath } from './302ai-catalog.js';
+import { AI302_OFFERING } from './302ai-offering.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
+import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
+import { asRecord, errorText, firstId, firstString, isHttpUrl } from './kit/lenient-json.js';
+import type { ErrorEnvelope } from './kit/provider-answer.js';
+import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
  * 302.AI (seeds/002): Kling 2.1 image-to-video as multipart/form-data with the first frame as a
@@ -35,14 +15,10 @@ import {
  * fields and prices only; URLs and response bodies are read tolerantly (see below).
  */
 
-const PROVIDER = '302ai';
+const PROVIDER = AI302_OFFERING.id;
 export const AI302_DEFAULT_BASE_URL = 'https://api.302.ai';
 
-export interface Ai302Settings {
-  apiKey: string;
-  baseUrl?: string;
-  http: ProviderHttpSettings;
-}
+export type Ai302Settings = ApiKeySettings;
 
 /**
  * Unverified: the seed gives the Fetch call's parameters (path `id`, e.g. `kling_xxxx`; query
@@ -53,99 +29,60 @@ export function ai302FetchPath(taskId: string): string {
   return `/klingai/task/${encodeURIComponent(taskId)}/fetch?geo=global`;
 }
 
+/** Unverified: 302.AI's error body `{error: {err_code, message}}`; a 404 in it is "no such task". */
+const ai302ErrorSchema = z.looseObject({
+  error: z.looseObject({ err_code: z.union([z.number(), z.string()]), message: z.string() }),
+});
+const AI302_ENVELOPE: ErrorEnvelope = {
+  notFoundOn404: true,
+  read(body) {
+    const parsed = ai302ErrorSchema.safeParse(body);
+    if (!parsed.success) return undefined;
+    const { err_code: code, message } = parsed.data.error;
+    return { message, code };
+  },
+};
+
 export function createAi302Provider(settings: Ai302Settings): ProviderAdapter {
-  const baseUrl = (settings.baseUrl ?? AI302_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const headers = { authorization: `Bearer ${settings.apiKey}` };
+  return createHttpAdapter(AI302_OFFERING, settings, {
+    submitCall: ai302Submit,
+    accepted: (body) => {
+      const { taskId } = readAi302TaskTolerantly(body);
+      return taskId ? { provider: PROVIDER, taskId, endpoint: 'image2video' } : undefined;
+    },
+    acceptedExpected: 'task id in the response',
+    statusUrl: (handle, baseUrl) => `${baseUrl}${ai302FetchPath(handle.taskId)}`,
+    statusBody: z.unknown(),
+    readStatus: (body) => readAi302TaskTolerantly(body).status,
+    envelope: AI302_ENVELOPE,
+    defaultBaseUrl: AI302_DEFAULT_BASE_URL,
+  });
+}
 
-  function check(request: UnifiedRequest): OfferCheck {
-    return checkAgainstOffers(AI302_DISPLAY_NAME, AI302_OFFERS, request);
+/**
+ * Multipart, to the endpoint for the mode and duration: pass-through fields first, then the
+ * mapped ones, and the first frame as a file part.
+ */
+const ai302Submit: HttpSubmitCall = async (_offer, request, { images }) => {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(request.providerOptions?.['302ai'] ?? {})) {
+    if (value !== undefined && value !== null) form.append(name, String(value));
   }
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const { offer, issues } = check(request);
-    if (!offer || issues.length > 0 || !request.startImage) {
-      throw new ProviderError(
-        'invalid-request',
-        PROVIDER,
-        `request does not fit ${AI302_DISPLAY_NAME}: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`,
-      );
-    }
-    const form = new FormData();
-    // Pass-through fields first; the mapped fields below are appended after them.
-    for (const [name, value] of Object.entries(request.providerOptions?.['302ai'] ?? {})) {
-      if (value !== undefined && value !== null) form.append(name, String(value));
-    }
-    const image = await context.images.asBytes(request.startImage);
+  if (request.startImage) {
+    const image = await images.asBytes(request.startImage);
     form.append(
       'input_image',
       new Blob([image.bytes], { type: image.contentType }),
       image.fileName,
     );
-    form.append('prompt', request.prompt);
-    if (request.negativePrompt !== undefined)
-      form.append('negative_prompt', request.negativePrompt);
-    if (request.cfgScale !== undefined) form.append('cfg', String(request.cfgScale));
-    if (request.aspectRatio !== undefined) form.append('aspect_ratio', request.aspectRatio);
-    if (request.sound !== undefined) form.append('enable_audio', String(request.sound));
-
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'POST',
-      url: `${baseUrl}${ai302SubmitPath(request)}`,
-      headers,
-      form,
-      signal: context.signal,
-    });
-    if (response.status < 200 || response.status >= 300) throw ai302HttpError(response);
-    // A 2xx means 302.AI may have created (and billed) the task even if the body is unreadable.
-    const body = parseAcceptedBody(PROVIDER, response);
-    const { taskId } = readAi302TaskTolerantly(body);
-    if (!taskId) throw acceptedButUnreadable(PROVIDER, response, 'no task id in the response');
-    return { taskId, handle: { provider: PROVIDER, taskId, endpoint: 'image2video' } };
   }
-
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'GET',
-      url: `${baseUrl}${ai302FetchPath(handle.taskId)}`,
-      headers,
-      signal: context.signal,
-    });
-    if (response.status === 404) {
-      // The task is gone at the provider: this attempt cannot finish, another provider might.
-      return {
-        state: 'failed',
-        reason: `302.AI no longer knows task ${handle.taskId} (HTTP 404 on Fetch)`,
-        kind: 'provider-unavailable',
-      };
-    }
-    if (response.status < 200 || response.status >= 300) throw ai302HttpError(response);
-    return readAi302TaskTolerantly(parseJsonBody(PROVIDER, response)).status;
-  }
-
-  return {
-    id: PROVIDER,
-    displayName: AI302_DISPLAY_NAME,
-    capabilities: {
-      offers: AI302_OFFERS,
-      callbacks: false,
-      idempotentSubmit: false,
-      imageForms: ['multipart'],
-      priceUnit: 'PTC',
-      usdPerUnit: AI302_USD_PER_PTC,
-      unverified: [
-        '302.AI submit URLs (/klingai/m2v_21_img2video[_10s|_hq|_hq_10s]; the seed names the endpoints, not their paths)',
-        '302.AI Fetch URL (/klingai/task/{id}/fetch?geo=global)',
-        '302.AI submit and Fetch response bodies (data.task.id, numeric data.status 5/10/50/99, data.works[].resource.resource)',
-        '302.AI error bodies ({error: {err_code, message}} assumed)',
-        '302.AI PTC taken as 1 USD',
-      ],
-    },
-    check,
-    price: priceAi302,
-    submit,
-    status,
-  };
-}
+  form.append('prompt', request.prompt);
+  if (request.negativePrompt !== undefined) form.append('negative_prompt', request.negativePrompt);
+  if (request.cfgScale !== undefined) form.append('cfg', String(request.cfgScale));
+  if (request.aspectRatio !== undefined) form.append('aspect_ratio', request.aspectRatio);
+  if (request.sound !== undefined) form.append('enable_audio', String(request.sound));
+  return { path: ai302SubmitPath(request), form };
+};
 
 /**
  * Unverified: no seed shows a 302.AI response body. Public 302.AI clients on GitHub read the
@@ -225,46 +162,8 @@ function firstVideoUrl(...lists: unknown[]): string | undefined {
       const record = asRecord(work);
       const resource = asRecord(record.resource);
       const url = firstString(resource.resource, resource.url, record.url);
-      if (url && /^https?:\/\//i.test(url)) return url;
+      if (isHttpUrl(url)) return url;
     }
   }
   return undefined;
-}
-
-function firstId(...values: unknown[]): string | undefined {
-  for (const value of values) {
-    if (typeof value === 'string' && value.length > 0) return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  }
-  return undefined;
-}
-
-function ai302HttpError(response: ProviderHttpResponse): ProviderError {
-  return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-/** The human part of an error body (`{error: {err_code, message}}`), else the start of the text. */
-function errorDetail(text: string): string {
-  try {
-    const record = asRecord(JSON.parse(text));
-    return errorText(record.error) ?? firstString(record.message) ?? text.slice(0, 200);
-  } catch {
-    return text.slice(0, 200);
-  }
-}
-
-function errorText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  const record = asRecord(value);
-  return firstString(record.message, record.msg, record.message_en);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  return values.find((value): value is string => typeof value === 'string' && value.length > 0);
 }

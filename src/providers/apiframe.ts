@@ -1,32 +1,14 @@
 import { z } from 'zod';
-import { ProviderError } from '../errors.js';
-import type { UnifiedRequest } from '../request/unified-request.js';
-import {
-  APIFRAME_DISPLAY_NAME,
-  APIFRAME_MODES,
-  APIFRAME_OFFERS,
-  priceApiFrame,
-} from './apiframe-catalog.js';
-import { failedTaskStatus } from './content-rejection.js';
-import { checkAgainstOffers, providerModelName } from './offer-check.js';
-import type {
-  CallContext,
-  OfferCheck,
-  ProviderAdapter,
-  SubmitContext,
-  SubmittedTask,
-  TaskHandle,
-  TaskStatus,
-} from './provider.js';
-import {
-  acceptedButUnreadable,
-  httpFailure,
-  type ProviderHttpResponse,
-  type ProviderHttpSettings,
-  parseAcceptedBody,
-  parseJsonBody,
-  providerRequest,
-} from './provider-http.js';
+import { APIFRAME_MODES } from './apiframe-catalog.js';
+import { APIFRAME_OFFERING } from './apiframe-offering.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
+import { failedTaskStatus } from './kit/content-rejection.js';
+import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
+import { asRecord, errorText, firstString, isHttpUrl } from './kit/lenient-json.js';
+import type { ErrorEnvelope } from './kit/provider-answer.js';
+import { succeededWithoutVideo } from './kit/task-status.js';
+import { providerModelName } from './offer-check.js';
+import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
  * APIFrame (seeds/004): `POST {base}/v2/videos/generate` with `X-API-Key`, body
@@ -35,123 +17,87 @@ import {
  * `readApiFrameJobTolerantly`).
  */
 
-const PROVIDER = 'apiframe';
+const PROVIDER = APIFRAME_OFFERING.id;
 export const APIFRAME_DEFAULT_BASE_URL = 'https://api.apiframe.ai';
 
-export interface ApiFrameSettings {
-  apiKey: string;
-  baseUrl?: string;
-  http: ProviderHttpSettings;
-}
+export type ApiFrameSettings = ApiKeySettings;
+
+/**
+ * Unverified: `{error}` (and the 402 credit figures), per the SDK's ErrorResponse and
+ * InsufficientCredits. A 409 says the Idempotency-Key was used before with another body: that
+ * earlier job exists and may be billed. A 404 in this shape is "no such job".
+ */
+const apiFrameErrorSchema = z.looseObject({
+  error: z.string(),
+  creditsRequired: z.number().optional(),
+  creditsAvailable: z.number().optional(),
+});
+const APIFRAME_ENVELOPE: ErrorEnvelope = {
+  notFoundOn404: true,
+  read(body, httpStatus) {
+    const parsed = apiFrameErrorSchema.safeParse(body);
+    if (!parsed.success) return undefined;
+    const { error, creditsRequired, creditsAvailable } = parsed.data;
+    const credits =
+      creditsRequired !== undefined && creditsAvailable !== undefined
+        ? ` (needs ${creditsRequired} credits, ${creditsAvailable} available)`
+        : '';
+    return {
+      message: `${error}${credits}`,
+      ...(httpStatus === 409
+        ? { kind: 'invalid-request' as const, earlierSendAccepted: true }
+        : {}),
+    };
+  },
+};
 
 export function createApiFrameProvider(settings: ApiFrameSettings): ProviderAdapter {
-  const baseUrl = (settings.baseUrl ?? APIFRAME_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const headers = { 'x-api-key': settings.apiKey };
-
-  function check(request: UnifiedRequest): OfferCheck {
-    return checkAgainstOffers(APIFRAME_DISPLAY_NAME, APIFRAME_OFFERS, request);
-  }
-
-  async function submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask> {
-    const { offer, issues } = check(request);
-    if (!offer || issues.length > 0) {
-      throw new ProviderError(
-        'invalid-request',
-        PROVIDER,
-        `request does not fit APIFrame: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`,
-      );
-    }
-    const klingParams: Record<string, unknown> = {
-      duration: request.duration,
-      mode: APIFRAME_MODES[request.mode],
-    };
-    if (request.aspectRatio !== undefined) klingParams.aspect_ratio = request.aspectRatio;
-    if (request.startImage)
-      klingParams.start_image = await context.images.asUrl(request.startImage);
-    if (request.endImage) klingParams.end_image = await context.images.asUrl(request.endImage);
-    if (request.negativePrompt !== undefined) klingParams.negative_prompt = request.negativePrompt;
-    if (request.cfgScale !== undefined) klingParams.cfg_scale = request.cfgScale;
-
-    const { klingParams: extraKlingParams, ...extra } = request.providerOptions?.apiframe ?? {};
-    const body: Record<string, unknown> = {
-      prompt: request.prompt,
-      model: providerModelName(offer, request.mode),
-      klingParams: { ...klingParams, ...asRecord(extraKlingParams) },
-    };
-    if (context.callbackUrl) body.webhookUrl = context.callbackUrl;
-    Object.assign(body, extra);
-
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'POST',
-      url: `${baseUrl}/v2/videos/generate`,
-      headers: {
-        ...headers,
-        // APIFrame replays the original job for a repeated key (24 h), so a resent submit
-        // with the same workflow attempt cannot create a second paid job.
-        ...(context.externalTaskId ? { 'idempotency-key': context.externalTaskId } : {}),
-      },
-      json: body,
-      signal: context.signal,
-    });
-    if (response.status === 409) {
-      // The key was used before with another body: that earlier job exists and may be billed.
-      throw new ProviderError(
-        'invalid-request',
-        PROVIDER,
-        `HTTP 409: ${errorDetail(response.text)} (an earlier submit with this idempotency key was accepted)`,
-        { httpStatus: 409, ambiguous: true },
-      );
-    }
-    if (response.status < 200 || response.status >= 300) throw apiFrameHttpError(response);
-    const json = parseAcceptedBody(PROVIDER, response);
-    const { jobId } = readApiFrameJobTolerantly(json);
-    if (!jobId) throw acceptedButUnreadable(PROVIDER, response, 'no jobId in the response');
-    return { taskId: jobId, handle: { provider: PROVIDER, taskId: jobId } };
-  }
-
-  async function status(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const response = await providerRequest(PROVIDER, settings.http, {
-      method: 'GET',
-      url: `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`,
-      headers,
-      signal: context.signal,
-    });
-    if (response.status === 404) {
-      return {
-        state: 'failed',
-        reason: `APIFrame no longer knows job ${handle.taskId} (HTTP 404)`,
-        kind: 'provider-unavailable',
-      };
-    }
-    if (response.status < 200 || response.status >= 300) throw apiFrameHttpError(response);
-    return readApiFrameJobTolerantly(parseJsonBody(PROVIDER, response)).status;
-  }
-
-  return {
-    id: PROVIDER,
-    displayName: APIFRAME_DISPLAY_NAME,
-    capabilities: {
-      offers: APIFRAME_OFFERS,
-      callbacks: true,
-      callbackField: 'webhookUrl',
-      // Submits carry Idempotency-Key, but there is no lookup by key to implement findTask.
-      idempotentSubmit: false,
-      imageForms: ['url'],
-      priceUnit: 'credits',
-      unverified: [
-        'APIFrame submit response {jobId, status} (not in the seed; from its OpenAPI and SDK)',
-        'APIFrame poll endpoint GET /v2/jobs/:id and its job shape (not in the seed; from its docs)',
-        'APIFrame video result shape ({videoUrl} or a bare URL string; docs show both)',
-        'APIFrame error bodies {error} and 402 {error, creditsRequired, creditsAvailable}',
-        'APIFrame webhookUrl callbacks and the Idempotency-Key header',
-      ],
+  return createHttpAdapter(APIFRAME_OFFERING, settings, {
+    submitCall: apiFrameSubmit,
+    accepted: (body) => {
+      const { jobId } = apiFrameJob(body);
+      return jobId ? { provider: PROVIDER, taskId: jobId } : undefined;
     },
-    check,
-    price: priceApiFrame,
-    submit,
-    status,
-  };
+    acceptedExpected: 'jobId in the response',
+    statusUrl: (handle, baseUrl) => `${baseUrl}/v2/jobs/${encodeURIComponent(handle.taskId)}`,
+    statusBody: z.unknown(),
+    readStatus: (body) => apiFrameJobStatus(apiFrameJob(body)),
+    headers: (apiKey) => ({ 'x-api-key': apiKey }),
+    envelope: APIFRAME_ENVELOPE,
+    defaultBaseUrl: APIFRAME_DEFAULT_BASE_URL,
+  });
 }
+
+/**
+ * `{prompt, model, klingParams}`; `klingParams` from providerOptions merge into ours. The
+ * Idempotency-Key makes APIFrame replay the original job for a repeated key (24 h), so a
+ * resent submit of the same workflow attempt cannot create a second paid job.
+ */
+const apiFrameSubmit: HttpSubmitCall = async (offer, request, context) => {
+  const { images, callbackUrl, externalTaskId } = context;
+  const klingParams: Record<string, unknown> = {
+    duration: request.duration,
+    mode: APIFRAME_MODES[request.mode],
+  };
+  if (request.aspectRatio !== undefined) klingParams.aspect_ratio = request.aspectRatio;
+  if (request.startImage) klingParams.start_image = await images.asUrl(request.startImage);
+  if (request.endImage) klingParams.end_image = await images.asUrl(request.endImage);
+  if (request.negativePrompt !== undefined) klingParams.negative_prompt = request.negativePrompt;
+  if (request.cfgScale !== undefined) klingParams.cfg_scale = request.cfgScale;
+
+  const { klingParams: extraKlingParams, ...extra } = request.providerOptions?.apiframe ?? {};
+  const json: Record<string, unknown> = {
+    prompt: request.prompt,
+    model: providerModelName(offer, request.mode),
+    klingParams: { ...klingParams, ...asRecord(extraKlingParams) },
+  };
+  if (callbackUrl) json.webhookUrl = callbackUrl;
+  Object.assign(json, extra);
+  const headers: Record<string, string> = externalTaskId
+    ? { 'idempotency-key': externalTaskId }
+    : {};
+  return { path: '/v2/videos/generate', json, headers };
+};
 
 /**
  * Unverified: seeds/004 documents only APIFrame's request. The shapes read here come from
@@ -170,33 +116,34 @@ export function readApiFrameJobTolerantly(body: unknown): {
   jobId: string | undefined;
   status: TaskStatus;
 } {
+  const job = apiFrameJob(body);
+  return { jobId: job.jobId, status: apiFrameJobStatus(job) };
+}
+
+type LooseJob = z.infer<typeof looseJobSchema>;
+
+/** The job object, at the top level or under `data`, and its id under any of its names. */
+function apiFrameJob(body: unknown): LooseJob & { jobId: string | undefined } {
   const parsed = looseJobSchema.safeParse(body);
   const job = parsed.success ? parsed.data : {};
   const nested = looseJobSchema.safeParse(asRecord(body).data);
   const source = job.jobId || job.id || job.job_id ? job : nested.success ? nested.data : job;
-  const jobId = firstString(source.jobId, source.id, source.job_id);
-  const word = source.status?.toUpperCase();
-  const progress = typeof source.progress === 'number' ? source.progress : undefined;
+  return { ...source, jobId: firstString(source.jobId, source.id, source.job_id) };
+}
 
-  let status: TaskStatus;
-  if (word === 'QUEUED' || word === 'PENDING' || word === 'SUBMITTED') {
-    status = { state: 'queued' };
-  } else if (word === 'COMPLETED' || word === 'SUCCEEDED' || word === 'SUCCESS') {
-    const urls = resultUrls(source.result);
-    status =
-      urls.length > 0
-        ? { state: 'succeeded', videos: urls.map((url) => ({ url })) }
-        : {
-            state: 'failed',
-            reason: 'APIFrame reported the job completed without a video URL',
-            kind: 'provider-unavailable',
-          };
-  } else if (word === 'FAILED' || word === 'ERROR' || word === 'CANCELLED' || word === 'CANCELED') {
-    status = failedTaskStatus(errorText(source.error) ?? `job ${word.toLowerCase()}`);
-  } else {
-    status = { state: 'running', ...(progress !== undefined ? { progress } : {}) };
+function apiFrameJobStatus(job: LooseJob & { jobId: string | undefined }): TaskStatus {
+  const word = job.status?.toUpperCase();
+  const progress = typeof job.progress === 'number' ? job.progress : undefined;
+  if (word === 'QUEUED' || word === 'PENDING' || word === 'SUBMITTED') return { state: 'queued' };
+  if (word === 'COMPLETED' || word === 'SUCCEEDED' || word === 'SUCCESS') {
+    const urls = resultUrls(job.result);
+    if (urls.length === 0) return succeededWithoutVideo(PROVIDER, job.jobId ?? '?', 'result');
+    return { state: 'succeeded', videos: urls.map((url) => ({ url })) };
   }
-  return { jobId, status };
+  if (word === 'FAILED' || word === 'ERROR' || word === 'CANCELLED' || word === 'CANCELED') {
+    return failedTaskStatus(errorText(job.error) ?? `job ${word.toLowerCase()}`);
+  }
+  return { state: 'running', ...(progress !== undefined ? { progress } : {}) };
 }
 
 const looseJobSchema = z
@@ -220,43 +167,4 @@ function resultUrls(result: unknown): string[] {
     if (urls.length > 0) return urls;
   }
   return [];
-}
-
-function isHttpUrl(value: string): boolean {
-  return /^https?:\/\//i.test(value);
-}
-
-function apiFrameHttpError(response: ProviderHttpResponse): ProviderError {
-  return httpFailure(PROVIDER, response, undefined, errorDetail(response.text));
-}
-
-/** `{error}` (and the 402 credit figures), per the SDK's ErrorResponse and InsufficientCredits. */
-function errorDetail(text: string): string {
-  try {
-    const record = asRecord(JSON.parse(text));
-    const message = errorText(record.error) ?? firstString(record.message);
-    if (!message) return text.slice(0, 200);
-    const required = record.creditsRequired;
-    const available = record.creditsAvailable;
-    return typeof required === 'number' && typeof available === 'number'
-      ? `${message} (needs ${required} credits, ${available} available)`
-      : message;
-  } catch {
-    return text.slice(0, 200);
-  }
-}
-
-function errorText(value: unknown): string | undefined {
-  if (typeof value === 'string' && value) return value;
-  return firstString(asRecord(value).message);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  return values.find((value): value is string => typeof value === 'string' && value.length > 0);
 }

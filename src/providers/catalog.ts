@@ -1,27 +1,30 @@
-import { Agent } from 'undici';
 import type { ValidationIssue } from '../errors.js';
 import { PROVIDER_IDS, type ProviderId, type UnifiedRequest } from '../request/unified-request.js';
-import { createConfiguredProviders, PROVIDER_ENVIRONMENT } from './configured-providers.js';
-import type { ProviderAdapter } from './provider.js';
+import { AI302_OFFERING } from './302ai-offering.js';
+import { APIFRAME_OFFERING } from './apiframe-offering.js';
+import { APIMODELS_OFFERING } from './apimodels-offering.js';
+import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
+import { KLING_OFFERING } from './kling-offering.js';
+import { OPENAI_HK_OFFERING } from './openai-hk-offering.js';
+import type { ProviderOffering } from './provider.js';
 import { reservedOptionIssues } from './reserved-options.js';
 
-let catalogAdapters: ProviderAdapter[] | undefined;
+/** Every provider's offering, keyed by id: plain data, no keys, nothing that calls out. */
+export const PROVIDER_OFFERINGS: Readonly<Record<ProviderId, ProviderOffering>> = {
+  hyprlab: HYPRLAB_OFFERING,
+  'openai-hk': OPENAI_HK_OFFERING,
+  kling: KLING_OFFERING,
+  '302ai': AI302_OFFERING,
+  apimodels: APIMODELS_OFFERING,
+  apiframe: APIFRAME_OFFERING,
+};
 
 /**
- * Every provider's adapter with placeholder credentials, for what needs no network: checking a
- * request against capabilities, prices, and the `providers` table. Nothing here is ever sent.
+ * Every provider's offering in the canonical order, for what needs no network: checking a
+ * request against capabilities, prices, and the `providers` table.
  */
-export function catalogProviders(): ProviderAdapter[] {
-  if (!catalogAdapters) {
-    const placeholders: NodeJS.ProcessEnv = {};
-    for (const id of PROVIDER_IDS)
-      for (const key of PROVIDER_ENVIRONMENT[id].keys) placeholders[key] = 'catalog-only';
-    catalogAdapters = createConfiguredProviders(placeholders, {
-      dispatcher: new Agent(),
-      allowPrivateNetwork: false,
-    });
-  }
-  return catalogAdapters;
+export function catalogProviders(): ProviderOffering[] {
+  return PROVIDER_IDS.map((id) => PROVIDER_OFFERINGS[id]);
 }
 
 export interface ProvidersCheck {
@@ -43,9 +46,7 @@ export function checkRequestAgainstProviders(
   const ids = candidates ?? PROVIDER_IDS;
   const result: ProvidersCheck = { servable: [], issues: [], warnings: [] };
   for (const id of ids) {
-    const adapter = catalogProviders().find((candidate) => candidate.id === id);
-    if (!adapter) continue;
-    const check = adapter.check(request);
+    const check = PROVIDER_OFFERINGS[id].check(request);
     if (check.offer && check.issues.length === 0) {
       result.servable.push(id);
       result.warnings.push(...check.warnings);

@@ -3,10 +3,10 @@ import { createAi302Provider } from './302ai.js';
 import { createApiFrameProvider } from './apiframe.js';
 import { createApiModelsProvider } from './apimodels.js';
 import { createHyprLabProvider } from './hyprlab.js';
+import type { ProviderHttpSettings } from './kit/provider-http.js';
 import { createKlingProvider } from './kling.js';
 import { createOpenAiHkProvider } from './openai-hk.js';
 import type { ProviderAdapter } from './provider.js';
-import type { ProviderHttpSettings } from './provider-http.js';
 
 /** Environment variables per provider: its key(s) and its base URL. */
 export const PROVIDER_ENVIRONMENT: Record<ProviderId, { keys: string[]; baseUrl: string }> = {

@@ -9,11 +9,10 @@ import type {
 } from '../request/unified-request.js';
 
 /**
- * The one interface every provider adapter implements. Submit and status are separate calls;
- * the handle a submit returns is small, opaque and JSON-serialisable so the workflow can keep
- * it in history and poll the same provider after a worker crash.
+ * What a provider sells, as plain data and pure functions: no keys, no network. Prices, the
+ * `providers` table and request checks read this without building an adapter.
  */
-export interface ProviderAdapter {
+export interface ProviderOffering {
   readonly id: ProviderId;
   readonly displayName: string;
   readonly capabilities: ProviderCapabilities;
@@ -21,12 +20,25 @@ export interface ProviderAdapter {
   check(request: UnifiedRequest): OfferCheck;
   /** Price from the provider's published table; known before anything is submitted. */
   price(request: UnifiedRequest): Price;
+}
+
+/**
+ * How a provider is called. Submit and status are separate calls; the handle a submit returns
+ * is small, opaque and JSON-serialisable so the workflow can keep it in history and poll the
+ * same provider after a worker crash.
+ */
+export interface ProviderTransport {
   submit(request: UnifiedRequest, context: SubmitContext): Promise<SubmittedTask>;
+  /**
+   * Returns `failed` only when the provider reports the task failed or its documented
+   * not-found answer says the task does not exist; anything it cannot read throws.
+   */
   status(handle: TaskHandle, context: CallContext): Promise<TaskStatus>;
   /**
    * Looks a task up by the idempotency key given at submit. Only providers that accept one
    * (the official format's `external_task_id`) implement it; it is how an ambiguous submit
-   * is resolved without paying twice.
+   * is resolved without paying twice. Found: the task; absent (`undefined`): only when the
+   * provider's documented not-found answer says so; anything else throws a transient error.
    */
   findTask?(
     externalTaskId: string,
@@ -34,6 +46,9 @@ export interface ProviderAdapter {
     context: CallContext,
   ): Promise<SubmittedTask | undefined>;
 }
+
+/** The one interface the worker calls: a provider's offering and its transport together. */
+export interface ProviderAdapter extends ProviderOffering, ProviderTransport {}
 
 export type ImageForm = 'url' | 'data-uri' | 'base64' | 'multipart';
 export type PriceUnit = 'USD' | 'PTC' | 'credits' | 'base-units';

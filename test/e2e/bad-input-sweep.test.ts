@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KlingflowClient } from '../../src/client/klingflow-client.js';
 import type { GenerationRequest } from '../../src/client/prepare-request.js';
 import { ValidationError } from '../../src/errors.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));

@@ -6,9 +6,9 @@ import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import type { GenerationStatus } from '../../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 import { freePort } from '../setup/temporal-dev-server.js';
 import {
   childEnvironment,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { childEnvironment, REPO_ROOT, waitUntil } from './processes.js';
 
 const run = promisify(execFile);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import {
@@ -12,7 +13,6 @@ import {
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 import { freePort } from '../setup/temporal-dev-server.js';
 import {
   childEnvironment,

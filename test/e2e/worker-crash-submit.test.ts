@@ -7,11 +7,11 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerationStatus,
 } from '../../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 import {
   childEnvironment,
   endProcesses,

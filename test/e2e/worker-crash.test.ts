@@ -13,13 +13,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/workflows/generation-types.js';
-import type { FakeProviderServer } from '../fakes/fake-server.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 import {
   childEnvironment,
   endProcesses,

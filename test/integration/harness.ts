@@ -7,8 +7,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../fakes/index.js';
 
 export interface IntegrationContext {
   client: Client;

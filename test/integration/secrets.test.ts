@@ -9,17 +9,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyToJson } from '../../scripts/record-histories.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { startApiFrameFake } from '../../src/simulated/apiframe-fake.js';
+import { startApiModelsFake } from '../../src/simulated/apimodels-fake.js';
+import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
+import { startHyprLabFake } from '../../src/simulated/hyprlab-fake.js';
+import { startKlingFake } from '../../src/simulated/kling-fake.js';
+import { officialErrorBody } from '../../src/simulated/official-format-fake.js';
+import { startOpenAiHkFake } from '../../src/simulated/openai-hk-fake.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
 } from '../../src/workflows/generation-types.js';
-import { startApiFrameFake } from '../fakes/apiframe-fake.js';
-import { startApiModelsFake } from '../fakes/apimodels-fake.js';
-import type { FakeProviderServer } from '../fakes/fake-server.js';
-import { startHyprLabFake } from '../fakes/hyprlab-fake.js';
-import { startKlingFake } from '../fakes/kling-fake.js';
-import { officialErrorBody } from '../fakes/official-format-fake.js';
-import { startOpenAiHkFake } from '../fakes/openai-hk-fake.js';
 
 /**
  * Secrets live only in the worker's environment: no API key, Kling secret or JWT may reach a

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { type CallbackingFakeServer, callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackToken, callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
@@ -13,7 +14,6 @@ import {
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/workflows/generation-types.js';
-import { type CallbackingFakeServer, callbacksOf } from '../fakes/fake-callbacks.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /**

@@ -5,13 +5,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { officialFault } from '../../src/simulated/official-format-fake.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/workflows/generation-types.js';
-import { officialFault } from '../fakes/official-format-fake.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 
 /** The final status of a job, whether it succeeded (result) or failed (failure details). */

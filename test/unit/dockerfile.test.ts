@@ -73,8 +73,8 @@ describe('Dockerfile', () => {
   it('ships the simulated providers compiled into dist/ (built in the build stage)', () => {
     const build = all(stage('build'), 'COPY').join('\n');
     expect(build).toContain('src ./src');
-    expect(build).toContain('test/fakes ./test/fakes');
-    expect(build).toContain('test/fixtures/sample.mp4');
+    // They live in src/simulated (sample video included); nothing is taken from test/.
+    expect(build).not.toMatch(/\btest\//);
   });
 
   it('runs unprivileged, with a HEALTHCHECK on /healthz and `klingflow worker` as its command', () => {

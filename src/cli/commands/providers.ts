@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { catalogProviders } from '../../providers/catalog.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { providerModelName } from '../../providers/offer-check.js';
-import type { Price, ProviderAdapter } from '../../providers/provider.js';
+import type { Price, ProviderOffering } from '../../providers/provider.js';
 import { parseUnifiedRequest } from '../../request/parse-request.js';
 import type { UnifiedRequest } from '../../request/unified-request.js';
 import { printJson } from '../output.js';
@@ -91,7 +91,7 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
   return rows;
 }
 
-function servable(adapter: ProviderAdapter, request: UnifiedRequest): boolean {
+function servable(adapter: ProviderOffering, request: UnifiedRequest): boolean {
   const check = adapter.check(request);
   return check.offer !== undefined && check.issues.length === 0;
 }

@@ -17,10 +17,14 @@ import {
 } from '../../../src/activities/download-video.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import {
+  FakeProviderServer,
+  type FakeRoute,
+  serveWithRange,
+} from '../../../src/simulated/fake-server.js';
+import {
   createFilesystemStorage,
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
-import { FakeProviderServer, type FakeRoute, serveWithRange } from '../../fakes/fake-server.js';
 
 const KEY = 'job-1-0';
 

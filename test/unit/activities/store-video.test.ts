@@ -7,11 +7,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStoreVideo, type StoreVideoInput } from '../../../src/activities/store-video.js';
+import { mp4Bytes } from '../../../src/simulated/sample-video.js';
 import {
   createFilesystemStorage,
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
-import { mp4Bytes } from '../../fakes/sample-video.js';
 
 const KEY = 'job-7-0';
 

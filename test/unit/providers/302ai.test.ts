@@ -7,8 +7,12 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import { AI302_FAKE_API_KEY, ai302ErrorBody, startAi302Fake } from '../../fakes/302ai-fake.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import {
+  AI302_FAKE_API_KEY,
+  ai302ErrorBody,
+  startAi302Fake,
+} from '../../../src/simulated/302ai-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 const IMAGE_URL = 'https://images.example/first-frame.png';

@@ -22,8 +22,8 @@ import {
   apiFrameCreditsBody,
   apiFrameErrorBody,
   startApiFrameFake,
-} from '../../fakes/apiframe-fake.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+} from '../../../src/simulated/apiframe-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // seeds/004 gives a request example only (no response samples).
@@ -445,10 +445,10 @@ describe('APIFrame tolerant job reader (documented outside the seed)', () => {
     );
   });
 
-  it('does not invent a video when COMPLETED has no URL', () => {
-    expect(
-      readApiFrameJobTolerantly({ id: 'j', status: 'COMPLETED', result: null }).status,
-    ).toMatchObject({ state: 'failed', kind: 'provider-unavailable' });
+  it('does not invent a video when COMPLETED has no URL, nor end the job: it throws transient', () => {
+    expect(() => readApiFrameJobTolerantly({ id: 'j', status: 'COMPLETED', result: null })).toThrow(
+      expect.objectContaining({ kind: 'transient', provider: 'apiframe' }),
+    );
   });
 });
 

@@ -27,8 +27,8 @@ import {
   APIMODELS_FAKE_API_KEY,
   apiModelsErrorBody,
   startApiModelsFake,
-} from '../../fakes/apimodels-fake.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+} from '../../../src/simulated/apimodels-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // Sample responses from seeds/003, verbatim.

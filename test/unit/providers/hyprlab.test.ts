@@ -2,7 +2,6 @@ import { request as undiciRequest } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
-import { isContentRejection } from '../../../src/providers/content-rejection.js';
 import {
   createHyprLabProvider,
   hyprLabResultSchema,
@@ -10,6 +9,7 @@ import {
   readHyprLabStatusTolerantly,
 } from '../../../src/providers/hyprlab.js';
 import { HYPRLAB_OFFERS, priceHyprLab } from '../../../src/providers/hyprlab-catalog.js';
+import { isContentRejection } from '../../../src/providers/kit/content-rejection.js';
 import type {
   ImageResolver,
   ProviderAdapter,
@@ -20,12 +20,12 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import {
   HYPRLAB_FAKE_API_KEY,
   hyprLabErrorBody,
   startHyprLabFake,
-} from '../../fakes/hyprlab-fake.js';
+} from '../../../src/simulated/hyprlab-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // Sample responses from seeds/000, verbatim.

@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { request as undiciRequest } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderError } from '../../../src/errors.js';
 import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import { createKlingProvider } from '../../../src/providers/kling.js';
 import { KLING_OFFERS, priceKling } from '../../../src/providers/kling-catalog.js';
@@ -9,7 +10,7 @@ import {
   classifyOfficialCode,
   type OfficialTask,
   officialTaskStatus,
-} from '../../../src/providers/official-format.js';
+} from '../../../src/providers/official-wire.js';
 import { priceOpenAiHk } from '../../../src/providers/openai-hk-catalog.js';
 import type { ImageResolver, ProviderAdapter } from '../../../src/providers/provider.js';
 import {
@@ -17,13 +18,17 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer, FakeTaskState } from '../../fakes/fake-server.js';
+import {
+  bareNotFoundFault,
+  type FakeProviderServer,
+  type FakeTaskState,
+} from '../../../src/simulated/fake-server.js';
 import {
   KLING_FAKE_ACCESS_KEY,
   KLING_FAKE_SECRET_KEY,
   startKlingFake,
-} from '../../fakes/kling-fake.js';
-import { officialFault } from '../../fakes/official-format-fake.js';
+} from '../../../src/simulated/kling-fake.js';
+import { officialFault } from '../../../src/simulated/official-format-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 const IMAGE_URL = 'https://images.example/cat.png';
@@ -385,36 +390,43 @@ describe('kling (official API) adapter against its fake', () => {
 
   describe('errors', () => {
     it.each([
-      [500, undefined, 'transient'],
-      [503, undefined, 'transient'],
-      [429, undefined, 'transient'],
-      [401, 1000, 'provider-unavailable'],
-      [429, 1100, 'provider-unavailable'],
-      [429, 1101, 'provider-unavailable'],
-      [429, 1102, 'provider-unavailable'],
-      [403, 1103, 'provider-unavailable'],
-      [429, 1304, 'provider-unavailable'],
-      [400, 1200, 'invalid-request'],
-      [400, 1201, 'invalid-request'],
-      [400, 1300, 'content-rejected'],
-      [400, 1301, 'content-rejected'],
-      [429, 1302, 'transient'],
-      [429, 1303, 'transient'],
-      [500, 5000, 'transient'],
-      [503, 5001, 'transient'],
-      [504, 5002, 'transient'],
-    ] as const)('classifies HTTP %s with code %s on submit as %s', async (status, code, kind) => {
-      fake.injectFault({
-        route: 'submit',
-        fault: code === undefined ? { type: 'status', status } : { ...officialFault(code), status },
-        times: 1,
-      });
-      const error = await rejection(adapter.submit(unified(), { images: imageResolver() }));
-      expect(error.kind).toBe(kind);
-      expect(error.httpStatus).toBe(status);
-      expect(error.providerCode).toBe(code);
-      expect(error.ambiguous).toBe(false);
-    });
+      [500, undefined, 'transient', true],
+      [503, undefined, 'transient', true],
+      [429, undefined, 'transient', true],
+      [401, 1000, 'provider-unavailable', false],
+      [429, 1100, 'provider-unavailable', false],
+      [429, 1101, 'provider-unavailable', false],
+      [429, 1102, 'provider-unavailable', false],
+      [403, 1103, 'provider-unavailable', false],
+      [429, 1304, 'provider-unavailable', false],
+      [400, 1200, 'invalid-request', false],
+      [400, 1201, 'invalid-request', false],
+      [400, 1300, 'content-rejected', false],
+      [400, 1301, 'content-rejected', false],
+      [429, 1302, 'transient', false],
+      [429, 1303, 'transient', false],
+      [500, 5000, 'transient', false],
+      [503, 5001, 'transient', false],
+      [504, 5002, 'transient', true],
+    ] as const)(
+      'classifies HTTP %s with code %s on submit as %s (ambiguous: %s)',
+      async (status, code, kind, ambiguous) => {
+        // Without a code the body is not the official envelope (something in front answered).
+        fake.injectFault({
+          route: 'submit',
+          fault:
+            code === undefined
+              ? { type: 'status', status, body: { message: 'upstream failed' } }
+              : { ...officialFault(code), status },
+          times: 1,
+        });
+        const error = await rejection(adapter.submit(unified(), { images: imageResolver() }));
+        expect(error.kind).toBe(kind);
+        expect(error.httpStatus).toBe(status);
+        expect(error.providerCode).toBe(code);
+        expect(error.ambiguous).toBe(ambiguous);
+      },
+    );
 
     it('honours Retry-After on a 429 rate limit', async () => {
       fake.injectFault({
@@ -489,9 +501,10 @@ describe('kling (official API) adapter against its fake', () => {
     });
 
     it('findTask does not read a bare 404 (no official envelope) as "no such task"', async () => {
-      fake.injectFault({ route: 'status', fault: { type: 'status', status: 404 }, times: 1 });
+      fake.injectFault({ route: 'status', fault: bareNotFoundFault(), times: 1 });
       const error = await rejection(adapter.findTask!('wf-proxy-404', unified(), {}));
       expect(error.httpStatus).toBe(404);
+      expect(error.kind).toBe('transient');
     });
 
     it('findTask looks on the endpoint the request would have used', async () => {
@@ -665,12 +678,13 @@ describe('official status and code tables', () => {
     ['processing', { state: 'running' }],
     ['something-new', { state: 'running', detail: 'unknown task_status "something-new"' }],
   ] as const)('maps task_status %s', (status, expected) => {
-    expect(officialTaskStatus(task(status))).toEqual(expected);
+    expect(officialTaskStatus('kling', task(status))).toEqual(expected);
   });
 
   it('maps succeed with a video and failed with its message', () => {
     expect(
       officialTaskStatus(
+        'kling',
         task('succeed', {
           task_result: { videos: [{ url: 'https://v.example/a.mp4', duration: '5.1' }] },
         }),
@@ -679,18 +693,24 @@ describe('official status and code tables', () => {
       state: 'succeeded',
       videos: [{ url: 'https://v.example/a.mp4', durationSeconds: 5.1 }],
     });
-    expect(officialTaskStatus(task('failed', { task_status_msg: 'sensitive content' }))).toEqual({
+    expect(
+      officialTaskStatus('kling', task('failed', { task_status_msg: 'sensitive content' })),
+    ).toEqual({
       state: 'failed',
       reason: 'sensitive content',
       kind: 'content-rejected',
     });
   });
 
-  it('does not report success without a video', () => {
-    expect(officialTaskStatus(task('succeed'))).toMatchObject({
-      state: 'failed',
-      kind: 'provider-unavailable',
-    });
+  it('does not end the task on a success without a video: it throws transient and is checked again', () => {
+    let thrown: unknown;
+    try {
+      officialTaskStatus('kling', task('succeed'));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProviderError);
+    expect(thrown).toMatchObject({ kind: 'transient', provider: 'kling' });
   });
 
   it.each([

@@ -6,7 +6,7 @@ import {
   officialEnvelopeSchema,
   officialQueryResponseSchema,
   officialTaskStatus,
-} from '../../../src/providers/official-format.js';
+} from '../../../src/providers/official-wire.js';
 import { createOpenAiHkProvider } from '../../../src/providers/openai-hk.js';
 import {
   baseUnitPrice,
@@ -20,9 +20,12 @@ import {
   type UnifiedRequestInput,
   unifiedRequestSchema,
 } from '../../../src/request/unified-request.js';
-import type { FakeProviderServer } from '../../fakes/fake-server.js';
-import { officialFault } from '../../fakes/official-format-fake.js';
-import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from '../../fakes/openai-hk-fake.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
+import { officialFault } from '../../../src/simulated/official-format-fake.js';
+import {
+  OPENAI_HK_FAKE_API_KEY,
+  startOpenAiHkFake,
+} from '../../../src/simulated/openai-hk-fake.js';
 import { http, rejection, settled } from './provider-test-support.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +199,7 @@ describe('OpenAI-HK seed samples', () => {
 
   it('reads the video URL and duration out of the text2video query sample', () => {
     const task = officialQueryResponseSchema.parse(SEED_VIDEO_QUERY_RESPONSE).data;
-    expect(officialTaskStatus(task)).toEqual({
+    expect(officialTaskStatus('openai-hk', task)).toEqual({
       state: 'succeeded',
       videos: [
         {
@@ -209,7 +212,7 @@ describe('OpenAI-HK seed samples', () => {
 
   it('reads the omni-video query sample as succeeded with its video', () => {
     const task = officialQueryResponseSchema.parse(SEED_OMNI_QUERY_RESPONSE).data;
-    const status = officialTaskStatus(task);
+    const status = officialTaskStatus('openai-hk', task);
     expect(status).toMatchObject({ state: 'succeeded', videos: [{ durationSeconds: 5.041 }] });
   });
 });
@@ -377,7 +380,7 @@ describe('OpenAI-HK adapter against its fake', () => {
 
   describe('errors', () => {
     it.each([
-      [{ type: 'status', status: 500 } as const, 'transient', undefined],
+      [{ type: 'status', status: 500 } as const, 'transient', 5000],
       [officialFault(1101), 'provider-unavailable', 1101],
       [officialFault(1102), 'provider-unavailable', 1102],
       [officialFault(1301), 'content-rejected', 1301],

@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mp4Bytes } from '../../../src/simulated/sample-video.js';
 import {
   createFilesystemStorage,
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
 import { storageKeyFor, type VideoSidecar } from '../../../src/storage/video-storage.js';
-import { mp4Bytes } from '../../fakes/sample-video.js';
 
 let root: string;
 let storage: FilesystemStorage;

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlockedAddressError, createGuardedAgent } from '../../../src/http/guarded-agent.js';
+import { FakeProviderServer, type FakeRoute } from '../../../src/simulated/fake-server.js';
 import {
   createFilesystemStorage,
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
 import { createImageResolver, ImageResolveError } from '../../../src/storage/image-resolver.js';
-import { FakeProviderServer, type FakeRoute } from '../../fakes/fake-server.js';
 
 /** A real 1x1 PNG. */
 const PNG = Buffer.from(

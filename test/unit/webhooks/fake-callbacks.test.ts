@@ -1,9 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APIMODELS_FAKE_API_KEY, startApiModelsFake } from '../../fakes/apimodels-fake.js';
-import { type CallbackingFakeServer, callbacksOf } from '../../fakes/fake-callbacks.js';
-import { OPENAI_HK_FAKE_API_KEY, startOpenAiHkFake } from '../../fakes/openai-hk-fake.js';
+import {
+  APIMODELS_FAKE_API_KEY,
+  startApiModelsFake,
+} from '../../../src/simulated/apimodels-fake.js';
+import { type CallbackingFakeServer, callbacksOf } from '../../../src/simulated/fake-callbacks.js';
+import {
+  OPENAI_HK_FAKE_API_KEY,
+  startOpenAiHkFake,
+} from '../../../src/simulated/openai-hk-fake.js';
 
 /** The fakes call back like the providers: tests elsewhere rely on this behaviour. */
 

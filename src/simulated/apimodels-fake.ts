@@ -26,6 +26,16 @@ export function apiModelsErrorBody(code: number, msg: string): unknown {
   return { code, msg, data: null };
 }
 
+/** apimodels' envelope for an injected status (the status faults' default body). */
+export function apiModelsErrorBodyFor(status: number): unknown {
+  return apiModelsErrorBody(status, `injected HTTP ${status}`);
+}
+
+/** The seed's documented "404 Not Found - Task ID not found", in its envelope. */
+export function apiModelsNotFoundFault() {
+  return { type: 'status' as const, status: 404, body: apiModelsErrorBody(404, 'Task not found') };
+}
+
 export async function startApiModelsFake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<CallbackingFakeServer> {
@@ -34,6 +44,7 @@ export async function startApiModelsFake(
     {
       name: 'apimodels',
       basePath: '',
+      errorBody: apiModelsErrorBodyFor,
       renderMs: options.renderMs ?? 100,
       authenticate: (request) => bearerToken(request) === apiKey,
       rejectAuth: (response) => {

@@ -22,7 +22,10 @@ export interface LoggedRequest {
 }
 
 export type Fault =
-  /** Reply with this status (and body and headers), e.g. 500, 401, 402, 429 with Retry-After. */
+  /**
+   * Reply with this status (and body and headers), e.g. 500, 401, 402, 429 with Retry-After.
+   * Without a body, the provider's own error envelope for that status (`errorBody`).
+   */
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Never answer; the socket stays open until the client gives up. */
   | { type: 'hang' }
@@ -97,6 +100,8 @@ export interface FakeProviderOptions {
   authenticate(request: IncomingMessage): boolean;
   /** Writes this provider's auth-failure response. */
   rejectAuth(response: ServerResponse): void;
+  /** The provider's own error envelope for an injected status without a body. */
+  errorBody?: (status: number) => unknown;
   /** Path the provider's base URL ends with (e.g. `/v1` for HyprLab), so `baseUrl` mirrors production. */
   basePath?: string;
   renderMs?: number;
@@ -259,7 +264,8 @@ export class FakeProviderServer {
       return this.sendJson(
         response,
         fault.status,
-        fault.body ?? { error: `injected ${fault.status}` },
+        fault.body ??
+          this.options.errorBody?.(fault.status) ?? { error: `injected ${fault.status}` },
         fault.headers,
       );
     }
@@ -343,6 +349,14 @@ export class FakeProviderServer {
     authenticated: false,
     handle: ({ request, response }) => serveWithRange(request, response, this.video),
   };
+}
+
+/**
+ * A 404 that is not the provider's own answer (a proxy or a wrong path in front of it): the
+ * request is handled for real (harmless on a status or lookup), then a plain-text 404 goes back.
+ */
+export function bareNotFoundFault(): Fault {
+  return { type: 'accept-then-gateway-page', status: 404, body: '404 page not found' };
 }
 
 /** What a load balancer sends when the origin behind it failed to answer in time. */

@@ -67,6 +67,29 @@ export function officialError(code: number, detail?: string): OfficialFakeError 
   };
 }
 
+/** The official code a bare status stands for, so an injected status carries the envelope. */
+const CODE_FOR_STATUS: Record<number, number> = {
+  400: 1200,
+  401: 1000,
+  403: 1103,
+  404: 1202,
+  429: 1302,
+  500: 5000,
+  503: 5001,
+  504: 5002,
+};
+
+/** The official envelope for an injected HTTP status (the status faults' default body). */
+export function officialErrorBodyFor(status: number): unknown {
+  const code = CODE_FOR_STATUS[status] ?? (status >= 500 ? 5000 : 1200);
+  return officialErrorBody(code, officialError(code).message);
+}
+
+/** The documented "no such task" answer (404 / code 1203), e.g. on a status or lookup. */
+export function officialNotFoundFault() {
+  return officialFault(1203);
+}
+
 /** `injectFault` rule body for a business-code fault, e.g. 429 + `{code: 1102}`. */
 export function officialFault(code: number, headers?: Record<string, string>) {
   const error = officialError(code);
@@ -137,6 +160,7 @@ export async function startOfficialFormatFake(
     {
       name: options.name,
       basePath: options.basePath,
+      errorBody: officialErrorBodyFor,
       renderMs: options.renderMs ?? 100,
       // Auth is checked in the handlers: verifying a JWT is asynchronous.
       authenticate: () => true,

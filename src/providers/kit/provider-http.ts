@@ -1,7 +1,8 @@
 import { type Dispatcher, type FormData, request } from 'undici';
-import { ProviderError, type ProviderErrorKind } from '../errors.js';
-import { assertFetchableUrl, BlockedAddressError, redactUrl } from '../http/guarded-agent.js';
-import { parseRetryAfter } from '../http/retry-after.js';
+import { ProviderError } from '../../errors.js';
+import { assertFetchableUrl, BlockedAddressError, redactUrl } from '../../http/guarded-agent.js';
+import { parseRetryAfter } from '../../http/retry-after.js';
+import { provesNotSent } from './resend-policy.js';
 
 /** What every adapter needs to make HTTP calls: a dispatcher with timeouts and the network policy. */
 export interface ProviderHttpSettings {
@@ -28,20 +29,11 @@ export interface ProviderHttpResponse {
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** Network error codes raised before any byte of the request could reach the provider. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /**
- * One HTTP call for an adapter. Network failures become ProviderErrors here: `ambiguous` is set
- * when the request may have been received (timeout or reset after sending), so a submit is never
- * re-sent blindly. HTTP error statuses are returned, not thrown: the adapter classifies them.
+ * One HTTP call for an adapter. Network failures become ProviderErrors here: `ambiguous` unless
+ * the error proves nothing was written (resend-policy.ts), so a submit is never re-sent blindly.
+ * HTTP error statuses are returned, not thrown: provider-answer.ts reads them with the
+ * provider's envelope.
  */
 export async function providerRequest(
   provider: string,
@@ -113,7 +105,7 @@ function networkFailure(
     );
   }
   const code = errorCode(cause);
-  const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+  const notSent = provesNotSent(code);
   const message = `${where} failed: ${code ?? (cause as Error)?.message ?? 'network error'}${
     notSent ? '' : ' (the request may have reached the provider)'
   }`;
@@ -147,74 +139,4 @@ async function readCapped(
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Parses a JSON body; malformed JSON from a provider is a transient fault of that provider. */
-export function parseJsonBody(provider: string, response: ProviderHttpResponse): unknown {
-  try {
-    return JSON.parse(response.text);
-  } catch (cause) {
-    throw new ProviderError(
-      'transient',
-      provider,
-      `malformed JSON in HTTP ${response.status} response: ${response.text.slice(0, 120)}`,
-      { httpStatus: response.status, cause },
-    );
-  }
-}
-
-/**
- * The default reading of an HTTP error status, per reference/providers.md §6. Adapters with
- * business codes (the official format) refine it before falling back to this.
- */
-export function classifyHttpStatus(status: number): ProviderErrorKind {
-  if (status === 401 || status === 402 || status === 403) return 'provider-unavailable';
-  if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500)
-    return 'transient';
-  return 'invalid-request';
-}
-
-/** Builds the ProviderError for an HTTP error response, keeping the body short and secret-free. */
-export function httpFailure(
-  provider: string,
-  response: ProviderHttpResponse,
-  kind: ProviderErrorKind = classifyHttpStatus(response.status),
-  detail?: string,
-  providerCode?: number | string,
-): ProviderError {
-  const summary = detail ?? response.text.slice(0, 200);
-  return new ProviderError(kind, provider, `HTTP ${response.status}: ${summary}`, {
-    httpStatus: response.status,
-    retryAfterMs: response.retryAfterMs,
-    ...(providerCode !== undefined ? { providerCode } : {}),
-    // An error response proves the provider did not create the task.
-    ambiguous: false,
-  });
-}
-
-/**
- * A 2xx to a submit means the provider may have created (and will bill) the task even when its
- * body cannot be read. Such a failure is ambiguous, so the workflow never re-sends it blindly.
- */
-export function acceptedButUnreadable(
-  provider: string,
-  response: ProviderHttpResponse,
-  what: string,
-  cause?: unknown,
-): ProviderError {
-  return new ProviderError(
-    'transient',
-    provider,
-    `HTTP ${response.status} to the submit, but ${what}: ${response.text.slice(0, 120)} (the task may exist at ${provider})`,
-    { httpStatus: response.status, ambiguous: true, cause },
-  );
-}
-
-/** The JSON body of a 2xx submit; unreadable JSON is an ambiguous failure (see above). */
-export function parseAcceptedBody(provider: string, response: ProviderHttpResponse): unknown {
-  try {
-    return JSON.parse(response.text);
-  } catch (cause) {
-    throw acceptedButUnreadable(provider, response, 'malformed JSON', cause);
-  }
 }

@@ -40,6 +40,16 @@ export function ai302ErrorBody(errCode: number, message: string): unknown {
   return { error: { err_code: errCode, message, message_cn: message, type: 'api_error' } };
 }
 
+/** 302.AI's envelope for an injected status (the status faults' default body). */
+export function ai302ErrorBodyFor(status: number): unknown {
+  return ai302ErrorBody(-status, `injected HTTP ${status}`);
+}
+
+/** 302.AI's "no such task" on Fetch (404 with its envelope). */
+export function ai302NotFoundFault() {
+  return { type: 'status' as const, status: 404, body: ai302ErrorBody(-10004, 'task not found') };
+}
+
 export async function startAi302Fake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -47,6 +57,7 @@ export async function startAi302Fake(
   const fake = new FakeProviderServer({
     name: '302ai',
     basePath: '',
+    errorBody: ai302ErrorBodyFor,
     renderMs: options.renderMs ?? 100,
     authenticate: (request) => bearerToken(request) === apiKey,
     rejectAuth: (response) => {

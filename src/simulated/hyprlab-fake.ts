@@ -31,6 +31,26 @@ export function hyprLabErrorBody(message: string, type = 'invalid_request_error'
   return { error: { message, type } };
 }
 
+/** HyprLab's envelope for an injected status (the status faults' default body). */
+export function hyprLabErrorBodyFor(status: number): unknown {
+  const type =
+    status === 401
+      ? 'authentication_error'
+      : status >= 500
+        ? 'server_error'
+        : 'invalid_request_error';
+  return hyprLabErrorBody(`injected HTTP ${status}`, type);
+}
+
+/** HyprLab's "no such task" on a polling URL (404 with its envelope). */
+export function hyprLabNotFoundFault() {
+  return {
+    type: 'status' as const,
+    status: 404,
+    body: hyprLabErrorBody('Video result not found', 'not_found'),
+  };
+}
+
 export async function startHyprLabFake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -38,6 +58,7 @@ export async function startHyprLabFake(
   const fake = new FakeProviderServer({
     name: 'hyprlab',
     basePath: '/v1',
+    errorBody: hyprLabErrorBodyFor,
     renderMs: options.renderMs ?? 100,
     authenticate: (request) => bearerToken(request) === apiKey,
     rejectAuth: (response) =>

@@ -33,6 +33,16 @@ export function apiFrameCreditsBody(creditsRequired = 5, creditsAvailable = 0): 
   return { error: 'Insufficient credits', creditsRequired, creditsAvailable };
 }
 
+/** APIFrame's envelope for an injected status (the status faults' default body). */
+export function apiFrameErrorBodyFor(status: number): unknown {
+  return apiFrameErrorBody(`injected HTTP ${status}`);
+}
+
+/** APIFrame's "no such job" (404 `{error}`). */
+export function apiFrameNotFoundFault() {
+  return { type: 'status' as const, status: 404, body: apiFrameErrorBody('Job not found') };
+}
+
 export async function startApiFrameFake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -41,6 +51,7 @@ export async function startApiFrameFake(
   const fake = new FakeProviderServer({
     name: 'apiframe',
     basePath: '',
+    errorBody: apiFrameErrorBodyFor,
     renderMs: options.renderMs ?? 100,
     authenticate: (request) => request.headers['x-api-key'] === apiKey,
     rejectAuth: (response) => sendJson(response, 401, apiFrameErrorBody('Invalid API key')),

@@ -1,4 +1,4 @@
-import type { ProviderId } from '../../src/request/unified-request.js';
+import type { ProviderId } from '../request/unified-request.js';
 import { AI302_FAKE_API_KEY, startAi302Fake } from './302ai-fake.js';
 import { APIFRAME_FAKE_API_KEY, startApiFrameFake } from './apiframe-fake.js';
 import { APIMODELS_FAKE_API_KEY, startApiModelsFake } from './apimodels-fake.js';

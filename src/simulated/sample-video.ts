@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** A real 2-second H.264 MP4 (320x180 test pattern), made with ffmpeg's testsrc. */
-const SAMPLE = readFileSync(fileURLToPath(new URL('../fixtures/sample.mp4', import.meta.url)));
+const SAMPLE = readFileSync(fileURLToPath(new URL('./sample.mp4', import.meta.url)));
 
 /**
  * The sample video, padded to `size` bytes with a trailing MP4 `free` box so that large files

@@ -1,11 +1,12 @@
-import type { ProviderErrorKind } from '../errors.js';
-import type { TaskStatus } from './provider.js';
+import type { ProviderErrorKind } from '../../errors.js';
+import type { TaskStatus } from '../provider.js';
 
 /**
  * Providers report moderation in free text ("Content policy violation", "sensitive content",
- * Kling's "risk control"). The words are matched, not whole messages, because every provider
- * phrases it differently and a missed match would fail over and pay a second provider to
- * refuse the same prompt.
+ * Kling's "Failure to pass the risk control system"), and the Chinese services in Chinese
+ * (内容审核未通过, 涉及敏感内容, 违规, 风控, 不合规). The words are matched, not whole messages,
+ * because every provider phrases it differently and a missed match would fail over and pay a
+ * second provider to refuse the same prompt.
  */
 const CONTENT_REJECTION_PATTERNS: readonly RegExp[] = [
   /moderat/i,
@@ -18,6 +19,16 @@ const CONTENT_REJECTION_PATTERNS: readonly RegExp[] = [
   /\bunsafe\b/i,
   /\brisk[\s_-]*control\b/i,
   /\bprohibited\b/i,
+  // Chinese: review/moderation (审核 未通过/不通过/失败), violations (违规, 违禁, 违法), sensitive
+  // (敏感), risk control (风控), non-compliant (不合规), "involves porn/politics/violence/terror"
+  // (涉黄, 涉政, 涉暴, 涉恐, 涉及… with one of those), unsafe/illegal content (不良信息, 违法).
+  /(审核|审查)(未|不)通过|审核失败|审核拒绝|内容审核|安全审核|内容安全/,
+  /违规|违禁|违法/,
+  /敏感/,
+  /风控/,
+  /不合规|合规性/,
+  /涉(黄|政|暴|恐|嫌违|及(违规|敏感|色情|政治|暴力|血腥|版权|侵权|未成年))/,
+  /色情|暴力|血腥|不良信息|不当内容/,
 ];
 
 /** True when a provider's failure message says the prompt or an image was refused as content. */

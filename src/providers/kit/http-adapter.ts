@@ -1,0 +1,110 @@
+import type { FormData } from 'undici';
+import type { UnifiedRequest } from '../../request/unified-request.js';
+import type {
+  ModelOffer,
+  ProviderAdapter,
+  ProviderOffering,
+  SubmitContext,
+  TaskHandle,
+  TaskStatus,
+} from '../provider.js';
+import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './adapter-settings.js';
+import { requireFittingOffer } from './offer-guard.js';
+import {
+  callProvider,
+  type ErrorEnvelope,
+  type SuccessReader,
+  submitToProvider,
+} from './provider-answer.js';
+import { taskNotFound } from './task-status.js';
+
+/**
+ * The shape of an adapter for a provider with one static key, a submit call and a status
+ * call: the adapter file says only what differs (its wire mapping, schemas and status
+ * words); the guard, the calls, the answer reading and "no such task" are the kit's.
+ */
+export interface HttpAdapterSpec<Status> {
+  defaultBaseUrl: string;
+  /** The auth headers for the key; `Authorization: Bearer <key>` when not given. */
+  headers?: (apiKey: string) => Record<string, string>;
+  envelope: ErrorEnvelope;
+  /** The submit call for a request that fits `offer`: the adapter's body mapping. */
+  submitCall: HttpSubmitCall;
+  /** The handle in an accepted submit's body; undefined when the body does not hold one. */
+  accepted: SuccessReader<TaskHandle>;
+  /** What `accepted` looks for, for the message when it is missing. */
+  acceptedExpected: string;
+  /** Where a task's status is read (absolute); may refuse a handle it cannot trust. */
+  statusUrl(handle: TaskHandle, baseUrl: string): string;
+  /** The status body's reader (a schema, or lenient), and its mapping to a TaskStatus. */
+  statusBody: SuccessReader<Status>;
+  readStatus(body: Status, handle: TaskHandle): TaskStatus;
+}
+
+/** A submit call, relative to the base URL: JSON or a multipart form, and extra headers. */
+export interface HttpSubmit {
+  path: string;
+  json?: unknown;
+  form?: FormData;
+  headers?: Record<string, string>;
+}
+
+export type HttpSubmitCall = (
+  offer: ModelOffer,
+  request: UnifiedRequest,
+  context: SubmitContext,
+) => Promise<HttpSubmit>;
+
+export function createHttpAdapter<Status>(
+  offering: ProviderOffering,
+  settings: ApiKeySettings,
+  spec: HttpAdapterSpec<Status>,
+): ProviderAdapter {
+  const baseUrl = baseUrlOf(settings.baseUrl, spec.defaultBaseUrl);
+  const headers = (spec.headers ?? bearerHeaders)(settings.apiKey);
+  const provider = offering.id;
+
+  return {
+    ...offering,
+    async submit(request, context) {
+      const offer = requireFittingOffer(provider, offering.displayName, offering.check(request));
+      const call = await spec.submitCall(offer, request, context);
+      const handle = await submitToProvider(
+        settings.http,
+        {
+          method: 'POST',
+          url: `${baseUrl}${call.path}`,
+          headers: { ...headers, ...call.headers },
+          ...(call.json !== undefined ? { json: call.json } : {}),
+          ...(call.form ? { form: call.form } : {}),
+          signal: context.signal,
+        },
+        {
+          provider,
+          envelope: spec.envelope,
+          success: spec.accepted,
+          expected: spec.acceptedExpected,
+        },
+      );
+      return { taskId: handle.taskId, handle };
+    },
+    async status(handle, context) {
+      const url = spec.statusUrl(handle, baseUrl);
+      const answer = await callProvider(
+        settings.http,
+        { method: 'GET', url, headers, signal: context.signal },
+        {
+          provider,
+          purpose: 'status',
+          envelope: spec.envelope,
+          success: spec.statusBody,
+          expected: 'task status in the body',
+        },
+      );
+      if (!answer.found) {
+        return taskNotFound(offering.displayName, handle.taskId, answer.error.message);
+      }
+      return spec.readStatus(answer.value, handle);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import { jsonImage } from './kit/image-form.js';
+import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import type { OfficialModelOffer } from './official-wire.js';
+import type { ImageResolver, OfferCheck, SubmitContext } from './provider.js';
+
+/** Differences between the official API and the proxies that speak its format. */
+export interface OfficialDialect {
+  provider: ProviderId;
+  displayName: string;
+  /** `callback_url` on the official API; OpenAI-HK names it `notify_hook`. */
+  callbackField: 'callback_url' | 'notify_hook';
+  /** Only the official API documents `external_task_id` (the idempotency key). */
+  sendsExternalTaskId: boolean;
+}
+
+/**
+ * The same model is sold on text2video and image2video with different rules, and
+ * `checkAgainstOffers` takes the first offer in the right mode. So the offers of the endpoint
+ * the request needs (image2video when it has a start image) are put first; the others stay in
+ * the list so a request no endpoint fits still gets the message naming the field.
+ */
+export function checkOfficialRequest(
+  displayName: string,
+  offers: readonly OfficialModelOffer[],
+  request: UnifiedRequest,
+): OfferCheck {
+  const wantsImage = request.startImage !== undefined;
+  const fits = (offer: OfficialModelOffer) =>
+    wantsImage ? offer.startImage !== 'unsupported' : offer.startImage !== 'required';
+  const ordered = [...offers.filter(fits), ...offers.filter((offer) => !fits(offer))];
+  return checkAgainstOffers(displayName, ordered, request);
+}
+
+/** Official and OpenAI-HK take an image as a URL or raw base64 (no `data:` prefix). */
+function officialImage(images: ImageResolver, reference: string): Promise<string> {
+  return jsonImage(images, reference, 'base64');
+}
+
+/** The JSON body for one create call, in the official field names and types. */
+export async function buildOfficialBody(
+  dialect: OfficialDialect,
+  offer: OfficialModelOffer,
+  request: UnifiedRequest,
+  context: SubmitContext,
+): Promise<Record<string, unknown>> {
+  // Pass-through fields first, so they can add to the body but never replace a mapped field.
+  const body: Record<string, unknown> = { ...request.providerOptions?.[dialect.provider] };
+  body.model_name = providerModelName(offer, request.mode);
+  body.prompt = request.prompt;
+  // Omni-video has no negative_prompt field (its catalog entries allow 0 characters).
+  if (request.negativePrompt !== undefined && offer.maxNegativePromptLength > 0) {
+    body.negative_prompt = request.negativePrompt;
+  }
+  // The official format takes the duration as a string ("5"), never a number.
+  body.duration = String(request.duration);
+  if (offer.sendsMode) body.mode = request.mode;
+
+  const aspectRatioDropped =
+    offer.aspectRatio === 'unsupported' ||
+    (offer.aspectRatio === 'ignored-with-start-image' && request.startImage !== undefined);
+  if (request.aspectRatio !== undefined && !aspectRatioDropped) {
+    body.aspect_ratio = request.aspectRatio;
+  }
+  if (request.cfgScale !== undefined && offer.cfgScale) body.cfg_scale = request.cfgScale;
+  if (request.cameraControl && offer.cameraControl !== 'unsupported') {
+    const { type, config } = request.cameraControl;
+    // Only the `simple` type takes a config; for the others the docs say to leave it empty.
+    body.camera_control = { type, ...(type === 'simple' && config ? { config } : {}) };
+  }
+  if (request.sound !== undefined && offer.sound !== 'unsupported') {
+    body.sound = request.sound ? 'on' : 'off';
+  }
+  Object.assign(body, await officialImages(offer, request, context.images));
+
+  if (context.callbackUrl) body[dialect.callbackField] = context.callbackUrl;
+  if (dialect.sendsExternalTaskId && context.externalTaskId) {
+    body.external_task_id = context.externalTaskId;
+  }
+  return body;
+}
+
+/** image2video: `image` and `image_tail`; omni-video: `image_list` of first and end frame. */
+async function officialImages(
+  offer: OfficialModelOffer,
+  request: UnifiedRequest,
+  images: ImageResolver,
+): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = {};
+  if (offer.officialEndpoint === 'image2video') {
+    if (request.startImage) fields.image = await officialImage(images, request.startImage);
+    if (request.endImage) fields.image_tail = await officialImage(images, request.endImage);
+  } else if (offer.officialEndpoint === 'omni-video') {
+    const imageList: { image_url: string; type: 'first_frame' | 'end_frame' }[] = [];
+    if (request.startImage) {
+      const imageUrl = await officialImage(images, request.startImage);
+      imageList.push({ image_url: imageUrl, type: 'first_frame' });
+    }
+    if (request.endImage) {
+      imageList.push({
+        image_url: await officialImage(images, request.endImage),
+        type: 'end_frame',
+      });
+    }
+    if (imageList.length > 0) fields.image_list = imageList;
+  }
+  return fields;
+}

@@ -20,6 +20,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           // One real Temporal dev server for the whole run, shared by every integration file.
           globalSetup: ['test/setup/temporal-dev-server.ts'],
+          // Workers log at WARN unless KLINGFLOW_TEST_LOG=debug.
+          setupFiles: ['test/setup/quiet-logs.ts'],
         },
       },
     ],

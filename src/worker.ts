@@ -9,7 +9,7 @@ import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { createFilesystemStorage } from './storage/filesystem-storage.js';
-import { createImageResolver } from './storage/image-resolver.js';
+import { imageResolverFactory } from './storage/image-resolver.js';
 import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
@@ -100,7 +100,7 @@ export async function createKlingflowWorker(
     settings.providerOrder,
   );
   const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
-  const images = createImageResolver({
+  const images = imageResolverFactory({
     storage,
     dispatcher,
     allowPrivateNetwork: settings.allowPrivateNetwork,

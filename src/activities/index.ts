@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
-import type { ImageResolver } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
@@ -15,7 +15,8 @@ import { batchManifestDirectory, createWriteBatchManifest } from './write-manife
 export interface ActivityDependencies {
   providers: ProviderRegistry;
   storage: VideoStorage;
-  images: ImageResolver;
+  /** Builds one image resolver per submit (its provider, cancellation signal and fields). */
+  images: ImageResolverFactory;
   /** Guarded undici dispatcher for result downloads. */
   http: { dispatcher: Dispatcher; allowPrivateNetwork: boolean };
   routing: RoutingSettings;

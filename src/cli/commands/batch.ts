@@ -15,7 +15,7 @@ import {
 import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
-import { note, printJson } from '../output.js';
+import { note, printJson, printText } from '../output.js';
 import { parseInteger, parseNumber } from '../parse-options.js';
 
 interface BatchFlags {
@@ -91,7 +91,7 @@ export function registerBatchCommand(program: Command): void {
         if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
         const result = await waitWithProgress(client, batchId, Boolean(flags.json));
         if (flags.json) printJson(result);
-        else process.stdout.write(`${summariseBatch(result)}\n`);
+        else printText(summariseBatch(result));
         if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);
       } catch (error) {
         if (error instanceof WorkflowFailedError) {

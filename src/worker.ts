@@ -98,6 +98,7 @@ export async function createKlingflowWorker(
   const providers = new ProviderRegistry(
     createConfiguredProviders(options.environment ?? process.env, http),
     settings.providerOrder,
+    settings.priceRates,
   );
   const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
   const images = imageResolverFactory({

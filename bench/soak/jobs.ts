@@ -3,6 +3,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@tempo
 import type { ProviderId } from '../../src/request/unified-request.js';
 import {
   BATCH_GENERATE_WORKFLOW,
+  BATCH_ITEM_ID_SCHEME,
   type BatchInput,
   type BatchResult,
   batchWorkflowId,
@@ -78,6 +79,7 @@ export function startBatch(client: Client, batch: NonNullable<SoakPlan['batch']>
     })),
     concurrency: 4,
     maxCost: batch.maxCost,
+    itemIdScheme: BATCH_ITEM_ID_SCHEME,
   };
   return startRetrying(() =>
     client.workflow.start(BATCH_GENERATE_WORKFLOW, {

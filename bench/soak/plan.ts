@@ -4,7 +4,7 @@ import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId, UnifiedRequest } from '../../src/request/unified-request.js';
 import { ASPECT_RATIOS } from '../../src/request/unified-request.js';
 import type { FakeTask, TaskOutcome } from '../../src/simulated/fake-server.js';
-import { batchItemWorkflowId } from '../../src/workflows/batch-types.js';
+import { BATCH_ITEM_ID_SCHEME, batchItemWorkflowId } from '../../src/workflows/batch-types.js';
 import {
   FAULT_WEIGHTS,
   type FaultKind,
@@ -181,7 +181,9 @@ export function planJobs(settings: SoakSettings, seed: number, imageUrl: string)
     jobs.push({
       index,
       token,
-      workflowId: inBatch ? batchItemWorkflowId(batchId, token) : `soak-${seed}-${token}`,
+      workflowId: inBatch
+        ? batchItemWorkflowId(batchId, token, BATCH_ITEM_ID_SCHEME)
+        : `soak-${seed}-${token}`,
       prompt,
       request,
       route: [primary, ...fallbacks],

@@ -64,7 +64,7 @@ function moneySection(result: Omit<SoakResult, 'markdown'>): string {
     .map(([provider, jobs]) => `${provider} ${jobs}`)
     .join(', ');
   const batch = result.batch
-    ? `\n\nBudgeted batch \`${result.batch.batchId}\`: ${result.batch.items} items, max cost $${result.batch.maxCost}; ledgers sum to $${result.batch.ledgerUsd}. ${result.batch.succeeded} succeeded, ${result.batch.failed} failed, ${result.batch.skipped} skipped; ${result.batch.failedOver} failed over to a second provider.`
+    ? `\n\nBudgeted batch \`${result.batch.batchId}\`: ${result.batch.items} items, max cost $${result.batch.maxCost}; ledgers sum to $${result.batch.ledgerUsd} (the batch reports $${result.batch.reportedUsd ?? '?'}). ${result.batch.succeeded} succeeded, ${result.batch.failed} failed, ${result.batch.skipped} skipped; ${result.batch.failedOver} failed over to a second provider.`
     : '';
   return `### Paid tasks per job
 

@@ -176,6 +176,7 @@ export function batchFigures(
     items: items.length,
     maxCost,
     ledgerUsd: Math.round(ledgerUsd * 1e6) / 1e6,
+    reportedUsd: result?.spend?.usd,
     succeeded: result?.succeeded ?? items.filter((i) => i.status?.status === 'succeeded').length,
     failed: result?.failed ?? items.filter((i) => i.status?.status === 'failed').length,
     skipped: result?.skipped ?? 0,
@@ -222,8 +223,14 @@ export function moneyChecks(
                 `${figures.batchId}: ledgers sum to $${figures.ledgerUsd}, max cost $${figures.maxCost}`,
               ]
             : []),
+          ...(figures.reportedUsd !== undefined &&
+          Math.abs(figures.reportedUsd - figures.ledgerUsd) > 1e-6
+            ? [
+                `${figures.batchId} reports $${figures.reportedUsd}, its items' ledgers sum to $${figures.ledgerUsd}`,
+              ]
+            : []),
         ],
-        `${figures.batchId}: $${figures.ledgerUsd} of $${figures.maxCost} over ${figures.items} items (${figures.failedOver} failed over, ${figures.skipped} skipped)`,
+        `${figures.batchId}: $${figures.ledgerUsd} of $${figures.maxCost} (the batch reports $${figures.reportedUsd ?? '?'}) over ${figures.items} items (${figures.failedOver} failed over, ${figures.skipped} skipped)`,
       ),
     );
   }

@@ -88,6 +88,8 @@ export interface SoakBatchFigures {
   maxCost: number;
   /** Sum of the items' ledgers. */
   ledgerUsd: number;
+  /** The spend the batch itself reports (it sums its items' ledgers), when it finished. */
+  reportedUsd: number | undefined;
   succeeded: number;
   failed: number;
   skipped: number;

@@ -155,3 +155,17 @@ function failedLedgerOf(): SpendTask[] {
     entry('302ai', 'second', 'delivered', 2),
   ];
 }
+
+describe('soak money checks: what the batch reports', () => {
+  it("fails when the batch's own spend differs from its items' ledgers", () => {
+    const items = [job(0, [entry('hyprlab', 'a', 'delivered')])];
+    const figures = batchFigures('b', 5, items, undefined);
+    const findings = spendFindings([], () => []);
+    expect(
+      moneyChecks(findings, { figures: { ...figures, reportedUsd: 0.5 } }).at(-1)!.passed,
+    ).toBe(true);
+    expect(moneyChecks(findings, { figures: { ...figures, reportedUsd: 0 } }).at(-1)!.passed).toBe(
+      false,
+    );
+  });
+});

@@ -182,6 +182,7 @@ export function summarize(input: SummaryInput): SoakResult {
 function diagnose(input: SummaryInput): string[] {
   const lines: string[] = [];
   for (const report of input.jobs) {
+    if (input.skippedItems.has(report.plan.workflowId)) continue;
     const problems: string[] = [];
     for (const provider of report.plan.route) {
       const tasks = [...input.providers.fakes[provider].tasks.values()].filter(

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import type { GenerateVideoInput, GenerationStatus } from '../../src/workflows/generation-types.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import {
   childEnvironment,
   endProcesses,

@@ -186,8 +186,13 @@ function failurePathProblems(
   const problems: string[] = [];
   const tried = triedAttempts(status);
   const route = report.plan.route;
+  // A batch item's budget allowance may leave a provider out of its plan (priced above what is
+  // left): its attempts follow the route, with gaps. Other jobs try the route from the start.
+  const expected = report.plan.batchId
+    ? route.filter((provider) => tried.some((attempt) => attempt.provider === provider))
+    : route;
   tried.forEach((attempt, position) => {
-    if (attempt.provider !== route[position])
+    if (attempt.provider !== expected[position])
       problems.push(`${id}: attempt ${position + 1} at ${attempt.provider}, route ${route}`);
     if (attempt.errorKind === 'invalid-request')
       problems.push(`${id}: ${attempt.provider} invalid-request: ${attempt.error}`);

@@ -216,6 +216,8 @@ function failurePathProblems(
     status.status === 'failed' &&
     last?.errorKind &&
     status.attempts.length < route.length &&
+    // A batch item's plan holds only the providers its budget allowance covers.
+    report.plan.batchId === undefined &&
     !stoppedEarlyFor(status)
   )
     problems.push(

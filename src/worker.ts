@@ -8,8 +8,8 @@ import { klingflowMetrics } from './observability/klingflow-metrics.js';
 import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
-import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { createImageResolver } from './storage/image-resolver.js';
+import { createVideoStorage } from './storage/storage-factory.js';
 import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
@@ -99,7 +99,7 @@ export async function createKlingflowWorker(
     createConfiguredProviders(options.environment ?? process.env, http),
     settings.providerOrder,
   );
-  const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
+  const storage = createVideoStorage(settings, options.environment ?? process.env);
   const images = createImageResolver({
     storage,
     dispatcher,

@@ -10,7 +10,7 @@ import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
-import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import { createVideoStorage } from '../storage/storage-factory.js';
 import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
@@ -79,8 +79,7 @@ export class KlingflowClient {
       namespace: options.namespace ?? 'default',
     });
     this.taskQueue = options.taskQueue ?? settings.taskQueue;
-    this.storage =
-      options.storage ?? createFilesystemStorage({ rootDirectory: settings.storageDirectory });
+    this.storage = options.storage ?? createVideoStorage(settings);
     this.availableProviders = options.availableProviders;
   }
 
@@ -377,8 +376,7 @@ export async function validateGenerationRequest(
   request: GenerationRequest,
   options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
 ): Promise<UnifiedRequest> {
-  const storage =
-    options.storage ?? createFilesystemStorage({ rootDirectory: readSettings().storageDirectory });
+  const storage = options.storage ?? createVideoStorage(readSettings());
   const prepared = await prepareRequest(request, storage);
   const check = checkRequestAgainstProviders(prepared, options.providers);
   if (check.servable.length === 0) throw new ValidationError(check.issues);

@@ -5,6 +5,8 @@ import type { ImageResolver } from '../providers/provider.js';
 import { blobDigest, isBlobReference, type VideoStorage } from './video-storage.js';
 
 export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** How long a presigned blob URL given to a provider stays valid: providers may queue a job for hours. */
+export const BLOB_URL_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export type ImageResolveErrorKind =
   /** The provider only takes image URLs and the image is a local blob. */
@@ -37,7 +39,8 @@ export class ImageResolveError extends Error {
 }
 
 export interface ImageResolverOptions {
-  storage: Pick<VideoStorage, 'readBlob'>;
+  /** `blobUrl` (S3 storage) lets URL-only providers take local images as presigned URLs. */
+  storage: Pick<VideoStorage, 'readBlob' | 'blobUrl'>;
   dispatcher: Dispatcher;
   allowPrivateNetwork: boolean;
   maxImageBytes?: number;
@@ -183,6 +186,9 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
 
   return {
     async asUrl(reference: string): Promise<string> {
+      if (isBlobReference(reference) && options.storage.blobUrl) {
+        return options.storage.blobUrl(reference, BLOB_URL_LIFETIME_SECONDS);
+      }
       if (isBlobReference(reference)) {
         const who = options.providerName ? `provider ${options.providerName}` : 'this provider';
         throw new ImageResolveError(

@@ -5,7 +5,7 @@ import type { KlingflowClient } from '../../client/klingflow-client.js';
 import { readSettings } from '../../config/environment.js';
 import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
-import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
+import { createVideoStorage } from '../../storage/storage-factory.js';
 import {
   type BatchItem,
   type BatchResult,
@@ -63,7 +63,7 @@ export function registerBatchCommand(program: Command): void {
       const settings = readSettings();
       const configured = configuredProviderIds(process.env);
       const items = await readBatchFile(file, {
-        storage: createFilesystemStorage({ rootDirectory: settings.storageDirectory }),
+        storage: createVideoStorage(settings),
         ...(configured.length > 0 ? { availableProviders: configured } : {}),
       });
       const options = {

@@ -10,6 +10,7 @@ import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import { presignVideos } from '../storage/presign-videos.js';
 import { createVideoStorage } from '../storage/storage-factory.js';
 import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
 import {
@@ -313,6 +314,11 @@ export class KlingflowClient {
       if (error instanceof WorkflowNotFoundError) return false;
       throw error;
     }
+  }
+
+  /** The status with a presigned GET `url` on each S3-stored video (`--presign`). */
+  presignVideos(status: GenerationStatus, expiresInSeconds: number) {
+    return presignVideos(status, this.storage, expiresInSeconds);
   }
 
   async cancel(workflowId: string): Promise<void> {

@@ -21,6 +21,8 @@ export default defineConfig({
           // One real Temporal dev server and one S3-compatible server (gofakes3) for the whole
           // run, shared by every integration file.
           globalSetup: ['test/setup/temporal-dev-server.ts', 'test/setup/s3-server.ts'],
+          // Workers log at WARN unless KLINGFLOW_TEST_LOG=debug.
+          setupFiles: ['test/setup/quiet-logs.ts'],
         },
       },
     ],

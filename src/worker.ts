@@ -8,7 +8,7 @@ import { klingflowMetrics } from './observability/klingflow-metrics.js';
 import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
-import { createImageResolver } from './storage/image-resolver.js';
+import { imageResolverFactory } from './storage/image-resolver.js';
 import { createVideoStorage } from './storage/storage-factory.js';
 import { providerTaskQueue } from './workflows/provider-task-queue.js';
 
@@ -98,9 +98,10 @@ export async function createKlingflowWorker(
   const providers = new ProviderRegistry(
     createConfiguredProviders(options.environment ?? process.env, http),
     settings.providerOrder,
+    settings.priceRates,
   );
   const storage = createVideoStorage(settings, options.environment ?? process.env);
-  const images = createImageResolver({
+  const images = imageResolverFactory({
     storage,
     dispatcher,
     allowPrivateNetwork: settings.allowPrivateNetwork,

@@ -5,14 +5,9 @@ import { dirname } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Dispatcher } from 'undici';
-import { redactUrl } from '../http/guarded-agent.js';
+import { assertFetchableUrl, findBlockedAddressError, redactUrl } from '../http/guarded-agent.js';
+import { discardBody, guardedGet } from '../http/guarded-get.js';
 import { parseRetryAfter } from '../http/retry-after.js';
-import {
-  assertPublicUrl,
-  discardBody,
-  findBlockedAddressError,
-  guardedGet,
-} from '../storage/image-resolver.js';
 import { StorageError, type VideoStorage } from '../storage/video-storage.js';
 
 export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3;
@@ -103,7 +98,7 @@ export function createDownloadVideo(deps: DownloadVideoDependencies) {
     const where = redactUrl(input.url);
 
     try {
-      assertPublicUrl(input.url, deps.allowPrivateNetwork);
+      assertFetchableUrl(input.url, deps.allowPrivateNetwork);
     } catch (error) {
       throw ApplicationFailure.create({
         type: DownloadFailureType.blockedUrl,

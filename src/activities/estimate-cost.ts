@@ -3,9 +3,9 @@ import type { createPlanRoute } from './plan-route.js';
 
 /**
  * A batch item's estimated cost before it is started: the price of the first provider its job
- * would try. It asks the same route planner the job itself runs (same registry, same order,
- * same budget rule), so the estimate names the provider the job will really start with.
- * Failover to a later provider may cost more; the job's own `maxCost` bounds that.
+ * would try, and the price of every provider of its route (failover could pay each of them once:
+ * what the batch reserves for the item). It asks the same route planner the job itself runs
+ * (same registry, same order, same budget rule, same KLINGFLOW_PRICE_RATES).
  */
 export function createEstimateCost(deps: { planRoute: ReturnType<typeof createPlanRoute> }) {
   return async function estimateCost(input: EstimateCostInput): Promise<CostEstimate> {
@@ -19,6 +19,10 @@ export function createEstimateCost(deps: { planRoute: ReturnType<typeof createPl
       return {
         provider: first.provider,
         ...(first.price.usd !== undefined ? { usd: first.price.usd } : {}),
+        route: plan.route.map((entry) => ({
+          provider: entry.provider,
+          ...(entry.price.usd !== undefined ? { usd: entry.price.usd } : {}),
+        })),
         overBudget: false,
       };
     }

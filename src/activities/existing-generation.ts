@@ -1,18 +1,29 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  type BatchSpend,
   failureOutcome,
   type GenerationOutcome,
   generationOutcome,
+  spendOf,
 } from '../workflows/batch-types.js';
+import { statusQuery } from '../workflows/definitions.js';
 import type { GenerationStatus } from '../workflows/generation-types.js';
+
+/** How long a closed job's last status may take to answer (it is replayed by a worker). */
+const CLOSED_STATUS_DEADLINE_MS = 10_000;
 
 /**
  * The outcome of a generation that already exists under a batch item's workflow id (a previous
- * run of the batch started it): waits while it runs, heartbeating, then reads its result. It
- * never starts or submits anything, so re-running a batch cannot pay twice for an item.
- * Polls `describe` rather than holding one long result call, so cancellation is prompt.
+ * run of the batch started it): waits while it runs, heartbeating, then reads its result and
+ * its spend. It never starts or submits anything, so re-running a batch cannot pay twice for an
+ * item. Polls `describe` rather than holding one long result call, so cancellation is prompt.
  */
 export function createAwaitExistingGeneration(options: { checkIntervalMs?: number } = {}) {
   const checkIntervalMs = options.checkIntervalMs ?? 5_000;
@@ -30,7 +41,14 @@ export function createAwaitExistingGeneration(options: { checkIntervalMs?: numbe
       }
       return generationOutcome((await handle.result()) as GenerationStatus);
     } catch (error) {
-      if (error instanceof WorkflowFailedError) return failureOutcome(error.cause ?? error);
+      if (error instanceof WorkflowFailedError) {
+        const outcome = failureOutcome(error.cause ?? error);
+        if (!outcome.spendUnknown) return outcome;
+        const read = await closedJobSpend(context.client, handle);
+        if (!read) return outcome;
+        const { spendUnknown: _unknown, ...known } = outcome;
+        return read.spend ? { ...known, spend: read.spend } : known;
+      }
       if (error instanceof WorkflowNotFoundError) {
         throw ApplicationFailure.nonRetryable(
           `workflow ${input.workflowId} was reported as existing but cannot be found`,
@@ -40,4 +58,51 @@ export function createAwaitExistingGeneration(options: { checkIntervalMs?: numbe
       throw error;
     }
   };
+}
+
+/**
+ * What a batch item's earlier job spent when `retryFailed` is about to replace it: the latest
+ * run under the item's id, if it closed without success (failed, cancelled, terminated, timed
+ * out). A running or completed job is not replaced (the batch awaits it and counts its spend
+ * then), so it counts nothing here; nor does an id with no job.
+ */
+export function createEarlierGenerationSpend() {
+  return async function earlierGenerationSpend(input: {
+    workflowId: string;
+  }): Promise<{ spend?: BatchSpend; unknown?: boolean }> {
+    const { client } = Context.current();
+    const handle = client.workflow.getHandle(input.workflowId);
+    let state: string;
+    try {
+      state = (await handle.describe()).status.name;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return {};
+      throw error;
+    }
+    if (state === 'RUNNING' || state === 'COMPLETED') return {};
+    try {
+      await handle.result();
+    } catch (error) {
+      if (!(error instanceof WorkflowFailedError)) throw error;
+      const outcome = failureOutcome(error.cause ?? error);
+      if (!outcome.spendUnknown) return outcome.spend ? { spend: outcome.spend } : {};
+    }
+    return (await closedJobSpend(client, handle)) ?? { unknown: true };
+  };
+}
+
+/** A closed job's spend from its last status (the query replays it); undefined if unreadable. */
+async function closedJobSpend(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ spend?: BatchSpend } | undefined> {
+  try {
+    const status = await client.withDeadline(Date.now() + CLOSED_STATUS_DEADLINE_MS, () =>
+      handle.query(statusQuery),
+    );
+    const spend = spendOf(status);
+    return spend ? { spend } : {};
+  } catch {
+    return undefined;
+  }
 }

@@ -1,11 +1,14 @@
 import type { Dispatcher } from 'undici';
-import type { ImageResolver } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
 import { createEstimateCost } from './estimate-cost.js';
-import { createAwaitExistingGeneration } from './existing-generation.js';
+import {
+  createAwaitExistingGeneration,
+  createEarlierGenerationSpend,
+} from './existing-generation.js';
 import { createPlanRoute, type RoutingSettings } from './plan-route.js';
 import { requestProviderSlot } from './request-provider-slot.js';
 import { createStoreVideo } from './store-video.js';
@@ -15,7 +18,8 @@ import { batchManifestDirectory, createWriteBatchManifest } from './write-manife
 export interface ActivityDependencies {
   providers: ProviderRegistry;
   storage: VideoStorage;
-  images: ImageResolver;
+  /** Builds one image resolver per submit (its provider, cancellation signal and fields). */
+  images: ImageResolverFactory;
   /** Guarded undici dispatcher for result downloads. */
   http: { dispatcher: Dispatcher; allowPrivateNetwork: boolean };
   routing: RoutingSettings;
@@ -48,6 +52,8 @@ export function createActivities(deps: ActivityDependencies) {
     estimateCost: createEstimateCost({ planRoute }),
     /** Batch: waits for and reads an item's job that an earlier run of the batch started. */
     awaitExistingGeneration: createAwaitExistingGeneration(),
+    /** Batch: what an item's failed earlier job spent, before `retryFailed` replaces it. */
+    earlierGenerationSpend: createEarlierGenerationSpend(),
     /** Batch: the JSONL results manifest, written atomically into storage. */
     writeBatchManifest: createWriteBatchManifest({
       directory: () => deps.batchManifestDirectory ?? batchManifestDirectory(deps.storage),

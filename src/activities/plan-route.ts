@@ -47,7 +47,7 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
         });
         continue;
       }
-      const price = adapter.price(input.request);
+      const price = deps.providers.price(adapter, input.request);
       if (input.maxCost !== undefined) {
         if (price.usd === undefined) {
           skipped.push({

@@ -40,15 +40,18 @@ export function toActivityFailure(error: unknown, options: { submit: boolean }):
   });
 }
 
-const CALLBACK_TOKEN_PATH = /\/callbacks\/[^/\s"']+\/\d+\/[A-Za-z0-9_-]{16,}/g;
+/** A path separator as it appears in an echo: `/`, JSON-escaped `\/`, or percent-encoded. */
+const SEPARATOR = String.raw`(?:\\?\/|%(?:25)?2[fF])`;
+const CALLBACK_TOKEN_PATH = new RegExp(
+  String.raw`(callbacks${SEPARATOR}[^\s"'<>]*?${SEPARATOR}\d+${SEPARATOR})[A-Za-z0-9_-]{16,}`,
+  'g',
+);
 
 /**
  * A provider that echoes our request in an error would carry the callback URL, and its token,
- * into the failure message and so into workflow history: cut the token out first.
+ * into the failure message and so into workflow history: cut the token out first, whether the
+ * echo is plain, JSON-escaped (`\/callbacks\/…`) or percent-encoded (`%2Fcallbacks%2F…`).
  */
 export function redactCallbackTokens(text: string): string {
-  return text.replace(
-    CALLBACK_TOKEN_PATH,
-    (path) => `${path.slice(0, path.lastIndexOf('/'))}/[redacted]`,
-  );
+  return text.replace(CALLBACK_TOKEN_PATH, '$1[redacted]');
 }

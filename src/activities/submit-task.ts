@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ImageResolver } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import type { FindTaskInput, SubmitInput, SubmitOutput } from '../workflows/generation-types.js';
 import { FailureTypes } from '../workflows/generation-types.js';
 import { toActivityFailure } from './provider-failure.js';
 
 export interface SubmitDependencies {
   providers: ProviderRegistry;
-  images: ImageResolver;
+  images: ImageResolverFactory;
   /** Per-task callback URL when webhooks are on; undefined otherwise. */
   callbackUrl?: (workflowId: string, attempt: number) => string | undefined;
 }
@@ -25,10 +25,17 @@ export function createSubmitTask(deps: SubmitDependencies) {
     const callbackUrl = adapter.capabilities.callbacks
       ? deps.callbackUrl?.(input.workflowId, input.attempt)
       : undefined;
+    const signal = Context.current().cancellationSignal;
+    // One resolver per submit: images it loads are dropped with it, and fetches stop on cancel.
+    const images = deps.images({
+      signal,
+      providerName: input.provider,
+      fields: { startImage: input.request.startImage, endImage: input.request.endImage },
+    });
     try {
       const submitted = await adapter.submit(input.request, {
-        signal: Context.current().cancellationSignal,
-        images: deps.images,
+        signal,
+        images,
         externalTaskId: externalTaskIdFor(input.workflowId, input.attempt),
         ...(callbackUrl ? { callbackUrl } : {}),
       });

@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { BatchStatus } from '../workflows/batch-types.js';
+import { printableText } from './terminal-text.js';
 
 export interface BatchProgressReporter {
   update(status: BatchStatus): void;
@@ -97,7 +98,7 @@ export function plainLine(status: BatchStatus, etaSeconds: number | undefined): 
   if (status.stoppedByBudget) parts.push('budget reached');
   if (etaSeconds !== undefined && done < status.total)
     parts.push(`ETA ${formatSeconds(etaSeconds)}`);
-  return parts.join(' · ');
+  return printableText(parts.join(' · '));
 }
 
 /** Remaining time from the average completion rate since the first update. */

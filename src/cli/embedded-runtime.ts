@@ -1,5 +1,4 @@
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
@@ -15,6 +14,7 @@ import {
   type RunningDevServer,
   startDevServer,
 } from '../temporal/dev-server.js';
+import { installQuietRuntime } from '../temporal/sdk-logging.js';
 import { type CallbackServer, createCallbackServer } from '../webhooks/callback-server.js';
 import {
   callbackUrlBuilder,
@@ -50,49 +50,6 @@ export interface WorkerRuntimeOptions {
   log: (message: string) => void;
   environment?: NodeJS.ProcessEnv;
   webhooks?: WebhookOptions;
-}
-
-let runtimeInstalled = false;
-
-/** Errors serialise to `{}` by default; an operator needs their type and message in the log. */
-function errorFields(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const failure = value as Error & { type?: string; nonRetryable?: boolean };
-  return {
-    name: failure.name,
-    message: failure.message,
-    type: failure.type,
-    nonRetryable: failure.nonRetryable,
-  };
-}
-
-/**
- * Keeps the SDK's own logging to warnings so klingflow's progress stays readable. Provider
- * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
- * dropped.
- */
-export function installQuietRuntime(telemetry: { sdkMetricsAddress?: string } = {}): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const logger = new DefaultLogger('WARN', (entry) => {
-    if (entry.message.startsWith('No workflows registered')) return;
-    process.stderr.write(
-      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
-        entry.meta ? ` ${JSON.stringify(entry.meta, errorFields)}` : ''
-      }\n`,
-    );
-  });
-  Runtime.install({
-    logger,
-    // The worker's /metrics appends what the SDK exports here (observability/metrics-source.ts).
-    ...(telemetry.sdkMetricsAddress
-      ? {
-          telemetryOptions: {
-            metrics: { prometheus: { bindAddress: telemetry.sdkMetricsAddress } },
-          },
-        }
-      : {}),
-  });
 }
 
 /**

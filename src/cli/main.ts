@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { formatIssue, ValidationError } from '../errors.js';
 import { registerBatchCommand } from './commands/batch.js';
 import { registerGenerateCommand } from './commands/generate.js';
+import { registerListCommand } from './commands/list.js';
 import { registerProvidersCommand } from './commands/providers.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { CommandExit, ExitCode, exitCodeFor } from './exit-codes.js';
+import { note } from './output.js';
 
 export function createProgram(): Command {
   const program = new Command()
@@ -21,6 +23,7 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerGenerateCommand(program);
   registerStatusCommands(program);
+  registerListCommand(program);
   registerBatchCommand(program);
   registerProvidersCommand(program);
   return program;
@@ -32,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.success;
   } catch (error) {
     if (error instanceof CommandExit) {
-      if (error.message) process.stderr.write(`klingflow: ${error.message}\n`);
+      if (error.message) note(error.message);
       return error.code;
     }
     if (error instanceof CommanderError) {
@@ -41,12 +44,12 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.invalidInput;
     }
     if (error instanceof ValidationError) {
-      process.stderr.write(
-        `klingflow: invalid input, nothing was submitted:\n${error.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}\n`,
+      note(
+        `invalid input, nothing was submitted:\n${error.issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`,
       );
       return ExitCode.invalidInput;
     }
-    process.stderr.write(`klingflow: ${error instanceof Error ? error.message : String(error)}\n`);
+    note(error instanceof Error ? error.message : String(error));
     return exitCodeFor(error);
   }
 }

@@ -1,12 +1,18 @@
 import type { GenerationStatus } from '../workflows/generation-types.js';
+import { printableText } from './terminal-text.js';
 
 /** Progress and notes go to stderr; stdout carries only results (ids, JSON), so it can be piped. */
 export function note(message: string): void {
-  process.stderr.write(`klingflow: ${message}\n`);
+  process.stderr.write(`klingflow: ${printableText(message)}\n`);
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Human-readable output on stdout; third-party text in it is made safe for a terminal. */
+export function printText(text: string): void {
+  process.stdout.write(`${printableText(text)}\n`);
 }
 
 /** The contract's JSON fields (progress extras included: they only add). */
@@ -14,6 +20,7 @@ export function statusJson(status: GenerationStatus): GenerationStatus {
   return status;
 }
 
+/** A job for a human: provider-supplied text (errors, warnings) has its control characters removed. */
 export function summarise(status: GenerationStatus): string {
   const lines = [`${status.workflowId}: ${status.status}`];
   if (status.provider)
@@ -33,5 +40,5 @@ export function summarise(status: GenerationStatus): string {
   }
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
   for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
-  return lines.join('\n');
+  return printableText(lines.join('\n'));
 }

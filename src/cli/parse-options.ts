@@ -1,3 +1,4 @@
+import { parseFailoverStuckAfter } from '../client/failover-stuck-after.js';
 import { parseProviderList } from '../config/environment.js';
 import { ConfigurationError, ValidationError } from '../errors.js';
 import type { ProviderId } from '../request/unified-request.js';
@@ -31,4 +32,11 @@ export function parsePositiveNumber(value: string, flag: string): number {
   if (number <= 0)
     throw new ValidationError([{ field: flag, message: `must be greater than 0, not ${value}` }]);
   return number;
+}
+
+/** `--failover-stuck-after DURATION`: a positive duration (`20m`, `1h`, `90s`), in milliseconds. */
+export function parseFailoverStuckAfterFlag(value: string, flag: string): number {
+  const parsed = parseFailoverStuckAfter(value, flag);
+  if ('issue' in parsed) throw new ValidationError([parsed.issue]);
+  return parsed.ms;
 }

@@ -1,4 +1,5 @@
 import type { GenerationStatus } from '../workflows/generation-types.js';
+import { printableText } from './terminal-text.js';
 
 /**
  * Shows a running generation's phase, provider, elapsed time and polls. On a terminal one line
@@ -11,7 +12,9 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     update(status: GenerationStatus): void {
       const elapsed = `${Math.round(status.elapsedMs / 1000)}s`;
       const provider = status.provider ?? '-';
-      const line = `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls`;
+      const line = printableText(
+        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls`,
+      );
       if (interactive) {
         stream.write(`\r\x1b[2K${line}`);
         return;

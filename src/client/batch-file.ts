@@ -4,16 +4,8 @@ import { ValidationError, type ValidationIssue } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import type { VideoStorage } from '../storage/video-storage.js';
-import {
-  BATCH_ID_PATTERN,
-  BATCH_ID_RULE,
-  type BatchInput,
-  type BatchItem,
-  DEFAULT_BATCH_CONCURRENCY,
-  MAX_BATCH_CONCURRENCY,
-  MAX_BATCH_INPUT_BYTES,
-  MAX_BATCH_ITEMS,
-} from '../workflows/batch-types.js';
+import { BATCH_ID_PATTERN, BATCH_ID_RULE, type BatchItem } from '../workflows/batch-types.js';
+import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 
 /** One request of a batch as a library caller writes it (the same fields as a batch file line). */
@@ -25,6 +17,8 @@ export interface BatchEntry {
   request: GenerationRequest;
   /** Failover order for this item. */
   providers?: ProviderId[];
+  /** Stuck-failover opt-in for this item (`20m`, or milliseconds); overrides the batch's. */
+  failoverStuckAfter?: string | number;
 }
 
 export interface BatchValidationOptions {
@@ -93,10 +87,12 @@ export async function parseBatchText(
       issues.push({ field: 'line', message: 'must be a JSON object (one request)', location });
       continue;
     }
-    const { id, providers, ...request } = value as Record<string, unknown>;
+    const { id, providers, failoverStuckAfter, ...request } = value as Record<string, unknown>;
     const entry: BatchEntry = { line, request: request as GenerationRequest };
     if (id !== undefined) entry.id = id as string;
     if (providers !== undefined) entry.providers = providers as ProviderId[];
+    if (failoverStuckAfter !== undefined)
+      entry.failoverStuckAfter = failoverStuckAfter as string | number;
     entries.push(entry);
   }
   if (entries.length === 0 && issues.length === 0) {
@@ -151,6 +147,12 @@ export async function validateBatchEntries(
     }
 
     const providers = checkProviders(entry.providers, report);
+    let failoverStuckAfterMs: number | undefined;
+    if (entry.failoverStuckAfter !== undefined) {
+      const parsed = parseFailoverStuckAfter(entry.failoverStuckAfter, 'failoverStuckAfter');
+      if ('issue' in parsed) report(parsed.issue);
+      else failoverStuckAfterMs = parsed.ms;
+    }
 
     let request: BatchItem['request'] | undefined;
     if (typeof entry.request !== 'object' || entry.request === null) {
@@ -186,6 +188,7 @@ export async function validateBatchEntries(
         ...(entry.line !== undefined ? { line: entry.line } : {}),
         request,
         ...(providers ? { providers } : {}),
+        ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
       });
     }
   }
@@ -253,88 +256,4 @@ function withResolvedImages(
   return resolved as GenerationRequest;
 }
 
-export interface BatchOptions {
-  /** Batch id (re-running the same id never starts a finished or running item again). */
-  batchId?: string;
-  /** Items in flight at once (default 5, at most 100). */
-  concurrency?: number;
-  /** Budget in USD for the batch's estimated spend. */
-  maxCost?: number;
-  /** Start again the items whose earlier job failed or was cancelled. */
-  retryFailed?: boolean;
-  pollIntervalMs?: number;
-  attemptDeadlineMs?: number;
-  deadlineMs?: number;
-  /** Continue-as-new at this many history events at the latest (tests lower it). */
-  historyEventLimit?: number;
-}
-
-/**
- * The batch workflow's input from validated items and options. Checks the options and the size
- * ceiling (Temporal payloads are capped at 2 MB; see MAX_BATCH_ITEMS), so a batch that cannot
- * run is refused before anything starts.
- */
-export function createBatchInput(
-  items: readonly BatchItem[],
-  options: BatchOptions = {},
-): BatchInput {
-  const issues: ValidationIssue[] = [];
-  const batchId = options.batchId ?? newBatchId();
-  if (!BATCH_ID_PATTERN.test(batchId)) {
-    issues.push({
-      field: 'batchId',
-      message: `${JSON.stringify(batchId)} is not a valid batch id: use ${BATCH_ID_RULE}`,
-    });
-  }
-  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BATCH_CONCURRENCY) {
-    issues.push({
-      field: 'concurrency',
-      message: `must be a whole number from 1 to ${MAX_BATCH_CONCURRENCY}, got ${concurrency}`,
-    });
-  }
-  if (
-    options.maxCost !== undefined &&
-    !(Number.isFinite(options.maxCost) && options.maxCost >= 0)
-  ) {
-    issues.push({
-      field: 'maxCost',
-      message: `must be a number of USD ≥ 0, got ${options.maxCost}`,
-    });
-  }
-  if (items.length > MAX_BATCH_ITEMS) {
-    issues.push({
-      field: 'items',
-      message: `${items.length} requests is more than one batch can carry (${MAX_BATCH_ITEMS}): split the file into several batches`,
-    });
-  }
-  const input: BatchInput = {
-    batchId,
-    items: [...items],
-    concurrency,
-    ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
-    ...(options.retryFailed ? { retryFailed: true } : {}),
-    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-    ...(options.attemptDeadlineMs !== undefined
-      ? { attemptDeadlineMs: options.attemptDeadlineMs }
-      : {}),
-    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
-    ...(options.historyEventLimit !== undefined
-      ? { historyEventLimit: options.historyEventLimit }
-      : {}),
-  };
-  const bytes = Buffer.byteLength(JSON.stringify(input));
-  if (bytes > MAX_BATCH_INPUT_BYTES) {
-    issues.push({
-      field: 'items',
-      message: `the requests take ${bytes} bytes, more than one batch can carry (${MAX_BATCH_INPUT_BYTES}): split the file into several batches`,
-    });
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
-  return input;
-}
-
-/** A fresh batch id: time-ordered and short, safe as a file name and workflow id prefix. */
-export function newBatchId(): string {
-  return `b-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
+export { type BatchOptions, createBatchInput, newBatchId } from './batch-input.js';

@@ -1,18 +1,13 @@
-import {
-  Client,
-  type Connection,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
 import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
-import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import type { ProviderId } from '../request/unified-request.js';
 import { presignVideos } from '../storage/presign-videos.js';
 import { createVideoStorage } from '../storage/storage-factory.js';
-import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
+import type { VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
   resolveTemporalTarget,
@@ -20,14 +15,15 @@ import {
 } from '../temporal/connection.js';
 import {
   BATCH_GENERATE_WORKFLOW,
-  BATCH_STATUS_ITEMS_LIMIT,
+  BATCH_ITEM_ID_SCHEME,
+  type BatchInput,
+  type BatchItemIdScheme,
   type BatchResult,
   type BatchStatus,
   batchWorkflowId,
 } from '../workflows/batch-types.js';
 import { batchStatusQuery, statusQuery } from '../workflows/definitions.js';
 import {
-  FailureTypes,
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
@@ -39,19 +35,12 @@ import {
   createBatchInput,
   validateBatchEntries,
 } from './batch-file.js';
+import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
+import { errorMessage, failureDetails, minimalStatus } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
-
-export interface StartGenerationOptions {
-  /** Workflow id; starting the same id again while it runs is refused, so a job is never doubled. */
-  workflowId?: string;
-  /** Failover order. */
-  providers?: ProviderId[];
-  /** Budget in USD for the estimated cost. */
-  maxCost?: number;
-  pollIntervalMs?: number;
-  attemptDeadlineMs?: number;
-  deadlineMs?: number;
-}
+import { checkSameRequest } from './request-fingerprint.js';
+import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
+import { readWorkflowInput } from './workflow-input.js';
 
 export interface KlingflowClientOptions {
   connection: Connection;
@@ -108,12 +97,12 @@ export class KlingflowClient {
     await this.temporal.connection.close();
   }
 
-  /** Validates, stores local images, and starts the workflow. Resolves once it has started. */
+  /** Validates, stores local images, starts the job (or attaches to the same request's job). */
   async startGeneration(
     request: GenerationRequest,
     options: StartGenerationOptions = {},
-  ): Promise<{ workflowId: string }> {
-    validateStartOptions(options);
+  ): Promise<{ workflowId: string; attached: boolean }> {
+    const { failoverStuckAfterMs } = validateStartOptions(options);
     const prepared = await prepareRequest(request, this.storage);
     const candidates = options.providers ?? this.availableProviders;
     const check = checkRequestAgainstProviders(prepared, candidates);
@@ -130,13 +119,22 @@ export class KlingflowClient {
         ? { attemptDeadlineMs: options.attemptDeadlineMs }
         : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     };
-    await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
-      taskQueue: this.taskQueue,
-      workflowId,
-      args: [input],
-    });
-    return { workflowId };
+    try {
+      await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        // A closed job's id is not reused either: the id names one request's job and its video.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      await checkSameRequest(this.temporal, workflowId, input);
+      return { workflowId, attached: true };
+    }
+    return { workflowId, attached: false };
   }
 
   /** The contract's status JSON, for running and finished jobs alike. */
@@ -210,7 +208,13 @@ export class KlingflowClient {
   async startBatch(
     entries: readonly BatchEntry[],
     options: BatchOptions = {},
-  ): Promise<{ batchId: string; workflowId: string; attached: boolean; total: number }> {
+  ): Promise<{
+    batchId: string;
+    workflowId: string;
+    attached: boolean;
+    total: number;
+    itemIdScheme?: BatchItemIdScheme;
+  }> {
     const items = await validateBatchEntries(entries, {
       storage: this.storage,
       ...(this.availableProviders ? { availableProviders: this.availableProviders } : {}),
@@ -218,6 +222,9 @@ export class KlingflowClient {
     const input = createBatchInput(items, options);
     const workflowId = batchWorkflowId(input.batchId);
     const attached = await this.isRunning(workflowId);
+    // A batch first started with the old item ids keeps them, so its re-runs find their items.
+    const earlier = await readWorkflowInput<BatchInput>(this.temporal, workflowId);
+    if (!earlier || earlier.itemIdScheme) input.itemIdScheme = BATCH_ITEM_ID_SCHEME;
     await this.temporal.workflow.start(BATCH_GENERATE_WORKFLOW, {
       taskQueue: this.taskQueue,
       workflowId,
@@ -225,7 +232,13 @@ export class KlingflowClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [{ key: KLING_BATCH_ID, value: input.batchId }],
     });
-    return { batchId: input.batchId, workflowId, attached, total: items.length };
+    return {
+      batchId: input.batchId,
+      workflowId,
+      attached,
+      total: items.length,
+      ...(input.itemIdScheme ? { itemIdScheme: input.itemIdScheme } : {}),
+    };
   }
 
   /** A batch's progress (running) or its final counts (finished). */
@@ -246,22 +259,13 @@ export class KlingflowClient {
         try {
           return { ...(await handle.query(batchStatusQuery)), state, error };
         } catch {
-          return {
+          return minimalBatchStatus({
             batchId,
             workflowId: description.workflowId,
             state,
-            total: 0,
-            succeeded: 0,
-            failed: 0,
-            running: 0,
-            pending: 0,
-            skipped: 0,
-            estimatedSpend: 0,
-            stoppedByBudget: false,
-            runs: 1,
             startedAt: description.startTime.toISOString(),
             error,
-          };
+          });
         }
       }
     }
@@ -335,91 +339,14 @@ export class KlingflowClient {
       const last = await this.temporal.workflow.getHandle(workflowId).query(statusQuery);
       return { ...last, status, error: last.error ?? error };
     } catch {
-      return {
-        workflowId,
-        status,
-        phase: 'done',
-        model: 'kling-v2.6',
-        mode: 'std',
-        videos: [],
-        attempts: [],
-        spend: { usd: 0, byUnit: {}, tasks: [] },
-        polls: 0,
-        startedAt: new Date(0).toISOString(),
-        elapsedMs: 0,
-        warnings: [],
-        error,
-      };
+      return minimalStatus(workflowId, status, error);
     }
   }
 }
 
-/**
- * Checks the options of a start. The workflow id names the stored video, so it must be a safe
- * file name: an unsafe one would only be refused after the provider had been paid.
- */
-export function validateStartOptions(
-  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost'>,
-): void {
-  const issues = [];
-  if (options.workflowId !== undefined && !isValidStorageKey(options.workflowId)) {
-    issues.push({
-      field: 'workflowId',
-      message: `"${options.workflowId.slice(0, 80)}" must be 1–200 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and contain no ".."`,
-    });
-  }
-  if (options.maxCost !== undefined && !(Number.isFinite(options.maxCost) && options.maxCost > 0)) {
-    issues.push({
-      field: 'maxCost',
-      message: `must be a number of USD greater than 0, not ${options.maxCost}`,
-    });
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
-}
-
-/** Validation without a Temporal connection (the CLI validates before it connects). */
-export async function validateGenerationRequest(
-  request: GenerationRequest,
-  options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
-): Promise<UnifiedRequest> {
-  const storage = options.storage ?? createVideoStorage(readSettings());
-  const prepared = await prepareRequest(request, storage);
-  const check = checkRequestAgainstProviders(prepared, options.providers);
-  if (check.servable.length === 0) throw new ValidationError(check.issues);
-  return prepared;
-}
-
-/** A finished batch's result as a status (items listed only for small batches, as the query does). */
-export function batchStatusFromResult(result: BatchResult): BatchStatus {
-  return {
-    batchId: result.batchId,
-    workflowId: result.workflowId,
-    state: 'completed',
-    total: result.total,
-    succeeded: result.succeeded,
-    failed: result.failed,
-    running: 0,
-    pending: 0,
-    skipped: result.skipped,
-    estimatedSpend: result.estimatedSpend,
-    ...(result.maxCost !== undefined ? { maxCost: result.maxCost } : {}),
-    stoppedByBudget: result.stoppedByBudget,
-    runs: result.runs,
-    startedAt: result.startedAt,
-    ...(result.total <= BATCH_STATUS_ITEMS_LIMIT ? { items: result.items } : {}),
-  };
-}
-
-function failureDetails(error: unknown): GenerationStatus | undefined {
-  if (!(error instanceof WorkflowFailedError)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type === FailureTypes.generationFailed) {
-    return cause.details?.[0] as GenerationStatus | undefined;
-  }
-  return undefined;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof WorkflowFailedError && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
+export { batchStatusFromResult } from './batch-status.js';
+export {
+  type StartGenerationOptions,
+  validateGenerationRequest,
+  validateStartOptions,
+} from './start-options.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../errors.js';
 import { parseUnifiedRequest } from '../request/parse-request.js';
 import {
@@ -49,49 +50,93 @@ async function storeImage(
   storage: Pick<VideoStorage, 'putBlob'>,
   location: string | undefined,
 ): Promise<string> {
-  const dataUri = value.match(/^data:([^;,]+)(;base64)?,(.*)$/s);
-  if (dataUri && !Object.values(CONTENT_TYPES).includes(dataUri[1] ?? '')) {
-    throw new ValidationError([
-      {
-        field,
-        message: `a data URI of type ${dataUri[1]} is not an image`,
-        allowed: [...new Set(Object.values(CONTENT_TYPES))],
-        ...(location ? { location } : {}),
-      },
-    ]);
+  const invalid = (message: string, allowed?: readonly string[], cause?: unknown) =>
+    new ValidationError(
+      [{ field, message, ...(allowed ? { allowed } : {}), ...(location ? { location } : {}) }],
+      { cause },
+    );
+  if (/^data:/i.test(value)) {
+    const image = parseDataUri(value, invalid);
+    return storage.putBlob(image.bytes, image.contentType);
   }
-  if (dataUri) {
-    const bytes = dataUri[2]
-      ? Buffer.from(dataUri[3] ?? '', 'base64')
-      : Buffer.from(decodeURIComponent(dataUri[3] ?? ''));
-    return storage.putBlob(bytes, dataUri[1] ?? 'application/octet-stream');
-  }
-  const path = resolve(value.startsWith('file://') ? new URL(value).pathname : value);
+  const path = localPath(value, invalid);
   const contentType = CONTENT_TYPES[extname(path).toLowerCase()];
   if (!contentType) {
-    throw new ValidationError([
-      {
-        field,
-        message: `${value} is not an image file`,
-        allowed: ['.png', '.jpg', '.jpeg', '.webp', 'http(s) URL', 'data URI'],
-        ...(location ? { location } : {}),
-      },
+    throw invalid(`${value} is not an image file`, [
+      '.png',
+      '.jpg',
+      '.jpeg',
+      '.webp',
+      'http(s) URL',
+      'data URI',
     ]);
   }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (cause) {
-    throw new ValidationError(
-      [
-        {
-          field,
-          message: `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
-          ...(location ? { location } : {}),
-        },
-      ],
-      { cause },
+    throw invalid(
+      `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+      undefined,
+      cause,
     );
   }
   return storage.putBlob(bytes, contentType);
+}
+
+type Invalid = (message: string, allowed?: readonly string[], cause?: unknown) => ValidationError;
+
+/**
+ * `data:<type>[;param=value]*[;base64],<data>` (RFC 2397): parameters such as `name=a.png` or
+ * `charset=…` may sit between the type and `;base64`.
+ */
+function parseDataUri(value: string, invalid: Invalid): { bytes: Buffer; contentType: string } {
+  const comma = value.indexOf(',');
+  if (comma < 0) throw invalid('a data URI needs a comma before its data');
+  const [type = '', ...parameters] = value.slice('data:'.length, comma).split(';');
+  const contentType = type.trim().toLowerCase();
+  const imageTypes = [...new Set(Object.values(CONTENT_TYPES))];
+  if (!imageTypes.includes(contentType)) {
+    throw invalid(`a data URI of type ${contentType || '(none)'} is not an image`, imageTypes);
+  }
+  const base64 = parameters.at(-1)?.trim().toLowerCase() === 'base64';
+  const data = value.slice(comma + 1);
+  if (base64) return { bytes: Buffer.from(decodePercent(data, invalid), 'base64'), contentType };
+  return { bytes: Buffer.from(decodePercent(data, invalid), 'latin1'), contentType };
+}
+
+/** A plain path or a `file:` URL (`file:///home/me/my%20pic.png` → `/home/me/my pic.png`). */
+function localPath(value: string, invalid: Invalid): string {
+  if (!/^file:/i.test(value)) return resolve(value);
+  try {
+    return fileURLToPath(value);
+  } catch (cause) {
+    throw invalid(
+      `${value} is not a usable file URL (${(cause as Error).message})`,
+      undefined,
+      cause,
+    );
+  }
+}
+
+/** Percent-decoding that reports malformed escapes as a bad field, not a crash. */
+function decodePercent(text: string, invalid: Invalid): string {
+  if (!text.includes('%')) return text;
+  try {
+    return unescapeBytes(text);
+  } catch (cause) {
+    throw invalid(
+      'has malformed percent-encoding (a % not followed by two hex digits)',
+      undefined,
+      cause,
+    );
+  }
+}
+
+/** Decodes %XX escapes to the bytes they name (as latin1 characters, so binary data survives). */
+function unescapeBytes(text: string): string {
+  return text.replace(/%([0-9a-fA-F]{2})?/g, (match, hex: string | undefined) => {
+    if (!hex) throw new URIError(`malformed escape at ${match}`);
+    return String.fromCharCode(Number.parseInt(hex, 16));
+  });
 }

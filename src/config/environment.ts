@@ -2,6 +2,10 @@ import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import { parseDuration } from './duration.js';
+import { type PriceRates, parsePriceRates } from './price-rates.js';
+import { parseProviderNumbers } from './provider-numbers.js';
+
+export { parseProviderNumbers };
 
 /** klingflow's own settings, read once from the environment (the contract's table). */
 export interface KlingflowSettings {
@@ -17,6 +21,11 @@ export interface KlingflowSettings {
   providerRateLimits: Partial<Record<ProviderId, number>>;
   /** Most tasks a provider may have in flight at once, across all workers (e.g. Kling's per-account limit). */
   providerConcurrency: Partial<Record<ProviderId, number>>;
+  /**
+   * USD per price unit for providers priced in units or credits (KLINGFLOW_PRICE_RATES), so they
+   * take part in budgets and cheapest-first ordering. Absent or empty: no conversions.
+   */
+  priceRates?: PriceRates;
 }
 
 export const DEFAULT_TASK_QUEUE = 'klingflow';
@@ -42,40 +51,8 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Klin
         integer: true,
       },
     ),
+    priceRates: parsePriceRates(environment.KLINGFLOW_PRICE_RATES),
   };
-}
-
-/** Parses `kling=2,hyprlab=0.5` into numbers per provider, naming the variable when wrong. */
-export function parseProviderNumbers(
-  value: string | undefined,
-  source: string,
-  options: { integer?: boolean } = {},
-): Partial<Record<ProviderId, number>> {
-  const result: Partial<Record<ProviderId, number>> = {};
-  if (!value?.trim()) return result;
-  for (const part of value.split(',')) {
-    const [id = '', raw = ''] = part.split('=').map((piece) => piece.trim());
-    if (!(PROVIDER_IDS as readonly string[]).includes(id)) {
-      throw new ConfigurationError(
-        source,
-        `unknown provider "${id}" (allowed: ${PROVIDER_IDS.join(', ')})`,
-      );
-    }
-    const number = Number(raw);
-    if (
-      !raw ||
-      !Number.isFinite(number) ||
-      number <= 0 ||
-      (options.integer && !Number.isInteger(number))
-    ) {
-      throw new ConfigurationError(
-        source,
-        `${id}=${raw} is not a positive ${options.integer ? 'whole number' : 'number'} (example: kling=5,hyprlab=2)`,
-      );
-    }
-    result[id as ProviderId] = number;
-  }
-  return result;
 }
 
 export function parseProviderList(

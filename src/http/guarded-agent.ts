@@ -1,6 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent } from 'undici';
-import { hostnameOf, isPrivateAddress } from './private-address.js';
+import { findCause } from './error-cause.js';
+import { hostnameOf, isPublicAddress } from './private-address.js';
 
 export interface HttpTimeouts {
   connectTimeoutMs: number;
@@ -38,7 +40,7 @@ export function createGuardedAgent(options: {
       if (error) return callback(error, '', 0);
       const list = addresses as LookupAddress[];
       const blocked =
-        !options.allowPrivateNetwork && list.find((entry) => isPrivateAddress(entry.address));
+        !options.allowPrivateNetwork && list.find((entry) => !isPublicAddress(entry.address));
       if (blocked) {
         return callback(
           new BlockedAddressError(
@@ -63,7 +65,10 @@ export function createGuardedAgent(options: {
   });
 }
 
-/** Refuses non-http(s) URLs and literal private addresses (DNS names are checked at connect). */
+/**
+ * Refuses non-http(s) URLs and IP literals that are not public unicast (DNS names are checked
+ * at connect, by the guarded agent). The one URL check for provider calls, downloads and images.
+ */
 export function assertFetchableUrl(rawUrl: string, allowPrivateNetwork: boolean): URL {
   let url: URL;
   try {
@@ -74,16 +79,22 @@ export function assertFetchableUrl(rawUrl: string, allowPrivateNetwork: boolean)
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new BlockedAddressError(`only http(s) URLs are fetched, not ${url.protocol}`);
   }
-  const host = hostnameOf(url);
+  const host = hostnameOf(url).toLowerCase();
+  const literal = isIP(host) !== 0;
   if (
     !allowPrivateNetwork &&
-    (isPrivateAddress(host) || host === 'localhost' || host.endsWith('.localhost'))
+    ((literal && !isPublicAddress(host)) || host === 'localhost' || host.endsWith('.localhost'))
   ) {
     throw new BlockedAddressError(
       `${host} is a private or loopback address; set KLINGFLOW_ALLOW_PRIVATE_NETWORK=1 to allow it`,
     );
   }
   return url;
+}
+
+/** The guard's refusal, however deep undici wrapped it. */
+export function findBlockedAddressError(error: unknown): BlockedAddressError | undefined {
+  return findCause(error, (candidate) => candidate instanceof BlockedAddressError);
 }
 
 /** Query strings of result URLs often carry signed tokens; never print them. */

@@ -1,15 +1,23 @@
+import { type PriceRates, withPriceRate } from '../config/price-rates.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { PROVIDER_IDS } from '../request/unified-request.js';
-import type { ProviderAdapter } from './provider.js';
+import type { Price, ProviderAdapter } from './provider.js';
 
 /** The providers this worker can call (those whose keys are set), looked up by id. */
 export class ProviderRegistry {
   private readonly adapters: Map<ProviderId, ProviderAdapter>;
   private readonly preferredOrder: ProviderId[] | undefined;
+  private readonly priceRates: PriceRates;
 
-  constructor(adapters: ProviderAdapter[], preferredOrder?: ProviderId[]) {
+  constructor(adapters: ProviderAdapter[], preferredOrder?: ProviderId[], priceRates?: PriceRates) {
     this.adapters = new Map(adapters.map((adapter) => [adapter.id, adapter]));
     this.preferredOrder = preferredOrder;
+    this.priceRates = priceRates ?? {};
+  }
+
+  /** The adapter's price with its USD estimate from KLINGFLOW_PRICE_RATES where one is set. */
+  price(adapter: ProviderAdapter, request: UnifiedRequest): Price {
+    return withPriceRate(adapter.price(request), this.priceRates[adapter.id]);
   }
 
   get(id: ProviderId): ProviderAdapter | undefined {
@@ -38,7 +46,7 @@ export class ProviderRegistry {
     const priced = this.list().map((adapter, index) => {
       const check = adapter.check(request);
       const usable = check.offer !== undefined && check.issues.length === 0;
-      const usd = usable ? adapter.price(request).usd : undefined;
+      const usd = usable ? this.price(adapter, request).usd : undefined;
       return { id: adapter.id, usable, usd, index };
     });
     return priced

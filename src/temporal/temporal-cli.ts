@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TemporalCliUnavailableError } from '../errors.js';
+import { OwnerLockTimeoutError, withOwnerLock } from './owner-lock.js';
 
 /**
  * Finds (or builds) the `temporal` CLI that runs the dev server. Order: TEMPORAL_CLI_PATH, a
@@ -71,34 +72,35 @@ async function buildWithGo(
 ): Promise<void> {
   const directory = dirname(target);
   await mkdir(directory, { recursive: true });
-  const lock = join(directory, '.building');
-  // Two processes (a test run and a CLI) may race to build: the loser waits for the winner.
-  try {
-    await mkdir(lock);
-  } catch {
-    log(`waiting for another process building the Temporal CLI (${lock})`);
-    await waitFor(async () => (await isExecutable(target)) || !(await exists(lock)), 15 * 60_000);
-    if (await isExecutable(target)) return;
-    return buildWithGo(go, target, environment, log);
-  }
-  try {
-    log(
-      `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first time only; takes a few minutes)`,
-    );
-    const code = await run(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      ...environment,
-      GOBIN: directory,
-      GOFLAGS: environment.GOFLAGS ?? '-trimpath',
-    });
-    if (code !== 0 || !(await isExecutable(target))) {
-      throw new TemporalCliUnavailableError(
-        `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${code}); set TEMPORAL_CLI_PATH to a temporal binary`,
+  // Two processes (a test run and a CLI) may race to build: the loser waits for the winner, and
+  // takes the lock over if the winner crashed.
+  await withOwnerLock(
+    join(directory, '.building'),
+    async () => {
+      log(
+        `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first time only; takes a few minutes)`,
       );
+      const code = await run(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+        ...environment,
+        GOBIN: directory,
+        GOFLAGS: environment.GOFLAGS ?? '-trimpath',
+      });
+      if (code !== 0 || !(await isExecutable(target))) {
+        throw new TemporalCliUnavailableError(
+          `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed (exit ${code}); set TEMPORAL_CLI_PATH to a temporal binary`,
+        );
+      }
+      log(`Temporal CLI ready at ${target}`);
+    },
+    { timeoutMs: 15 * 60_000, log, skip: () => isExecutable(target) },
+  ).catch((error: unknown) => {
+    if (error instanceof OwnerLockTimeoutError) {
+      throw new TemporalCliUnavailableError('timed out waiting for the Temporal CLI build', {
+        cause: error,
+      });
     }
-    log(`Temporal CLI ready at ${target}`);
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+    throw error;
+  });
 }
 
 function run(
@@ -131,23 +133,5 @@ async function isExecutable(path: string): Promise<boolean> {
     return (await stat(path)).isFile();
   } catch {
     return false;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new TemporalCliUnavailableError('timed out waiting for the Temporal CLI build');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

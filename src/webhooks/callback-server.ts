@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { providerCallbackSignal } from '../workflows/definitions.js';
 import { CALLBACK_PATH_SEGMENT, verifyCallbackToken } from './callback-token.js';
+import { createSourceRateLimit, type SourceRateLimitOptions } from './source-rate-limit.js';
 
 /**
  * The worker's webhook receiver (`klingflow worker --webhook-port P --public-url URL`).
@@ -17,7 +18,8 @@ import { CALLBACK_PATH_SEGMENT, verifyCallbackToken } from './callback-token.js'
  * Answers: 200 `{ok: true}` once signalled (also when the workflow is already closed or
  * unknown: a late callback is harmless and must not make the provider retry forever); 404 for
  * any bad token, malformed URL or unknown path, all alike so nothing is revealed; 405 for a
- * method other than POST; 413 for a body over the cap; 503 when Temporal could not be reached
+ * method other than POST; 413 for a body over the cap; 429 (with Retry-After) when one source
+ * address sends more than its share (a token bucket per remote address); 503 when Temporal could not be reached
  * (a provider that retries will try again, and the workflow keeps polling meanwhile).
  *
  * Nothing here logs the token or the full URL: only the workflow id and attempt.
@@ -57,6 +59,8 @@ export interface CallbackServerOptions {
   maxBodyBytes?: number;
   /** How long to wait for Temporal to accept the signal before answering 503. */
   signalTimeoutMs?: number;
+  /** Callbacks per source address: a burst, then a steady rate (default 30, then 5 a second). */
+  rateLimit?: Pick<SourceRateLimitOptions, 'burst' | 'perSecond'>;
 }
 
 export interface CallbackServer {
@@ -74,6 +78,8 @@ interface CallbackRoute {
 
 const NOT_FOUND = { ok: false, error: 'not found' };
 const ATTEMPT_PATTERN = /^[1-9][0-9]{0,8}$/;
+/** A provider sends a handful of callbacks per task; a busy worker's share from one provider. */
+const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 5 };
 
 export async function createCallbackServer(
   options: CallbackServerOptions,
@@ -82,6 +88,7 @@ export async function createCallbackServer(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_CALLBACK_BODY_BYTES;
   const signalTimeoutMs = options.signalTimeoutMs ?? DEFAULT_SIGNAL_TIMEOUT_MS;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const rateLimit = createSourceRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // The raw path, not a parsed URL: URL parsing would fold `.`/`..` segments of a workflow id.
@@ -94,6 +101,21 @@ export async function createCallbackServer(
     }
     const match = matchCallbackPath(path, basePath);
     if (match === undefined) return reply(response, 404, NOT_FOUND);
+    // Before the token check, so guessing tokens is as limited as replaying a good one.
+    const source = request.socket.remoteAddress ?? 'unknown';
+    const allowance = rateLimit.take(source);
+    if (!allowance.allowed) {
+      log.debug(`refused a callback from ${source}: over its rate limit`);
+      const retryAfter = String(Math.max(1, Math.ceil(allowance.retryAfterMs / 1000)));
+      return reply(
+        response,
+        429,
+        { ok: false, error: 'too many requests' },
+        {
+          'retry-after': retryAfter,
+        },
+      );
+    }
     if (request.method !== 'POST') {
       return reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'POST' });
     }

@@ -14,7 +14,7 @@ import { FailureTypes, type GenerationStatus } from './generation-types.js';
 export const BATCH_GENERATE_WORKFLOW = 'batchGenerate';
 
 /**
- * Batch ids and item ids become workflow ids (`<batchId>-<key>`) and, through them, storage keys
+ * Batch ids and item ids become workflow ids (see batchItemWorkflowId) and, through them, storage keys
  * and file names, so they use the storage key alphabet: 1-64 characters of A-Z a-z 0-9 . _ -,
  * starting with a letter or digit, with no "..". Anything else would be refused by the storage
  * only after the provider was paid.
@@ -48,9 +48,23 @@ export function batchWorkflowId(batchId: string): string {
   return `batch-${batchId}`;
 }
 
+/**
+ * How item workflow ids are made. `length-suffixed` (every new batch): `<batchId>-<key>-<length
+ * of key>`, which is injective: the digits after the last `-` give the key's length, so the key
+ * and the batch id are read back unambiguously, and no two (batch id, item id) pairs share a
+ * workflow id. Absent: the first scheme, `<batchId>-<key>`, where `a-b`/`c` and `a`/`b-c`
+ * collide; it is kept only for batches started with it, so their re-runs find their own items.
+ */
+export type BatchItemIdScheme = 'length-suffixed';
+export const BATCH_ITEM_ID_SCHEME: BatchItemIdScheme = 'length-suffixed';
+
 /** The deterministic workflow id of one item: re-running the batch finds its earlier job. */
-export function batchItemWorkflowId(batchId: string, key: string): string {
-  return `${batchId}-${key}`;
+export function batchItemWorkflowId(
+  batchId: string,
+  key: string,
+  scheme: BatchItemIdScheme | undefined,
+): string {
+  return scheme === 'length-suffixed' ? `${batchId}-${key}-${key.length}` : `${batchId}-${key}`;
 }
 
 /** One validated item: the key is the line's `id`, or its 1-based line number. */
@@ -60,6 +74,8 @@ export interface BatchItem {
   line?: number;
   request: UnifiedRequest;
   providers?: ProviderId[];
+  /** Stuck-failover opt-in for this item's job (milliseconds); overrides the batch's. */
+  failoverStuckAfterMs?: number;
 }
 
 export interface BatchInput {
@@ -75,12 +91,16 @@ export interface BatchInput {
    * default an item whose job exists in any state is never started again.
    */
   retryFailed?: boolean;
+  /** Stuck-failover opt-in for items without their own (milliseconds). */
+  failoverStuckAfterMs?: number;
   /** Passed to every child generateVideo. */
   pollIntervalMs?: number;
   attemptDeadlineMs?: number;
   deadlineMs?: number;
   /** Continue-as-new at this many history events at the latest (tests may lower it). */
   historyEventLimit?: number;
+  /** How item workflow ids are made (absent: the first scheme, for batches started with it). */
+  itemIdScheme?: BatchItemIdScheme;
   /** Progress carried across continue-as-new; absent on the first run. */
   progress?: BatchProgress;
 }
@@ -109,14 +129,30 @@ export interface BatchItemResult {
   provider?: ProviderId;
   /** Paths of the stored videos. */
   videos?: string[];
-  /** The USD estimate the batch counted against its budget (first provider of the route). */
+  /** The USD estimate of the first provider of the item's route. */
   estimatedCost?: number;
+  /**
+   * What the item's job(s) spent by their ledgers (every task a provider created), including a
+   * failed earlier job that `retryFailed` replaced. Absent when nothing was spent.
+   */
+  spend?: BatchSpend;
+  /**
+   * The job's ledger could not be read (it was cancelled, terminated or timed out before
+   * reporting): `spend` is then what the batch had reserved for it, the most it could spend.
+   */
+  spendUnknown?: boolean;
   error?: string;
   errorKind?: string;
   /** Why a skipped item was not submitted. */
   reason?: BatchSkipReason;
   /** The job was started earlier (a previous run of this batch id): its result was reused. */
   existing?: boolean;
+}
+
+/** Spend totals of a batch or an item: the ledgers' USD, and totals per price unit. */
+export interface BatchSpend {
+  usd: number;
+  byUnit: Partial<Record<string, number>>;
 }
 
 export type BatchItemView =
@@ -135,6 +171,10 @@ export interface BatchStatus {
   pending: number;
   skipped: number;
   estimatedSpend: number;
+  /** What the items' jobs have spent so far (finished items), summed from their ledgers. */
+  spend: BatchSpend;
+  /** USD reserved for the items in flight (each may spend up to its reservation). */
+  reserved: number;
   maxCost?: number;
   stoppedByBudget: boolean;
   runs: number;
@@ -153,6 +193,8 @@ export interface BatchResult {
   skipped: number;
   stoppedByBudget: boolean;
   estimatedSpend: number;
+  /** What every item's jobs spent, summed from their ledgers (earlier runs' jobs included). */
+  spend: BatchSpend;
   maxCost?: number;
   /** The JSONL results manifest in storage, one line per item. */
   manifestPath?: string;
@@ -166,7 +208,7 @@ export interface BatchResult {
 export interface EstimateCostInput {
   request: UnifiedRequest;
   providers?: ProviderId[];
-  /** What is left of the batch's budget; providers priced above it are not considered. */
+  /** The batch's budget; providers priced above it (or without a USD price) are not considered. */
   maxCost?: number;
 }
 
@@ -175,6 +217,8 @@ export interface CostEstimate {
   provider?: ProviderId;
   /** Its estimated price in USD (absent for prices in credits with no USD rate). */
   usd?: number;
+  /** Every provider of the route in order, with its USD price: what failover could pay. */
+  route?: { provider: ProviderId; usd?: number }[];
   /** No provider fits in `maxCost`. */
   overBudget: boolean;
   /** Why no provider can serve the request, when none can. */
@@ -189,7 +233,7 @@ export interface WriteBatchManifestInput {
 /** An item's job as the batch reports it (the result's fields without key, line and cost). */
 export type GenerationOutcome = Pick<
   BatchItemResult,
-  'status' | 'provider' | 'videos' | 'error' | 'errorKind'
+  'status' | 'provider' | 'videos' | 'error' | 'errorKind' | 'spend' | 'spendUnknown'
 >;
 
 /** A finished generation's status, reduced to what the batch keeps. */
@@ -199,9 +243,11 @@ export function generationOutcome(status: GenerationStatus): GenerationOutcome {
     .reverse()
     .find((attempt) => attempt.outcome === 'failed' || attempt.outcome === 'skipped');
   const errorKind = status.status === 'cancelled' ? 'cancelled' : failedAttempt?.errorKind;
+  const spend = spendOf(status);
   return {
     status: succeeded ? 'succeeded' : 'failed',
     ...(status.provider ? { provider: status.provider } : {}),
+    ...(spend ? { spend } : {}),
     ...(succeeded ? { videos: status.videos.map((video) => video.path) } : {}),
     ...(!succeeded ? { error: truncateError(status.error ?? status.status) } : {}),
     ...(!succeeded && errorKind ? { errorKind } : {}),
@@ -217,14 +263,56 @@ export function failureOutcome(cause: unknown): GenerationOutcome {
     const status = cause.details?.[0] as GenerationStatus | undefined;
     if (status) return { ...generationOutcome(status), status: 'failed' };
   }
+  // No status came with these failures, so what the job spent is not known here.
+  const unknown = { status: 'failed', spendUnknown: true } as const;
   if (cause instanceof CancelledFailure)
-    return { status: 'failed', error: 'cancelled', errorKind: 'cancelled' };
+    return { ...unknown, error: 'cancelled', errorKind: 'cancelled' };
   if (cause instanceof TerminatedFailure)
-    return { status: 'failed', error: 'terminated', errorKind: 'terminated' };
+    return { ...unknown, error: 'terminated', errorKind: 'terminated' };
   if (cause instanceof TimeoutFailure)
-    return { status: 'failed', error: 'the job timed out', errorKind: 'timed-out' };
+    return { ...unknown, error: 'the job timed out', errorKind: 'timed-out' };
   const message = cause instanceof Error ? cause.message : String(cause ?? 'failed');
-  return { status: 'failed', error: truncateError(message) };
+  return { ...unknown, error: truncateError(message) };
+}
+
+/**
+ * A job's spend from its ledger. Jobs that ran before the ledger existed have none: their
+ * attempts that got a task id (or may have: an ambiguous submit) are counted at their estimate
+ * instead. Undefined when nothing was spent.
+ */
+export function spendOf(status: GenerationStatus): BatchSpend | undefined {
+  const ledger = status.spend as GenerationStatus['spend'] | undefined;
+  const priced =
+    ledger && ledger.tasks.length > 0
+      ? ledger.tasks.map((task) => task.estimatedCost)
+      : status.attempts
+          .filter((attempt) => attempt.providerTaskId || attempt.errorKind === 'ambiguous-submit')
+          .flatMap((attempt) => (attempt.estimatedCost ? [attempt.estimatedCost] : []));
+  if (priced.length === 0) return undefined;
+  const spend: BatchSpend = { usd: 0, byUnit: {} };
+  for (const price of priced) {
+    spend.usd = roundUsd(spend.usd + (price.usd ?? 0));
+    spend.byUnit[price.unit] = roundUsd((spend.byUnit[price.unit] ?? 0) + price.amount);
+  }
+  if (ledger && ledger.tasks.length > 0) spend.usd = roundUsd(ledger.usd);
+  return spend;
+}
+
+/** The sum of several spends (an item's jobs, a batch's items). */
+export function addSpend(total: BatchSpend, more: BatchSpend | undefined): BatchSpend {
+  if (!more) return total;
+  const byUnit = { ...total.byUnit };
+  for (const [unit, amount] of Object.entries(more.byUnit)) {
+    byUnit[unit] = roundUsd((byUnit[unit] ?? 0) + (amount ?? 0));
+  }
+  return { usd: roundUsd(total.usd + more.usd), byUnit };
+}
+
+/** The spend of several items. */
+export function sumSpend(items: readonly { spend?: BatchSpend }[]): BatchSpend {
+  let total: BatchSpend = { usd: 0, byUnit: {} };
+  for (const item of items) total = addSpend(total, item.spend);
+  return total;
 }
 
 export function truncateError(message: string): string {

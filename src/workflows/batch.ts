@@ -1,23 +1,22 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
-  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { BatchBudget, type RoutePrice } from './batch-budget.js';
+import { earlierGenerationSpend, runItemJob, type TakenItem } from './batch-item-job.js';
 import {
+  addSpend,
   BATCH_STATUS_ITEMS_LIMIT,
   type BatchInput,
   type BatchItem,
@@ -31,16 +30,12 @@ import {
   countResults,
   DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_BATCH_HISTORY_EVENT_LIMIT,
-  failureOutcome,
-  type GenerationOutcome,
-  generationOutcome,
   MAX_BATCH_CONCURRENCY,
   roundUsd,
+  sumSpend,
   truncateError,
 } from './batch-types.js';
 import { batchStatusQuery } from './definitions.js';
-import type { generateVideo } from './generate-video.js';
-import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from './generation-types.js';
 import { KLING_BATCH_ID } from './search-attributes.js';
 
 const { estimateCost } = proxyLocalActivities<Activities>({
@@ -53,22 +48,11 @@ const { writeBatchManifest } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
-/** Waits for a job an earlier run started; as long as a job may take, heartbeating meanwhile. */
-const { awaitExistingGeneration } = proxyActivities<Activities>({
-  startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-  },
-});
-
 /**
  * A batch of generations: one child `generateVideo` per item, with deterministic workflow ids
- * (`<batchId>-<key>`), at most `concurrency` in flight, and an optional budget on the estimated
- * spend. Re-running a batch id never starts an item's job again while it runs or after it
+ * (batchItemWorkflowId), at most `concurrency` in flight, and an optional budget that failover
+ * cannot exceed (batch-budget.ts: each item in flight reserves what its route may cost, and
+ * settles to what its ledger says it spent). Re-running a batch id never starts an item's job again while it runs or after it
  * finished: the child start is refused (REJECT_DUPLICATE, or ALLOW_DUPLICATE_FAILED_ONLY with
  * `retryFailed`) and the earlier job's result is awaited and reused instead.
  *
@@ -104,6 +88,14 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
   let cursor = 0;
   /** A programming error in an item's task: rethrown here so it fails the workflow task. */
   let bug: { error: unknown } | undefined;
+  /** Items ended in this run: an item waiting for budget waits for this to change. */
+  let settledCount = 0;
+  // Batches started before budgets reserved for failover keep their recorded behaviour.
+  const reserving = patched('batch-budget-reservations');
+  const budget =
+    reserving && input.maxCost !== undefined
+      ? new BatchBudget(input.maxCost, sumSpend(progress.results).usd)
+      : undefined;
 
   setHandler(batchStatusQuery, () => status());
   upsertSearchAttributes([{ key: KLING_BATCH_ID, value: input.batchId }]);
@@ -119,42 +111,19 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
       if (cursor > 0 && historyIsLong()) break;
       const position = offset + cursor;
       const item = items[cursor++]!;
-      const remaining =
-        input.maxCost === undefined
-          ? undefined
-          : Math.max(0, roundUsd(input.maxCost - progress.estimatedSpend));
-      const estimate = await estimateCost({
-        request: item.request,
-        ...(item.providers ? { providers: item.providers } : {}),
-        ...(remaining !== undefined ? { maxCost: remaining } : {}),
-      });
-      if (!estimate.provider) {
-        if (estimate.overBudget) {
-          // The next item would push the estimated spend past the budget: stop submitting.
-          progress.stoppedByBudget = true;
-          slots[position] = skipped(item, 'over-budget');
-        } else {
-          slots[position] = {
-            ...identity(item),
-            status: 'failed',
-            error: truncateError(`no provider can serve this request: ${estimate.reason ?? ''}`),
-            errorKind: 'no-provider',
-          };
-        }
-        continue;
-      }
-      if (estimate.usd !== undefined) {
-        progress.estimatedSpend = roundUsd(progress.estimatedSpend + estimate.usd);
-      }
+      const taken = await takeItem(item, position);
+      if (!taken) continue;
       running.add(position);
-      void runItem(item, estimate.usd, remaining).then(
+      void runItem(item, position, taken).then(
         (result) => {
           slots[position] = result;
           running.delete(position);
+          settledCount++;
         },
         (error: unknown) => {
           bug ??= { error };
           running.delete(position);
+          settledCount++;
         },
       );
     }
@@ -176,6 +145,7 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
       ...countResults(results),
       stoppedByBudget: progress.stoppedByBudget,
       estimatedSpend: progress.estimatedSpend,
+      spend: sumSpend(results),
       ...(input.maxCost !== undefined ? { maxCost: input.maxCost } : {}),
       ...manifest,
       runs: progress.runs,
@@ -199,64 +169,102 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
     throw error;
   }
 
-  /** Starts the item's job, or reuses the one an earlier run started, and reports its outcome. */
-  async function runItem(
-    item: BatchItem,
-    estimatedCost: number | undefined,
-    remainingBudget: number | undefined,
-  ): Promise<BatchItemResult> {
-    const base = {
+  /**
+   * Estimates the item and, under a budget, reserves what its route may cost (waiting while
+   * items in flight may still give some back). Undefined when the item is not started: its slot
+   * then holds why (over budget, or no provider).
+   */
+  async function takeItem(item: BatchItem, position: number): Promise<TakenItem | undefined> {
+    const earlier =
+      reserving && input.retryFailed
+        ? await earlierGenerationSpend({ workflowId: identity(item).workflowId })
+        : {};
+    if (earlier.spend) budget?.addSpent(earlier.spend.usd);
+    const notStarted = {
       ...identity(item),
-      ...(estimatedCost !== undefined ? { estimatedCost } : {}),
+      ...(earlier.spend ? { spend: earlier.spend } : {}),
+      ...(earlier.unknown ? { spendUnknown: true } : {}),
     };
-    const childInput: GenerateVideoInput = {
+    const legacyRemaining =
+      !reserving && input.maxCost !== undefined
+        ? Math.max(0, roundUsd(input.maxCost - progress.estimatedSpend))
+        : undefined;
+    const estimateBudget = reserving ? input.maxCost : legacyRemaining;
+    const estimate = await estimateCost({
       request: item.request,
       ...(item.providers ? { providers: item.providers } : {}),
-      // The job may not spend more than what was left of the budget when it started.
-      ...(remainingBudget !== undefined ? { maxCost: remainingBudget } : {}),
-      ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
-      ...(input.attemptDeadlineMs !== undefined
-        ? { attemptDeadlineMs: input.attemptDeadlineMs }
-        : {}),
-      ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
-      batchId: input.batchId,
-    };
-    try {
-      const child = await startChild<typeof generateVideo>(GENERATE_VIDEO_WORKFLOW, {
-        workflowId: base.workflowId,
-        args: [childInput],
-        // Closing the batch (cancel, terminate, timeout) cancels its jobs, which then remove
-        // their partial downloads; TERMINATE (the default) would skip that cleanup.
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        workflowIdReusePolicy: input.retryFailed
-          ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
-          : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [{ key: KLING_BATCH_ID, value: input.batchId }],
-      });
-      return { ...base, ...generationOutcome(await child.result()) };
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        // The job exists (running, or closed in a state the reuse policy keeps): never start
-        // it again, wait for it and report its result.
-        return { ...base, ...(await existingOutcome(base.workflowId)), existing: true };
+      ...(estimateBudget !== undefined ? { maxCost: estimateBudget } : {}),
+    });
+    if (!estimate.provider) {
+      // Over budget: the next item would push the spend past the budget, stop submitting.
+      if (estimate.overBudget) progress.stoppedByBudget = true;
+      slots[position] = estimate.overBudget
+        ? { ...notStarted, status: 'skipped', reason: 'over-budget' }
+        : {
+            ...notStarted,
+            status: 'failed',
+            error: truncateError(`no provider can serve this request: ${estimate.reason ?? ''}`),
+            errorKind: 'no-provider',
+          };
+      return undefined;
+    }
+    let maxCost = legacyRemaining;
+    let providers = item.providers;
+    if (budget) {
+      const reservation = await reserveWhenPossible(budget, position, estimate.route ?? []);
+      if (reservation === undefined) {
+        progress.stoppedByBudget = true;
+        slots[position] = { ...notStarted, status: 'skipped', reason: 'over-budget' };
+        return undefined;
       }
-      if (error instanceof ChildWorkflowFailure) return { ...base, ...failureOutcome(error.cause) };
-      if (isCancellation(error)) return { ...base, ...cancelledOutcome() };
-      throw error;
+      maxCost = reservation.usd;
+      providers = reservation.providers ?? providers;
+    }
+    if (estimate.usd !== undefined) {
+      progress.estimatedSpend = roundUsd(progress.estimatedSpend + estimate.usd);
+    }
+    return {
+      ...(estimate.usd !== undefined ? { estimatedCost: estimate.usd } : {}),
+      ...(maxCost !== undefined ? { maxCost } : {}),
+      ...(providers ? { providers } : {}),
+      ...(earlier.spend ? { earlierSpend: earlier.spend } : {}),
+    };
+  }
+
+  async function reserveWhenPossible(
+    budget: BatchBudget,
+    position: number,
+    route: readonly RoutePrice[],
+  ): Promise<ReturnType<BatchBudget['reserve']>> {
+    for (;;) {
+      const reservation = budget.reserve(position, route);
+      if (reservation !== undefined || running.size === 0) return reservation;
+      const settledBefore = settledCount;
+      await condition(() => settledCount !== settledBefore || bug !== undefined);
+      if (bug) throw bug.error;
     }
   }
 
-  async function existingOutcome(workflowId: string): Promise<GenerationOutcome> {
-    awaited.add(workflowId);
-    try {
-      return await awaitExistingGeneration({ workflowId });
-    } catch (error) {
-      if (isCancellation(error)) return cancelledOutcome();
-      if (error instanceof ActivityFailure) return failureOutcome(error.cause);
-      throw error;
-    } finally {
-      awaited.delete(workflowId);
+  /** Runs the item's job; under a budget its reservation then becomes what it spent. */
+  async function runItem(
+    item: BatchItem,
+    position: number,
+    taken: TakenItem,
+  ): Promise<BatchItemResult> {
+    const outcome = await runItemJob({ input, awaited }, item, identity(item), taken);
+    const unknown = outcome.spendUnknown === true;
+    let spend = outcome.spend;
+    if (budget) {
+      const reservation = budget.settle(position, spend, !unknown);
+      if (unknown) spend = { usd: reservation, byUnit: {} };
     }
+    spend = taken.earlierSpend ? addSpend(taken.earlierSpend, spend) : spend;
+    const { spend: _own, spendUnknown: _unknown, ...rest } = outcome;
+    return {
+      ...rest,
+      ...(spend && spend.usd + Object.keys(spend.byUnit).length > 0 ? { spend } : {}),
+      ...(unknown ? { spendUnknown: true } : {}),
+    };
   }
 
   /** The manifest is a report: failing to write it (after retries) does not fail the batch. */
@@ -281,7 +289,7 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
     return {
       key: item.key,
       ...(item.line !== undefined ? { line: item.line } : {}),
-      workflowId: batchItemWorkflowId(input.batchId, item.key),
+      workflowId: batchItemWorkflowId(input.batchId, item.key, input.itemIdScheme),
     };
   }
 
@@ -312,6 +320,8 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
       running: running.size,
       pending: progress.total - done - running.size,
       estimatedSpend: progress.estimatedSpend,
+      spend: sumSpend(slots.filter((slot) => slot !== undefined)),
+      reserved: budget?.reserved() ?? 0,
       ...(input.maxCost !== undefined ? { maxCost: input.maxCost } : {}),
       stoppedByBudget: progress.stoppedByBudget,
       runs: progress.runs,
@@ -334,8 +344,4 @@ export async function batchGenerate(input: BatchInput): Promise<BatchResult> {
     }
     return views;
   }
-}
-
-function cancelledOutcome(): GenerationOutcome {
-  return { status: 'failed', error: 'cancelled', errorKind: 'cancelled' };
 }

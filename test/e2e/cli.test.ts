@@ -35,6 +35,7 @@ const CONTRACT_COMMANDS = [
   'cancel',
   'batch',
   'providers',
+  'list',
 ];
 
 interface Stack {
@@ -179,6 +180,83 @@ describe('klingflow CLI with a worker process', () => {
     expect(status).toMatchObject({ workflowId, status: 'succeeded', phase: 'done' });
     expect(status.videos).toHaveLength(1);
     expect(sha256(await readFile(status.videos[0]!.path))).toBe(status.videos[0]!.sha256);
+  });
+
+  it('list shows jobs from Temporal visibility, filtered, as a table or JSON; a bad --status exits 2', async () => {
+    const workflowId = `list-${randomUUID()}`;
+    const generated = await klingflow(
+      'generate',
+      '--prompt',
+      'a paper boat on a puddle',
+      '--id',
+      workflowId,
+      '--wait',
+      '--json',
+    );
+    expect(generated.code, generated.output).toBe(0);
+    const provider = parseJson<GenerationStatus>(generated.stdout, generated.output).provider;
+
+    interface ListedJobs {
+      jobs: {
+        workflowId: string;
+        status: string;
+        phase: string;
+        provider: string;
+        model: string;
+        costUsd: number | null;
+      }[];
+    }
+    // Visibility is eventually consistent: wait until the finished job is listed as such.
+    const listed = await waitUntil('the job listed as succeeded', async () => {
+      const result = await klingflow(
+        'list',
+        '--status',
+        'succeeded',
+        '--since',
+        '10m',
+        '--limit',
+        '1000',
+        '--json',
+      );
+      expect(result.code, result.output).toBe(0);
+      return parseJson<ListedJobs>(result.stdout, result.output).jobs.find(
+        (job) => job.workflowId === workflowId && job.provider === provider,
+      );
+    });
+    expect(listed).toMatchObject({
+      status: 'succeeded',
+      phase: 'done',
+      model: 'kling-v2.6',
+      costUsd: expect.any(Number),
+    });
+
+    const running = await klingflow('list', '--status', 'running', '--json', '--limit', '1000');
+    expect(running.code, running.output).toBe(0);
+    const runningIds = parseJson<ListedJobs>(running.stdout, running.output).jobs.map(
+      (job) => job.workflowId,
+    );
+    expect(runningIds).not.toContain(workflowId);
+
+    const table = await klingflow(
+      'list',
+      '--provider',
+      provider ?? '',
+      '--since',
+      '10m',
+      '--limit',
+      '1000',
+    );
+    expect(table.code, table.output).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+PHASE\s+PROVIDER\s+MODEL\s+AGE\s+COST\n/);
+    expect(table.stdout).toMatch(
+      new RegExp(`^${workflowId}\\s+succeeded\\s+done\\s+${provider}\\s`, 'm'),
+    );
+
+    const bad = await klingflow('list', '--status', 'finished');
+    expect(bad.code, bad.output).toBe(2);
+    expect(bad.stderr).toMatch(
+      /--status: is not a job status \(allowed: running, succeeded, failed, cancelled\)/,
+    );
   });
 
   it('cancel stops a slow job: status --json says cancelled, exits 1, and no file is left', async () => {

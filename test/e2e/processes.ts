@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testLogLevel } from '../setup/test-log-level.js';
 
 /**
  * Real `klingflow` processes for the e2e tests: spawn them exactly as a user would
@@ -24,7 +25,8 @@ export function childEnvironment(variables: NodeJS.ProcessEnv): NodeJS.ProcessEn
   for (const [name, value] of Object.entries(process.env)) {
     if (!NOT_INHERITED.test(name)) environment[name] = value;
   }
-  return { ...environment, NO_COLOR: '1', ...variables };
+  // Worker processes log like in-process test workers: WARN unless KLINGFLOW_TEST_LOG=debug.
+  return { ...environment, NO_COLOR: '1', KLINGFLOW_LOG_LEVEL: testLogLevel(), ...variables };
 }
 
 export interface ProcessExit {

@@ -9,6 +9,9 @@ import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import {
+  BATCH_GENERATE_WORKFLOW,
+  BATCH_ITEM_ID_SCHEME,
+  type BatchInput,
   type BatchResult,
   type BatchStatus,
   batchItemWorkflowId,
@@ -107,6 +110,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
         workflowId: batchWorkflowId(batchId),
         attached: false,
         total: 3,
+        itemIdScheme: BATCH_ITEM_ID_SCHEME,
       });
       return client.waitForBatch(batchId, { intervalMs: 100 });
     });
@@ -123,9 +127,9 @@ describe('batchGenerate on a real Temporal dev server', () => {
     expect(fake.submissions).toBe(3);
     // Items keep batch order; keys are the line's id or its line number.
     expect(result.items.map((item) => [item.key, item.workflowId, item.status])).toEqual([
-      ['intro', batchItemWorkflowId(batchId, 'intro'), 'succeeded'],
-      ['2', batchItemWorkflowId(batchId, '2'), 'succeeded'],
-      ['outro', batchItemWorkflowId(batchId, 'outro'), 'succeeded'],
+      ['intro', batchItemWorkflowId(batchId, 'intro', BATCH_ITEM_ID_SCHEME), 'succeeded'],
+      ['2', batchItemWorkflowId(batchId, '2', BATCH_ITEM_ID_SCHEME), 'succeeded'],
+      ['outro', batchItemWorkflowId(batchId, 'outro', BATCH_ITEM_ID_SCHEME), 'succeeded'],
     ]);
     for (const item of result.items) {
       expect(item).toMatchObject({ provider: 'hyprlab', estimatedCost: 0.2 });
@@ -186,6 +190,44 @@ describe('batchGenerate on a real Temporal dev server', () => {
     });
   });
 
+  it('gives items of different batches different ids, and keeps a first-scheme batch’s ids on re-run', async () => {
+    expect(batchItemWorkflowId('a-b', 'c', BATCH_ITEM_ID_SCHEME)).not.toBe(
+      batchItemWorkflowId('a', 'b-c', BATCH_ITEM_ID_SCHEME),
+    );
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('first-scheme');
+    const items = entries(2);
+
+    await worker.runUntil(async () => {
+      // A batch as an earlier klingflow started it: items named `<batchId>-<key>`.
+      const legacy: BatchInput = {
+        batchId,
+        concurrency: 2,
+        items: items.map((entry) => ({
+          key: String(entry.line),
+          line: entry.line!,
+          request: parseUnifiedRequest(entry.request),
+        })),
+      };
+      await context.client.workflow.execute(BATCH_GENERATE_WORKFLOW, {
+        taskQueue: context.taskQueue,
+        workflowId: batchWorkflowId(batchId),
+        args: [legacy],
+      });
+      expect(fake.submissions).toBe(2);
+
+      const rerun = await client.startBatch(items, { batchId, concurrency: 2 });
+      expect(rerun.itemIdScheme).toBeUndefined();
+      const result = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(2);
+      expect(result.items.map((item) => [item.workflowId, item.existing])).toEqual([
+        [`${batchId}-1`, true],
+        [`${batchId}-2`, true],
+      ]);
+    });
+  });
+
   it('waits for a job already running under an item’s id instead of starting another', async () => {
     const { context, client, fake } = await setUp({ renderMs: 1_500 });
     const worker = await context.createWorker();
@@ -196,7 +238,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
       // As if an earlier run of this batch had started item 1 and then gone away.
       const earlier = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
         taskQueue: context.taskQueue,
-        workflowId: batchItemWorkflowId(batchId, '1'),
+        workflowId: batchItemWorkflowId(batchId, '1', BATCH_ITEM_ID_SCHEME),
         args: [
           {
             request: parseUnifiedRequest(items[0]!.request),
@@ -288,6 +330,64 @@ describe('batchGenerate on a real Temporal dev server', () => {
     ]);
   });
 
+  it('keeps failover within --max-cost: items reserve their route, settle to their ledgers, and a re-run counts earlier spend', async () => {
+    const { context, client, fake: hyprlab } = await setUp({ providers: ['hyprlab', 'kling'] });
+    // HyprLab $0.20 fails every task at the provider; the official API (2 units at $0.05) works.
+    const worker = await context.createWorker({ priceRates: { kling: 0.05 } });
+    const kling = context.providers.fakes.kling;
+    hyprlab.defaultOutcome = { type: 'fail', message: 'internal error' };
+    const batchId = uniqueBatchId('failover-budget');
+    const items = entries(10).map((entry) => ({
+      ...entry,
+      providers: ['hyprlab', 'kling'] as ProviderId[],
+    }));
+    /** What the providers billed, from the tasks the fakes created. */
+    const billed = () =>
+      Math.round((hyprlab.submissions * 0.2 + kling.submissions * 0.1) * 100) / 100;
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 10, maxCost: 2 });
+      const result = await client.waitForBatch(batchId, { intervalMs: 100 });
+
+      // Unbudgeted failover would pay $0.30 per item: $3.00. Six whole routes fit in $2.00,
+      // the seventh gets the $0.20 left (HyprLab only), the rest are over budget.
+      expect(billed()).toBeLessThanOrEqual(2);
+      expect(hyprlab.submissions).toBe(7);
+      expect(kling.submissions).toBe(6);
+      expect(result.spend.usd).toBe(billed());
+      expect(result).toMatchObject({
+        succeeded: 6,
+        failed: 1,
+        skipped: 3,
+        stoppedByBudget: true,
+        maxCost: 2,
+      });
+      expect(
+        result.items.map((item) => [item.key, item.status, item.reason, item.spend?.usd]),
+      ).toEqual([
+        ...['1', '2', '3', '4', '5', '6'].map((key) => [key, 'succeeded', undefined, 0.3]),
+        ['7', 'failed', undefined, 0.2],
+        ['8', 'skipped', 'over-budget', undefined],
+        ['9', 'skipped', 'over-budget', undefined],
+        ['10', 'skipped', 'over-budget', undefined],
+      ]);
+      const manifest = await readManifest(result.manifestPath);
+      expect(manifest[6]).toMatchObject({ key: '7', spend: { usd: 0.2 } });
+
+      // The same batch id again, even retrying failures: what the earlier jobs spent counts,
+      // so nothing more is paid.
+      for (const retryFailed of [false, true]) {
+        await client.startBatch(items, { batchId, concurrency: 10, maxCost: 2, retryFailed });
+        const again = await client.waitForBatch(batchId, { intervalMs: 100 });
+        expect([hyprlab.submissions, kling.submissions]).toEqual([7, 6]);
+        expect(again.spend.usd).toBe(2);
+        expect(again.items.map((item) => item.status)).toEqual(
+          result.items.map((item) => (retryFailed && item.key === '7' ? 'skipped' : item.status)),
+        );
+      }
+    });
+  });
+
   it('reports failed items with their reasons; a re-run leaves them alone unless asked to retry', async () => {
     const { context, client, fake } = await setUp();
     const worker = await context.createWorker();
@@ -351,7 +451,9 @@ describe('batchGenerate on a real Temporal dev server', () => {
       expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
 
       for (const key of ['1', '2']) {
-        const child = context.client.workflow.getHandle(batchItemWorkflowId(batchId, key));
+        const child = context.client.workflow.getHandle(
+          batchItemWorkflowId(batchId, key, BATCH_ITEM_ID_SCHEME),
+        );
         expect((await child.describe()).status.name).toBe('CANCELLED');
       }
       const manifest = await readManifest(

@@ -15,14 +15,16 @@ import {
 import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
-import { note, printJson } from '../output.js';
-import { parseInteger, parseNumber } from '../parse-options.js';
+import { note, printJson, printText } from '../output.js';
+import { parseFailoverStuckAfterFlag, parseInteger, parseNumber } from '../parse-options.js';
+import { formatSpend } from '../spend-summary.js';
 
 interface BatchFlags {
   id?: string;
   concurrency?: string;
   maxCost?: string;
   retryFailed?: boolean;
+  failoverStuckAfter?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -49,6 +51,10 @@ export function registerBatchCommand(program: Command): void {
       '--max-cost <usd>',
       'budget for the estimated spend of the whole batch; once the next item would pass it, the rest are skipped',
     )
+    .option(
+      '--failover-stuck-after <duration>',
+      'opt-in for every item without its own "failoverStuckAfter": pay the next provider if an accepted task is stuck this long (e.g. 20m)',
+    )
     .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
     .option('--wait', 'wait until every item has finished, showing progress')
     .option('--json', 'print JSON')
@@ -60,6 +66,10 @@ export function registerBatchCommand(program: Command): void {
           : parseInteger(flags.concurrency, '--concurrency');
       const maxCost =
         flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+      const failoverStuckAfter =
+        flags.failoverStuckAfter === undefined
+          ? undefined
+          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       const settings = readSettings();
       const configured = configuredProviderIds(process.env);
       const items = await readBatchFile(file, {
@@ -71,6 +81,7 @@ export function registerBatchCommand(program: Command): void {
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(maxCost !== undefined ? { maxCost } : {}),
         ...(flags.retryFailed ? { retryFailed: true } : {}),
+        ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
       };
       const { batchId } = withFlagNames(() => createBatchInput(items, options));
 
@@ -84,14 +95,14 @@ export function registerBatchCommand(program: Command): void {
           note(`batch ${batchId} is already running: following it instead of starting it again`);
         }
         if (!flags.wait) {
-          if (flags.json) printJson(await startedStatus(client, batchId, items, started.attached));
+          if (flags.json) printJson(await startedStatus(client, started, items));
           else process.stdout.write(`${batchId}\n`);
           return;
         }
         if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
         const result = await waitWithProgress(client, batchId, Boolean(flags.json));
         if (flags.json) printJson(result);
-        else process.stdout.write(`${summariseBatch(result)}\n`);
+        else printText(summariseBatch(result));
         if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);
       } catch (error) {
         if (error instanceof WorkflowFailedError) {
@@ -113,6 +124,9 @@ function toEntry(item: BatchItem): BatchEntry {
     ...(item.line !== undefined ? { line: item.line } : {}),
     request: item.request,
     ...(item.providers ? { providers: item.providers } : {}),
+    ...(item.failoverStuckAfterMs !== undefined
+      ? { failoverStuckAfter: item.failoverStuckAfterMs }
+      : {}),
   };
 }
 
@@ -153,10 +167,10 @@ async function waitWithProgress(
  */
 async function startedStatus(
   client: KlingflowClient,
-  batchId: string,
+  started: Awaited<ReturnType<KlingflowClient['startBatch']>>,
   items: readonly BatchItem[],
-  attached: boolean,
 ): Promise<BatchStatus & { attached: boolean }> {
+  const { batchId, attached } = started;
   if (attached) {
     try {
       const status = await client.temporal.withDeadline(Date.now() + 3_000, () =>
@@ -178,13 +192,15 @@ async function startedStatus(
     pending: items.length,
     skipped: 0,
     estimatedSpend: 0,
+    spend: { usd: 0, byUnit: {} },
+    reserved: 0,
     stoppedByBudget: false,
     runs: 1,
     startedAt: new Date().toISOString(),
     items: items.map((item) => ({
       key: item.key,
       ...(item.line !== undefined ? { line: item.line } : {}),
-      workflowId: batchItemWorkflowId(batchId, item.key),
+      workflowId: batchItemWorkflowId(batchId, item.key, started.itemIdScheme),
       status: 'pending' as const,
     })),
     attached,
@@ -198,7 +214,7 @@ export function summariseBatch(result: BatchResult): string {
       : '';
   const lines = [
     `batch ${result.batchId}: ${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped of ${result.total}`,
-    `  estimated spend: $${result.estimatedSpend.toFixed(2)}${budget}`,
+    `  spend: ${formatSpend(result.spend)} (estimated $${result.estimatedSpend.toFixed(2)})${budget}`,
     result.manifestPath
       ? `  manifest: ${result.manifestPath}`
       : `  manifest not written: ${result.manifestError ?? 'unknown error'}`,
@@ -214,8 +230,11 @@ export function summariseBatch(result: BatchResult): string {
         : item.status === 'skipped'
           ? `(${item.reason ?? 'skipped'})`
           : `${item.errorKind ? `[${item.errorKind}] ` : ''}${item.error ?? ''}`;
+    const spent = item.spend
+      ? ` [spent ${formatSpend(item.spend)}${item.spendUnknown ? ' reserved, ledger unread' : ''}]`
+      : '';
     lines.push(
-      `  ${where}${label}: ${item.status}${item.existing ? ' (earlier run)' : ''} ${detail}`.trimEnd(),
+      `  ${where}${label}: ${item.status}${item.existing ? ' (earlier run)' : ''} ${detail}${spent}`.trimEnd(),
     );
   }
   return lines.join('\n');

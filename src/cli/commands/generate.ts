@@ -14,12 +14,14 @@ import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
 import {
+  parseFailoverStuckAfterFlag,
   parseInteger,
   parseNumber,
   parsePositiveNumber,
   parseProviders,
 } from '../parse-options.js';
 import { createProgressReporter } from '../progress-reporter.js';
+import { spendLine } from '../spend-summary.js';
 
 interface GenerateFlags {
   prompt: string;
@@ -35,6 +37,7 @@ interface GenerateFlags {
   providers?: string;
   id?: string;
   maxCost?: string;
+  failoverStuckAfter?: string;
   wait?: boolean;
   json?: boolean;
   out?: string;
@@ -63,9 +66,13 @@ export function registerGenerateCommand(program: Command): void {
     )
     .option(
       '--id <workflowId>',
-      'workflow id (a running job with the same id is never started twice)',
+      'workflow id, single-use per request: the same request again follows the existing job, a different one exits 2',
     )
     .option('--max-cost <usd>', 'skip providers whose estimated cost is above this many USD')
+    .option(
+      '--failover-stuck-after <duration>',
+      'opt-in: pay the next provider if an accepted task is stuck this long (e.g. 20m); the stuck task stays in the spend ledger',
+    )
     .option('--wait', 'wait until the video is stored, showing progress')
     .option('--json', 'print the result as JSON')
     .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
@@ -78,6 +85,10 @@ export function registerGenerateCommand(program: Command): void {
       const providers = parseProviders(flags.providers, '--providers');
       const maxCost =
         flags.maxCost === undefined ? undefined : parsePositiveNumber(flags.maxCost, '--max-cost');
+      const failoverStuckAfter =
+        flags.failoverStuckAfter === undefined
+          ? undefined
+          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       // Bad input exits 2 before anything connects, starts or submits.
       validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
       const presignSeconds =
@@ -86,17 +97,23 @@ export function registerGenerateCommand(program: Command): void {
 
       const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
       try {
-        const { workflowId } = await client.startGeneration(request, {
+        const { workflowId, attached } = await client.startGeneration(request, {
           ...(flags.id ? { workflowId: flags.id } : {}),
           ...(providers ? { providers } : {}),
           ...(maxCost !== undefined ? { maxCost } : {}),
+          ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
         });
+        if (attached) {
+          note(
+            `${workflowId} already exists for this request: following it (nothing new is submitted)`,
+          );
+        }
         if (!flags.wait) {
           if (flags.json) printJson({ workflowId });
           else process.stdout.write(`${workflowId}\n`);
           return;
         }
-        note(`started ${workflowId}`);
+        if (!attached) note(`started ${workflowId}`);
         const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
         if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
         report(
@@ -151,7 +168,7 @@ export async function waitWithProgress(
 
 export function report(status: GenerationStatus, json: boolean): void {
   if (json) printJson(status);
-  else process.stdout.write(`${summarise(status)}\n`);
+  else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }
 
 async function copyVideos(status: GenerationStatus, directory: string): Promise<void> {

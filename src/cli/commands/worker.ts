@@ -4,8 +4,8 @@ import { type HealthServer, startHealthServer } from '../../observability/health
 import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
 import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
+import { installQuietRuntime } from '../../temporal/sdk-logging.js';
 import {
-  installQuietRuntime,
   startWorkerRuntime,
   type WebhookOptions,
   type WorkerRuntime,

@@ -56,4 +56,19 @@ describe('provider errors at the activity boundary', () => {
     expect(failure.message).toContain('/callbacks/job-1/2/[redacted]');
     expect(redactCallbackTokens('nothing to hide')).toBe('nothing to hide');
   });
+
+  it.each([
+    ['JSON-escaped', 'https:\\/\\/hooks.example.com\\/callbacks\\/job%3A1\\/2\\/'],
+    ['percent-encoded', 'https%3A%2F%2Fhooks.example.com%2Fcallbacks%2Fjob%253A1%2F2%2F'],
+    ['lower-case percent-encoded', 'https%3a%2f%2fhooks.example.com%2fcallbacks%2fjob-1%2f2%2f'],
+    [
+      'double percent-encoded',
+      'https%253A%252F%252Fhooks.example.com%252Fcallbacks%252Fjob-1%252F2%252F',
+    ],
+  ])('cuts callback tokens out of %s echoes', (_, prefix) => {
+    const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz012345';
+    const redacted = redactCallbackTokens(`HTTP 400: {"callback_url":"${prefix}${token}"}`);
+    expect(redacted).not.toContain(token);
+    expect(redacted).toContain(`${prefix}[redacted]`);
+  });
 });

@@ -31,6 +31,7 @@ describe('settings from the environment', () => {
       allowPrivateNetwork: true,
       providerRateLimits: {},
       providerConcurrency: {},
+      priceRates: {},
     });
   });
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlockedAddressError, createGuardedAgent } from '../../../src/http/guarded-agent.js';
+import { ProviderError } from '../../../src/errors.js';
+import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import { FakeProviderServer, type FakeRoute } from '../../../src/simulated/fake-server.js';
 import {
   createFilesystemStorage,
@@ -154,24 +155,25 @@ describe('image resolver: URLs', () => {
   });
 
   it('refuses a redirect to a non-http URL', async () => {
-    await expect(resolver().asBase64(`${fake.origin}/images/sneaky`)).rejects.toBeInstanceOf(
-      BlockedAddressError,
-    );
+    await expect(resolver().asBase64(`${fake.origin}/images/sneaky`)).rejects.toMatchObject({
+      reason: 'blocked-address',
+      kind: 'invalid-request',
+    });
   });
 
   it('refuses an HTML page, whether declared as such or disguised as image/png', async () => {
     await expect(resolver().asBase64(`${fake.origin}/images/page.png`)).rejects.toMatchObject({
-      kind: 'unsupported-image-type',
+      reason: 'unsupported-image-type',
     });
     await expect(resolver().asBase64(`${fake.origin}/images/lying.png`)).rejects.toMatchObject({
-      kind: 'unsupported-image-type',
+      reason: 'unsupported-image-type',
     });
   });
 
   it('refuses an image over the size cap', async () => {
     await expect(
       resolver({ maxImageBytes: 32 }).asBase64(`${fake.origin}/images/pixel.png`),
-    ).rejects.toMatchObject({ kind: 'image-too-large' });
+    ).rejects.toMatchObject({ reason: 'image-too-large' });
   });
 
   it('reports an HTTP error with its status, retryable only when the server may recover', async () => {
@@ -181,30 +183,52 @@ describe('image resolver: URLs', () => {
 
     expect(failure).toBeInstanceOf(ImageResolveError);
     expect(failure).toMatchObject({
-      kind: 'image-fetch-failed',
+      reason: 'image-fetch-failed',
       httpStatus: 404,
       retryable: false,
     });
+  });
+
+  it('is a ProviderError naming the provider and the request field, so the job fails once', async () => {
+    const url = `${fake.origin}/images/missing.png`;
+    const images = createImageResolver({
+      storage,
+      dispatcher,
+      allowPrivateNetwork: true,
+      providerName: 'kling',
+      fields: { startImage: url, endImage: undefined },
+    });
+
+    const failure = await images.asBase64(url).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ProviderError);
+    expect(failure).toMatchObject({
+      kind: 'invalid-request',
+      provider: 'kling',
+      field: 'startImage',
+      ambiguous: false,
+    });
+    expect((failure as Error).message).toMatch(/^startImage: fetching image .* HTTP 404/);
   });
 
   it('refuses private and loopback URLs unless the private network is allowed', async () => {
     const images = resolver({ allowPrivateNetwork: false });
 
     await expect(images.asBase64(`${fake.origin}/images/pixel.png`)).rejects.toMatchObject({
-      kind: 'blocked-address',
+      reason: 'blocked-address',
     });
     await expect(
       images.asBase64(`http://[::ffff:127.0.0.1]:${new URL(fake.origin).port}/images/pixel.png`),
-    ).rejects.toMatchObject({ kind: 'blocked-address' });
+    ).rejects.toMatchObject({ reason: 'blocked-address' });
     expect(fake.requests).toHaveLength(0);
   });
 
   it('refuses references that are neither URLs nor blobs', async () => {
     await expect(
       resolver().asBase64(`data:image/png;base64,${PNG.toString('base64')}`),
-    ).rejects.toMatchObject({ kind: 'unsupported-reference' });
+    ).rejects.toMatchObject({ reason: 'unsupported-reference' });
     await expect(resolver().asUrl('/home/me/cat.png')).rejects.toMatchObject({
-      kind: 'unsupported-reference',
+      reason: 'unsupported-reference',
     });
   });
 });
@@ -232,7 +256,8 @@ describe('image resolver: blobs', () => {
       .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(ImageResolveError);
-    expect(failure).toMatchObject({ kind: 'needs-public-url' });
+    // Another provider may take uploaded images: this one fails over, nothing was sent.
+    expect(failure).toMatchObject({ reason: 'needs-public-url', kind: 'provider-unavailable' });
     expect((failure as Error).message).toMatch(/hyprlab.*public http\(s\) URL/);
   });
 
@@ -240,7 +265,7 @@ describe('image resolver: blobs', () => {
     const reference = await storage.putBlob(PNG, 'image/png');
 
     await expect(resolver({ maxImageBytes: 32 }).asBase64(reference)).rejects.toMatchObject({
-      kind: 'image-too-large',
+      reason: 'image-too-large',
     });
   });
 
@@ -248,7 +273,7 @@ describe('image resolver: blobs', () => {
     const reference = await storage.putBlob(Buffer.from('%PDF-1.7'), 'application/pdf');
 
     await expect(resolver().asBase64(reference)).rejects.toMatchObject({
-      kind: 'unsupported-image-type',
+      reason: 'unsupported-image-type',
     });
   });
 });

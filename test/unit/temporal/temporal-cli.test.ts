@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TemporalCliUnavailableError } from '../../../src/errors.js';
@@ -56,6 +57,35 @@ describe('locating the Temporal CLI', () => {
         environment: { PATH: '', KLINGFLOW_TOOLS_DIR: join(directory, 'empty') },
       }),
     ).toBeUndefined();
+  });
+
+  it('builds at once when a crashed build left its lock behind (the owner pid is dead)', async () => {
+    const tools = join(directory, 'tools');
+    const target = cachedCliPath({ KLINGFLOW_TOOLS_DIR: tools });
+    // A stand-in `go` that "installs" a temporal binary into GOBIN.
+    const go = join(directory, 'go-bin', 'go');
+    await mkdir(join(go, '..'), { recursive: true });
+    await writeFile(
+      go,
+      '#!/bin/sh\nprintf "#!/bin/sh\\necho temporal\\n" > "$GOBIN/temporal"\n/bin/chmod +x "$GOBIN/temporal"\n',
+    );
+    await chmod(go, 0o755);
+    const crashed = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => crashed.once('exit', resolve));
+    await mkdir(join(target, '..'), { recursive: true });
+    await writeFile(
+      join(target, '..', '.building'),
+      JSON.stringify({ pid: crashed.pid, host: hostname(), since: '2026-01-01T00:00:00Z' }),
+    );
+    const started = Date.now();
+
+    const found = await locateTemporalCli({
+      build: true,
+      environment: { PATH: join(go, '..'), KLINGFLOW_TOOLS_DIR: tools },
+    });
+
+    expect(found).toEqual({ path: target, source: 'go install' });
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('returns nothing when asked to build but no Go is installed', async () => {

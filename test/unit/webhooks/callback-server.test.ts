@@ -49,10 +49,11 @@ function send(
   port: number,
   method: string,
   path: string,
-  options: { body?: string | Buffer; chunks?: Buffer[] } = {},
+  options: { body?: string | Buffer; chunks?: Buffer[]; localAddress?: string } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, method, path }, (response) => {
+    const target = { host: '127.0.0.1', port, method, path, localAddress: options.localAddress };
+    const request = httpRequest(target, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -216,6 +217,25 @@ describe('callback server', () => {
     });
     expect(atTheCap.status).toBe(200);
     expect(signals).toHaveLength(1);
+  });
+
+  it('answers 429 with Retry-After to a source past its rate limit; other sources go on', async () => {
+    const { client, signals } = stubClient();
+    const { port } = await start(client, { rateLimit: { burst: 3, perSecond: 0.01 } });
+    const path = callbackPath('job-1', 1);
+
+    const first = [];
+    for (let i = 0; i < 3; i++) first.push((await send(port, 'POST', path)).status);
+    const replay = await send(port, 'POST', path);
+    const guess = await send(port, 'POST', '/callbacks/job-1/1/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    const other = await send(port, 'POST', path, { localAddress: '127.0.0.2' });
+
+    expect(first).toEqual([200, 200, 200]);
+    expect(replay.status).toBe(429);
+    expect(Number(replay.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(guess.status).toBe(429);
+    expect(other.status).toBe(200);
+    expect(signals).toHaveLength(4);
   });
 
   it('answers 405 with Allow: POST to other methods on a callback URL', async () => {

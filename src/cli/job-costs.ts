@@ -1,0 +1,57 @@
+import { type Client, type WorkflowExecutionInfo, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { statusQuery } from '../workflows/definitions.js';
+import type { GenerationStatus } from '../workflows/generation-types.js';
+
+const CONCURRENCY = 8;
+const DEADLINE_MS = 2_000;
+
+/**
+ * What each listed job has spent (its ledger's USD), read as cheaply as Temporal allows:
+ * a finished job's status is its result (or its failure's details), read from the close event
+ * alone; a running job answers the status query from its worker. Cancelled or terminated jobs,
+ * and running ones whose worker does not answer within 2 s, are left without a cost.
+ */
+export async function readJobCosts(
+  client: Client,
+  executions: readonly WorkflowExecutionInfo[],
+): Promise<Map<string, number>> {
+  const costs = new Map<string, number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < executions.length) {
+      const execution = executions[next++];
+      if (!execution) continue;
+      const status = await client
+        .withDeadline(Date.now() + DEADLINE_MS, () => finalOrCurrentStatus(client, execution))
+        .catch(() => undefined);
+      const usd = status?.spend?.usd;
+      if (typeof usd === 'number') costs.set(execution.workflowId, usd);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return costs;
+}
+
+async function finalOrCurrentStatus(
+  client: Client,
+  execution: WorkflowExecutionInfo,
+): Promise<GenerationStatus | undefined> {
+  const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+  switch (execution.status.name) {
+    case 'RUNNING':
+      return handle.query(statusQuery);
+    case 'COMPLETED':
+      return (await handle.result()) as GenerationStatus;
+    case 'FAILED':
+      try {
+        await handle.result();
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+        if (cause instanceof ApplicationFailure) return cause.details?.[0] as GenerationStatus;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes, type GenerationStatus } from '../workflows/generation-types.js';
+
+/** A failed job's last status, carried as the details of its GenerationFailed failure. */
+export function failureDetails(error: unknown): GenerationStatus | undefined {
+  if (!(error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && cause.type === FailureTypes.generationFailed) {
+    return cause.details?.[0] as GenerationStatus | undefined;
+  }
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof WorkflowFailedError && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What is known of a closed job whose status can no longer be read (no worker answered). */
+export function minimalStatus(
+  workflowId: string,
+  status: 'failed' | 'cancelled',
+  error: string,
+): GenerationStatus {
+  return {
+    workflowId,
+    status,
+    phase: 'done',
+    model: 'kling-v2.6',
+    mode: 'std',
+    videos: [],
+    attempts: [],
+    spend: { usd: 0, byUnit: {}, tasks: [] },
+    polls: 0,
+    startedAt: new Date(0).toISOString(),
+    elapsedMs: 0,
+    warnings: [],
+    error,
+  };
+}

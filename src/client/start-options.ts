@@ -1,0 +1,72 @@
+import { readSettings } from '../config/environment.js';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { checkRequestAgainstProviders } from '../providers/catalog.js';
+import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import { createVideoStorage } from '../storage/storage-factory.js';
+import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
+import { parseFailoverStuckAfter } from './failover-stuck-after.js';
+import { type GenerationRequest, prepareRequest } from './prepare-request.js';
+
+/** What a caller may set when starting one generation, and its checks. */
+export interface StartGenerationOptions {
+  /**
+   * Workflow id. Ids are single-use per request: if a job with this id exists (running or
+   * finished, within the namespace's retention), the same request attaches to it (nothing new
+   * is submitted, `attached: true`) and a different one is refused with a ValidationError on `id`.
+   */
+  workflowId?: string;
+  /** Failover order. */
+  providers?: ProviderId[];
+  /** Budget in USD for the estimated cost. */
+  maxCost?: number;
+  pollIntervalMs?: number;
+  attemptDeadlineMs?: number;
+  deadlineMs?: number;
+  /**
+   * Opt-in: once a provider accepted the task, pay the next provider if that task is stuck this
+   * long (a duration such as `20m`, or milliseconds). Absent: an accepted task pins the job.
+   */
+  failoverStuckAfter?: string | number;
+}
+
+/**
+ * Checks the options of a start. The workflow id names the stored video, so it must be a safe
+ * file name: an unsafe one would only be refused after the provider had been paid.
+ */
+export function validateStartOptions(
+  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost' | 'failoverStuckAfter'>,
+): { failoverStuckAfterMs?: number } {
+  const issues: ValidationIssue[] = [];
+  let failoverStuckAfterMs: number | undefined;
+  if (options.failoverStuckAfter !== undefined) {
+    const parsed = parseFailoverStuckAfter(options.failoverStuckAfter, 'failoverStuckAfter');
+    if ('issue' in parsed) issues.push(parsed.issue);
+    else failoverStuckAfterMs = parsed.ms;
+  }
+  if (options.workflowId !== undefined && !isValidStorageKey(options.workflowId)) {
+    issues.push({
+      field: 'workflowId',
+      message: `"${options.workflowId.slice(0, 80)}" must be 1–200 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and contain no ".."`,
+    });
+  }
+  if (options.maxCost !== undefined && !(Number.isFinite(options.maxCost) && options.maxCost > 0)) {
+    issues.push({
+      field: 'maxCost',
+      message: `must be a number of USD greater than 0, not ${options.maxCost}`,
+    });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {};
+}
+
+/** Validation without a Temporal connection (the CLI validates before it connects). */
+export async function validateGenerationRequest(
+  request: GenerationRequest,
+  options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
+): Promise<UnifiedRequest> {
+  const storage = options.storage ?? createVideoStorage(readSettings());
+  const prepared = await prepareRequest(request, storage);
+  const check = checkRequestAgainstProviders(prepared, options.providers);
+  if (check.servable.length === 0) throw new ValidationError(check.issues);
+  return prepared;
+}

@@ -1,0 +1,35 @@
+import { ConfigurationError } from '../errors.js';
+import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
+
+/** Parses `kling=2,hyprlab=0.5` into numbers per provider, naming the variable when wrong. */
+export function parseProviderNumbers(
+  value: string | undefined,
+  source: string,
+  options: { integer?: boolean } = {},
+): Partial<Record<ProviderId, number>> {
+  const result: Partial<Record<ProviderId, number>> = {};
+  if (!value?.trim()) return result;
+  for (const part of value.split(',')) {
+    const [id = '', raw = ''] = part.split('=').map((piece) => piece.trim());
+    if (!(PROVIDER_IDS as readonly string[]).includes(id)) {
+      throw new ConfigurationError(
+        source,
+        `unknown provider "${id}" (allowed: ${PROVIDER_IDS.join(', ')})`,
+      );
+    }
+    const number = Number(raw);
+    if (
+      !raw ||
+      !Number.isFinite(number) ||
+      number <= 0 ||
+      (options.integer && !Number.isInteger(number))
+    ) {
+      throw new ConfigurationError(
+        source,
+        `${id}=${raw} is not a positive ${options.integer ? 'whole number' : 'number'} (example: kling=5,hyprlab=2)`,
+      );
+    }
+    result[id as ProviderId] = number;
+  }
+  return result;
+}

@@ -1,0 +1,33 @@
+import { Runtime } from '@temporalio/worker';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logLevelFrom } from '../../src/temporal/sdk-logging.js';
+import { testLogLevel } from '../setup/test-log-level.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('worker logs under test', () => {
+  it('drop INFO (the bulk of a run) and keep warnings, unless KLINGFLOW_TEST_LOG=debug', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const { logger } = Runtime.instance();
+    logger.info('worker state changed (test marker)');
+    logger.warn('activity failed (test marker)');
+    logger.warn('No workflows registered, not polling for workflow tasks');
+
+    const output = written.join('');
+    expect(output).toContain('activity failed (test marker)');
+    expect(output.includes('worker state changed (test marker)')).toBe(testLogLevel() === 'DEBUG');
+    expect(output).not.toContain('No workflows registered');
+  });
+
+  it('worker processes take their level from KLINGFLOW_LOG_LEVEL (default WARN)', () => {
+    expect(logLevelFrom({})).toBe('WARN');
+    expect(logLevelFrom({ KLINGFLOW_LOG_LEVEL: 'debug' })).toBe('DEBUG');
+    expect(logLevelFrom({ KLINGFLOW_LOG_LEVEL: 'nonsense' })).toBe('WARN');
+  });
+});

@@ -1,0 +1,77 @@
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { parseFlags } from '../../../src/cli/commands/list.js';
+import { formatAge, jobTable, listQuery, toListedJob } from '../../../src/cli/job-list.js';
+import { ValidationError } from '../../../src/errors.js';
+import {
+  KLING_MODEL,
+  KLING_PHASE,
+  KLING_PROVIDER,
+  KLING_STATUS,
+} from '../../../src/workflows/search-attributes.js';
+
+function execution(
+  name: WorkflowExecutionInfo['status']['name'],
+  attributes: ConstructorParameters<typeof TypedSearchAttributes>[0] = [],
+): WorkflowExecutionInfo {
+  return {
+    workflowId: 'job-1',
+    status: { name },
+    startTime: new Date('2026-01-01T00:00:00Z'),
+    typedSearchAttributes: new TypedSearchAttributes(attributes),
+  } as WorkflowExecutionInfo;
+}
+
+describe('klingflow list', () => {
+  it('refuses a bad status naming --status and the allowed values', () => {
+    const failure = (() => {
+      try {
+        return parseFlags({ status: 'done', since: 'yesterday', provider: 'runway' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(failure).toBeInstanceOf(ValidationError);
+    const issues = (failure as ValidationError).issues;
+    expect(issues.map((issue) => issue.field)).toEqual(['--status', '--provider', '--since']);
+    expect(issues[0]?.allowed).toEqual(['running', 'succeeded', 'failed', 'cancelled']);
+  });
+
+  it('builds one visibility query from the filters, quoting user text', () => {
+    const query = listQuery(
+      { status: 'failed', provider: 'kling', batchId: "it's", sinceMs: 3_600_000 },
+      new Date('2026-01-01T01:00:00Z'),
+    );
+    expect(query).toBe(
+      "WorkflowType = 'generateVideo' AND ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut') AND KlingProvider = 'kling' AND KlingBatchId = 'it\\'s' AND StartTime >= '2026-01-01T00:00:00.000Z'",
+    );
+  });
+
+  it('takes a closed job status from Temporal and a running one from KlingStatus', () => {
+    expect(
+      toListedJob(
+        execution('RUNNING', [
+          { key: KLING_STATUS, value: 'running' },
+          { key: KLING_PHASE, value: 'waiting' },
+          { key: KLING_PROVIDER, value: 'kling' },
+          { key: KLING_MODEL, value: 'kling-v1.6' },
+        ]),
+      ),
+    ).toMatchObject({ status: 'running', phase: 'waiting', provider: 'kling', costUsd: null });
+    expect(
+      toListedJob(execution('TERMINATED', [{ key: KLING_STATUS, value: 'running' }]), 0.28),
+    ).toMatchObject({ status: 'failed', phase: 'done', provider: null, costUsd: 0.28 });
+  });
+
+  it('prints an aligned table with ages and costs', () => {
+    const jobs = [
+      toListedJob(execution('COMPLETED', [{ key: KLING_PROVIDER, value: 'hyprlab' }]), 0.5),
+    ];
+    const table = jobTable(jobs, Date.parse('2026-01-01T00:03:00Z')).split('\n');
+    expect(table[0]).toMatch(/^ID\s+STATUS\s+PHASE\s+PROVIDER\s+MODEL\s+AGE\s+COST$/);
+    expect(table[1]).toMatch(/^job-1\s+succeeded\s+done\s+hyprlab\s+-\s+3m\s+\$0\.50$/);
+    expect(jobTable([], 0)).toBe('no jobs found');
+    expect(formatAge(3 * 86_400_000)).toBe('3d');
+  });
+});

@@ -1,0 +1,96 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { plainLine } from '../../../src/cli/batch-progress.js';
+import { note, printJson, summarise } from '../../../src/cli/output.js';
+import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
+import type { BatchStatus } from '../../../src/workflows/batch-types.js';
+import type { GenerationStatus } from '../../../src/workflows/generation-types.js';
+
+/** What a hostile provider might put in an error: set the title, recolour, rewrite the line. */
+const HOSTILE = 'bad\x1b]0;pwned\x07 \x1b[31mred\x1b[0m\rOK\u202eevil\x9b2J';
+
+const status: GenerationStatus = {
+  workflowId: 'job-1',
+  status: 'failed',
+  phase: 'done',
+  provider: 'kling',
+  model: 'kling-v1.6',
+  mode: 'std',
+  videos: [],
+  attempts: [
+    { provider: 'kling', outcome: 'failed', errorKind: 'invalid-request', error: HOSTILE },
+  ] as GenerationStatus['attempts'],
+  error: HOSTILE,
+  spend: { usd: 0, byUnit: {}, tasks: [] },
+  polls: 3,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  elapsedMs: 1000,
+  warnings: [HOSTILE],
+};
+
+/** Control and format characters other than newline and tab. */
+const UNSAFE = /(?![\n\t])[\p{Cc}\p{Cf}]/u;
+
+function capture(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  stream.isTTY = isTTY;
+  return { stream, text: () => text };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('provider text on a terminal', () => {
+  it('summarise drops escape sequences and control characters but keeps the words', () => {
+    const text = summarise(status);
+
+    expect(text).not.toMatch(UNSAFE);
+    expect(text).toContain('bad red');
+    expect(text).toContain('OKevil');
+    expect(text.split('\n').length).toBeGreaterThan(3);
+  });
+
+  it('progress lines and batch lines are made safe too', () => {
+    const progress = capture(false);
+    const reporter = createProgressReporter(progress.stream);
+    reporter.update({ ...status, workflowId: `job\x1b[2J${HOSTILE}`, status: 'running' });
+    expect(progress.text()).not.toMatch(UNSAFE);
+    expect(progress.text().endsWith('\n')).toBe(true);
+
+    const batch = { batchId: `b\x1b[2J${HOSTILE}`, total: 1 } as BatchStatus;
+    const line = plainLine(
+      { ...batch, succeeded: 0, failed: 0, skipped: 0, running: 1, pending: 0, estimatedSpend: 0 },
+      undefined,
+    );
+    expect(line).not.toMatch(UNSAFE);
+  });
+
+  it('notes (errors) on stderr are made safe', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    note(`submit failed: ${HOSTILE}`);
+    expect(written.join('')).not.toMatch(UNSAFE);
+    expect(written.join('')).toMatch(/^klingflow: submit failed: bad red/);
+  });
+
+  it('JSON output stays exact: the escapes survive as JSON escapes', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    printJson(status);
+    expect(written.join('')).not.toContain('\x1b');
+    expect((JSON.parse(written.join('')) as GenerationStatus).error).toBe(HOSTILE);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
+import { prepareRequest } from '../../../src/client/prepare-request.js';
+import { ValidationError } from '../../../src/errors.js';
+import {
+  createFilesystemStorage,
+  type FilesystemStorage,
+} from '../../../src/storage/filesystem-storage.js';
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+let root: string;
+let storage: FilesystemStorage;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'klingflow-prepare-'));
+  storage = createFilesystemStorage({ rootDirectory: join(root, 'store') });
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function storedBytes(reference: string | undefined): Promise<Buffer> {
+  return Buffer.from((await storage.readBlob(reference ?? '')).bytes);
+}
+
+describe('request images as a caller writes them', () => {
+  it('reads a file: URL with percent-encoded characters from the path it names', async () => {
+    const directory = join(root, 'my pics');
+    await mkdir(directory);
+    const path = join(directory, 'my pic.png');
+    await writeFile(path, PNG);
+    const url = pathToFileURL(path).href;
+    expect(url).toContain('my%20pic.png');
+
+    const request = await prepareRequest({ prompt: 'x', startImage: url }, storage);
+
+    expect((await storedBytes(request.startImage)).equals(PNG)).toBe(true);
+  });
+
+  it('accepts a data URI with parameters before ;base64', async () => {
+    const uri = `data:image/png;name=a.png;base64,${PNG.toString('base64')}`;
+
+    const request = await prepareRequest({ prompt: 'x', endImage: uri }, storage);
+
+    expect((await storedBytes(request.endImage)).equals(PNG)).toBe(true);
+  });
+
+  it('decodes a percent-encoded (not base64) data URI byte for byte', async () => {
+    const encoded = [...PNG].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+
+    const request = await prepareRequest(
+      { prompt: 'x', startImage: `data:image/png,${encoded}` },
+      storage,
+    );
+
+    expect((await storedBytes(request.startImage)).equals(PNG)).toBe(true);
+  });
+
+  it.each([
+    ['a data URI', 'data:image/png,%zz%41'],
+    ['a file URL', 'file:///tmp/bad%zz.png'],
+  ])('reports malformed percent-encoding in %s as a bad field (exit 2)', async (_, value) => {
+    const failure = await prepareRequest({ prompt: 'x', startImage: value }, storage).catch(
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect((failure as ValidationError).issues[0]?.field).toBe('startImage');
+    expect(exitCodeFor(failure)).toBe(2);
+  });
+});

@@ -10,7 +10,7 @@ import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
 import { createVideoStorage } from './storage/storage-factory.js';
-import { providerTaskQueue } from './workflows/provider-task-queue.js';
+import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './workflows/provider-task-queue.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -149,7 +149,11 @@ export async function createKlingflowWorker(
         activities: providerActivities,
         interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
         ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
-        shutdownGraceTime: '5 seconds',
+        // A graceful stop (SIGTERM, a deploy) lets every submit in flight finish and be
+        // recorded: the submit ignores the shutdown's cancellation, and this grace covers its
+        // whole start-to-close, so the SDK never has to cut it. Stops without a submit in
+        // flight are not slowed down.
+        shutdownGraceTime: SUBMIT_START_TO_CLOSE_MS,
       }),
     );
   }

@@ -9,6 +9,7 @@ import { assertFetchableUrl, findBlockedAddressError, redactUrl } from '../http/
 import { discardBody, guardedGet } from '../http/guarded-get.js';
 import { parseRetryAfter } from '../http/retry-after.js';
 import { StorageError, type VideoStorage } from '../storage/video-storage.js';
+import { cancelledByShutdown } from './worker-shutdown.js';
 
 export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_HEARTBEAT_EVERY_BYTES = 8 * 1024 * 1024;
@@ -140,8 +141,13 @@ export function createDownloadVideo(deps: DownloadVideoDependencies) {
     } catch (error) {
       await transfer.close();
       if (signal.aborted) {
-        // A cancelled job wants nothing more from this file.
-        await rm(tempPath, { force: true });
+        if (cancelledByShutdown(context)) {
+          // The worker is stopping: the next attempt (on any worker) resumes from here.
+          pacer?.beatNow();
+        } else {
+          // A cancelled job wants nothing more from this file.
+          await rm(tempPath, { force: true });
+        }
         throw error;
       }
       const failure = classify(error, where, progress.offset);

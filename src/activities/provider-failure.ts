@@ -1,21 +1,36 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ProviderError, type ProviderErrorKind } from '../errors.js';
-import { FailureTypes } from '../workflows/generation-types.js';
-
-const TYPE_BY_KIND: Record<ProviderErrorKind, string> = {
-  transient: FailureTypes.transient,
-  'provider-unavailable': FailureTypes.providerUnavailable,
-  'invalid-request': FailureTypes.invalidRequest,
-  'content-rejected': FailureTypes.contentRejected,
-};
+import { ProviderError } from '../errors.js';
+import { ImageResolveError } from '../storage/image-resolver.js';
+import { FAILURE_TYPE_BY_KIND, FailureTypes } from '../workflows/generation-types.js';
 
 /**
- * The one place a ProviderError becomes a Temporal failure. Transient errors stay retryable
- * (honouring Retry-After); everything else is final for this provider attempt, and the
- * workflow decides between failover and failing the job from the failure type.
+ * The one place an activity's error becomes a Temporal failure. Transient provider errors stay
+ * retryable (honouring Retry-After); everything else is final for this provider attempt, and
+ * the workflow decides between failover and failing the job from the failure type.
+ *
+ * For a submit, only a provider's own answer (a non-ambiguous ProviderError) says what happened
+ * to the request. Anything else (an ambiguous ProviderError, a bug, an abort) may have left a
+ * task at the provider, so it becomes `AmbiguousSubmit`: never re-sent, never failed over.
  */
 export function toActivityFailure(error: unknown, options: { submit: boolean }): unknown {
-  if (!(error instanceof ProviderError)) return error;
+  if (error instanceof ImageResolveError) {
+    // Images are resolved while the body is built, before anything reaches the provider. One
+    // that cannot be read fails the job (no provider will do better); a flaky image host is
+    // worth another try.
+    return ApplicationFailure.create({
+      type: error.retryable ? FailureTypes.transient : FailureTypes.invalidRequest,
+      message: `request image: ${redactCallbackTokens(error.message)}`,
+      nonRetryable: !error.retryable,
+    });
+  }
+  if (!(error instanceof ProviderError)) {
+    if (!options.submit || !(error instanceof Error)) return error;
+    return ApplicationFailure.create({
+      type: FailureTypes.ambiguousSubmit,
+      message: `submit failed unexpectedly (${error.name}): ${redactCallbackTokens(error.message)}`,
+      nonRetryable: true,
+    });
+  }
   const message = redactCallbackTokens(error.message);
   if (options.submit && error.ambiguous) {
     return ApplicationFailure.create({
@@ -26,7 +41,7 @@ export function toActivityFailure(error: unknown, options: { submit: boolean }):
   }
   const transient = error.kind === 'transient';
   return ApplicationFailure.create({
-    type: TYPE_BY_KIND[error.kind],
+    type: FAILURE_TYPE_BY_KIND[error.kind],
     message: `${error.provider}: ${message}`,
     nonRetryable: !transient,
     ...(transient && error.retryAfterMs !== undefined

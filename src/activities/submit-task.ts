@@ -3,9 +3,15 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ImageResolverFactory } from '../storage/image-resolver.js';
-import type { FindTaskInput, SubmitInput, SubmitOutput } from '../workflows/generation-types.js';
+import type {
+  FindTaskInput,
+  FindTaskOutput,
+  SubmitInput,
+  SubmitOutput,
+} from '../workflows/generation-types.js';
 import { FailureTypes } from '../workflows/generation-types.js';
 import { toActivityFailure } from './provider-failure.js';
+import { abortSignalIgnoringShutdown } from './worker-shutdown.js';
 
 export interface SubmitDependencies {
   providers: ProviderRegistry;
@@ -14,18 +20,28 @@ export interface SubmitDependencies {
   callbackUrl?: (workflowId: string, attempt: number) => string | undefined;
 }
 
-/** Same workflow and attempt → same key, so a re-sent submit is recognised by the provider. */
-export function externalTaskIdFor(workflowId: string, attempt: number): string {
-  return `kf-${createHash('sha256').update(`${workflowId}/${attempt}`).digest('hex').slice(0, 32)}`;
+/**
+ * Same run and attempt → same key, so a re-sent submit is recognised by the provider. The run
+ * id makes a new run of the same workflow id (a batch `--retry-failed`) a new request: with the
+ * old key the provider would hand back the old task. Jobs started before runs were part of the
+ * key pass none and keep the key they submitted with.
+ */
+export function externalTaskIdFor(workflowId: string, attempt: number, runId?: string): string {
+  const source =
+    runId === undefined ? `${workflowId}/${attempt}` : `${workflowId}/${runId}/${attempt}`;
+  return `kf-${createHash('sha256').update(source).digest('hex').slice(0, 32)}`;
 }
 
 export function createSubmitTask(deps: SubmitDependencies) {
   async function submitTask(input: SubmitInput): Promise<SubmitOutput> {
+    const context = Context.current();
     const adapter = deps.providers.require(input.provider);
     const callbackUrl = adapter.capabilities.callbacks
       ? deps.callbackUrl?.(input.workflowId, input.attempt)
       : undefined;
-    const signal = Context.current().cancellationSignal;
+    // A worker stopping gracefully lets the submit finish (its grace covers the submit's
+    // start-to-close), so the task the provider creates is recorded, not orphaned.
+    const signal = abortSignalIgnoringShutdown(context);
     // One resolver per submit: images it loads are dropped with it, and fetches stop on cancel.
     const images = deps.images({
       signal,
@@ -36,7 +52,7 @@ export function createSubmitTask(deps: SubmitDependencies) {
       const submitted = await adapter.submit(input.request, {
         signal,
         images,
-        externalTaskId: externalTaskIdFor(input.workflowId, input.attempt),
+        externalTaskId: externalTaskIdFor(input.workflowId, input.attempt, input.runId),
         ...(callbackUrl ? { callbackUrl } : {}),
       });
       return { ...submitted, callbackExpected: callbackUrl !== undefined };
@@ -45,8 +61,12 @@ export function createSubmitTask(deps: SubmitDependencies) {
     }
   }
 
-  /** Resolves an ambiguous submit by the idempotency key; null when the task does not exist. */
-  async function findTask(input: FindTaskInput): Promise<SubmitOutput | null> {
+  /**
+   * Resolves an ambiguous submit by the idempotency key: found or absent. A lookup that cannot
+   * tell (network, 5xx, auth) throws, is retried by the activity's retry policy like any GET, and
+   * after that is "unknown" to the workflow, which then never re-sends.
+   */
+  async function findTask(input: FindTaskInput): Promise<FindTaskOutput> {
     const adapter = deps.providers.require(input.provider);
     if (!adapter.findTask) {
       throw ApplicationFailure.create({
@@ -55,21 +75,21 @@ export function createSubmitTask(deps: SubmitDependencies) {
         nonRetryable: true,
       });
     }
+    let found: Awaited<ReturnType<NonNullable<typeof adapter.findTask>>>;
     try {
-      const found = await adapter.findTask(
-        externalTaskIdFor(input.workflowId, input.attempt),
+      found = await adapter.findTask(
+        externalTaskIdFor(input.workflowId, input.attempt, input.runId),
         input.request,
-        {
-          signal: Context.current().cancellationSignal,
-        },
+        { signal: Context.current().cancellationSignal },
       );
-      const callbackExpected =
-        adapter.capabilities.callbacks &&
-        deps.callbackUrl?.(input.workflowId, input.attempt) !== undefined;
-      return found ? { ...found, callbackExpected } : null;
     } catch (error) {
       throw toActivityFailure(error, { submit: false });
     }
+    if (!found) return { outcome: 'absent' };
+    const callbackExpected =
+      adapter.capabilities.callbacks &&
+      deps.callbackUrl?.(input.workflowId, input.attempt) !== undefined;
+    return { outcome: 'found', task: { ...found, callbackExpected } };
   }
 
   return { submitTask, findTask };

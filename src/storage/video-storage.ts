@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Where finished videos and image blobs live. The filesystem implementation is the default;
  * the S3 one (s3-storage.ts) implements the same interface. Downloads always stage on the
@@ -129,17 +127,5 @@ export function assertValidKey(key: string): void {
   }
 }
 
-/**
- * Turns free-form parts (a workflow id can be any string) into a valid key. When characters had
- * to be replaced, a short hash of the original is appended so two different ids never collide.
- */
-export function storageKeyFor(...parts: (string | number)[]): string {
-  const raw = parts.map(String).join('-');
-  const cleaned = raw
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/\.{2,}/g, '_')
-    .replace(/^[._-]+/, '');
-  if (cleaned === raw && cleaned.length > 0 && cleaned.length <= 200) return cleaned;
-  const digest = createHash('sha256').update(raw).digest('hex').slice(0, 12);
-  return `${cleaned.slice(0, 180) || 'video'}-${digest}`;
-}
+/** The collision-free key of a job's video (shared with the workflow). */
+export { videoStorageKey as storageKeyFor } from './storage-key.js';

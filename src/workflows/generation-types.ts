@@ -137,6 +137,11 @@ export interface SubmitInput {
   workflowId: string;
   /** 1-based attempt number within the job; with the workflow id it makes the idempotency key. */
   attempt: number;
+  /**
+   * The workflow run, so a new run of the same workflow id (a batch `--retry-failed`) gets a
+   * fresh idempotency key. Absent in jobs started before it existed (their key stays the same).
+   */
+  runId?: string;
 }
 
 export interface SubmitOutput {
@@ -147,6 +152,12 @@ export interface SubmitOutput {
 }
 
 export interface FindTaskInput extends SubmitInput {}
+
+/**
+ * What a lookup by idempotency key proved. A lookup that could not answer fails the activity
+ * instead (after its retries): the workflow reads that as "unknown" and never re-sends.
+ */
+export type FindTaskOutput = { outcome: 'found'; task: SubmitOutput } | { outcome: 'absent' };
 
 export interface PollOutput {
   status:
@@ -168,5 +179,24 @@ export const FailureTypes = {
   resultGone: 'ResultGone',
   generationFailed: 'GenerationFailed',
 } as const;
+
+/** The one table between provider error kinds and the failure types activities raise. */
+export const FAILURE_TYPE_BY_KIND: Record<ProviderErrorKind, string> = {
+  transient: FailureTypes.transient,
+  'provider-unavailable': FailureTypes.providerUnavailable,
+  'invalid-request': FailureTypes.invalidRequest,
+  'content-rejected': FailureTypes.contentRejected,
+};
+
+/**
+ * The provider error kind a failure type stands for; undefined for types that are not a
+ * provider's own answer (ambiguous submits, timeouts, anything unknown).
+ */
+export function providerKindOfFailureType(type: string | undefined): ProviderErrorKind | undefined {
+  for (const [kind, failureType] of Object.entries(FAILURE_TYPE_BY_KIND)) {
+    if (failureType === type) return kind as ProviderErrorKind;
+  }
+  return undefined;
+}
 
 export const GENERATE_VIDEO_WORKFLOW = 'generateVideo';

@@ -13,3 +13,9 @@ export function providerTaskQueue(taskQueue: string, provider: ProviderId): stri
 export function providerSlotsWorkflowId(taskQueue: string, provider: ProviderId): string {
   return `${providerTaskQueue(taskQueue, provider)}.slots`;
 }
+
+/**
+ * A submit's start-to-close timeout. The provider workers' shutdown grace is at least this, so
+ * a worker stopped gracefully lets every submit in flight finish and be recorded.
+ */
+export const SUBMIT_START_TO_CLOSE_MS = 90_000;

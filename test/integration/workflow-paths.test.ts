@@ -96,11 +96,30 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(1);
   });
 
-  it('fails over when a task is stuck past the attempt deadline', async () => {
+  it('keeps a stuck accepted task pinned past the attempt deadline, then fails naming it', async () => {
+    // Before the money-safety rules this failed over at the attempt deadline and paid twice.
     context.providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
     const worker = await context.createWorker();
     const status = await worker.runUntil(
-      outcome(await start(['hyprlab', 'kling'], { attemptDeadlineMs: 2_000 })),
+      outcome(await start(['hyprlab', 'kling'], { attemptDeadlineMs: 1_000, deadlineMs: 4_000 })),
+    );
+
+    expect(status.status).toBe('failed');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'provider-unavailable']]);
+    const taskId = [...context.providers.fakes.hyprlab.tasks.keys()][0];
+    expect(status.error).toContain(`hyprlab task ${taskId} did not finish before the job deadline`);
+    expect(status.spend.tasks).toEqual([
+      expect.objectContaining({ provider: 'hyprlab', taskId, outcome: 'abandoned' }),
+    ]);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('fails over a stuck task only when opted in, keeping the abandoned task in the ledger', async () => {
+    context.providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(
+      outcome(await start(['hyprlab', 'kling'], { failoverStuckAfterMs: 1_500 })),
     );
 
     expect(status.status).toBe('succeeded');
@@ -108,7 +127,10 @@ describe('every path of a generation, with exact submission counts from the fake
       ['hyprlab', 'failed', 'provider-unavailable'],
       ['kling', 'succeeded', undefined],
     ]);
-    expect(status.attempts[0]?.error).toMatch(/deadline/);
+    expect(status.spend.tasks.map((task) => [task.provider, task.outcome])).toEqual([
+      ['hyprlab', 'abandoned'],
+      ['kling', 'delivered'],
+    ]);
     expect(context.providers.fakes.hyprlab.submissions).toBe(1);
     expect(context.providers.fakes.kling.submissions).toBe(1);
   });

@@ -5,6 +5,7 @@ import {
   toActivityFailure,
 } from '../../../src/activities/provider-failure.js';
 import { ProviderError } from '../../../src/errors.js';
+import { ImageResolveError } from '../../../src/storage/image-resolver.js';
 
 describe('provider errors at the activity boundary', () => {
   it('keeps transient errors retryable and carries Retry-After as the next retry delay', () => {
@@ -44,6 +45,29 @@ describe('provider errors at the activity boundary', () => {
     expect(
       toActivityFailure(new ProviderError(kind, 'kling', 'no'), { submit: true }),
     ).toMatchObject({ type, nonRetryable: true });
+  });
+
+  it('makes any other error of a submit ambiguous: only the provider answer is not', () => {
+    expect(toActivityFailure(new TypeError('boom'), { submit: true })).toMatchObject({
+      type: 'AmbiguousSubmit',
+      nonRetryable: true,
+    });
+    const plain = new TypeError('boom');
+    expect(toActivityFailure(plain, { submit: false })).toBe(plain);
+  });
+
+  it('makes an unreadable request image an invalid request, and a flaky image host transient', () => {
+    expect(
+      toActivityFailure(new ImageResolveError('image-fetch-failed', 'image 404'), { submit: true }),
+    ).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
+    expect(
+      toActivityFailure(
+        new ImageResolveError('image-fetch-failed', 'HTTP 503', { retryable: true }),
+        {
+          submit: true,
+        },
+      ),
+    ).toMatchObject({ type: 'ProviderTransient', nonRetryable: false });
   });
 
   it('cuts callback tokens out of echoed request bodies', () => {

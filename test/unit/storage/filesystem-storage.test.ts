@@ -265,16 +265,28 @@ describe('filesystem storage: blobs', () => {
 });
 
 describe('storageKeyFor', () => {
-  it('keeps safe parts as they are', () => {
-    expect(storageKeyFor('job-1', 0)).toBe('job-1-0');
+  it('keeps letters, digits and dashes as they are', () => {
+    expect(storageKeyFor('job-1')).toBe('job-1');
   });
 
-  it('replaces unsafe characters and keeps different ids apart', () => {
-    const slash = storageKeyFor('batch/1', 0);
-    const underscore = storageKeyFor('batch_1', 0);
+  it('gives ids that differ only in unsafe characters different keys', () => {
+    const keys = ['a:b', 'a b', 'a/b', 'a_b', 'a.b', 'a%b', 'a_3Ab'].map((id) => storageKeyFor(id));
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const key of keys) expect(() => storage.partialPath(key)).not.toThrow();
+  });
 
-    expect(slash).toMatch(/^batch_1-0-[0-9a-f]{12}$/);
-    expect(slash).not.toBe(underscore);
-    expect(() => storage.partialPath(storageKeyFor('../../etc', 'x'.repeat(300)))).not.toThrow();
+  it('never gives a video of a multi-video job the key of another job', () => {
+    const second = storageKeyFor('X', 1, 2);
+    expect(second).not.toBe(storageKeyFor('X-2'));
+    expect(second).not.toBe(storageKeyFor('X_v2'));
+    expect(second).not.toBe(storageKeyFor('X-1'));
+    expect(storageKeyFor('X', 0, 2)).not.toBe(storageKeyFor('X'));
+  });
+
+  it('makes valid, distinct keys of leading dots, non-ASCII and over-long ids', () => {
+    const ids = ['../../etc', '.x', 'ünïcode', '视频', 'x'.repeat(300), `${'x'.repeat(299)}y`];
+    const keys = ids.map((id) => storageKeyFor(id, 0, 3));
+    expect(new Set(keys).size).toBe(ids.length);
+    for (const key of keys) expect(() => storage.partialPath(key)).not.toThrow();
   });
 });

@@ -1,0 +1,119 @@
+import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { providerCallbackSignal, slotGrantedSignal, statusQuery } from '../definitions.js';
+import type {
+  GenerateVideoInput,
+  GenerationPhase,
+  GenerationStatus,
+  GenerationStatusName,
+} from '../generation-types.js';
+import { KLING_MODEL, KLING_PHASE, KLING_STATUS } from '../search-attributes.js';
+
+const DEFAULT_JOB_DEADLINE_MS = 2 * 60 * 60_000;
+
+/**
+ * Everything one generation knows, passed to each step (plan, attempt, submit, wait, deliver)
+ * instead of being shared through closures. Signal handlers write to it; the query reads it.
+ */
+export interface Job {
+  input: GenerateVideoInput;
+  status: GenerationStatus;
+  /**
+   * The money-safety rules (pinned tasks, ledger budget, run-scoped idempotency keys, lookups
+   * that can say "unknown") and the kept-current search attributes. False only when replaying a
+   * history recorded before them, which must take its old paths to stay deterministic.
+   */
+  v2: boolean;
+  workflowId: string;
+  runId: string;
+  taskQueue: string;
+  startedAtMs: number;
+  jobDeadline: number;
+  pollIntervalMs: number;
+  /** 1-based number of the current provider attempt. */
+  attemptNumber: number;
+  /** Set by a provider callback for the current attempt; cleared once a status call answered. */
+  callbackForAttempt: number;
+  slotGrantedAttempt: number;
+  /** Storage keys of downloads started, so a cancelled or failed job removes its partial files. */
+  downloadKeys: string[];
+}
+
+export function startJob(input: GenerateVideoInput): Job {
+  const info = workflowInfo();
+  const v2 = patched('money-safety-v2');
+  const startedAtMs = info.startTime.getTime();
+  const job: Job = {
+    input,
+    v2,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    taskQueue: info.taskQueue,
+    startedAtMs,
+    jobDeadline: startedAtMs + (input.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS),
+    pollIntervalMs: input.pollIntervalMs ?? 0,
+    attemptNumber: 0,
+    callbackForAttempt: 0,
+    slotGrantedAttempt: 0,
+    downloadKeys: [],
+    status: {
+      workflowId: info.workflowId,
+      status: 'running',
+      phase: 'planning',
+      model: input.request.model,
+      mode: input.request.mode,
+      videos: [],
+      attempts: [],
+      polls: 0,
+      startedAt: info.startTime.toISOString(),
+      elapsedMs: 0,
+      warnings: [],
+      spend: { usd: 0, byUnit: {}, tasks: [] },
+    },
+  };
+  setHandler(statusQuery, () => snapshot(job));
+  setHandler(slotGrantedSignal, ({ attempt }) => {
+    job.slotGrantedAttempt = attempt;
+  });
+  setHandler(providerCallbackSignal, ({ attempt }) => {
+    if (attempt === job.attemptNumber) job.callbackForAttempt = attempt;
+  });
+  upsertSearchAttributes(
+    v2
+      ? [
+          { key: KLING_MODEL, value: input.request.model },
+          { key: KLING_PHASE, value: 'planning' },
+          { key: KLING_STATUS, value: 'running' },
+        ]
+      : [{ key: KLING_MODEL, value: input.request.model }],
+  );
+  return job;
+}
+
+export function snapshot(job: Job): GenerationStatus {
+  return { ...job.status, elapsedMs: Date.now() - job.startedAtMs };
+}
+
+/** Moves the job to a phase; `KlingPhase` follows so `workflow list --query` finds it there. */
+export function setPhase(job: Job, phase: GenerationPhase): void {
+  if (job.status.phase === phase) return;
+  job.status.phase = phase;
+  if (job.v2) upsertSearchAttributes([{ key: KLING_PHASE, value: phase }]);
+}
+
+/** Ends the job's status (and `KlingStatus`, `KlingPhase`) in one search-attribute update. */
+export function setFinalStatus(
+  job: Job,
+  status: GenerationStatusName,
+  phase?: GenerationPhase,
+): void {
+  job.status.status = status;
+  if (phase) job.status.phase = phase;
+  if (job.v2) {
+    upsertSearchAttributes([
+      { key: KLING_STATUS, value: status },
+      { key: KLING_PHASE, value: job.status.phase },
+    ]);
+  } else if (phase === 'done') {
+    upsertSearchAttributes([{ key: KLING_PHASE, value: 'done' }]);
+  }
+}

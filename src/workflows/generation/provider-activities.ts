@@ -1,0 +1,53 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
+import type { TaskHandle } from '../../providers/provider.js';
+import type { ProviderId } from '../../request/unified-request.js';
+import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from '../provider-task-queue.js';
+
+/**
+ * Provider calls run on the provider's own task queue (see provider-task-queue.ts).
+ *
+ * Submits get one attempt per activity: if a worker dies after the provider accepted the
+ * request, the timed-out attempt is ambiguous and must not be re-sent by Temporal's retry. The
+ * workflow re-sends only after failures that prove the provider did not take the request.
+ */
+export function providerActivities(provider: ProviderId) {
+  const taskQueue = providerTaskQueue(workflowInfo().taskQueue, provider);
+  const { submitTask } = proxyActivities<Activities>({
+    taskQueue,
+    // A little above the provider HTTP timeouts; also how long a dead worker holds a submit up.
+    // The provider workers' shutdown grace is at least this, so a graceful stop never cuts one.
+    startToCloseTimeout: SUBMIT_START_TO_CLOSE_MS,
+    // Bounded even when no worker serves this provider's queue any more.
+    scheduleToCloseTimeout: '15 minutes',
+    retry: { maximumAttempts: 1 },
+  });
+  // A lookup is an idempotent GET: retried like one, bounded. Failing after that means "unknown".
+  const { findTask } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+  // A status call is one short HTTP request: a worker that dies during one is noticed after
+  // 30 s rather than a minute, and the call (idempotent) is simply made again.
+  const { checkTask } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+  /** Polls by activity retry: one activity in history however many polls it takes. */
+  const pollUntilDone = (handle: TaskHandle, remainingMs: number, pollIntervalMs: number) =>
+    proxyActivities<Activities>({
+      taskQueue,
+      startToCloseTimeout: '30 seconds',
+      scheduleToCloseTimeout: remainingMs,
+      retry: {
+        initialInterval: pollIntervalMs,
+        backoffCoefficient: 1,
+        maximumInterval: pollIntervalMs,
+      },
+    }).checkTask({ handle, untilDone: true });
+  return { submitTask, findTask, checkTask, pollUntilDone };
+}

@@ -1,0 +1,203 @@
+import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
+import type { PollOutput, RouteEntry } from '../generation-types.js';
+import {
+  type AttemptResult,
+  type ClassifiedFailure,
+  classifyFailure,
+  failedResult,
+} from './failures.js';
+import { type Job, setPhase } from './job.js';
+import { settleAttempt } from './ledger.js';
+import { providerActivities } from './provider-activities.js';
+import type { AcceptedTask } from './submit.js';
+
+/** One accepted task being watched until it finishes. */
+export interface Watch {
+  entry: RouteEntry;
+  task: AcceptedTask;
+  attempt: number;
+  /** Before the money-safety rules: the attempt's own deadline, after which it failed over. */
+  attemptDeadline: number;
+  acceptedAt: number;
+  /** Status-call failures in a row, for the backoff between them. */
+  errors: number;
+}
+
+type Poll =
+  | { type: 'status'; outcome: PollOutput }
+  | { type: 'callback' }
+  | { type: 'timeout' }
+  | { type: 'error'; failure: ClassifiedFailure };
+
+const MAX_ERROR_BACKOFF_MS = 60_000;
+
+/**
+ * Waits durably for an accepted task: sleeps through most of the render, then polls by
+ * activity retry, woken early by a provider callback. The task pins the job: only the provider
+ * reporting it failed moves on to another provider (or, when opted in, a task stuck too long).
+ */
+export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult> {
+  setPhase(job, 'waiting');
+  const { entry, task, attempt } = watch;
+  // With a callback on its way the job just waits for it; polling starts only if it is late
+  // (twice the usual first wait), as a safety net for a lost callback.
+  const firstWait = task.callbackExpected
+    ? Math.max(2 * entry.initialWaitMs, job.pollIntervalMs)
+    : entry.initialWaitMs;
+  const initialWait = Math.min(firstWait, Math.max(0, watchLimit(job, watch) - Date.now()));
+  let callbackSeen = await condition(() => job.callbackForAttempt === attempt, initialWait);
+  for (;;) {
+    const remaining = watchLimit(job, watch) - Date.now();
+    if (remaining <= 0) return limitReached(job, watch);
+    const poll = await pollOnce(job, watch, callbackSeen, remaining);
+    if (poll.type === 'callback') {
+      callbackSeen = true;
+      continue;
+    }
+    if (poll.type === 'timeout') {
+      if (!job.v2) return legacyDeadlineFailover();
+      continue;
+    }
+    if (poll.type === 'error') {
+      if (!job.v2) return failedResult(poll.failure.kind, poll.failure.message);
+      await backOff(job, watch);
+      callbackSeen = false;
+      continue;
+    }
+    job.status.polls += poll.outcome.polls;
+    job.callbackForAttempt = 0;
+    const finished = finishedResult(job, watch, poll.outcome.status);
+    if (finished) return finished;
+    callbackSeen = await pauseAfterStatusCall(job, watch);
+  }
+}
+
+/**
+ * Still running after a status call (a callback's confirmation, or a progress update): wait one
+ * poll interval before the next call. Callbacks arriving meanwhile are remembered, not obeyed
+ * at once, so however many arrive (or are replayed) they cost at most one call per interval.
+ */
+async function pauseAfterStatusCall(job: Job, watch: Watch): Promise<boolean> {
+  const pause = Math.max(1, Math.min(job.pollIntervalMs, watchLimit(job, watch) - Date.now()));
+  if (!job.v2) return condition(() => job.callbackForAttempt === watch.attempt, pause);
+  await sleep(pause);
+  return job.callbackForAttempt === watch.attempt;
+}
+
+/** When the wait ends: the job deadline, or earlier the opt-in stuck failover. */
+function watchLimit(job: Job, watch: Watch): number {
+  if (!job.v2) return watch.attemptDeadline;
+  const stuckAfter = job.input.failoverStuckAfterMs;
+  return stuckAfter === undefined
+    ? job.jobDeadline
+    : Math.min(job.jobDeadline, watch.acceptedAt + stuckAfter);
+}
+
+function limitReached(job: Job, watch: Watch): AttemptResult {
+  if (!job.v2) return legacyDeadlineFailover();
+  const { entry, task } = watch;
+  settleAttempt(job.status.spend, watch.attempt, 'abandoned');
+  const stuckAfter = job.input.failoverStuckAfterMs;
+  if (stuckAfter !== undefined && Date.now() < job.jobDeadline) {
+    return {
+      type: 'failed',
+      kind: 'provider-unavailable',
+      message: `${entry.provider} task ${task.taskId} still unfinished after ${stuckAfter} ms: abandoned (failoverStuckAfterMs), it may still be billed`,
+      failover: true,
+    };
+  }
+  return {
+    type: 'failed',
+    kind: 'provider-unavailable',
+    message: `${entry.provider} task ${task.taskId} did not finish before the job deadline; not sent elsewhere (it may still finish and be billed)`,
+    failover: false,
+  };
+}
+
+function legacyDeadlineFailover(): AttemptResult {
+  return {
+    type: 'failed',
+    kind: 'provider-unavailable',
+    message: 'attempt deadline passed while the task was still rendering',
+    failover: true,
+  };
+}
+
+function finishedResult(
+  job: Job,
+  watch: Watch,
+  status: PollOutput['status'],
+): AttemptResult | undefined {
+  if (status.state === 'succeeded') {
+    // A success without a video to fetch is not an answer: keep checking the same task.
+    if (job.v2 && status.videos.length === 0) return undefined;
+    settleAttempt(job.status.spend, watch.attempt, 'delivered');
+    return { type: 'succeeded', videos: status.videos };
+  }
+  if (status.state === 'failed') {
+    // The provider itself says the task failed: the one case that frees the job to move on.
+    settleAttempt(job.status.spend, watch.attempt, 'failed-at-provider');
+    return failedResult(status.kind, status.reason);
+  }
+  watch.errors = 0;
+  return undefined;
+}
+
+/** After a failed status call: wait a poll interval, doubling per failure in a row. */
+async function backOff(job: Job, watch: Watch): Promise<void> {
+  watch.errors += 1;
+  const delay = Math.min(
+    MAX_ERROR_BACKOFF_MS,
+    Math.max(job.pollIntervalMs, 1_000) * 2 ** (watch.errors - 1),
+  );
+  await sleep(Math.max(1, Math.min(delay, watchLimit(job, watch) - Date.now())));
+}
+
+async function pollOnce(
+  job: Job,
+  watch: Watch,
+  callbackSeen: boolean,
+  remainingMs: number,
+): Promise<Poll> {
+  const { checkTask } = providerActivities(watch.task.handle.provider);
+  try {
+    const outcome = callbackSeen
+      ? await checkTask({ handle: watch.task.handle, untilDone: false })
+      : await pollUntilDoneOrCallback(job, watch, remainingMs);
+    return { type: 'status', outcome };
+  } catch (error) {
+    // Our own scope was cancelled by a provider callback: confirm with one status call.
+    if (isCancellation(error) && !CancellationScope.current().consideredCancelled) {
+      return { type: 'callback' };
+    }
+    if (isCancellation(error)) throw error;
+    const failure = classifyFailure(error);
+    return failure.timedOut ? { type: 'timeout' } : { type: 'error', failure };
+  }
+}
+
+/** Polls by activity retry (few history events); a provider callback cancels it early. */
+async function pollUntilDoneOrCallback(
+  job: Job,
+  watch: Watch,
+  remainingMs: number,
+): Promise<PollOutput> {
+  const { handle } = watch.task;
+  const scope = new CancellationScope();
+  const poll = scope.run(() =>
+    providerActivities(handle.provider).pollUntilDone(handle, remainingMs, job.pollIntervalMs),
+  );
+  let pollFinished = false;
+  void condition(() => pollFinished || job.callbackForAttempt === watch.attempt).then(
+    () => {
+      if (!pollFinished) scope.cancel();
+    },
+    // The job itself was cancelled: the poll scope is cancelled with it, nothing to do here.
+    () => {},
+  );
+  try {
+    return await poll;
+  } finally {
+    pollFinished = true;
+  }
+}

@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { videoStorageKey } from '../../src/storage/storage-key.js';
+import { providerCallbackSignal, statusQuery } from '../../src/workflows/definitions.js';
+import {
+  FailureTypes,
+  type GenerationStatus,
+  type SubmitInput,
+} from '../../src/workflows/generation-types.js';
+import { waitUntil } from '../e2e/processes.js';
+import {
+  accept,
+  done,
+  finalStatus,
+  providerFailure,
+  routeEntry,
+  type StubStack,
+  startStubStack,
+} from './stub-activities.js';
+
+const running = { state: 'running' } as const;
+const attemptsOf = (status: GenerationStatus) =>
+  status.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorKind]);
+const ledgerOf = (status: GenerationStatus) =>
+  status.spend.tasks.map((task) => [task.provider, task.taskId, task.outcome]);
+
+describe('generateVideo branches, with stubbed activities', () => {
+  let stack: StubStack;
+  beforeEach(async () => {
+    stack = await startStubStack();
+  });
+  afterEach(async () => {
+    await stack.stop();
+  });
+  const submitsTo = (provider: string) =>
+    stack.calls.submits.filter((input) => input.provider === provider).length;
+
+  describe('an ambiguous submit', () => {
+    const ambiguousOnce = (input: SubmitInput, call: number) => {
+      if (call === 1) throw providerFailure(FailureTypes.ambiguousSubmit);
+      return accept(input.provider, call);
+    };
+
+    it('adopts the task an idempotent provider finds by its key', async () => {
+      stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
+      stack.scripts.kling = {
+        submit: ambiguousOnce,
+        find: () => ({ outcome: 'found', task: accept('kling', 7) }),
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(submitsTo('kling')).toBe(1);
+      expect(submitsTo('hyprlab')).toBe(0);
+      expect(ledgerOf(status)).toEqual([['kling', 'kling-task-7', 'delivered']]);
+    });
+
+    it('re-sends with the same key only when the lookup proves the task absent', async () => {
+      stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
+      stack.scripts.kling = { submit: ambiguousOnce, find: () => ({ outcome: 'absent' }) };
+      const handle = await stack.start();
+      const status = await finalStatus(handle);
+      expect(status.status).toBe('succeeded');
+      expect(stack.calls.submits).toHaveLength(2);
+      const [first, second] = stack.calls.submits;
+      expect(second).toEqual(first);
+      // The key is made of the run, so a new run of the same id gets a fresh one.
+      expect(first?.runId).toBe((await handle.describe()).runId);
+      expect(ledgerOf(status)).toEqual([['kling', 'kling-task-2', 'delivered']]);
+    });
+
+    it('never re-sends when the lookup cannot tell, and fails naming the provider', async () => {
+      stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
+      stack.scripts.kling = {
+        submit: ambiguousOnce,
+        find: () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('failed');
+      expect(attemptsOf(status)).toEqual([['kling', 'failed', 'ambiguous-submit']]);
+      expect(status.error).toMatch(/kling may hold a paid task/);
+      expect(submitsTo('kling')).toBe(1);
+      expect(submitsTo('hyprlab')).toBe(0);
+      expect(ledgerOf(status)).toEqual([['kling', undefined, 'ambiguous']]);
+    });
+
+    it('ends the job at a provider without idempotency keys: no resend, no failover', async () => {
+      stack.scripts.hyprlab = { submit: ambiguousOnce };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('failed');
+      expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
+      expect(status.error).toMatch(/hyprlab may hold a paid task.*not re-sent/);
+      expect(stack.calls.submits).toHaveLength(1);
+      expect(stack.calls.finds).toHaveLength(0);
+      expect(status.spend.usd).toBe(0.2);
+    });
+  });
+
+  describe('the resend allow-list', () => {
+    it('re-sends a transient error the provider answered, on the same provider', async () => {
+      stack.scripts.hyprlab = {
+        submit: (input, call) => {
+          if (call === 1) throw providerFailure(FailureTypes.transient, true, 10);
+          return accept(input.provider, call);
+        },
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(submitsTo('hyprlab')).toBe(2);
+      expect(submitsTo('kling')).toBe(0);
+    });
+
+    it('treats a failure of no known type as ambiguous: never re-sent, never failed over', async () => {
+      stack.scripts.hyprlab = {
+        submit: () => {
+          throw new TypeError('something unexpected after the request went out');
+        },
+      };
+      const status = await finalStatus(await stack.start());
+      expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
+      expect(stack.calls.submits).toHaveLength(1);
+    });
+  });
+
+  describe('an accepted task pins the job', () => {
+    it('keeps checking through status-call errors and success without a video', async () => {
+      stack.scripts.hyprlab = {
+        status: (_handle, call) => {
+          if (call <= 2) throw providerFailure(FailureTypes.providerUnavailable); // 401, bare 404
+          if (call === 3) return { state: 'succeeded', videos: [] };
+          return done;
+        },
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
+      expect(submitsTo('kling')).toBe(0);
+      expect(stack.calls.statuses.length).toBeGreaterThanOrEqual(4);
+    });
+
+    it('fails at the job deadline naming the provider and task, without failover', async () => {
+      stack.scripts.hyprlab = {
+        status: () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      };
+      const status = await finalStatus(
+        await stack.start({ attemptDeadlineMs: 300, deadlineMs: 2_500 }),
+      );
+      expect(status.status).toBe('failed');
+      expect(status.error).toMatch(
+        /hyprlab task hyprlab-task-1 did not finish before the job deadline/,
+      );
+      expect(submitsTo('kling')).toBe(0);
+      expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-1', 'abandoned']]);
+    });
+
+    it('fails over a stuck task when opted in, keeping the abandoned one in the ledger', async () => {
+      stack.scripts.hyprlab = { status: () => running };
+      const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
+      expect(status.status).toBe('succeeded');
+      expect(ledgerOf(status)).toEqual([
+        ['hyprlab', 'hyprlab-task-1', 'abandoned'],
+        ['kling', 'kling-task-1', 'delivered'],
+      ]);
+      expect(status.spend.usd).toBe(0.4);
+    });
+
+    it('fails over once the provider itself reports the task failed', async () => {
+      stack.scripts.hyprlab = {
+        status: () => ({
+          state: 'failed',
+          reason: 'render farm down',
+          kind: 'provider-unavailable',
+        }),
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(ledgerOf(status)).toEqual([
+        ['hyprlab', 'hyprlab-task-1', 'failed-at-provider'],
+        ['kling', 'kling-task-1', 'delivered'],
+      ]);
+    });
+
+    it('fails the job on a refusal that is not an outage', async () => {
+      stack.scripts.hyprlab = {
+        status: () => ({ state: 'failed', reason: '内容审核未通过', kind: 'content-rejected' }),
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('failed');
+      expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'content-rejected']]);
+      expect(submitsTo('kling')).toBe(0);
+    });
+  });
+
+  describe('max cost is a hard cap on the ledger', () => {
+    const failedAtProvider = {
+      status: () => ({ state: 'failed', reason: 'gone', kind: 'provider-unavailable' }) as const,
+    };
+
+    it('skips a failover whose price would take the ledger over max cost', async () => {
+      stack.route = [
+        routeEntry('hyprlab'),
+        routeEntry('kling', { price: { amount: 0.3, unit: 'USD', usd: 0.3 } }),
+      ];
+      stack.scripts.hyprlab = failedAtProvider;
+      const status = await finalStatus(await stack.start({ maxCost: 0.4 }));
+      expect(status.status).toBe('failed');
+      expect(attemptsOf(status)).toEqual([
+        ['hyprlab', 'failed', 'provider-unavailable'],
+        ['kling', 'skipped', 'over-budget'],
+      ]);
+      expect(submitsTo('kling')).toBe(0);
+      expect(status.spend.usd).toBe(0.2);
+    });
+
+    it('allows it when the total fits, and skips a price with no USD value', async () => {
+      stack.route = [
+        routeEntry('hyprlab'),
+        routeEntry('kling', { price: { amount: 35, unit: 'credits' } }),
+        routeEntry('kling', { price: { amount: 0.3, unit: 'USD' } }),
+      ];
+      stack.scripts.hyprlab = failedAtProvider;
+      const status = await finalStatus(await stack.start({ maxCost: 0.5 }));
+      expect(status.status).toBe('succeeded');
+      expect(attemptsOf(status)).toEqual([
+        ['hyprlab', 'failed', 'provider-unavailable'],
+        ['kling', 'skipped', 'over-budget'],
+        ['kling', 'succeeded', undefined],
+      ]);
+      expect(status.spend).toMatchObject({ usd: 0.5, byUnit: { USD: 0.5 } });
+    });
+  });
+
+  it('makes at most one status call per poll interval however many callbacks arrive', async () => {
+    const finishAt = Date.now() + 5_000;
+    stack.scripts.hyprlab = { status: () => (Date.now() < finishAt ? running : done) };
+    const handle = await stack.start({ pollIntervalMs: 1_500 });
+    await waitUntil(
+      'the job waits for its task',
+      async () => (await handle.query(statusQuery)).phase === 'waiting',
+    );
+    let sent = 0;
+    while (Date.now() < finishAt - 300) {
+      await handle.signal(providerCallbackSignal, { attempt: 1 });
+      sent += 1;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const status = await finalStatus(handle);
+    expect(status.status).toBe('succeeded');
+    const confirmations = stack.calls.confirmations;
+    expect(confirmations.length).toBeGreaterThanOrEqual(2);
+    expect(stack.calls.statuses.length).toBeLessThan(sent / 4);
+    // Confirming calls are a poll interval apart, however fast the callbacks came.
+    const gaps = confirmations.slice(1).map((at, index) => at - (confirmations[index] ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_400);
+  });
+
+  it('keeps KlingPhase and KlingStatus current for visibility queries', async () => {
+    stack.scripts.hyprlab = { status: () => running };
+    const handle = await stack.start({ deadlineMs: 4_000 });
+    const listed = async (query: string) => {
+      for await (const found of stack.client.workflow.list({
+        query: `WorkflowId = "${handle.workflowId}" AND ${query}`,
+      })) {
+        if (found.workflowId === handle.workflowId) return true;
+      }
+      return false;
+    };
+    await waitUntil('listed as waiting', () =>
+      listed('KlingPhase = "waiting" AND KlingStatus = "running"'),
+    );
+    await finalStatus(handle);
+    await waitUntil('listed as failed', () => listed('KlingStatus = "failed"'));
+  });
+
+  it('removes partial downloads of a job that fails, under a collision-free key', async () => {
+    stack.downloadFails = true;
+    const status = await finalStatus(await stack.start({}, `a:b ${Date.now()}`));
+    expect(status.status).toBe('failed');
+    const key = stack.calls.downloads[0]?.key;
+    expect(key).toBe(videoStorageKey(status.workflowId));
+    expect(stack.calls.discarded).toEqual([[key]]);
+  });
+});

@@ -57,6 +57,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** Batch: the JSONL results manifest, written atomically into storage. */
     writeBatchManifest: createWriteBatchManifest({
       directory: () => deps.batchManifestDirectory ?? batchManifestDirectory(deps.storage),
+      ...(deps.batchManifestDirectory ? {} : { storage: deps.storage }),
     }),
     /** Removes the partial downloads of a cancelled job, so no half file is left behind. */
     async discardPartialDownloads(input: { keys: string[] }): Promise<void> {

@@ -9,6 +9,7 @@ import {
 import type { GenerationRequest } from '../../client/prepare-request.js';
 import type { GenerationStatus } from '../../contracts/generation.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
+import { parsePresignDuration } from '../../storage/presign-videos.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
@@ -40,6 +41,7 @@ interface GenerateFlags {
   wait?: boolean;
   json?: boolean;
   out?: string;
+  presign?: string;
 }
 
 export function registerGenerateCommand(program: Command): void {
@@ -74,6 +76,10 @@ export function registerGenerateCommand(program: Command): void {
     .option('--wait', 'wait until the video is stored, showing progress')
     .option('--json', 'print the result as JSON')
     .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
+    .option(
+      '--presign <duration>',
+      'with S3 storage and --wait: add a presigned GET url valid this long (e.g. 1h) to each video',
+    )
     .action(async (flags: GenerateFlags) => {
       const request = requestFromFlags(flags);
       const providers = parseProviders(flags.providers, '--providers');
@@ -85,6 +91,8 @@ export function registerGenerateCommand(program: Command): void {
           : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       // Bad input exits 2 before anything connects, starts or submits.
       validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
+      const presignSeconds =
+        flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 
       const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
@@ -108,7 +116,12 @@ export function registerGenerateCommand(program: Command): void {
         if (!attached) note(`started ${workflowId}`);
         const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
         if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
-        report(status, Boolean(flags.json));
+        report(
+          presignSeconds === undefined
+            ? status
+            : await client.presignVideos(status, presignSeconds),
+          Boolean(flags.json),
+        );
         if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
       } finally {
         await close();

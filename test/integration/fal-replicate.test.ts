@@ -13,6 +13,7 @@ import { type CallbackServer, createCallbackServer } from '../../src/webhooks/ca
 import { callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker } from '../../src/worker.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { finalStatus } from './stub-activities.js';
 
 /**
  * fal.ai and Replicate through the whole workflow on a real Temporal dev server: submit to the
@@ -43,6 +44,71 @@ describe('fal.ai and Replicate on a real Temporal dev server', () => {
     await context.teardown();
     await workerConnection?.close();
     workerConnection = undefined;
+  });
+
+  /** A worker that serves callbacks (so Replicate's lookup can match the webhook URL). */
+  const startWorker = async (pollIntervalMs = SLOW_POLLING_MS) => {
+    workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    return createKlingflowWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      settings: { ...context.settings, pollIntervalMs, initialWaitMs: pollIntervalMs },
+      environment: context.providers.environment,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      callbackUrl: callbackUrlBuilder(`http://127.0.0.1:${callbackServer.port}`, secret),
+    });
+  };
+  const startJob = (provider: ProviderId, fields: Record<string, unknown>) =>
+    context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: context.taskQueue,
+      workflowId: `${provider}-${Math.random().toString(36).slice(2)}`,
+      args: [
+        {
+          request: parseUnifiedRequest({ prompt: 'a cat in a garden', ...fields }),
+          providers: [provider],
+          pollIntervalMs: 500,
+        } satisfies GenerateVideoInput,
+      ],
+    });
+
+  describe('Replicate: an ambiguous submit is looked up by its webhook URL', () => {
+    it('adopts the prediction a gateway page hid: one task, the job succeeds', async () => {
+      const fake = context.providers.fakes.replicate;
+      fake.injectFault({ route: 'submit', fault: { type: 'accept-then-gateway-page' }, times: 1 });
+      const worker = await startWorker(500);
+      const handle = await startJob('replicate', { model: 'kling-v1.6' });
+      const status = await worker.runUntil(finalStatus(handle));
+
+      expect(status.status).toBe('succeeded');
+      expect(fake.submissions).toBe(1);
+      expect(fake.requestsFor('submit')).toHaveLength(1);
+      expect(fake.requestsFor('list').length).toBeGreaterThanOrEqual(1);
+      const [task] = fake.tasks.values();
+      expect(status.spend.tasks).toEqual([
+        expect.objectContaining({ provider: 'replicate', taskId: task?.id, outcome: 'delivered' }),
+      ]);
+    });
+
+    it('fails ambiguous-submit when the listing does not show it: never re-sent', async () => {
+      const fake = context.providers.fakes.replicate;
+      fake.injectFault({
+        route: 'submit',
+        fault: { type: 'status', status: 502, body: '<html>502 Bad Gateway</html>' },
+        times: 1,
+      });
+      const worker = await startWorker(500);
+      const handle = await startJob('replicate', { model: 'kling-v1.6' });
+      const status = await worker.runUntil(finalStatus(handle));
+
+      expect(status.status).toBe('failed');
+      expect(status.attempts.map((attempt) => attempt.errorKind)).toEqual(['ambiguous-submit']);
+      expect(fake.requestsFor('submit')).toHaveLength(1);
+      expect(fake.requestsFor('list').length).toBeGreaterThanOrEqual(1);
+      expect(fake.submissions).toBe(0);
+      expect(status.spend.tasks).toEqual([
+        expect.objectContaining({ provider: 'replicate', outcome: 'ambiguous' }),
+      ]);
+    });
   });
 
   it.each([

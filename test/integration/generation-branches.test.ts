@@ -84,6 +84,43 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(ledgerOf(status)).toEqual([['kling', undefined, 'ambiguous']]);
     });
 
+    it('adopts the task an adopt-only provider lists, without re-sending', async () => {
+      stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
+      stack.scripts.hyprlab = {
+        submit: ambiguousOnce,
+        find: () => ({ outcome: 'found', task: accept('hyprlab', 9) }),
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(stack.calls.submits).toHaveLength(1);
+      expect(stack.calls.finds).toHaveLength(1);
+      expect(status.providerTaskId).toBe('hyprlab-task-9');
+      expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-9', 'delivered']]);
+    });
+
+    it.each([
+      ['absent', () => ({ outcome: 'absent' }) as const],
+      [
+        'unknown',
+        () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      ],
+    ])(
+      'ends the job when an adopt-only lookup says %s: no resend, no failover',
+      async (_, find) => {
+        stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
+        stack.scripts.hyprlab = { submit: ambiguousOnce, find };
+        const status = await finalStatus(await stack.start());
+        expect(status.status).toBe('failed');
+        expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
+        expect(status.error).toMatch(/hyprlab may hold a paid task.*not re-sent/);
+        expect(stack.calls.submits).toHaveLength(1);
+        expect(stack.calls.finds).toHaveLength(1);
+        expect(ledgerOf(status)).toEqual([['hyprlab', undefined, 'ambiguous']]);
+      },
+    );
+
     it('ends the job at a provider without idempotency keys: no resend, no failover', async () => {
       stack.scripts.hyprlab = { submit: ambiguousOnce };
       const status = await finalStatus(await stack.start());

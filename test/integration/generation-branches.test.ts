@@ -230,6 +230,65 @@ describe('generateVideo branches, with stubbed activities', () => {
     });
   });
 
+  describe('cancelling at the provider', () => {
+    const cancelsOf = (status: GenerationStatus) =>
+      status.spend.tasks.map((task) => [task.taskId, task.outcome, task.cancelAttempt]);
+
+    it('cancels a stuck task it abandons, and records the answer', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
+      stack.scripts.hyprlab = { status: () => running };
+      const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
+      expect(status.status).toBe('succeeded');
+      expect(stack.calls.cancels).toEqual([{ provider: 'hyprlab', taskId: 'hyprlab-task-1' }]);
+      expect(cancelsOf(status)).toEqual([
+        ['hyprlab-task-1', 'abandoned', 'cancelled'],
+        ['kling-task-1', 'delivered', undefined],
+      ]);
+    });
+
+    it('records a cancel the provider could not take as failed, and carries on', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
+      stack.scripts.hyprlab = {
+        status: () => running,
+        cancel: () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      };
+      const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
+      expect(status.status).toBe('succeeded');
+      expect(cancelsOf(status)[0]).toEqual(['hyprlab-task-1', 'abandoned', 'failed']);
+    });
+
+    const cancelWhileWaiting = async () => {
+      stack.scripts.hyprlab = { ...stack.scripts.hyprlab, status: () => running };
+      const handle = await stack.start();
+      await waitUntil(
+        'the job waits for its task',
+        async () => (await handle.query(statusQuery)).phase === 'waiting',
+      );
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      return handle.query(statusQuery);
+    };
+
+    it('cancels the task of a cancelled job at a provider that offers it', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true })];
+      stack.scripts.hyprlab = { cancel: () => ({ outcome: 'already-finished' }) };
+      const status = await cancelWhileWaiting();
+      expect(status.status).toBe('cancelled');
+      expect(stack.calls.cancels).toEqual([{ provider: 'hyprlab', taskId: 'hyprlab-task-1' }]);
+      expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', 'already-finished']]);
+    });
+
+    it('asks nothing of a provider without a cancel call, and records nothing', async () => {
+      stack.route = [routeEntry('hyprlab')];
+      const status = await cancelWhileWaiting();
+      expect(status.status).toBe('cancelled');
+      expect(stack.calls.cancels).toEqual([]);
+      expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', undefined]]);
+    });
+  });
+
   describe('max cost is a hard cap on the ledger', () => {
     const failedAtProvider = {
       status: () => ({ state: 'failed', reason: 'gone', kind: 'provider-unavailable' }) as const,

@@ -6,12 +6,14 @@ import {
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/contracts/generation.js';
+import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker } from '../../src/worker.js';
+import { waitUntil } from '../e2e/processes.js';
 import { createIntegrationContext, type IntegrationContext } from './harness.js';
 import { finalStatus } from './stub-activities.js';
 
@@ -30,7 +32,10 @@ describe('fal.ai and Replicate on a real Temporal dev server', () => {
   const secret = randomBytes(32);
 
   beforeEach(async () => {
-    context = await createIntegrationContext({ providers: ['fal', 'replicate'], renderMs: 800 });
+    context = await createIntegrationContext({
+      providers: ['fal', 'replicate', 'hyprlab'],
+      renderMs: 800,
+    });
     callbackServer = await createCallbackServer({
       port: 0,
       host: '127.0.0.1',
@@ -108,6 +113,50 @@ describe('fal.ai and Replicate on a real Temporal dev server', () => {
       expect(status.spend.tasks).toEqual([
         expect.objectContaining({ provider: 'replicate', outcome: 'ambiguous' }),
       ]);
+    });
+  });
+
+  describe('a cancelled job', () => {
+    const cancelWhileRendering = async (provider: ProviderId, fields: Record<string, unknown>) => {
+      const fake = context.providers.fakes[provider];
+      fake.renderMs = 120_000;
+      const worker = await startWorker(500);
+      const handle = await startJob(provider, fields);
+      return worker.runUntil(async () => {
+        await waitUntil(
+          'the job waits for its task',
+          async () => (await handle.query(statusQuery)).phase === 'waiting',
+        );
+        await handle.cancel();
+        await expect(handle.result()).rejects.toThrow();
+        return { fake, status: await handle.query(statusQuery) };
+      });
+    };
+
+    it('fal: the task is cancelled at fal and the ledger says so', async () => {
+      const { fake, status } = await cancelWhileRendering('fal', {
+        model: 'kling-v2.1',
+        startImage: 'https://images.example/cat.png',
+      });
+      expect(status.status).toBe('cancelled');
+      expect(fake.requestsFor('cancel')).toHaveLength(1);
+      const [task] = fake.tasks.values();
+      expect(task?.meta.cancelled).toBe('true');
+      expect(status.spend.tasks).toEqual([
+        expect.objectContaining({
+          taskId: task?.id,
+          outcome: 'abandoned',
+          cancelAttempt: 'cancelled',
+        }),
+      ]);
+    });
+
+    it('hyprlab (no cancel call): nothing is asked, nothing recorded, the job still cancels', async () => {
+      const { fake, status } = await cancelWhileRendering('hyprlab', { model: 'kling-v1.6' });
+      expect(status.status).toBe('cancelled');
+      expect(fake.requests.filter((request) => request.method !== 'GET')).toHaveLength(1);
+      expect(status.spend.tasks).toHaveLength(1);
+      expect(status.spend.tasks[0]?.cancelAttempt).toBeUndefined();
     });
   });
 

@@ -86,7 +86,7 @@ export class KlingflowWorker {
   }
 }
 
-const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask'] as const;
+const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask', 'cancelTask'] as const;
 
 /** Builds the workers and their dependencies from settings. Keys stay in this process. */
 export async function createKlingflowWorker(

@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError } from '../errors.js';
 
 /** Where `KLINGFLOW_STORAGE=s3://bucket/prefix` points: a bucket and a key prefix ('' or 'a/b/'). */
@@ -11,7 +12,7 @@ export interface S3Location {
 /** Bucket names as S3 allows them (3-63 characters of lower-case letters, digits, '.' and '-'). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function parseS3Location(value: string, variable = 'KLINGFLOW_STORAGE'): S3Location {
+export function parseS3Location(value: string, variable: string = VARIABLES.storage): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value.trim());
   const bucket = match?.[1] ?? '';
   if (!match || !BUCKET.test(bucket)) {
@@ -53,13 +54,13 @@ export function createS3Client(
   environment: NodeJS.ProcessEnv = process.env,
   overrides: S3ClientConfig = {},
 ): S3Client {
-  const endpoint = environment.KLINGFLOW_S3_ENDPOINT?.trim();
+  const endpoint = environment[VARIABLES.s3Endpoint]?.trim();
   const config: S3ClientConfig = {};
   if (endpoint) {
     try {
       new URL(endpoint);
     } catch (cause) {
-      throw new ConfigurationError('KLINGFLOW_S3_ENDPOINT', `not a URL: ${endpoint}`, { cause });
+      throw new ConfigurationError(VARIABLES.s3Endpoint, `not a URL: ${endpoint}`, { cause });
     }
     config.endpoint = endpoint;
     config.forcePathStyle = true;

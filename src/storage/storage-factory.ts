@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError } from '../errors.js';
 import { createFilesystemStorage } from './filesystem-storage.js';
 import { createS3Client, parseS3Location } from './s3-location.js';
@@ -21,7 +22,7 @@ export function createVideoStorage(
   environment: NodeJS.ProcessEnv = process.env,
   s3Overrides: S3ClientConfig = {},
 ): VideoStorage {
-  const target = environment.KLINGFLOW_STORAGE?.trim();
+  const target = environment[VARIABLES.storage]?.trim();
   if (!target) return createFilesystemStorage({ rootDirectory: settings.storageDirectory });
   if (target.startsWith('s3://')) {
     return createS3Storage({
@@ -32,7 +33,7 @@ export function createVideoStorage(
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     throw new ConfigurationError(
-      'KLINGFLOW_STORAGE',
+      VARIABLES.storage,
       `unsupported storage ${JSON.stringify(target.slice(0, 40))}; use s3://bucket/prefix or a directory`,
     );
   }

@@ -1,7 +1,9 @@
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
+import { logFormat, runtimeLogger } from '../observability/log-format.js';
+import { tracingFromEnvironment } from '../observability/tracing.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import {
   connectWorker,
@@ -54,34 +56,14 @@ export interface WorkerRuntimeOptions {
 
 let runtimeInstalled = false;
 
-/** Errors serialise to `{}` by default; an operator needs their type and message in the log. */
-function errorFields(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const failure = value as Error & { type?: string; nonRetryable?: boolean };
-  return {
-    name: failure.name,
-    message: failure.message,
-    type: failure.type,
-    nonRetryable: failure.nonRetryable,
-  };
-}
-
 /**
- * Keeps the SDK's own logging to warnings so klingflow's progress stays readable. Provider
- * workers poll activities only, by design, so the SDK's "no workflows registered" notice is
- * dropped.
+ * Installs the SDK runtime with klingflow's logger (text, or JSON lines with
+ * KLINGFLOW_LOG_FORMAT=json: see observability/log-format.ts).
  */
 export function installQuietRuntime(telemetry: { sdkMetricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const logger = new DefaultLogger('WARN', (entry) => {
-    if (entry.message.startsWith('No workflows registered')) return;
-    process.stderr.write(
-      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
-        entry.meta ? ` ${JSON.stringify(entry.meta, errorFields)}` : ''
-      }\n`,
-    );
-  });
+  const logger = runtimeLogger(logFormat());
   Runtime.install({
     logger,
     // The worker's /metrics appends what the SDK exports here (observability/metrics-source.ts).
@@ -124,6 +106,8 @@ export async function startWorkerRuntime(
   }
   let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
   let callbackServer: CallbackServer | undefined;
+  // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (observability/tracing.ts).
+  const tracing = tracingFromEnvironment(baseEnvironment);
   try {
     connection = await connectWorker(target);
     let callbackUrl: ((workflowId: string, attempt: number) => string | undefined) | undefined;
@@ -160,6 +144,7 @@ export async function startWorkerRuntime(
       settings,
       environment,
       ...(callbackUrl ? { callbackUrl } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     const workerConnection = connection;
     const server = callbackServer;
@@ -168,6 +153,8 @@ export async function startWorkerRuntime(
       await server?.close();
       await workerConnection.close().catch(() => {});
       await simulated?.stop();
+      // Sends the spans still buffered (the last activities, the workflow spans).
+      await tracing?.shutdown().catch(() => {});
     });
     return {
       running,
@@ -185,6 +172,7 @@ export async function startWorkerRuntime(
     await callbackServer?.close();
     await connection?.close().catch(() => {});
     await simulated?.stop();
+    await tracing?.shutdown().catch(() => {});
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
+import { logFormat, workerLog } from '../../observability/log-format.js';
 import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
 import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
@@ -10,7 +11,6 @@ import {
   type WebhookOptions,
   type WorkerRuntime,
 } from '../embedded-runtime.js';
-import { note } from '../output.js';
 import { parseInteger } from '../parse-options.js';
 
 export interface WebhookFlags {
@@ -44,13 +44,15 @@ export function registerWorkerCommand(program: Command): void {
       // Flags are checked before anything connects, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
       const metricsPort = parseMetricsPort(flags.metricsPort);
+      // KLINGFLOW_LOG_FORMAT=json: every line this process writes is one JSON object.
+      const note = workerLog(logFormat());
       const target = resolveTemporalTarget();
       // Up before the worker connects: /healthz answers and /readyz says 503 meanwhile.
       let runtime: WorkerRuntime | undefined;
       const health =
         metricsPort === undefined
           ? undefined
-          : await startOperationsPort(metricsPort, () => runtime);
+          : await startOperationsPort(metricsPort, () => runtime, note);
       try {
         runtime = await startWorkerRuntime(target, {
           log: note,
@@ -81,6 +83,7 @@ export function registerWorkerCommand(program: Command): void {
 async function startOperationsPort(
   port: number,
   current: () => WorkerRuntime | undefined,
+  note: (message: string) => void,
 ): Promise<HealthServer> {
   // The SDK's metrics exporter must be configured before the runtime starts (first connection).
   const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;

@@ -29,99 +29,108 @@ const { klingflowJobs } = proxySinks<KlingflowSinks>();
 
 export const interceptors = (): WorkflowInterceptors => {
   if (workflowInfo().workflowType !== GENERATE_VIDEO_WORKFLOW) return {};
-  /** Tasks accepted in this run: taskId → provider and workflow time of acceptance. */
-  const accepted = new Map<string, { provider: string; at: number }>();
-  /** Every task a provider accepted in this run, and the route's prices, for a cancelled job. */
-  const paid = new Map<string, string>();
-  const prices = new Map<string, { amount: number; unit: string }>();
-  let lastProvider: string | undefined;
-
-  const observeActivity = (type: string, args: unknown[], result: unknown) => {
-    if ((type === 'submitTask' || type === 'findTask') && result) {
-      const { provider } = args[0] as SubmitInput;
-      const { taskId } = result as SubmitOutput;
-      accepted.set(taskId, { provider, at: Date.now() });
-      paid.set(taskId, provider);
-      klingflowJobs.taskAccepted(provider, taskId);
-    } else if (type === 'checkTask') {
-      const { status } = result as PollOutput;
-      const { taskId } = (args[0] as { handle: { taskId: string } }).handle;
-      const task = accepted.get(taskId);
-      if ((status.state !== 'succeeded' && status.state !== 'failed') || !task) return;
-      accepted.delete(taskId);
-      klingflowJobs.taskRendered(task.provider, status.state, (Date.now() - task.at) / 1000);
-      klingflowJobs.taskSettled(taskId);
-    }
+  const job = new JobWatch();
+  /** Watches `running` without changing it: the workflow awaits the very same promise. */
+  const watch = <T>(
+    running: Promise<T>,
+    onResult: (value: T) => void,
+    onError: (error: unknown) => void = () => {},
+  ) => {
+    running.then(
+      (value) => safely(() => onResult(value)),
+      (error: unknown) => safely(() => onError(error)),
+    );
+    return running;
   };
-
   return {
     inbound: [
       {
         execute(input, next) {
           const request = (input.args[0] as GenerateVideoInput | undefined)?.request;
-          const running = next(input);
-          running.then(
-            (result) =>
-              safely(() => {
-                klingflowJobs.runEnded();
-                klingflowJobs.jobEnded(reportJob(result as GenerationStatus, 'succeeded'));
-              }),
-            (error: unknown) =>
-              safely(() => {
-                // Anything but a Temporal failure fails the workflow task, not the job: it is
-                // retried, and reported when the job really ends.
-                if (!(error instanceof TemporalFailure)) return;
-                klingflowJobs.runEnded();
-                const status = finalStatus(error);
-                const outcome = isCancellation(error) ? 'cancelled' : 'failed';
-                const spend = [...paid.values()].flatMap((provider) => {
-                  const price = prices.get(provider);
-                  return price ? [{ provider, ...price }] : [];
-                });
-                klingflowJobs.jobEnded(
-                  status
-                    ? reportJob(status, outcome)
-                    : bareReport(request, outcome, lastProvider, spend),
-                );
-              }),
+          return watch(
+            next(input),
+            (result) => job.succeeded(result as GenerationStatus),
+            (error: unknown) => job.failed(error, request),
           );
-          return running;
         },
       },
     ],
     outbound: [
       {
         scheduleLocalActivity(input, next) {
-          const running = next(input);
-          if (input.activityType === 'planRoute') {
-            running.then(
-              (plan) =>
-                safely(() => {
-                  for (const entry of (plan as RoutePlan).route)
-                    prices.set(entry.provider, {
-                      amount: entry.price.amount,
-                      unit: entry.price.unit,
-                    });
-                }),
-              () => {},
-            );
-          }
-          return running;
+          if (input.activityType !== 'planRoute') return next(input);
+          return watch(next(input), (plan) => job.planned(plan as RoutePlan));
         },
         scheduleActivity(input, next) {
-          if (input.activityType === 'submitTask')
-            lastProvider = (input.args[0] as SubmitInput).provider;
-          const running = next(input);
-          running.then(
-            (result) => safely(() => observeActivity(input.activityType, input.args, result)),
-            () => {},
+          if (input.activityType === 'submitTask') job.submitting(input.args[0] as SubmitInput);
+          return watch(next(input), (result) =>
+            job.activityDone(input.activityType, input.args[0], result),
           );
-          return running;
         },
       },
     ],
   };
 };
+
+/** What one run has seen so far; its events go out through the sink as they happen. */
+class JobWatch {
+  /** Tasks accepted and not yet finished: taskId → provider and workflow time of acceptance. */
+  private readonly accepted = new Map<string, { provider: string; at: number }>();
+  /** Every task a provider accepted in this run, and the route's prices, for a cancelled job. */
+  private readonly paid = new Map<string, string>();
+  private readonly prices = new Map<string, { amount: number; unit: string }>();
+  private lastProvider: string | undefined;
+
+  planned(plan: RoutePlan): void {
+    for (const { provider, price } of plan.route)
+      this.prices.set(provider, { amount: price.amount, unit: price.unit });
+  }
+
+  submitting(input: SubmitInput): void {
+    this.lastProvider = input.provider;
+  }
+
+  activityDone(type: string, input: unknown, result: unknown): void {
+    if ((type === 'submitTask' || type === 'findTask') && result) {
+      const { provider } = input as SubmitInput;
+      const { taskId } = result as SubmitOutput;
+      this.accepted.set(taskId, { provider, at: Date.now() });
+      this.paid.set(taskId, provider);
+      klingflowJobs.taskAccepted(provider, taskId);
+    } else if (type === 'checkTask') {
+      const { state } = (result as PollOutput).status;
+      const { taskId } = (input as { handle: { taskId: string } }).handle;
+      const task = this.accepted.get(taskId);
+      if ((state !== 'succeeded' && state !== 'failed') || !task) return;
+      this.accepted.delete(taskId);
+      klingflowJobs.taskRendered(task.provider, state, (Date.now() - task.at) / 1000);
+      klingflowJobs.taskSettled(taskId);
+    }
+  }
+
+  succeeded(result: GenerationStatus): void {
+    klingflowJobs.runEnded();
+    klingflowJobs.jobEnded(reportJob(result, 'succeeded'));
+  }
+
+  failed(error: unknown, request: GenerateVideoInput['request'] | undefined): void {
+    // Anything but a Temporal failure fails the workflow task, not the job: it is retried, and
+    // reported when the job really ends.
+    if (!(error instanceof TemporalFailure)) return;
+    klingflowJobs.runEnded();
+    const status = finalStatus(error);
+    const outcome = isCancellation(error) ? 'cancelled' : 'failed';
+    if (status) {
+      klingflowJobs.jobEnded(reportJob(status, outcome));
+      return;
+    }
+    const spend = [...this.paid.values()].flatMap((provider) => {
+      const price = this.prices.get(provider);
+      return price ? [{ provider, ...price }] : [];
+    });
+    klingflowJobs.jobEnded(bareReport(request, outcome, this.lastProvider, spend));
+  }
+}
 
 /** The status a failed job carries in its failure's details (see generate-video.ts `fail`). */
 function finalStatus(error: unknown): GenerationStatus | undefined {

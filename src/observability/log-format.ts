@@ -93,12 +93,12 @@ export function runtimeLogger(format: LogFormat): DefaultLogger {
 }
 
 /** klingflow's own worker notes (connected, stopping, …) in `format`, on stderr. */
-export function workerLog(format: LogFormat): (message: string) => void {
+export function workerLog(format: LogFormat): (message: string, level?: 'INFO' | 'ERROR') => void {
   if (format === 'text') return (message) => process.stderr.write(`klingflow: ${message}\n`);
-  return (message) =>
+  return (message, level = 'INFO') =>
     process.stderr.write(
       formatLogLine('json', {
-        level: 'INFO',
+        level,
         message,
         time: new Date(),
         meta: { sdkComponent: 'klingflow' },

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import {
@@ -16,7 +18,7 @@ import { createIntegrationContext, type IntegrationContext } from './harness.js'
 
 type LogLine = Record<string, unknown>;
 
-describe('KLINGFLOW_LOG_FORMAT=json', () => {
+describe('KLINGFLOW_LOG_FORMAT=json and OTEL_EXPORTER_OTLP_ENDPOINT on a real worker', () => {
   let context: IntegrationContext;
 
   beforeEach(async () => {
@@ -31,6 +33,20 @@ describe('KLINGFLOW_LOG_FORMAT=json', () => {
   });
 
   it('makes every line the worker writes one JSON object, with job fields and no secrets', async () => {
+    // A stand-in OTLP/HTTP collector: the same worker exports its traces there.
+    const exported: string[] = [];
+    const collector = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        if (request.url === '/v1/traces') exported.push(body);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const collectorPort = (collector.address() as AddressInfo).port;
     const environment = childEnvironment({
       ...context.providers.environment,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -40,6 +56,7 @@ describe('KLINGFLOW_LOG_FORMAT=json', () => {
       KLINGFLOW_POLL_INTERVAL: '200ms',
       KLINGFLOW_INITIAL_WAIT: '0',
       KLINGFLOW_LOG_FORMAT: 'json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
     });
     const port = await freePort();
     const worker = spawnKlingflow(['worker', '--metrics-port', String(port)], environment);
@@ -113,5 +130,15 @@ describe('KLINGFLOW_LOG_FORMAT=json', () => {
       expect(output).not.toContain(key);
     }
     expect(output).not.toContain('windmill');
+
+    // OTEL_EXPORTER_OTLP_ENDPOINT: the spans reached the collector (flushed at shutdown).
+    collector.closeAllConnections();
+    await new Promise((resolve) => collector.close(resolve));
+    const traces = exported.join('\n');
+    expect(traces).toContain('RunWorkflow:generateVideo');
+    expect(traces).toContain('RunActivity:submitTask');
+    expect(traces).toContain('provider.http POST');
+    expect(traces).not.toContain('windmill');
+    expect(traces).not.toContain(context.providers.environment.HYPRLAB_API_KEY);
   });
 });

@@ -7,7 +7,7 @@ import { FailureTypes } from '../workflows/generation-types.js';
 
 /**
  * One log line per event an operator follows a job by: a provider accepted a task, a task
- * finished, an activity attempt failed. Through the activity's logger, so each line carries the
+ * finished, an activity attempt failed (downloads and stores log their own). Through the activity's logger, so each line carries the
  * SDK's workflowId, activityType and taskQueue; provider and taskId are added here. Ids and
  * states only: inputs (prompts, image URLs) are never logged.
  */
@@ -62,7 +62,6 @@ function logResult(context: Context, where: TaskFields, result: unknown): void {
     const state = value?.status?.state;
     if (state === 'succeeded' || state === 'failed')
       context.log.info('provider task finished', { ...where, state });
-  } else if (activity === 'downloadVideo' || activity === 'storeVideo') {
-    context.log.info(activity === 'downloadVideo' ? 'video downloaded' : 'video stored', where);
   }
+  // Downloads and stores log themselves ("downloaded video", "stored video").
 }

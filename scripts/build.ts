@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,8 +28,14 @@ for (const asset of ASSETS) {
 }
 
 // Bundled from the compiled JavaScript: exactly the workflow code that ships.
+// The interceptor modules (tracing, job metrics) are part of the bundle: a prebuilt bundle
+// ignores the worker's interceptors.workflowModules.
+const { WORKFLOW_INTERCEPTOR_MODULES } = (await import(
+  pathToFileURL(join(dist, 'src/observability/worker-telemetry.js')).href
+)) as typeof import('../src/observability/worker-telemetry.js');
 const bundle = await bundleWorkflowCode({
   workflowsPath: join(dist, 'src/workflows/index.js'),
+  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
   logger: {
     log: () => {},
     trace: () => {},

@@ -6,7 +6,13 @@ import type { KlingflowSettings } from './config/environment.js';
 import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './contracts/task-queues.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
 import { klingflowMetrics } from './observability/klingflow-metrics.js';
-import { metricsInterceptor } from './observability/metrics-interceptor.js';
+import { providerHttpObserver } from './observability/provider-http-observer.js';
+import type { KlingflowTracing } from './observability/tracing.js';
+import {
+  activityTelemetry,
+  WORKFLOW_INTERCEPTOR_MODULES,
+  workflowSinks,
+} from './observability/worker-telemetry.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
@@ -31,6 +37,8 @@ export interface KlingflowWorkerOptions {
   /** A prebuilt workflow bundle (tests bundle once for the whole run). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   callbackUrl?: (workflowId: string, attempt: number) => string | undefined;
+  /** Trace workflows, activities and provider calls into this (tracing.ts); off when absent. */
+  tracing?: KlingflowTracing;
   /** Overrides for tests and benchmarks (concurrency, shutdown grace). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -94,7 +102,11 @@ export async function createKlingflowWorker(
 ): Promise<KlingflowWorker> {
   const { settings } = options;
   const dispatcher = createGuardedAgent({ allowPrivateNetwork: settings.allowPrivateNetwork });
-  const http = { dispatcher, allowPrivateNetwork: settings.allowPrivateNetwork };
+  const http = {
+    dispatcher,
+    allowPrivateNetwork: settings.allowPrivateNetwork,
+    observer: providerHttpObserver(klingflowMetrics),
+  };
   const providers = new ProviderRegistry(
     createConfiguredProviders(options.environment ?? process.env, http),
     settings.providerOrder,
@@ -119,13 +131,20 @@ export async function createKlingflowWorker(
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
+  const source = workflowSource(options.workflowBundle);
+  const usesPrebuiltBundle = source.workflowBundle !== undefined;
   const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: settings.taskQueue,
     activities,
-    ...workflowSource(options.workflowBundle),
-    interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
+    ...source,
+    interceptors: {
+      activity: activityTelemetry(klingflowMetrics, options.tracing),
+      // Only a worker that bundles the sources itself takes these; prebuilt bundles carry them.
+      ...(usesPrebuiltBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
+    sinks: workflowSinks(klingflowMetrics, options.tracing),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
     shutdownGraceTime: '10 seconds',
     // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (24 s for downloads) by
@@ -147,7 +166,7 @@ export async function createKlingflowWorker(
         namespace: options.namespace,
         taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
         activities: providerActivities,
-        interceptors: { activity: [metricsInterceptor(klingflowMetrics)] },
+        interceptors: { activity: activityTelemetry(klingflowMetrics, options.tracing) },
         ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
         // A graceful stop (SIGTERM, a deploy) lets every submit in flight finish and be
         // recorded: the submit ignores the shutdown's cancellation, and this grace covers its

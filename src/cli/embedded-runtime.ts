@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
+import { tracingFromEnvironment } from '../observability/tracing.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import {
   connectWorker,
@@ -81,6 +82,8 @@ export async function startWorkerRuntime(
   }
   let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
   let callbackServer: CallbackServer | undefined;
+  // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on (observability/tracing.ts).
+  const tracing = tracingFromEnvironment(baseEnvironment);
   try {
     connection = await connectWorker(target);
     let callbackUrl: ((workflowId: string, attempt: number) => string | undefined) | undefined;
@@ -117,6 +120,7 @@ export async function startWorkerRuntime(
       settings,
       environment,
       ...(callbackUrl ? { callbackUrl } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     const workerConnection = connection;
     const server = callbackServer;
@@ -125,6 +129,8 @@ export async function startWorkerRuntime(
       await server?.close();
       await workerConnection.close().catch(() => {});
       await simulated?.stop();
+      // Sends the spans still buffered (the last activities, the workflow spans).
+      await tracing?.shutdown().catch(() => {});
     });
     return {
       running,
@@ -142,6 +148,7 @@ export async function startWorkerRuntime(
     await callbackServer?.close();
     await connection?.close().catch(() => {});
     await simulated?.stop();
+    await tracing?.shutdown().catch(() => {});
     throw error;
   }
 }

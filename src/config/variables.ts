@@ -18,6 +18,7 @@ export const VARIABLES = {
   providerConcurrency: 'KLINGFLOW_PROVIDER_CONCURRENCY',
   priceRates: 'KLINGFLOW_PRICE_RATES',
   logLevel: 'KLINGFLOW_LOG_LEVEL',
+  logFormat: 'KLINGFLOW_LOG_FORMAT',
   metricsPort: 'KLINGFLOW_METRICS_PORT',
   metricsHost: 'KLINGFLOW_METRICS_HOST',
   webhookSecret: 'KLINGFLOW_WEBHOOK_SECRET',

@@ -3,6 +3,7 @@ import type {
   ActivityInboundCallsInterceptor,
   ActivityInterceptorsFactory,
 } from '@temporalio/worker';
+import { FailureTypes } from '../contracts/generation.js';
 import type { KlingflowMetrics } from './klingflow-metrics.js';
 
 /**
@@ -20,8 +21,9 @@ export function metricsInterceptor(metrics: KlingflowMetrics): ActivityIntercept
         try {
           result = await next(input);
         } catch (error) {
+          const notReady = (error as { type?: unknown })?.type === FailureTypes.notReady;
           safely(() =>
-            metrics.record(activity, input.args[0], { failed: true, seconds: seconds() }),
+            metrics.record(activity, input.args[0], { failed: true, seconds: seconds(), notReady }),
           );
           throw error;
         }

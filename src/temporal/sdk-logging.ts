@@ -1,5 +1,6 @@
-import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
+import { type LogLevel, Runtime } from '@temporalio/worker';
 import { VARIABLES } from '../config/variables.js';
+import { logFormat, runtimeLogger } from '../observability/log-format.js';
 
 /** KLINGFLOW_LOG_LEVEL: the Temporal SDK's log level in a worker process (default warn). */
 export const LOG_LEVEL_VARIABLE = VARIABLES.logLevel;
@@ -23,14 +24,10 @@ export function installQuietRuntime(
 ): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const logger = new DefaultLogger(options.level ?? logLevelFrom(), (entry) => {
-    if (entry.message.startsWith('No workflows registered')) return;
-    process.stderr.write(
-      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
-        entry.meta ? ` ${JSON.stringify(entry.meta, errorFields)}` : ''
-      }\n`,
-    );
-  });
+  const format = logFormat();
+  // JSON lines are for machines, which filter: they keep the info lines that follow a job.
+  const level = options.level ?? (format === 'json' ? 'INFO' : logLevelFrom());
+  const logger = runtimeLogger(format, level);
   Runtime.install({
     logger,
     // The worker's /metrics appends what the SDK exports here (observability/metrics-source.ts).
@@ -42,16 +39,4 @@ export function installQuietRuntime(
         }
       : {}),
   });
-}
-
-/** Errors serialise to `{}` by default; an operator needs their type and message in the log. */
-function errorFields(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const failure = value as Error & { type?: string; nonRetryable?: boolean };
-  return {
-    name: failure.name,
-    message: failure.message,
-    type: failure.type,
-    nonRetryable: failure.nonRetryable,
-  };
 }

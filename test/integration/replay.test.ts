@@ -5,6 +5,7 @@ import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
 import { historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
+import { replaySinks } from '../../src/observability/worker-telemetry.js';
 
 /**
  * Jobs run for minutes; a worker deployed in the middle of one replays its history with the new
@@ -183,7 +184,7 @@ function count(events: JsonEvent[], eventType: string): number {
 
 function replayOptions(): ReplayWorkerOptions {
   // The workflow code of this checkout, bundled once per run by test/setup.
-  return { workflowBundle: { codePath: inject('workflowBundlePath') } };
+  return { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: replaySinks() };
 }
 
 function replay(name: string, history: JsonHistory): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/worker-telemetry.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 
@@ -29,7 +30,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const workflowBundlePath = join(directory, 'workflow-bundle.js');
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      logger: quietLogger,
+    });
     await writeFile(workflowBundlePath, bundle.code);
   } catch (error) {
     // A failed setup gets no teardown call: stop the server here or it outlives the run.

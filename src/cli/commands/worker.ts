@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { VARIABLES } from '../../config/variables.js';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
+import { logFormat, workerLog } from '../../observability/log-format.js';
 import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
 import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
@@ -11,7 +12,7 @@ import {
   type WebhookOptions,
   type WorkerRuntime,
 } from '../embedded-runtime.js';
-import { note } from '../output.js';
+import { CommandExit, exitCodeFor } from '../exit-codes.js';
 import { parseInteger } from '../parse-options.js';
 
 export interface WebhookFlags {
@@ -42,46 +43,59 @@ export function registerWorkerCommand(program: Command): void {
       'serve /healthz, /readyz and Prometheus /metrics on this port (env KLINGFLOW_METRICS_PORT)',
     )
     .action(async (flags: WorkerFlags) => {
-      // Flags are checked before anything connects, so a mistake exits 2 straight away.
-      const webhooks = parseWebhookFlags(flags);
-      const metricsPort = parseMetricsPort(flags.metricsPort);
-      const target = resolveTemporalTarget();
-      // Up before the worker connects: /healthz answers and /readyz says 503 meanwhile.
-      let runtime: WorkerRuntime | undefined;
-      const health =
-        metricsPort === undefined
-          ? undefined
-          : await startOperationsPort(metricsPort, () => runtime);
+      // KLINGFLOW_LOG_FORMAT=json: every line this process writes is one JSON object, the
+      // error that ends it included.
+      const format = logFormat();
+      const note = workerLog(format);
       try {
-        runtime = await startWorkerRuntime(target, {
-          log: note,
-          ...(webhooks ? { webhooks } : {}),
-        });
+        await runWorker(flags, note);
       } catch (error) {
-        await health?.close();
-        throw error;
+        if (format === 'text') throw error;
+        note(error instanceof Error ? error.message : String(error), 'ERROR');
+        throw new CommandExit(exitCodeFor(error));
       }
-      note(
-        `worker connected to ${target.address} (namespace ${target.namespace}); Ctrl-C stops it`,
-      );
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        note(
-          `${signal}: stopping the worker${webhooks ? ' and the callback server' : ''} (in-flight downloads checkpoint first)`,
-        );
-        void runtime?.stop();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      await runtime.running.finally(() => health?.close());
     });
+}
+
+async function runWorker(flags: WorkerFlags, note: (message: string) => void): Promise<void> {
+  // Flags are checked before anything connects, so a mistake exits 2 straight away.
+  const webhooks = parseWebhookFlags(flags);
+  const metricsPort = parseMetricsPort(flags.metricsPort);
+  const target = resolveTemporalTarget();
+  // Up before the worker connects: /healthz answers and /readyz says 503 meanwhile.
+  let runtime: WorkerRuntime | undefined;
+  const health =
+    metricsPort === undefined
+      ? undefined
+      : await startOperationsPort(metricsPort, () => runtime, note);
+  try {
+    runtime = await startWorkerRuntime(target, {
+      log: note,
+      ...(webhooks ? { webhooks } : {}),
+    });
+  } catch (error) {
+    await health?.close();
+    throw error;
+  }
+  note(`worker connected to ${target.address} (namespace ${target.namespace}); Ctrl-C stops it`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    note(
+      `${signal}: stopping the worker${webhooks ? ' and the callback server' : ''} (in-flight downloads checkpoint first)`,
+    );
+    void runtime?.stop();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  await runtime.running.finally(() => health?.close());
 }
 
 async function startOperationsPort(
   port: number,
   current: () => WorkerRuntime | undefined,
+  note: (message: string) => void,
 ): Promise<HealthServer> {
   // The SDK's metrics exporter must be configured before the runtime starts (first connection).
   const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;

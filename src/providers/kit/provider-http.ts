@@ -8,6 +8,17 @@ import { provesNotSent } from './resend-policy.js';
 export interface ProviderHttpSettings {
   dispatcher: Dispatcher;
   allowPrivateNetwork: boolean;
+  /** Told about every call (metrics and trace spans); the kit itself stays free of telemetry. */
+  observer?: ProviderHttpObserver;
+}
+
+/** Watches provider calls: `start` before the request, the returned function once it ended. */
+export interface ProviderHttpObserver {
+  start(call: {
+    provider: string;
+    method: string;
+    url: string;
+  }): (outcome: { status: number } | { error: string }) => void;
 }
 
 export interface ProviderHttpRequest {
@@ -53,6 +64,7 @@ export async function providerRequest(
   } else if (call.form) {
     body = call.form;
   }
+  const ended = settings.observer?.start({ provider, method: call.method, url: call.url });
   try {
     const response = await request(call.url, {
       method: call.method,
@@ -62,6 +74,7 @@ export async function providerRequest(
       signal: call.signal,
     });
     const text = redactSecrets(await readCapped(response.body, MAX_RESPONSE_BYTES), headers);
+    ended?.({ status: response.statusCode });
     return {
       status: response.statusCode,
       headers: response.headers,
@@ -69,6 +82,7 @@ export async function providerRequest(
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     };
   } catch (cause) {
+    ended?.({ error: call.signal?.aborted ? 'aborted' : (errorCode(cause) ?? 'network-error') });
     if (call.signal?.aborted) throw cause;
     throw networkFailure(provider, call, cause);
   }

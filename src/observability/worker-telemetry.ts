@@ -1,0 +1,79 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  type OpenTelemetrySinks,
+} from '@temporalio/interceptors-opentelemetry';
+import type { ActivityInterceptorsFactory, InjectedSinks, WorkerOptions } from '@temporalio/worker';
+import { activityLogInterceptor } from './activity-log-interceptor.js';
+import { jobEventSinks } from './job-events.js';
+import type { KlingflowSinks } from './job-report.js';
+import type { KlingflowMetrics } from './klingflow-metrics.js';
+import { metricsInterceptor } from './metrics-interceptor.js';
+import type { KlingflowTracing } from './tracing.js';
+
+// `.ts` when run from the sources, `.js` in the compiled package.
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * Workflow interceptor modules every workflow bundle carries (build, tests, a worker bundling
+ * the sources): OpenTelemetry's workflow spans, and the job events behind the job metrics.
+ * A bundle is built before anyone knows whether tracing will be on, so both are always in; with
+ * tracing off the span sink is a no-op.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [
+  createRequire(import.meta.url).resolve(
+    '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+  ),
+  fileURLToPath(new URL(`./job-metrics-workflow-interceptor${EXTENSION}`, import.meta.url)),
+];
+
+/** Activity interceptors: the trace span outermost, so metrics, logs and HTTP spans run in it. */
+export function activityTelemetry(
+  metrics: KlingflowMetrics,
+  tracing: KlingflowTracing | undefined,
+): ActivityInterceptorsFactory[] {
+  const traced: ActivityInterceptorsFactory[] = tracing
+    ? [
+        (context) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(context),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(context),
+        }),
+      ]
+    : [];
+  return [...traced, metricsInterceptor(metrics), activityLogInterceptor()];
+}
+
+/** The sinks the workflow interceptor modules call. */
+export function workflowSinks(
+  metrics: KlingflowMetrics,
+  tracing: KlingflowTracing | undefined,
+): WorkerOptions['sinks'] {
+  const spans: InjectedSinks<OpenTelemetrySinks> = {
+    exporter: tracing
+      ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource)
+      : { export: { fn: () => {}, callDuringReplay: false } },
+  };
+  const jobs: InjectedSinks<KlingflowSinks> = jobEventSinks(metrics);
+  return { ...jobs, ...spans };
+}
+
+/**
+ * Sinks for a replay worker (replay tests, `startDebugReplayer`): it runs the bundled interceptor
+ * modules too, and must neither count replayed jobs nor log "unregistered external sink".
+ */
+export function replaySinks(): WorkerOptions['sinks'] {
+  const ignore = { fn: () => {}, callDuringReplay: false };
+  return {
+    klingflowJobs: {
+      taskAccepted: ignore,
+      taskSettled: ignore,
+      taskRendered: ignore,
+      runEnded: ignore,
+      jobEnded: ignore,
+    },
+    exporter: { export: ignore },
+  };
+}

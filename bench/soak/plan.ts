@@ -60,7 +60,11 @@ export function jobToken(index: number): string {
 
 /** The job a provider task (or request body) belongs to, from its prompt. */
 export function jobIndexOf(task: Pick<FakeTask, 'request'> | string): number | undefined {
-  const text = typeof task === 'string' ? task : task.request.prompt;
+  // Most wire formats carry the prompt at the top level; Replicate nests it in `input`.
+  const text =
+    typeof task === 'string'
+      ? task
+      : (task.request.prompt ?? (task.request.input as { prompt?: unknown } | undefined)?.prompt);
   const match = typeof text === 'string' ? /\bjob(\d{4})\b/.exec(text) : null;
   return match ? Number(match[1]) : undefined;
 }

@@ -131,7 +131,9 @@ describe('credentials never leave the worker', () => {
       expected: 'completed',
     },
     {
-      name: 'apiframe-echoes-key-and-fails',
+      // A 401 on a status call after APIFrame accepted the task: the job stays on that task
+      // (issue 9, rule 2) and the next status call delivers it.
+      name: 'apiframe-echoes-key-on-status',
       providers: ['apiframe'],
       model: 'kling-v2.1',
       arrange: () =>
@@ -144,10 +146,11 @@ describe('credentials never leave the worker', () => {
           },
           times: 1,
         }),
-      expected: 'failed',
+      expected: 'completed',
     },
     {
-      name: 'kling-echoes-jwt-then-failover',
+      // Likewise pinned: the echoed JWT is on a status call after Kling accepted the task.
+      name: 'kling-echoes-jwt-on-status',
       providers: ['kling', 'hyprlab'],
       model: 'kling-v1.6',
       // The worker reuses its cached token: the one the fake saw last is the one echoed back.
@@ -300,8 +303,8 @@ describe('credentials never leave the worker', () => {
     expect(decoded('hyprlab-echoes-key-then-failover')).toContain('Incorrect API key provided');
     expect(decoded('apimodels-echoes-key-while-polling')).toContain('upstream failed for key');
     expect(decoded('openai-hk-echoes-key-and-fails')).toContain('invalid api key');
-    expect(decoded('apiframe-echoes-key-and-fails')).toContain('Invalid API key');
-    expect(decoded('kling-echoes-jwt-then-failover')).toContain('Authorization is invalid');
+    expect(decoded('apiframe-echoes-key-on-status')).toContain('Invalid API key');
+    expect(decoded('kling-echoes-jwt-on-status')).toContain('Authorization is invalid');
   });
 
   it("keeps them out of the worker's log output", () => {

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Serves bytes with `Accept-Ranges` and single-range `Range: bytes=a-` / `a-b` support. */
+export function serveWithRange(
+  request: IncomingMessage,
+  response: ServerResponse,
+  bytes: Buffer,
+): void {
+  const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
+  if (!range) {
+    response.writeHead(200, {
+      'content-type': 'video/mp4',
+      'content-length': bytes.length,
+      'accept-ranges': 'bytes',
+    });
+    return void response.end(bytes);
+  }
+  const start = Number(range[1]);
+  const end = range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+  if (start >= bytes.length || start > end) {
+    response.writeHead(416, { 'content-range': `bytes */${bytes.length}` });
+    return void response.end();
+  }
+  response.writeHead(206, {
+    'content-type': 'video/mp4',
+    'content-length': end - start + 1,
+    'content-range': `bytes ${start}-${end}/${bytes.length}`,
+    'accept-ranges': 'bytes',
+  });
+  response.end(bytes.subarray(start, end + 1));
+}
+
+export function bearerToken(request: IncomingMessage): string | undefined {
+  return request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+}
+
+export function newTaskId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+export async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function parseJson(contentType: string | undefined, body: string): unknown {
+  if (!body || !contentType?.includes('json')) return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+}

@@ -12,7 +12,7 @@ import { callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker } from '../../src/worker.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
  * fal.ai and Replicate through the whole workflow on a real Temporal dev server: submit to the

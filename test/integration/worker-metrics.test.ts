@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
 import {
-  childEnvironment,
   endProcesses,
   runKlingflow,
   runningProcesses,
   spawnKlingflow,
-  waitUntil,
-} from '../e2e/processes.js';
-import { freePort } from '../setup/temporal-dev-server.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+} from '../support/processes.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /** Value of the sample `name{labels}` in Prometheus text, summed over samples matching labels. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {

@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackingFakeServer } from './fake-callbacks.js';
-import {
-  bearerToken,
-  type FakeProviderServer,
-  type FakeTask,
-  type RouteContext,
-} from './fake-server.js';
+import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import type { FakeProviderServer, FakeTask, RouteContext } from './fake-server.js';
 
 /**
  * apimodels.app as seeds/003 describes it: `POST /api/v1/video/generations` (Bearer) and
@@ -46,26 +42,10 @@ export async function startApiModelsFake(
       basePath: '',
       errorBody: apiModelsErrorBodyFor,
       renderMs: options.renderMs ?? 100,
-      authenticate: (request) => bearerToken(request) === apiKey,
-      rejectAuth: (response) => {
-        response.writeHead(401, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(apiModelsErrorBody(401, 'Unauthorized - Invalid API key')));
-      },
+      ...apiKeyAuth(apiKey, apiModelsErrorBody(401, 'Unauthorized - Invalid API key')),
       routes: [
-        {
-          name: 'submit',
-          method: 'POST',
-          pattern: /^\/api\/v1\/video\/generations$/,
-          authenticated: true,
-          handle: (context) => submit(context),
-        },
-        {
-          name: 'status',
-          method: 'GET',
-          pattern: /^\/api\/v1\/video\/generations$/,
-          authenticated: true,
-          handle: (context) => poll(context),
-        },
+        fakeRoute('submit', 'POST', /^\/api\/v1\/video\/generations$/, submit),
+        fakeRoute('status', 'GET', /^\/api\/v1\/video\/generations$/, poll),
       ],
     },
     {

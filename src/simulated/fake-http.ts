@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FakeProviderOptions, FakeRoute } from './fake-types.js';
 
 /** Serves bytes with `Accept-Ranges` and single-range `Range: bytes=a-` / `a-b` support. */
 export function serveWithRange(
@@ -62,4 +63,34 @@ export function sendJson(
 ): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
+}
+
+/** A route of a fake, in one line: most are authenticated, downloads and official ones are not. */
+export function fakeRoute(
+  name: string,
+  method: FakeRoute['method'],
+  pattern: RegExp,
+  handle: FakeRoute['handle'],
+  authenticated = true,
+): FakeRoute {
+  return { name, method, pattern, authenticated, handle };
+}
+
+/**
+ * Auth by one static API key: `keyOf` reads it from the request (a bearer token unless given),
+ * and a wrong or missing key gets 401 with the provider's own error body.
+ */
+export function apiKeyAuth(
+  apiKey: string,
+  rejectedBody: unknown,
+  options: { keyOf?: (request: IncomingMessage) => string | undefined; contentType?: string } = {},
+): Pick<FakeProviderOptions, 'authenticate' | 'rejectAuth'> {
+  const keyOf = options.keyOf ?? bearerToken;
+  return {
+    authenticate: (request) => keyOf(request) === apiKey,
+    rejectAuth: (response) => {
+      response.writeHead(401, { 'content-type': options.contentType ?? 'application/json' });
+      response.end(JSON.stringify(rejectedBody));
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { fakeRoute } from './fake-http.js';
 import { bearerToken, FakeProviderServer, type RouteContext } from './fake-server.js';
 
 /**
@@ -64,20 +65,8 @@ export async function startHyprLabFake(
     rejectAuth: (response) =>
       sendJson(response, 401, hyprLabErrorBody('Invalid API key provided', 'authentication_error')),
     routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: /^\/v1\/video\/generations$/,
-        authenticated: true,
-        handle: (context) => submit(context),
-      },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: /^\/v1\/video\/result\/(\d+)-([A-Za-z0-9]+)$/,
-        authenticated: true,
-        handle: (context) => poll(context),
-      },
+      fakeRoute('submit', 'POST', /^\/v1\/video\/generations$/, submit),
+      fakeRoute('status', 'GET', /^\/v1\/video\/result\/(\d+)-([A-Za-z0-9]+)$/, poll),
     ],
   });
   return fake.start();

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CallbackingFakeServer } from './fake-callbacks.js';
+import { fakeRoute } from './fake-http.js';
 import {
   type FakeProviderServer,
   type FakeTask,
@@ -93,20 +94,20 @@ export async function startOfficialFormatFake(
       authenticate: () => true,
       rejectAuth: () => {},
       routes: [
-        {
-          name: 'submit',
-          method: 'POST',
-          pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})$`),
-          authenticated: false,
-          handle: (context) => create(options, context),
-        },
-        {
-          name: 'status',
-          method: 'GET',
-          pattern: new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})\\/([^/]+)$`),
-          authenticated: false,
-          handle: (context) => query(options, context),
-        },
+        fakeRoute(
+          'submit',
+          'POST',
+          new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})$`),
+          (context) => create(options, context),
+          false,
+        ),
+        fakeRoute(
+          'status',
+          'GET',
+          new RegExp(`^${base}\\/v1\\/videos\\/(${endpoints})\\/([^/]+)$`),
+          (context) => query(options, context),
+          false,
+        ),
       ],
     },
     {

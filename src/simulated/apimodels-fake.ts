@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackingFakeServer } from './fake-callbacks.js';
-import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import { apiKeyAuth, fakeRoute, modelBody } from './fake-http.js';
 import type { FakeProviderServer, FakeTask, RouteContext } from './fake-server.js';
 
 /**
@@ -102,14 +102,9 @@ function taskData(task: FakeTask, fake: FakeProviderServer): Record<string, unkn
 
 /** The seed's parameter table, so a wrong name or type on the wire fails as it would there. */
 function validate(json: unknown): string | undefined {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return 'Request body must be a JSON object';
-  }
-  const body = json as Record<string, unknown>;
-  const model = body.model;
-  if (typeof model !== 'string' || !MODELS.has(model)) {
-    return `model must be one of: ${[...MODELS].join(', ')}`;
-  }
+  const read = modelBody(json, MODELS);
+  if (typeof read === 'string') return read;
+  const { body, model } = read;
   if (body.image === undefined && (typeof body.prompt !== 'string' || body.prompt === '')) {
     return 'prompt is required for text-to-video';
   }

@@ -94,3 +94,22 @@ export function apiKeyAuth(
     },
   };
 }
+
+/**
+ * The first check of a seed-format submit: a JSON object whose `model` is one of `models`.
+ * Answers the body and model, or the refusal message.
+ */
+export function modelBody(
+  json: unknown,
+  models: ReadonlySet<string>,
+): { body: Record<string, unknown>; model: string } | string {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return 'Request body must be a JSON object';
+  }
+  const body = json as Record<string, unknown>;
+  const model = body.model;
+  if (typeof model !== 'string' || !models.has(model)) {
+    return `model must be one of: ${[...models].join(', ')}`;
+  }
+  return { body, model };
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { fakeRoute } from './fake-http.js';
+import { fakeRoute, modelBody } from './fake-http.js';
 import { bearerToken, FakeProviderServer, type RouteContext } from './fake-server.js';
 
 /**
@@ -121,14 +121,9 @@ function poll({ params, response, fake }: RouteContext): void {
 
 /** The seed's field rules, so a wrong name or type on the wire fails the way HyprLab would. */
 function validate(json: unknown): string | undefined {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return 'Request body must be a JSON object';
-  }
-  const body = json as Record<string, unknown>;
-  const model = body.model;
-  if (typeof model !== 'string' || !MODELS.has(model)) {
-    return `model must be one of: ${[...MODELS].join(', ')}`;
-  }
+  const read = modelBody(json, MODELS);
+  if (typeof read === 'string') return read;
+  const { body, model } = read;
   if (typeof body.prompt !== 'string' || body.prompt.trim() === '') {
     return 'prompt must be a non-empty string';
   }

@@ -18,8 +18,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          // One real Temporal dev server for the whole run, shared by every integration file.
-          globalSetup: ['test/setup/temporal-dev-server.ts'],
+          // One real Temporal dev server and one S3-compatible server (gofakes3) for the whole
+          // run, shared by every integration file.
+          globalSetup: ['test/setup/temporal-dev-server.ts', 'test/setup/s3-server.ts'],
           // Workers log at WARN unless KLINGFLOW_TEST_LOG=debug.
           setupFiles: ['test/setup/quiet-logs.ts'],
         },

@@ -1,17 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import type { KlingflowSettings } from '../src/config/environment.js';
+import type { WorkflowHandle } from '@temporalio/client';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { startSimulatedProviders } from '../src/simulated/index.js';
-import { createCallbackServer } from '../src/webhooks/callback-server.js';
-import { callbackUrlBuilder } from '../src/webhooks/callback-token.js';
-import { createKlingflowWorker } from '../src/worker.js';
 import { percentile } from './lib/process-stats.js';
+import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface DetectionLatency {
   variant: string;
@@ -56,36 +47,15 @@ export async function measureDetectionLatency(options: {
 }
 
 async function runJobs(options: { address: string; jobs: number; webhooks: boolean }) {
-  const storage = await mkdtemp(join(tmpdir(), 'klingflow-detect-'));
-  const providers = await startSimulatedProviders({ only: ['kling'] });
-  const fake = providers.fakes.kling;
-  const taskQueue = `detect-${randomUUID()}`;
-  const settings: KlingflowSettings = {
-    taskQueue,
-    storageDirectory: storage,
-    providerOrder: undefined,
+  const { client, worker, providers, taskQueue, close } = await startWorkerWithFakes({
+    address: options.address,
+    name: 'detect',
+    providers: ['kling'],
     pollIntervalMs: 10_000,
     initialWaitMs: 16_000,
-    allowPrivateNetwork: true,
-    providerRateLimits: {},
-    providerConcurrency: {},
-  };
-  const connection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection });
-  const workerConnection = await NativeConnection.connect({ address: options.address });
-  const secret = randomUUID();
-  const callbacks = options.webhooks
-    ? await createCallbackServer({ port: 0, host: '127.0.0.1', client, secret })
-    : undefined;
-  const worker = await createKlingflowWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    settings,
-    environment: providers.environment,
-    ...(callbacks
-      ? { callbackUrl: callbackUrlBuilder(`http://127.0.0.1:${callbacks.port}`, secret) }
-      : {}),
+    webhooks: options.webhooks,
   });
+  const fake = providers.fakes.kling;
   const request = parseUnifiedRequest({ prompt: 'detection', model: 'kling-v1.6' });
   try {
     return await worker.runUntil(async () => {
@@ -110,10 +80,6 @@ async function runJobs(options: { address: string; jobs: number; webhooks: boole
       return { latencies };
     });
   } finally {
-    await callbacks?.close();
-    await connection.close();
-    await workerConnection.close();
-    await providers.stop();
-    await rm(storage, { recursive: true, force: true });
+    await close();
   }
 }

@@ -1,18 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
-import type { KlingflowSettings } from '../src/config/environment.js';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { startSimulatedProviders } from '../src/simulated/index.js';
-import { createCallbackServer } from '../src/webhooks/callback-server.js';
-import { callbackUrlBuilder } from '../src/webhooks/callback-token.js';
-import { createKlingflowWorker } from '../src/worker.js';
+import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface HistoryCost {
   variant: string;
@@ -57,36 +49,15 @@ export async function measureHistoryCost(options: {
   const request = parseUnifiedRequest({ prompt: 'cost', model: 'kling-v1.6' });
   const results: HistoryCost[] = [];
   for (const variant of ['polled', 'webhook', 'naive'] as const) {
-    const storage = await mkdtemp(join(tmpdir(), 'klingflow-cost-'));
-    const providers = await startSimulatedProviders({ renderMs, only: ['kling'] });
-    const taskQueue = `cost-${randomUUID()}`;
-    const settings: KlingflowSettings = {
-      taskQueue,
-      storageDirectory: storage,
-      providerOrder: undefined,
+    const { client, worker, taskQueue, close } = await startWorkerWithFakes({
+      address: options.address,
+      name: 'cost',
+      providers: ['kling'],
+      renderMs,
       pollIntervalMs: pollMs,
       initialWaitMs: Math.round(typicalRenderMs * 0.8),
-      allowPrivateNetwork: true,
-      providerRateLimits: {},
-      providerConcurrency: {},
-    };
-    const connection = await Connection.connect({ address: options.address });
-    const client = new Client({ connection });
-    const workerConnection = await NativeConnection.connect({ address: options.address });
-    const secret = randomUUID();
-    const callbacks =
-      variant === 'webhook'
-        ? await createCallbackServer({ port: 0, host: '127.0.0.1', client, secret })
-        : undefined;
-    const worker = await createKlingflowWorker({
-      connection: workerConnection,
-      namespace: 'default',
-      settings,
-      environment: providers.environment,
+      webhooks: variant === 'webhook',
       workflowBundle: bundle,
-      ...(callbacks
-        ? { callbackUrl: callbackUrlBuilder(`http://127.0.0.1:${callbacks.port}`, secret) }
-        : {}),
     });
     try {
       results.push(
@@ -120,11 +91,7 @@ export async function measureHistoryCost(options: {
         }),
       );
     } finally {
-      await callbacks?.close();
-      await connection.close();
-      await workerConnection.close();
-      await providers.stop();
-      await rm(storage, { recursive: true, force: true });
+      await close();
     }
   }
   return results;

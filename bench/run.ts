@@ -21,7 +21,7 @@ import {
   targetsTable,
   upsertSection,
 } from './lib/report.js';
-import { extractSoakSection, replaceSoakSection } from './lib/soak-report.js';
+import { extractSoakSection, replaceSoakSection } from './soak/report.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

@@ -9,8 +9,8 @@ import { klingflowMetrics } from './observability/klingflow-metrics.js';
 import { metricsInterceptor } from './observability/metrics-interceptor.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
-import { createFilesystemStorage } from './storage/filesystem-storage.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
+import { createVideoStorage } from './storage/storage-factory.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -86,7 +86,7 @@ export class KlingflowWorker {
   }
 }
 
-const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask'] as const;
+const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask', 'cancelTask'] as const;
 
 /** Builds the workers and their dependencies from settings. Keys stay in this process. */
 export async function createKlingflowWorker(
@@ -100,7 +100,7 @@ export async function createKlingflowWorker(
     settings.providerOrder,
     settings.priceRates,
   );
-  const storage = createFilesystemStorage({ rootDirectory: settings.storageDirectory });
+  const storage = createVideoStorage(settings, options.environment ?? process.env);
   const images = imageResolverFactory({
     storage,
     dispatcher,

@@ -43,6 +43,21 @@ export function spawnNode(args: string[], environment: NodeJS.ProcessEnv): Spawn
   };
 }
 
+/**
+ * The runner's environment minus anything klingflow reads, so no real keys or settings reach a
+ * klingflow child process; the caller adds what the run needs.
+ */
+export function childBaseEnvironment(): NodeJS.ProcessEnv {
+  const inherited: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (
+      !/^(TEMPORAL_|KLINGFLOW_|HYPRLAB_|OPENAI_HK_|KLING_|AI302_|APIMODELS_|APIFRAME_)/.test(name)
+    )
+      inherited[name] = value;
+  }
+  return { ...inherited, NO_COLOR: '1' };
+}
+
 /** `klingflow worker` with the given environment; resolves once it is polling. */
 export async function startWorkerProcess(environment: NodeJS.ProcessEnv): Promise<SpawnedProcess> {
   const worker = spawnNode([CLI, 'worker'], environment);

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import type { VideoStorage } from '../storage/video-storage.js';
+import { createCancelTask } from './cancel-task.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
 import { createEstimateCost } from './estimate-cost.js';
@@ -45,6 +46,8 @@ export function createActivities(deps: ActivityDependencies) {
     submitTask,
     findTask,
     checkTask: createCheckTask(deps),
+    /** Asks the provider to stop a task the job no longer wants (providers with a cancel call). */
+    cancelTask: createCancelTask(deps),
     requestProviderSlot,
     downloadVideo,
     storeVideo: createStoreVideo({ storage: deps.storage }),
@@ -57,6 +60,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** Batch: the JSONL results manifest, written atomically into storage. */
     writeBatchManifest: createWriteBatchManifest({
       directory: () => deps.batchManifestDirectory ?? batchManifestDirectory(deps.storage),
+      ...(deps.batchManifestDirectory ? {} : { storage: deps.storage }),
     }),
     /** Removes the partial downloads of a cancelled job, so no half file is left behind. */
     async discardPartialDownloads(input: { keys: string[] }): Promise<void> {

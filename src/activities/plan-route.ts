@@ -1,4 +1,5 @@
 import type { RouteEntry, RoutePlan } from '../contracts/generation.js';
+import type { ProviderAdapter } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 
@@ -74,6 +75,8 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
           deps.routing.initialWaitMs ??
           Math.round(check.offer.typicalRenderSeconds * 1000 * deps.routing.initialWaitShare),
         idempotentSubmit: adapter.capabilities.idempotentSubmit && adapter.findTask !== undefined,
+        ...lookupOf(adapter),
+        ...(adapter.cancel ? { cancellable: true } : {}),
         ...(deps.routing.providerConcurrency?.[id]
           ? { maxInFlight: deps.routing.providerConcurrency[id] }
           : {}),
@@ -81,4 +84,13 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
     }
     return { route, skipped, pollIntervalMs: deps.routing.pollIntervalMs };
   };
+}
+
+/** The provider's lookup mode, when it can look a task up at all. */
+function lookupOf(adapter: ProviderAdapter): Pick<RouteEntry, 'lookup'> {
+  if (!adapter.findTask) return {};
+  const lookup =
+    adapter.capabilities.lookup ??
+    (adapter.capabilities.idempotentSubmit ? 'idempotent' : undefined);
+  return lookup ? { lookup } : {};
 }

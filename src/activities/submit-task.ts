@@ -75,20 +75,22 @@ export function createSubmitTask(deps: SubmitDependencies) {
         nonRetryable: true,
       });
     }
+    // The same per-attempt callback URL the submit carried: an adopt-only lookup matches on it.
+    const callbackUrl = adapter.capabilities.callbacks
+      ? deps.callbackUrl?.(input.workflowId, input.attempt)
+      : undefined;
     let found: Awaited<ReturnType<NonNullable<typeof adapter.findTask>>>;
     try {
       found = await adapter.findTask(
         externalTaskIdFor(input.workflowId, input.attempt, input.runId),
         input.request,
-        { signal: Context.current().cancellationSignal },
+        { signal: Context.current().cancellationSignal, ...(callbackUrl ? { callbackUrl } : {}) },
       );
     } catch (error) {
       throw toActivityFailure(error, { submit: false });
     }
     if (!found) return { outcome: 'absent' };
-    const callbackExpected =
-      adapter.capabilities.callbacks &&
-      deps.callbackUrl?.(input.workflowId, input.attempt) !== undefined;
+    const callbackExpected = callbackUrl !== undefined;
     return { outcome: 'found', task: { ...found, callbackExpected } };
   }
 

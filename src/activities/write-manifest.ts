@@ -7,6 +7,7 @@ import {
   type BatchItemResult,
   type WriteBatchManifestInput,
 } from '../contracts/batch.js';
+import type { VideoStorage } from '../storage/video-storage.js';
 
 export interface ManifestVideo {
   path: string;
@@ -26,7 +27,12 @@ export interface ManifestLine extends Omit<BatchItemResult, 'videos'> {
  * file lands atomically (temp file in the same directory, fsync, rename), so a reader never sees
  * half a manifest; a re-run of the batch rewrites it with the same content.
  */
-export function createWriteBatchManifest(deps: { directory: string | (() => string) }) {
+export function createWriteBatchManifest(deps: {
+  directory: string | (() => string);
+  /** A storage that keeps documents itself (S3) gets the manifest instead of the directory. */
+  storage?: Pick<VideoStorage, 'writeDocument' | 'readDocument'>;
+}) {
+  const readText = deps.storage?.readDocument?.bind(deps.storage) ?? readLocalText;
   return async function writeBatchManifest(
     input: WriteBatchManifestInput,
   ): Promise<{ path: string; lines: number }> {
@@ -40,8 +46,14 @@ export function createWriteBatchManifest(deps: { directory: string | (() => stri
     for (const item of input.items) {
       const { videos, ...rest } = item;
       const line: ManifestLine = { batchId: input.batchId, ...rest };
-      if (videos) line.videos = await Promise.all(videos.map(describeVideo));
+      if (videos)
+        line.videos = await Promise.all(videos.map((path) => describeVideo(path, readText)));
       lines.push(JSON.stringify(line));
+    }
+    const content = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+    if (deps.storage?.writeDocument) {
+      const path = await deps.storage.writeDocument(`batches/${input.batchId}.jsonl`, content);
+      return { path, lines: lines.length };
     }
     const directory = typeof deps.directory === 'function' ? deps.directory() : deps.directory;
     await mkdir(directory, { recursive: true });
@@ -50,7 +62,7 @@ export function createWriteBatchManifest(deps: { directory: string | (() => stri
     try {
       const handle = await open(temp, 'w');
       try {
-        await handle.writeFile(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+        await handle.writeFile(content);
         await handle.sync();
       } finally {
         await handle.close();
@@ -76,9 +88,14 @@ export function batchManifestDirectory(storage: object): string {
 }
 
 /** The video's sha256 and size from its sidecar (`<key>.json` beside `<key>.mp4`), when present. */
-async function describeVideo(path: string): Promise<ManifestVideo> {
+async function describeVideo(
+  path: string,
+  readText: (location: string) => Promise<string | undefined>,
+): Promise<ManifestVideo> {
   try {
-    const sidecar = JSON.parse(await readFile(path.replace(/\.mp4$/, '.json'), 'utf8')) as {
+    const text = await readText(path.replace(/\.mp4$/, '.json'));
+    if (text === undefined) return { path };
+    const sidecar = JSON.parse(text) as {
       sha256?: unknown;
       bytes?: unknown;
     };
@@ -90,4 +107,8 @@ async function describeVideo(path: string): Promise<ManifestVideo> {
   } catch {
     return { path };
   }
+}
+
+function readLocalText(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8');
 }

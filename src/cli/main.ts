@@ -4,6 +4,7 @@ import { registerBatchCommand } from './commands/batch.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerListCommand } from './commands/list.js';
 import { registerProvidersCommand } from './commands/providers.js';
+import { registerSchemaCommand } from './commands/schema.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerWorkerCommand } from './commands/worker.js';
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerListCommand(program);
   registerBatchCommand(program);
   registerProvidersCommand(program);
+  registerSchemaCommand(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { parseDuration } from '../config/duration.js';
+import { VARIABLES } from '../config/variables.js';
 import { startSimulatedProviders as startFakes } from '../simulated/index.js';
 
 export interface SimulatedProviders {
@@ -16,7 +17,7 @@ export interface SimulatedProviders {
 export async function startSimulatedProviders(
   environment: NodeJS.ProcessEnv = process.env,
 ): Promise<SimulatedProviders> {
-  const renderMs = parseDuration(environment.KLINGFLOW_SIMULATED_RENDER_TIME ?? '10s') ?? 10_000;
+  const renderMs = parseDuration(environment[VARIABLES.simulatedRenderTime] ?? '10s') ?? 10_000;
   const fakes = await startFakes({ renderMs });
   return { environment: fakes.environment, renderMs, stop: fakes.stop };
 }

@@ -21,7 +21,8 @@ import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId } from '../request/unified-request.js';
-import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import { presignVideos } from '../storage/presign-videos.js';
+import { createVideoStorage } from '../storage/storage-factory.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
@@ -68,8 +69,7 @@ export class KlingflowClient {
       namespace: options.namespace ?? 'default',
     });
     this.taskQueue = options.taskQueue ?? settings.taskQueue;
-    this.storage =
-      options.storage ?? createFilesystemStorage({ rootDirectory: settings.storageDirectory });
+    this.storage = options.storage ?? createVideoStorage(settings);
     this.availableProviders = options.availableProviders;
   }
 
@@ -318,6 +318,11 @@ export class KlingflowClient {
       if (error instanceof WorkflowNotFoundError) return false;
       throw error;
     }
+  }
+
+  /** The status with a presigned GET `url` on each S3-stored video (`--presign`). */
+  presignVideos(status: GenerationStatus, expiresInSeconds: number) {
+    return presignVideos(status, this.storage, expiresInSeconds);
   }
 
   async cancel(workflowId: string): Promise<void> {

@@ -14,6 +14,7 @@ import type { VideoStorage } from '../storage/video-storage.js';
 export type GenerationRequest = UnifiedRequestInput;
 
 const IMAGE_FIELDS = ['startImage', 'endImage'] as const;
+const VIDEO_FIELDS = ['motionVideo', 'referenceVideo'] as const;
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -31,6 +32,7 @@ export async function prepareRequest(
   location?: string,
 ): Promise<UnifiedRequest> {
   const prepared: Record<string, unknown> = { ...input };
+  rejectLocalVideos(input, location);
   for (const field of IMAGE_FIELDS) {
     const value = input[field];
     if (
@@ -42,6 +44,25 @@ export async function prepareRequest(
     prepared[field] = await storeImage(field, value, storage, location);
   }
   return parseUnifiedRequest(prepared, location);
+}
+
+/**
+ * Providers fetch a motion or reference video from a URL they can reach; nothing uploads a local
+ * video for them yet, so a path (or data URI, or stored blob) is refused up front, naming the field.
+ */
+function rejectLocalVideos(input: GenerationRequest, location: string | undefined): void {
+  for (const field of VIDEO_FIELDS) {
+    const value = input[field];
+    if (typeof value !== 'string' || /^https?:\/\//i.test(value)) continue;
+    throw new ValidationError([
+      {
+        field,
+        message: `${value} is not an http(s) URL: local videos cannot be uploaded yet, so put the video where the provider can fetch it and pass that URL`,
+        allowed: ['http(s) URL'],
+        ...(location ? { location } : {}),
+      },
+    ]);
+  }
 }
 
 async function storeImage(

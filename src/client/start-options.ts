@@ -2,7 +2,7 @@ import { readSettings } from '../config/environment.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
-import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import { createVideoStorage } from '../storage/storage-factory.js';
 import { isValidStorageKey, type VideoStorage } from '../storage/video-storage.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
@@ -64,8 +64,7 @@ export async function validateGenerationRequest(
   request: GenerationRequest,
   options: { storage?: VideoStorage; providers?: readonly ProviderId[] } = {},
 ): Promise<UnifiedRequest> {
-  const storage =
-    options.storage ?? createFilesystemStorage({ rootDirectory: readSettings().storageDirectory });
+  const storage = options.storage ?? createVideoStorage(readSettings());
   const prepared = await prepareRequest(request, storage);
   const check = checkRequestAgainstProviders(prepared, options.providers);
   if (check.servable.length === 0) throw new ValidationError(check.issues);

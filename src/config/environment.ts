@@ -4,6 +4,7 @@ import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import { parseDuration } from './duration.js';
 import { type PriceRates, parsePriceRates } from './price-rates.js';
 import { parseProviderNumbers } from './provider-numbers.js';
+import { VARIABLES } from './variables.js';
 
 export { parseProviderNumbers };
 
@@ -33,25 +34,24 @@ export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
 export function readSettings(environment: NodeJS.ProcessEnv = process.env): KlingflowSettings {
   return {
-    taskQueue: environment.KLINGFLOW_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-    storageDirectory: resolve(environment.KLINGFLOW_STORAGE_DIR || './videos'),
-    providerOrder: parseProviderList(environment.KLINGFLOW_PROVIDERS, 'KLINGFLOW_PROVIDERS'),
-    pollIntervalMs:
-      readDuration(environment, 'KLINGFLOW_POLL_INTERVAL') ?? DEFAULT_POLL_INTERVAL_MS,
-    initialWaitMs: readDuration(environment, 'KLINGFLOW_INITIAL_WAIT', { allowZero: true }),
-    allowPrivateNetwork: isTruthy(environment.KLINGFLOW_ALLOW_PRIVATE_NETWORK),
+    taskQueue: environment[VARIABLES.taskQueue] || DEFAULT_TASK_QUEUE,
+    storageDirectory: resolve(environment[VARIABLES.storageDirectory] || './videos'),
+    providerOrder: parseProviderList(environment[VARIABLES.providers], VARIABLES.providers),
+    pollIntervalMs: readDuration(environment, VARIABLES.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS,
+    initialWaitMs: readDuration(environment, VARIABLES.initialWait, { allowZero: true }),
+    allowPrivateNetwork: isTruthy(environment[VARIABLES.allowPrivateNetwork]),
     providerRateLimits: parseProviderNumbers(
-      environment.KLINGFLOW_PROVIDER_RATE_LIMITS,
-      'KLINGFLOW_PROVIDER_RATE_LIMITS',
+      environment[VARIABLES.providerRateLimits],
+      VARIABLES.providerRateLimits,
     ),
     providerConcurrency: parseProviderNumbers(
-      environment.KLINGFLOW_PROVIDER_CONCURRENCY,
-      'KLINGFLOW_PROVIDER_CONCURRENCY',
+      environment[VARIABLES.providerConcurrency],
+      VARIABLES.providerConcurrency,
       {
         integer: true,
       },
     ),
-    priceRates: parsePriceRates(environment.KLINGFLOW_PRICE_RATES),
+    priceRates: parsePriceRates(environment[VARIABLES.priceRates]),
   };
 }
 

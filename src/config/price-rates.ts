@@ -2,11 +2,12 @@ import { ConfigurationError } from '../errors.js';
 import type { Price } from '../providers/provider.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { parseProviderNumbers } from './provider-numbers.js';
+import { VARIABLES } from './variables.js';
 
 /** USD per price unit, per provider (KLINGFLOW_PRICE_RATES). */
 export type PriceRates = Partial<Record<ProviderId, number>>;
 
-export const PRICE_RATES_VARIABLE = 'KLINGFLOW_PRICE_RATES';
+export const PRICE_RATES_VARIABLE = VARIABLES.priceRates;
 
 /**
  * Parses `openai-hk=0.14,kling=0.14,apiframe=0.01` (USD per unit of the provider's price). Some

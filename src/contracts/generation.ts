@@ -3,7 +3,7 @@
  * constants only: this module is bundled into workflow code.
  */
 import type { ProviderErrorKind } from '../errors.js';
-import type { Price, TaskHandle } from '../providers/provider.js';
+import type { Price, TaskHandle, TaskLookup } from '../providers/provider.js';
 import type { Mode, Model, ProviderId, UnifiedRequest } from '../request/unified-request.js';
 
 export type GenerationStatusName = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -63,6 +63,18 @@ export interface SpendTask {
   attempt: number;
   estimatedCost: Price;
   outcome: SpendOutcome;
+  /**
+   * What asking the provider to cancel this task achieved (a cancelled job, an abandoned stuck
+   * task); absent when it was not asked (no cancel call, or the task had ended).
+   */
+  cancelAttempt?: CancelAttemptOutcome;
+}
+
+/** The provider's answer to a cancel, or `failed` when it could not be asked. */
+export type CancelAttemptOutcome = 'cancelled' | 'already-finished' | 'not-found' | 'failed';
+
+export interface CancelTaskOutput {
+  outcome: Exclude<CancelAttemptOutcome, 'failed'>;
 }
 
 /** The job's spend ledger (`spend` in the JSON output); a batch sums its items'. */
@@ -121,6 +133,13 @@ export interface RouteEntry {
   initialWaitMs: number;
   /** The provider looks tasks up by our idempotency key (ambiguous submits can be resolved). */
   idempotentSubmit: boolean;
+  /**
+   * How an ambiguous submit is looked up (see TaskLookup): `adopt-only` adopts a task the
+   * lookup finds and never re-sends. Absent in plans made before it: `idempotentSubmit` decides.
+   */
+  lookup?: TaskLookup;
+  /** The provider has a cancel call: a cancelled job or an abandoned task is cancelled there. */
+  cancellable?: boolean;
   /** Most tasks this provider may have in flight across all workers; unlimited when absent. */
   maxInFlight?: number;
 }

@@ -210,7 +210,7 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
   };
 }
 
-function sidecarJson(sidecar: VideoSidecar): string {
+export function sidecarJson(sidecar: VideoSidecar): string {
   return `${JSON.stringify(sidecar, null, 2)}\n`;
 }
 
@@ -258,7 +258,7 @@ async function readContentType(recordPath: string): Promise<string> {
   return 'application/octet-stream';
 }
 
-function normaliseContentType(contentType: string): string {
+export function normaliseContentType(contentType: string): string {
   const essence = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(essence)
     ? essence
@@ -282,7 +282,7 @@ async function sha256OfFileIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-async function sizeIfExists(path: string): Promise<number | undefined> {
+export async function sizeIfExists(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
   } catch (error) {
@@ -295,7 +295,7 @@ async function exists(path: string): Promise<boolean> {
   return (await sizeIfExists(path)) !== undefined;
 }
 
-function isInside(directory: string, path: string): boolean {
+export function isInside(directory: string, path: string): boolean {
   const relativePath = relative(directory, path);
   return relativePath !== '' && !relativePath.startsWith('..') && !isAbsolute(relativePath);
 }

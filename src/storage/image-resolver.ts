@@ -9,9 +9,12 @@ export { sniffImageType } from './image-fetch.js';
 export { ImageResolveError, type ImageResolveReason } from './image-resolve-error.js';
 
 export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** How long a presigned blob URL given to a provider stays valid: providers may queue a job for hours. */
+export const BLOB_URL_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export interface ImageResolverOptions {
-  storage: Pick<VideoStorage, 'readBlob'>;
+  /** `blobUrl` (S3 storage) lets URL-only providers take local images as presigned URLs. */
+  storage: Pick<VideoStorage, 'readBlob' | 'blobUrl'>;
   dispatcher: Dispatcher;
   allowPrivateNetwork: boolean;
   maxImageBytes?: number;
@@ -113,7 +116,10 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
       }),
   };
 
-  function asUrl(reference: string): string {
+  async function asUrl(reference: string): Promise<string> {
+    if (isBlobReference(reference) && options.storage.blobUrl) {
+      return options.storage.blobUrl(reference, BLOB_URL_LIFETIME_SECONDS);
+    }
     if (isBlobReference(reference)) {
       const who = options.providerName ? `provider ${options.providerName}` : 'this provider';
       throw new ImageResolveError(

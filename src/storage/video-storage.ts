@@ -1,7 +1,8 @@
 /**
  * Where finished videos and image blobs live. The filesystem implementation is the default;
- * an S3-compatible one can implement the same interface later. Downloads always stage on local
- * disk (`partialPath`), so only `commitVideo` and the blob calls would talk to a bucket.
+ * the S3 one (s3-storage.ts) implements the same interface. Downloads always stage on the
+ * worker's local disk (`partialPath`), so only `commitVideo` and the blob and document calls
+ * talk to a bucket.
  */
 export interface VideoStorage {
   /**
@@ -20,10 +21,22 @@ export interface VideoStorage {
   putBlob(bytes: Uint8Array, contentType: string): Promise<BlobReference>;
   /** Reads a blob back, verifying its hash. */
   readBlob(reference: string): Promise<StoredBlob>;
+  /**
+   * Stores a small text document (a batch manifest) atomically under `name` relative to the
+   * storage root and returns where it is. Storages without it have manifests written to a local
+   * directory by the caller.
+   */
+  writeDocument?(name: string, text: string): Promise<string>;
+  /** Reads a document by the location this storage gave it (a video's sidecar); undefined if absent. */
+  readDocument?(location: string): Promise<string | undefined>;
+  /** A time-limited GET URL for a blob, for providers that take images only as URLs. */
+  blobUrl?(reference: string, expiresInSeconds: number): Promise<string>;
+  /** A time-limited GET URL for a stored video's `path` (`--presign`). */
+  presignVideo?(path: string, expiresInSeconds: number): Promise<string>;
 }
 
 export interface StoredVideo {
-  /** Absolute path of the video file. */
+  /** Absolute path of the video file, or its `s3://bucket/key` URI with S3 storage. */
   path: string;
   sha256: string;
   bytes: number;

@@ -1,7 +1,8 @@
 import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
+import { VARIABLES } from '../config/variables.js';
 
 /** KLINGFLOW_LOG_LEVEL: the Temporal SDK's log level in a worker process (default warn). */
-export const LOG_LEVEL_VARIABLE = 'KLINGFLOW_LOG_LEVEL';
+export const LOG_LEVEL_VARIABLE = VARIABLES.logLevel;
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 export function logLevelFrom(environment: NodeJS.ProcessEnv = process.env): LogLevel {

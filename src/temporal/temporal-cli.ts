@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VARIABLES } from '../config/variables.js';
 import { TemporalCliUnavailableError } from '../errors.js';
 import { OwnerLockTimeoutError, withOwnerLock } from './owner-lock.js';
 
@@ -34,7 +35,7 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `.tools/` in the package root (ignored by git); KLINGFLOW_TOOLS_DIR moves it. */
 export function toolsDirectory(environment: NodeJS.ProcessEnv = process.env): string {
-  return environment.KLINGFLOW_TOOLS_DIR ?? join(PACKAGE_ROOT, '.tools');
+  return environment[VARIABLES.toolsDirectory] ?? join(PACKAGE_ROOT, '.tools');
 }
 
 export function cachedCliPath(environment: NodeJS.ProcessEnv = process.env): string {
@@ -45,7 +46,7 @@ export async function locateTemporalCli(
   options: LocateOptions = {},
 ): Promise<TemporalCli | undefined> {
   const environment = options.environment ?? process.env;
-  const fromEnvironment = environment.TEMPORAL_CLI_PATH;
+  const fromEnvironment = environment[VARIABLES.temporalCliPath];
   if (fromEnvironment) {
     if (await isExecutable(fromEnvironment))
       return { path: fromEnvironment, source: 'TEMPORAL_CLI_PATH' };

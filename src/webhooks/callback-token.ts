@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError } from '../errors.js';
 
 /**
@@ -15,7 +16,7 @@ import { ConfigurationError } from '../errors.js';
 export const CALLBACK_TOKEN_LENGTH = 32;
 
 /** The environment variable holding the shared secret (the same value on every worker). */
-export const WEBHOOK_SECRET_VARIABLE = 'KLINGFLOW_WEBHOOK_SECRET';
+export const WEBHOOK_SECRET_VARIABLE = VARIABLES.webhookSecret;
 
 /** Shorter secrets are refused: the token is only as strong as the secret. */
 export const MIN_WEBHOOK_SECRET_LENGTH = 16;

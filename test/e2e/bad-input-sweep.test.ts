@@ -66,7 +66,7 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
     args: ['--providers', 'apimodels', '--sound'],
     field: 'sound',
   },
-  { name: 'unknown provider', args: ['--providers', 'fal'], field: '--providers' },
+  { name: 'unknown provider', args: ['--providers', 'runway'], field: '--providers' },
   {
     name: 'model the chosen provider lacks',
     args: ['--model', 'kling-v3', '--providers', 'hyprlab'],
@@ -145,8 +145,18 @@ const CLIENT_CASES: {
   },
   {
     name: 'options for an unknown provider',
-    request: { prompt: 'x', providerOptions: { fal: {} } },
+    request: { prompt: 'x', providerOptions: { runway: {} } },
     field: 'providerOptions',
+  },
+  {
+    // Issue 9's scenario: priced as kling-v1.6 at 5 s ($0.20), billed as v2.1-master at 10 s.
+    name: 'pass-through options that would change the priced model and duration',
+    request: {
+      prompt: 'x',
+      model: 'kling-v1.6',
+      providerOptions: { hyprlab: { model: 'kling-v2.1-master', duration: 10 } },
+    },
+    field: 'providerOptions.hyprlab.model',
   },
   {
     name: 'camera control with two axes',
@@ -231,6 +241,26 @@ describe('bad-input sweep: every invalid request is refused, naming the field, w
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(field);
+  });
+
+  it('batch CLI: a line whose pass-through options override the priced model exits 2 naming the key', async () => {
+    const file = join(storage, 'override.jsonl');
+    const line = {
+      prompt: 'a fox',
+      model: 'kling-v1.6',
+      providers: ['hyprlab'],
+      providerOptions: { hyprlab: { model: 'kling-v2.1-master', duration: 10 } },
+    };
+    await writeFile(file, `${JSON.stringify(line)}\n`);
+    const result = await run(process.execPath, [CLI, 'batch', file, '--wait'], {
+      env: environment,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('providerOptions.hyprlab.model');
+    expect(result.stderr).toContain('providerOptions.hyprlab.duration');
   });
 
   it.each(CLIENT_CASES)(

@@ -364,6 +364,28 @@ describe('klingflow CLI refusing to start a job', () => {
     { field: 'cfgScale', flags: ['--cfg-scale', '1.5'], allowed: '0 and 1' },
     { field: 'aspectRatio', flags: ['--aspect-ratio', '4:3'], allowed: '16:9' },
     { field: '--providers', flags: ['--providers', 'hyprlab,nope'], allowed: 'openai-hk' },
+    {
+      field: 'shots',
+      flags: ['--model', 'kling-v3', '--shot', 'a wide street:3', '--shot', 'a close-up'],
+      allowed: 'TEXT:SECONDS',
+    },
+    {
+      field: 'motionVideo',
+      flags: [
+        '--model',
+        'kling-motion-control',
+        '--start-image',
+        'https://images.example/cat.png',
+        '--motion-video',
+        './dance.mp4',
+      ],
+      allowed: 'http(s) URL',
+    },
+    {
+      field: 'referenceVideo',
+      flags: ['--model', 'kling-o1', '--reference-video', '/tmp/ref.mp4'],
+      allowed: 'http(s) URL',
+    },
   ])(
     'exits 2 naming $field, and submits nothing, for an invalid $field',
     async ({ field, flags, allowed }) => {
@@ -380,6 +402,19 @@ describe('klingflow CLI refusing to start a job', () => {
       await expectNothingStarted(workflowId);
     },
   );
+
+  it('exits 2 naming prompt when neither a prompt, an image nor shots is given', async () => {
+    const workflowId = `e2e-no-prompt-${randomUUID()}`;
+    const result = await runKlingflow(
+      ['generate', '--model', 'kling-v1.6', '--id', workflowId, '--wait'],
+      stack.environment,
+    );
+
+    expect(result.code, result.output).toBe(2);
+    expect(result.stderr).toContain('prompt:');
+    expect(result.stdout).toBe('');
+    await expectNothingStarted(workflowId);
+  });
 
   it('exits 3 when nothing answers at TEMPORAL_ADDRESS', async () => {
     const closedPort = await freePort();

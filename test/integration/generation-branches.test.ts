@@ -84,6 +84,43 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(ledgerOf(status)).toEqual([['kling', undefined, 'ambiguous']]);
     });
 
+    it('adopts the task an adopt-only provider lists, without re-sending', async () => {
+      stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
+      stack.scripts.hyprlab = {
+        submit: ambiguousOnce,
+        find: () => ({ outcome: 'found', task: accept('hyprlab', 9) }),
+      };
+      const status = await finalStatus(await stack.start());
+      expect(status.status).toBe('succeeded');
+      expect(stack.calls.submits).toHaveLength(1);
+      expect(stack.calls.finds).toHaveLength(1);
+      expect(status.providerTaskId).toBe('hyprlab-task-9');
+      expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-9', 'delivered']]);
+    });
+
+    it.each([
+      ['absent', () => ({ outcome: 'absent' }) as const],
+      [
+        'unknown',
+        () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      ],
+    ])(
+      'ends the job when an adopt-only lookup says %s: no resend, no failover',
+      async (_, find) => {
+        stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
+        stack.scripts.hyprlab = { submit: ambiguousOnce, find };
+        const status = await finalStatus(await stack.start());
+        expect(status.status).toBe('failed');
+        expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
+        expect(status.error).toMatch(/hyprlab may hold a paid task.*not re-sent/);
+        expect(stack.calls.submits).toHaveLength(1);
+        expect(stack.calls.finds).toHaveLength(1);
+        expect(ledgerOf(status)).toEqual([['hyprlab', undefined, 'ambiguous']]);
+      },
+    );
+
     it('ends the job at a provider without idempotency keys: no resend, no failover', async () => {
       stack.scripts.hyprlab = { submit: ambiguousOnce };
       const status = await finalStatus(await stack.start());
@@ -190,6 +227,65 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(status.status).toBe('failed');
       expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'content-rejected']]);
       expect(submitsTo('kling')).toBe(0);
+    });
+  });
+
+  describe('cancelling at the provider', () => {
+    const cancelsOf = (status: GenerationStatus) =>
+      status.spend.tasks.map((task) => [task.taskId, task.outcome, task.cancelAttempt]);
+
+    it('cancels a stuck task it abandons, and records the answer', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
+      stack.scripts.hyprlab = { status: () => running };
+      const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
+      expect(status.status).toBe('succeeded');
+      expect(stack.calls.cancels).toEqual([{ provider: 'hyprlab', taskId: 'hyprlab-task-1' }]);
+      expect(cancelsOf(status)).toEqual([
+        ['hyprlab-task-1', 'abandoned', 'cancelled'],
+        ['kling-task-1', 'delivered', undefined],
+      ]);
+    });
+
+    it('records a cancel the provider could not take as failed, and carries on', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
+      stack.scripts.hyprlab = {
+        status: () => running,
+        cancel: () => {
+          throw providerFailure(FailureTypes.providerUnavailable);
+        },
+      };
+      const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
+      expect(status.status).toBe('succeeded');
+      expect(cancelsOf(status)[0]).toEqual(['hyprlab-task-1', 'abandoned', 'failed']);
+    });
+
+    const cancelWhileWaiting = async () => {
+      stack.scripts.hyprlab = { ...stack.scripts.hyprlab, status: () => running };
+      const handle = await stack.start();
+      await waitUntil(
+        'the job waits for its task',
+        async () => (await handle.query(statusQuery)).phase === 'waiting',
+      );
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      return handle.query(statusQuery);
+    };
+
+    it('cancels the task of a cancelled job at a provider that offers it', async () => {
+      stack.route = [routeEntry('hyprlab', { cancellable: true })];
+      stack.scripts.hyprlab = { cancel: () => ({ outcome: 'already-finished' }) };
+      const status = await cancelWhileWaiting();
+      expect(status.status).toBe('cancelled');
+      expect(stack.calls.cancels).toEqual([{ provider: 'hyprlab', taskId: 'hyprlab-task-1' }]);
+      expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', 'already-finished']]);
+    });
+
+    it('asks nothing of a provider without a cancel call, and records nothing', async () => {
+      stack.route = [routeEntry('hyprlab')];
+      const status = await cancelWhileWaiting();
+      expect(status.status).toBe('cancelled');
+      expect(stack.calls.cancels).toEqual([]);
+      expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', undefined]]);
     });
   });
 

@@ -5,6 +5,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import {
+  type CancelTaskOutput,
   FailureTypes,
   type FindTaskInput,
   type FindTaskOutput,
@@ -30,12 +31,14 @@ export interface ProviderScript {
   submit?: (input: SubmitInput, call: number) => SubmitOutput;
   find?: (input: FindTaskInput, call: number) => FindTaskOutput;
   status?: (handle: TaskHandle, call: number) => PollOutput['status'];
+  cancel?: (handle: TaskHandle, call: number) => CancelTaskOutput;
 }
 
 export interface StubCalls {
   submits: SubmitInput[];
   finds: FindTaskInput[];
   statuses: TaskHandle[];
+  cancels: TaskHandle[];
   /** When each status call that was not part of a poll (a callback's confirmation) came. */
   confirmations: number[];
   downloads: { url: string; key: string }[];
@@ -96,6 +99,7 @@ export async function startStubStack(): Promise<StubStack> {
     submits: [],
     finds: [],
     statuses: [],
+    cancels: [],
     confirmations: [],
     downloads: [],
     discarded: [],
@@ -138,6 +142,12 @@ export async function startStubStack(): Promise<StubStack> {
       const script = stack.scripts[input.provider]?.find;
       if (!script) throw providerFailure(FailureTypes.providerUnavailable);
       return script(input, next(`find:${input.provider}`));
+    },
+    async cancelTask(input: { handle: TaskHandle }): Promise<CancelTaskOutput> {
+      calls.cancels.push(input.handle);
+      const script = stack.scripts[input.handle.provider]?.cancel;
+      const call = next(`cancel:${input.handle.provider}`);
+      return script ? script(input.handle, call) : { outcome: 'cancelled' };
     },
     async checkTask(input: { handle: TaskHandle; untilDone: boolean }): Promise<PollOutput> {
       calls.statuses.push(input.handle);

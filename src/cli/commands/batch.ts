@@ -11,7 +11,7 @@ import {
 } from '../../contracts/batch.js';
 import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
-import { createFilesystemStorage } from '../../storage/filesystem-storage.js';
+import { createVideoStorage } from '../../storage/storage-factory.js';
 import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
@@ -73,7 +73,7 @@ export function registerBatchCommand(program: Command): void {
       const settings = readSettings();
       const configured = configuredProviderIds(process.env);
       const items = await readBatchFile(file, {
-        storage: createFilesystemStorage({ rootDirectory: settings.storageDirectory }),
+        storage: createVideoStorage(settings),
         ...(configured.length > 0 ? { availableProviders: configured } : {}),
       });
       const options = {

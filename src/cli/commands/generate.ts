@@ -8,7 +8,9 @@ import {
 } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
 import type { GenerationStatus } from '../../contracts/generation.js';
+import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
+import { parsePresignDuration } from '../../storage/presign-videos.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
@@ -23,7 +25,7 @@ import { createProgressReporter } from '../progress-reporter.js';
 import { spendLine } from '../spend-summary.js';
 
 interface GenerateFlags {
-  prompt: string;
+  prompt?: string;
   model?: string;
   mode?: string;
   duration?: string;
@@ -33,6 +35,9 @@ interface GenerateFlags {
   startImage?: string;
   endImage?: string;
   sound?: boolean;
+  motionVideo?: string;
+  shot?: string[];
+  referenceVideo?: string;
   providers?: string;
   id?: string;
   maxCost?: string;
@@ -40,6 +45,7 @@ interface GenerateFlags {
   wait?: boolean;
   json?: boolean;
   out?: string;
+  presign?: string;
 }
 
 export function registerGenerateCommand(program: Command): void {
@@ -48,7 +54,9 @@ export function registerGenerateCommand(program: Command): void {
     .description(
       'generate a video (prints the workflow id; --wait blocks until the video is stored)',
     )
-    .requiredOption('--prompt <text>', 'what the video shows')
+    // Not required here: image-to-video and multi-shot requests may leave it out, and the
+    // request check says when a prompt is missing (exit 2 naming `prompt`).
+    .option('--prompt <text>', 'what the video shows')
     .option('--model <model>', 'kling-v1 … kling-v3, kling-o1 (default kling-v2.6)')
     .option('--mode <mode>', 'std or pro (default std)')
     .option('--duration <seconds>', 'length in seconds (default 5)')
@@ -58,6 +66,19 @@ export function registerGenerateCommand(program: Command): void {
     .option('--start-image <url|path>', 'first frame: an http(s) URL, a local file or a data URI')
     .option('--end-image <url|path>', 'last frame: an http(s) URL, a local file or a data URI')
     .option('--sound', 'generate audio (models that support it)')
+    .option(
+      '--motion-video <url>',
+      'kling-motion-control: the motion the character in --start-image performs (an http(s) URL)',
+    )
+    .option(
+      '--shot <text:seconds>',
+      'one shot of a multi-shot video, repeat in order (e.g. "a wide street:3"); --duration defaults to their sum',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--reference-video <url>',
+      'omni-video reference video (video_list, priced x1.5; an http(s) URL)',
+    )
     .option(
       '--providers <ids>',
       'failover order, comma-separated (default: KLINGFLOW_PROVIDERS or cheapest first)',
@@ -74,6 +95,10 @@ export function registerGenerateCommand(program: Command): void {
     .option('--wait', 'wait until the video is stored, showing progress')
     .option('--json', 'print the result as JSON')
     .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
+    .option(
+      '--presign <duration>',
+      'with S3 storage and --wait: add a presigned GET url valid this long (e.g. 1h) to each video',
+    )
     .action(async (flags: GenerateFlags) => {
       const request = requestFromFlags(flags);
       const providers = parseProviders(flags.providers, '--providers');
@@ -85,6 +110,8 @@ export function registerGenerateCommand(program: Command): void {
           : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
       // Bad input exits 2 before anything connects, starts or submits.
       validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
+      const presignSeconds =
+        flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
       await validateGenerationRequest(request, providers ? { providers } : availableProviders());
 
       const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
@@ -108,7 +135,12 @@ export function registerGenerateCommand(program: Command): void {
         if (!attached) note(`started ${workflowId}`);
         const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
         if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
-        report(status, Boolean(flags.json));
+        report(
+          presignSeconds === undefined
+            ? status
+            : await client.presignVideos(status, presignSeconds),
+          Boolean(flags.json),
+        );
         if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
       } finally {
         await close();
@@ -123,11 +155,16 @@ function availableProviders(): { providers?: ReturnType<typeof configuredProvide
 }
 
 export function requestFromFlags(flags: GenerateFlags): GenerationRequest {
+  const shots = flags.shot === undefined ? undefined : parseShots(flags.shot);
+  const duration =
+    flags.duration !== undefined
+      ? parseInteger(flags.duration, 'duration')
+      : shots?.reduce((sum, shot) => sum + shot.duration, 0);
   return {
-    prompt: flags.prompt,
+    ...(flags.prompt !== undefined ? { prompt: flags.prompt } : {}),
     ...(flags.model !== undefined ? { model: flags.model as GenerationRequest['model'] } : {}),
     ...(flags.mode !== undefined ? { mode: flags.mode as GenerationRequest['mode'] } : {}),
-    ...(flags.duration !== undefined ? { duration: parseInteger(flags.duration, 'duration') } : {}),
+    ...(duration !== undefined ? { duration } : {}),
     ...(flags.aspectRatio !== undefined
       ? { aspectRatio: flags.aspectRatio as GenerationRequest['aspectRatio'] }
       : {}),
@@ -136,7 +173,27 @@ export function requestFromFlags(flags: GenerateFlags): GenerationRequest {
     ...(flags.startImage !== undefined ? { startImage: flags.startImage } : {}),
     ...(flags.endImage !== undefined ? { endImage: flags.endImage } : {}),
     ...(flags.sound ? { sound: true } : {}),
+    ...(flags.motionVideo !== undefined ? { motionVideo: flags.motionVideo } : {}),
+    ...(shots ? { shots } : {}),
+    ...(flags.referenceVideo !== undefined ? { referenceVideo: flags.referenceVideo } : {}),
   };
+}
+
+/** `--shot "TEXT:SECONDS"`, split at the last `:` (the text may hold colons itself). */
+function parseShots(values: string[]): { prompt: string; duration: number }[] {
+  return values.map((value) => {
+    const colon = value.lastIndexOf(':');
+    const seconds = colon < 0 ? '' : value.slice(colon + 1).trim();
+    if (!/^\d+$/.test(seconds)) {
+      throw new ValidationError([
+        {
+          field: 'shots',
+          message: `"${value}" is not TEXT:SECONDS (the shot's prompt, a colon, whole seconds)`,
+        },
+      ]);
+    }
+    return { prompt: value.slice(0, colon).trim(), duration: Number(seconds) };
+  });
 }
 
 export async function waitWithProgress(

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readSettings } from '../../config/environment.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
 import {
   DEFAULT_DB_FILENAME,
@@ -96,7 +97,7 @@ export function registerServerCommands(program: Command): void {
         webhooks,
       );
       note(
-        `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${process.env.KLINGFLOW_TASK_QUEUE || 'klingflow'}. Ctrl-C stops both.`,
+        `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${readSettings().taskQueue}. Ctrl-C stops both.`,
       );
       await untilSignalled(
         () => stack.stop(),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { VARIABLES } from '../../config/variables.js';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
 import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
@@ -87,7 +88,7 @@ async function startOperationsPort(
   installQuietRuntime({ sdkMetricsAddress });
   const server = await startHealthServer({
     port,
-    ...(process.env.KLINGFLOW_METRICS_HOST ? { host: process.env.KLINGFLOW_METRICS_HOST } : {}),
+    ...(process.env[VARIABLES.metricsHost] ? { host: process.env[VARIABLES.metricsHost] } : {}),
     readiness: () => checkWorkerReadiness(current()?.worker, current()?.connection),
     metrics: combinedMetrics(sdkMetricsAddress),
   }).catch((cause: unknown) => {
@@ -106,8 +107,8 @@ export function parseMetricsPort(
   environment: NodeJS.ProcessEnv = process.env,
 ): number | undefined {
   if (flag !== undefined) return parsePort(flag, '--metrics-port');
-  const variable = environment.KLINGFLOW_METRICS_PORT;
-  return variable ? parsePort(variable, 'KLINGFLOW_METRICS_PORT') : undefined;
+  const variable = environment[VARIABLES.metricsPort];
+  return variable ? parsePort(variable, VARIABLES.metricsPort) : undefined;
 }
 
 function parsePort(value: string, field: string): number {

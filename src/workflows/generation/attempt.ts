@@ -82,6 +82,7 @@ async function submitAndWait(
   const { task } = submitted;
   job.status.providerTaskId = task.taskId;
   record.providerTaskId = task.taskId;
+  job.watched = { entry, handle: task.handle, attempt: job.attemptNumber };
   return waitForTask(job, {
     entry,
     task,

@@ -12,6 +12,7 @@ import {
   FailureTypes,
   providerKindOfFailureType,
 } from '../../contracts/generation.js';
+import { cancelWatchedTask } from './cancel.js';
 import { type Job, setFinalStatus, snapshot } from './job.js';
 
 /** Result of one provider attempt, as the route loop sees it. */
@@ -104,11 +105,17 @@ export async function failJob(job: Job, message: string): Promise<never> {
   });
 }
 
-/** A cancelled job removes its partial downloads and says so in its status. */
+/**
+ * A cancelled job stops the task it was waiting for at the provider (where it can), removes its
+ * partial downloads and says so in its status.
+ */
 export async function cancelJob(job: Job): Promise<void> {
   job.status.error = 'cancelled';
   setFinalStatus(job, 'cancelled');
-  await CancellationScope.nonCancellable(() => discardPartialDownloads({ keys: job.downloadKeys }));
+  await CancellationScope.nonCancellable(async () => {
+    await cancelWatchedTask(job);
+    await discardPartialDownloads({ keys: job.downloadKeys });
+  });
 }
 
 export function describeAttempts(attempts: AttemptRecord[]): string {

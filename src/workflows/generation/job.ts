@@ -11,6 +11,7 @@ import {
   statusQuery,
 } from '../../contracts/messages.js';
 import { KLING_MODEL, KLING_PHASE, KLING_STATUS } from '../../contracts/search-attributes.js';
+import type { WatchedTask } from './cancel.js';
 
 const DEFAULT_JOB_DEADLINE_MS = 2 * 60 * 60_000;
 
@@ -38,6 +39,8 @@ export interface Job {
   /** Set by a provider callback for the current attempt; cleared once a status call answered. */
   callbackForAttempt: number;
   slotGrantedAttempt: number;
+  /** The accepted task of the current attempt, for cancelling it at the provider. */
+  watched?: WatchedTask;
   /** Storage keys of downloads started, so a cancelled or failed job removes its partial files. */
   downloadKeys: string[];
 }

@@ -1,4 +1,9 @@
-import type { SpendOutcome, SpendSummary, SpendTask } from '../../contracts/generation.js';
+import type {
+  CancelAttemptOutcome,
+  SpendOutcome,
+  SpendSummary,
+  SpendTask,
+} from '../../contracts/generation.js';
 import type { Price } from '../../providers/provider.js';
 
 /**
@@ -22,6 +27,21 @@ export function settleAttempt(spend: SpendSummary, attempt: number, outcome: Spe
   for (const task of spend.tasks) {
     if (task.attempt === attempt && task.outcome === 'rendering') task.outcome = outcome;
   }
+}
+
+/** The attempt's task, if the provider accepted one (the entry with a task id). */
+export function taskOfAttempt(spend: SpendSummary, attempt: number): SpendTask | undefined {
+  return spend.tasks.find((task) => task.attempt === attempt && task.taskId !== undefined);
+}
+
+/** What asking the provider to cancel the attempt's task achieved. */
+export function recordCancelAttempt(
+  spend: SpendSummary,
+  attempt: number,
+  outcome: CancelAttemptOutcome,
+): void {
+  const task = taskOfAttempt(spend, attempt);
+  if (task) task.cancelAttempt = outcome;
 }
 
 /**

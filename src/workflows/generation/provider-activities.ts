@@ -37,6 +37,14 @@ export function providerActivities(provider: ProviderId) {
     scheduleToCloseTimeout: '10 minutes',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
   });
+  // Cancelling a task the job no longer wants: a short call, a few tries, then given up (the
+  // ledger says `failed`) so a cancelled job is never held up for long.
+  const { cancelTask } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
   /** Polls by activity retry: one activity in history however many polls it takes. */
   const pollUntilDone = (handle: TaskHandle, remainingMs: number, pollIntervalMs: number) =>
     proxyActivities<Activities>({
@@ -49,5 +57,5 @@ export function providerActivities(provider: ProviderId) {
         maximumInterval: pollIntervalMs,
       },
     }).checkTask({ handle, untilDone: true });
-  return { submitTask, findTask, checkTask, pollUntilDone };
+  return { submitTask, findTask, checkTask, cancelTask, pollUntilDone };
 }

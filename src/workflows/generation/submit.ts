@@ -49,7 +49,11 @@ export async function submitToProvider(job: Job, entry: RouteEntry): Promise<Sub
     ...(job.v2 ? { runId: job.runId } : {}),
   };
   let sent = await send(job, entry, input);
-  for (let round = 0; sent.type === 'ambiguous' && entry.idempotentSubmit; round++) {
+  const lookupMode = lookupModeOf(entry);
+  if (sent.type === 'ambiguous' && lookupMode === 'adopt-only') {
+    return adoptOrEnd(job, entry, input, sent.message);
+  }
+  for (let round = 0; sent.type === 'ambiguous' && lookupMode === 'idempotent'; round++) {
     if (round >= RECOVERY_ROUNDS) break;
     const lookup = await lookUp(input, job.v2);
     if (lookup.outcome === 'unknown') {
@@ -66,10 +70,35 @@ export async function submitToProvider(job: Job, entry: RouteEntry): Promise<Sub
   if (sent.type === 'rejected') {
     return { type: 'failed', result: failedResult(sent.failure.kind, sent.failure.message) };
   }
-  const reason = entry.idempotentSubmit
+  const reason = lookupMode
     ? sent.message
     : `${sent.message}; not re-sent because ${entry.provider} cannot look a task up by idempotency key`;
   return ambiguous(job, entry, reason);
+}
+
+/** Plans made before route entries carried the lookup mode say only `idempotentSubmit`. */
+function lookupModeOf(entry: RouteEntry): RouteEntry['lookup'] {
+  return entry.lookup ?? (entry.idempotentSubmit ? 'idempotent' : undefined);
+}
+
+/**
+ * An ambiguous submit at a provider without an idempotency key whose task listing can prove a
+ * task exists: found → adopted (it pins the job like any accepted task); absent or unknown →
+ * the job ends `ambiguous-submit`, never re-sent (the listing may simply not show it yet).
+ */
+async function adoptOrEnd(
+  job: Job,
+  entry: RouteEntry,
+  input: SubmitInput,
+  message: string,
+): Promise<SubmitResult> {
+  const lookup = await lookUp(input, job.v2);
+  if (lookup.outcome === 'found') return accepted(job, entry, lookup.task);
+  const why =
+    lookup.outcome === 'unknown'
+      ? `looking the task up failed (${lookup.message})`
+      : `${entry.provider}'s task listing does not show it (yet)`;
+  return ambiguous(job, entry, `${message}; ${why}; not re-sent`);
 }
 
 async function send(job: Job, entry: RouteEntry, input: SubmitInput): Promise<SendResult> {

@@ -1,5 +1,6 @@
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
 import type { PollOutput, RouteEntry } from '../../contracts/generation.js';
+import { cancelAtProvider } from './cancel.js';
 import {
   type AttemptResult,
   type ClassifiedFailure,
@@ -48,7 +49,7 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
   let callbackSeen = await condition(() => job.callbackForAttempt === attempt, initialWait);
   for (;;) {
     const remaining = watchLimit(job, watch) - Date.now();
-    if (remaining <= 0) return limitReached(job, watch);
+    if (remaining <= 0) return await limitReached(job, watch);
     const poll = await pollOnce(job, watch, callbackSeen, remaining);
     if (poll.type === 'callback') {
       callbackSeen = true;
@@ -93,12 +94,14 @@ function watchLimit(job: Job, watch: Watch): number {
     : Math.min(job.jobDeadline, watch.acceptedAt + stuckAfter);
 }
 
-function limitReached(job: Job, watch: Watch): AttemptResult {
+async function limitReached(job: Job, watch: Watch): Promise<AttemptResult> {
   if (!job.v2) return legacyDeadlineFailover();
   const { entry, task } = watch;
   settleAttempt(job.status.spend, watch.attempt, 'abandoned');
   const stuckAfter = job.input.failoverStuckAfterMs;
   if (stuckAfter !== undefined && Date.now() < job.jobDeadline) {
+    // The next provider is paid for this job: stop the stuck task where the provider can.
+    await cancelAtProvider(job, { entry, handle: task.handle, attempt: watch.attempt });
     return {
       type: 'failed',
       kind: 'provider-unavailable',

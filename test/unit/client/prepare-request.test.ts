@@ -78,3 +78,34 @@ describe('request images as a caller writes them', () => {
     expect(exitCodeFor(failure)).toBe(2);
   });
 });
+
+describe('request videos as a caller writes them', () => {
+  it.each([
+    ['motionVideo', './dance.mp4'],
+    ['referenceVideo', 'file:///tmp/ref.mp4'],
+    ['motionVideo', 'data:video/mp4;base64,AAAA'],
+  ] as const)('refuses a local %s (%s), naming the field, with exit 2', async (field, value) => {
+    const request = {
+      model: 'kling-motion-control',
+      startImage: 'https://images.example/cat.png',
+      [field]: value,
+    } as const;
+    const error = await prepareRequest(request, storage).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((issue) => issue.field)).toEqual([field]);
+    expect((error as ValidationError).issues[0]?.message).toMatch(/cannot be uploaded yet/);
+    expect(exitCodeFor(error)).toBe(2);
+  });
+
+  it('keeps an http(s) video URL as it is', async () => {
+    const prepared = await prepareRequest(
+      {
+        model: 'kling-motion-control',
+        startImage: 'https://images.example/cat.png',
+        motionVideo: 'https://videos.example/dance.mp4',
+      },
+      storage,
+    );
+    expect(prepared.motionVideo).toBe('https://videos.example/dance.mp4');
+  });
+});

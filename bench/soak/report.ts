@@ -1,93 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ProviderId } from '../../src/request/unified-request.js';
-import { machineDescription, markdownTable } from './report.js';
+import { machineDescription, markdownTable } from '../lib/report.js';
+import type { SoakResult } from './types.js';
 
-/** One check of the soak: what must hold, whether it did, and the offending jobs if not. */
-export interface SoakCheck {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
-
-export interface SoakKill {
-  /** Seconds since the soak started. */
-  atSeconds: number;
-  pid: number | undefined;
-  /** From SIGKILL until the new worker process said it was connected. */
-  replacedAfterSeconds: number;
-}
-
-export interface SoakRestart {
-  atSeconds: number;
-  /** How long the old server took to stop, and the new one to answer on the same port. */
-  stopSeconds: number;
-  startSeconds: number;
-  /** From the stop until a worker polled the restarted server. */
-  workerBackAfterSeconds: number;
-  /** False when the worker process had to be restarted too. */
-  workerReconnectedByItself: boolean;
-}
-
-export interface SoakProviderFigures {
-  provider: ProviderId;
-  /** Jobs that had this provider first in their route. */
-  routedFirst: number;
-  /** Tasks the fake created (what a real provider would bill). */
-  tasks: number;
-  submitRequests: number;
-  statusRequests: number;
-  downloads: number;
-  succeededOn: number;
-}
-
-export interface SoakResult {
-  seed: number;
-  passed: boolean;
-  checks: SoakCheck[];
-  /** Problems worth a look that are not failures (a worker that exited by itself, say). */
-  notes: string[];
-  /**
-   * For each job behind a failed check: its submit requests against the kills and the restart,
-   * which is usually enough to see what happened.
-   */
-  diagnoses: string[];
-  settings: {
-    jobs: number;
-    waves: number;
-    waveIntervalSeconds: number;
-    renderSeconds: [number, number];
-    pollIntervalSeconds: number;
-    workerKills: number;
-    serverRestarts: number;
-    stuckAttemptDeadlineSeconds: number;
-    providers: ProviderId[];
-  };
-  outcomes: { succeeded: number; failed: number; other: number };
-  /** Error kind of the attempt that ended each failed job. */
-  finalErrorKinds: Record<string, number>;
-  /** Error kind of every failed attempt, failed-over ones included. */
-  attemptErrorKinds: Record<string, number>;
-  /** Jobs that moved on to another provider at least once, and how many of them succeeded. */
-  failovers: { jobs: number; succeeded: number; transitions: number };
-  /** Planned task outcomes at the first provider (moderation, plain failure, stuck). */
-  plannedTaskOutcomes: Record<string, number>;
-  faultsInjected: Record<string, number>;
-  providers: SoakProviderFigures[];
-  duplicates: { workflowId: string; provider: ProviderId; tasks: number }[];
-  lost: string[];
-  stuck: string[];
-  kills: SoakKill[];
-  restarts: SoakRestart[];
-  unexpectedWorkerExits: number;
-  wallSeconds: number;
-  /** Start to close of each job. */
-  jobSeconds: { p50: number; p95: number; max: number };
-  workerPeakRssMb: number;
-  /** Where the run's files are, when kept (a failed run keeps them). */
-  workDirectory: string | undefined;
-  markdown: string;
-}
+/** The `## Soak` section of BENCHMARKS.md, and writing it without touching the rest. */
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
@@ -96,6 +12,70 @@ function countsTable(label: string, counts: Record<string, number>): string {
     .sort(([, left], [, right]) => right - left)
     .map(([name, count]) => [name, count]);
   return rows.length === 0 ? `_no ${label}_` : markdownTable([label, 'count'], rows);
+}
+
+/** Worker kills, graceful stops and server restarts, in time order. */
+function eventsTable(result: Omit<SoakResult, 'markdown'>): string {
+  return markdownTable(
+    ['event', 'at s', 'detail'],
+    [
+      ...result.kills.map((kill, index) => [
+        `worker SIGKILL ${index + 1}`,
+        kill.atSeconds,
+        `pid ${kill.pid}; new worker connected ${kill.replacedAfterSeconds} s later`,
+      ]),
+      ...result.stops.map((stop, index) => [
+        `worker SIGTERM ${index + 1}`,
+        stop.atSeconds,
+        `pid ${stop.pid}${stop.slowSubmitAt ? `, a slow submit at ${stop.slowSubmitAt} in flight` : ''}; exited (${stop.exit}) after ${stop.exitedAfterSeconds} s; new worker connected ${stop.replacedAfterSeconds} s after the SIGTERM`,
+      ]),
+      ...result.restarts.map((restart) => [
+        'dev server restart',
+        restart.atSeconds,
+        `stop ${restart.stopSeconds} s, start ${restart.startSeconds} s on the same port and SQLite file; ` +
+          (restart.workerReconnectedByItself
+            ? `the same worker process polled again ${restart.workerBackAfterSeconds} s after the stop`
+            : `the worker did not reconnect by itself and was restarted (${restart.workerBackAfterSeconds} s after the stop)`),
+      ]),
+    ].sort((left, right) => Number(left[1]) - Number(right[1])),
+  );
+}
+
+/** The "paid tasks per job" table, the ledger totals and the budgeted batch. */
+function moneySection(result: Omit<SoakResult, 'markdown'>): string {
+  const paid = result.paidTasks;
+  const why = Object.entries(paid.why)
+    .map(([reason, jobs]) => `${jobs}: ${reason}`)
+    .join('; ');
+  const table = markdownTable(
+    ['paid tasks', 'jobs', 'why allowed'],
+    [
+      [
+        0,
+        paid.zero,
+        'nothing was created (refused, skipped, or an ambiguous submit the provider did not take)',
+      ],
+      [1, paid.one, ''],
+      ['2+', paid.twoOrMore, why || '-'],
+    ],
+  );
+  const spend = result.spend;
+  const ambiguous = Object.entries(spend.ambiguousSubmitJobs)
+    .map(([provider, jobs]) => `${provider} ${jobs}`)
+    .join(', ');
+  const batch = result.batch
+    ? `\n\nBudgeted batch \`${result.batch.batchId}\`: ${result.batch.items} items, max cost $${result.batch.maxCost}; ledgers sum to $${result.batch.ledgerUsd} (the batch reports $${result.batch.reportedUsd ?? '?'}). ${result.batch.succeeded} succeeded, ${result.batch.failed} failed, ${result.batch.skipped} skipped; ${result.batch.failedOver} failed over to a second provider.`
+    : '';
+  return `### Paid tasks per job
+
+Tasks the fakes created for each job (what a provider bills), from their logs:
+
+${table}
+
+The fakes created ${spend.fakeTasks} tasks; the jobs' ledgers hold ${spend.ledgerTasks} entries
+(estimated $${spend.ledgerUsd}), ${spend.ambiguousWithoutId} of them ambiguous submits without a task id, ${spend.ambiguousMatched} of
+which matched a task whose id the job never learned. Jobs that ended \`ambiguous-submit\` (reported
+and never re-sent, as specified): ${ambiguous || 'none'}.${batch}`;
 }
 
 /** The `## Soak` section of BENCHMARKS.md for one run. */
@@ -116,6 +96,7 @@ export function soakMarkdown(result: Omit<SoakResult, 'markdown'>, date = new Da
       'tasks created',
       'submit requests',
       'status requests',
+      'of those lookups by key',
       'downloads',
       'jobs succeeded on it',
     ],
@@ -125,27 +106,10 @@ export function soakMarkdown(result: Omit<SoakResult, 'markdown'>, date = new Da
       figures.tasks,
       figures.submitRequests,
       figures.statusRequests,
+      figures.lookups,
       figures.downloads,
       figures.succeededOn,
     ]),
-  );
-  const events = markdownTable(
-    ['event', 'at s', 'detail'],
-    [
-      ...result.kills.map((kill, index) => [
-        `worker SIGKILL ${index + 1}`,
-        kill.atSeconds,
-        `pid ${kill.pid}; new worker connected ${kill.replacedAfterSeconds} s later`,
-      ]),
-      ...result.restarts.map((restart) => [
-        'dev server restart',
-        restart.atSeconds,
-        `stop ${restart.stopSeconds} s, start ${restart.startSeconds} s on the same port and SQLite file; ` +
-          (restart.workerReconnectedByItself
-            ? `the same worker process polled again ${restart.workerBackAfterSeconds} s after the stop`
-            : `the worker did not reconnect by itself and was restarted (${restart.workerBackAfterSeconds} s after the stop)`),
-      ]),
-    ].sort((left, right) => Number(left[1]) - Number(right[1])),
   );
   const diagnoses = result.diagnoses.length
     ? `\n\n### Diagnosis\n\n${result.diagnoses.map((line) => `- ${line}`).join('\n')}`
@@ -155,18 +119,23 @@ export function soakMarkdown(result: Omit<SoakResult, 'markdown'>, date = new Da
     : '';
   return `## Soak
 
-Written by \`npm run soak\` (bench/soak.ts) on ${date.toISOString().slice(0, 10)}:
+Written by \`npm run soak\` (bench/soak.ts, bench/soak/) on ${date.toISOString().slice(0, 10)}:
 **${result.passed ? 'passed' : 'FAILED'}**. Seed \`${result.seed}\`: \`SOAK_SEED=${result.seed} npm run soak\`
-repeats the plan (requests, routes, render times, task outcomes, faults) and the kill and restart
-moments; how concurrent jobs interleave is not repeatable. Machine: ${machineDescription()}.
+repeats the plan (requests, routes, render times, task outcomes, faults) and the kill, stop and
+restart moments; how concurrent jobs interleave is not repeatable. Machine: ${machineDescription()}.
 
 - ${s.jobs} jobs across ${s.providers.join(', ')} (simulated providers), started in ${s.waves} waves
   ${s.waveIntervalSeconds} s apart; renders ${s.renderSeconds[0]}–${s.renderSeconds[1]} s, poll interval ${s.pollIntervalSeconds} s.
-- One real \`klingflow worker\` process at a time, killed with SIGKILL ${s.workerKills} times at random
-  moments and replaced at once; the dev server (SQLite) stopped and started again
+  The last ${s.batchItems} run as one batch with a \`maxCost\` budget and failover faults.
+- One real \`klingflow worker\` process at a time, killed with SIGKILL ${s.workerKills} times and stopped
+  with SIGTERM ${s.workerStops} times (each while a slow submit is in flight when one comes) at random
+  moments, replaced once gone; the dev server (SQLite) stopped and started again
   ${s.serverRestarts} time(s) on the same port and database file.
-- Faults: 5xx, 429 with Retry-After, hangs, credit exhaustion, malformed JSON, cut connections,
-  moderation and plain task failures, stuck tasks (attempt deadline ${s.stuckAttemptDeadlineSeconds} s on those jobs).
+- Faults: 5xx and 429 (provider envelopes), hangs, credit exhaustion, malformed JSON, cut
+  connections, gateway 502 pages after the provider took the submit (with lookup errors on the
+  official API), slow submit answers, 401 and bare 404 on status calls after accept, moderation
+  and plain task failures, stuck tasks (attempt deadline ${s.stuckAttemptDeadlineSeconds} s; half opt in to failover
+  after ${s.stuckFailoverAfterSeconds} s, half stay pinned until a ${s.stuckJobDeadlineSeconds} s job deadline).
 
 ### Checks
 
@@ -182,6 +151,7 @@ ${markdownTable(
   [
     'succeeded',
     'failed',
+    'skipped by the batch budget',
     'other',
     'failed over (jobs)',
     'of those succeeded',
@@ -192,6 +162,7 @@ ${markdownTable(
     [
       result.outcomes.succeeded,
       result.outcomes.failed,
+      result.outcomes.skipped,
       result.outcomes.other,
       result.failovers.jobs,
       result.failovers.succeeded,
@@ -209,6 +180,8 @@ Every failed attempt, failed-over ones included:
 
 ${countsTable('error kind', result.attemptErrorKinds)}
 
+${moneySection(result)}
+
 ### Providers
 
 ${providers}
@@ -217,9 +190,9 @@ ${providers}
 
 ${countsTable('fault injected', { ...result.faultsInjected, ...prefixed('task ', result.plannedTaskOutcomes) })}
 
-### Kills and restart
+### Kills, stops and restart
 
-${events}${notes}${diagnoses}
+${eventsTable(result)}${notes}${diagnoses}
 `;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bearerToken, type FakeProviderServer, type FakeTask } from './fake-server.js';
+import type { OfficialFakeOptions } from './official-format-fake.js';
 import {
   base64TaskId,
   numericTaskId,
@@ -20,6 +21,70 @@ export const OPENAI_HK_FAKE_API_KEY = 'openai-hk-fake-key';
 
 const V1_FAMILY = new Set(['kling-v1', 'kling-v1-5', 'kling-v1-6']);
 
+const OPENAI_HK_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
+  text2video: {
+    models: ['kling-v1', 'kling-v2-master', 'kling-v1-5', 'kling-v1-6', 'kling-v2-6'],
+    defaultModel: 'kling-v1',
+    fields: [
+      'model_name',
+      'prompt',
+      'sound',
+      'negative_prompt',
+      'cfg_scale',
+      'mode',
+      'aspect_ratio',
+      'duration',
+      'camera_control',
+      'notify_hook',
+    ],
+  },
+  image2video: {
+    models: ['kling-v1', 'kling-v1-5', 'kling-v1-6'],
+    defaultModel: 'kling-v1',
+    fields: [
+      'model_name',
+      'image',
+      'image_tail',
+      'prompt',
+      'negative_prompt',
+      'cfg_scale',
+      'mode',
+      'aspect_ratio',
+      'duration',
+      'notify_hook',
+    ],
+  },
+  'omni-video': {
+    models: ['kling-video-o1'],
+    fields: [
+      'prompt',
+      'model_name',
+      'duration',
+      'mode',
+      'aspect_ratio',
+      'notify_hook',
+      'image_list',
+      // The seed prices "video_list contains a video reference" (×1.5).
+      'video_list',
+    ],
+    acceptsNumericDuration: true,
+  },
+};
+
+/** Per-model rules: why a field is refused for a model, or undefined. */
+const OPENAI_HK_FAKE_RULES: OfficialFakeOptions['rules'] = {
+  cfgScale: (model) =>
+    V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
+  sound: (model) => (model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6'),
+  cameraControl: (_model, mode, duration) =>
+    mode === 'std' && duration === '5'
+      ? undefined
+      : 'camera_control is only supported for 5s + std mode',
+  mode: (model) =>
+    model === 'kling-v2-master' ? 'mode is not supported by kling-v2-master' : undefined,
+  durations: () => ['5', '10'],
+};
+
 export async function startOpenAiHkFake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -30,70 +95,10 @@ export async function startOpenAiHkFake(
     ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
     authorize: async (request) =>
       bearerToken(request) === apiKey ? undefined : officialError(1000, 'invalid api key'),
-    endpoints: {
-      text2video: {
-        models: ['kling-v1', 'kling-v2-master', 'kling-v1-5', 'kling-v1-6', 'kling-v2-6'],
-        defaultModel: 'kling-v1',
-        fields: [
-          'model_name',
-          'prompt',
-          'sound',
-          'negative_prompt',
-          'cfg_scale',
-          'mode',
-          'aspect_ratio',
-          'duration',
-          'camera_control',
-          'notify_hook',
-        ],
-      },
-      image2video: {
-        models: ['kling-v1', 'kling-v1-5', 'kling-v1-6'],
-        defaultModel: 'kling-v1',
-        fields: [
-          'model_name',
-          'image',
-          'image_tail',
-          'prompt',
-          'negative_prompt',
-          'cfg_scale',
-          'mode',
-          'aspect_ratio',
-          'duration',
-          'notify_hook',
-        ],
-      },
-      'omni-video': {
-        models: ['kling-video-o1'],
-        fields: [
-          'prompt',
-          'model_name',
-          'duration',
-          'mode',
-          'aspect_ratio',
-          'notify_hook',
-          'image_list',
-          // The seed prices "video_list contains a video reference" (×1.5).
-          'video_list',
-        ],
-        acceptsNumericDuration: true,
-      },
-    },
+    endpoints: OPENAI_HK_FAKE_ENDPOINTS,
     promptLimit: 500,
     negativePromptLimit: 200,
-    rules: {
-      cfgScale: (model) =>
-        V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
-      sound: (model) =>
-        model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6',
-      cameraControl: (_model, mode, duration) =>
-        mode === 'std' && duration === '5'
-          ? undefined
-          : 'camera_control is only supported for 5s + std mode',
-      mode: (model) =>
-        model === 'kling-v2-master' ? 'mode is not supported by kling-v2-master' : undefined,
-      durations: () => ['5', '10'],
-    },
+    rules: OPENAI_HK_FAKE_RULES,
     externalTaskIds: false,
     responses: {
       newTaskId: (endpoint) => (endpoint === 'omni-video' ? numericTaskId() : base64TaskId()),

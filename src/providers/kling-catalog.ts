@@ -3,6 +3,7 @@ import {
   CAMERA_AT_5S_STD,
   CAMERA_SIMPLE_AT_5S_PRO,
   KLING_V1_END_IMAGE_DURATIONS,
+  NO_CFG_CAMERA_OR_SOUND,
 } from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import {
@@ -88,9 +89,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     model: 'kling-v2',
     providerModel: 'kling-v2-master',
     durations: DURATIONS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -98,9 +97,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     model: 'kling-v2.1-master',
     providerModel: 'kling-v2-1-master',
     durations: DURATIONS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -108,9 +105,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     model: 'kling-v2.5-turbo',
     providerModel: 'kling-v2-5-turbo',
     durations: DURATIONS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -175,9 +170,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v2-master',
     durations: DURATIONS,
     endImage: 'unsupported',
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...image2video,
@@ -186,9 +179,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v2-1',
     durations: DURATIONS,
     endImage: 'pro-only',
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...image2video,
@@ -197,9 +188,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v2-1-master',
     durations: DURATIONS,
     endImage: 'unsupported',
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...image2video,
@@ -208,9 +197,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v2-5-turbo',
     durations: DURATIONS,
     endImage: 'pro-only',
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...image2video,
@@ -247,9 +234,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     endImage: 'supported',
     aspectRatio: 'ignored-with-start-image',
     aspectRatios: ASPECT_RATIOS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
     // `video_list`: a reference video, priced ×1.5 (the seeds/001 omni rule).
     referenceVideo: true,

@@ -16,3 +16,10 @@ export const CAMERA_SIMPLE_AT_5S_PRO = {
 
 /** A kling-v1 start+end frame (image_tail) request is 5 s only. */
 export const KLING_V1_END_IMAGE_DURATIONS = [5] as const;
+
+/** Rows from v2 on: no cfg_scale, no camera control, no audio. */
+export const NO_CFG_CAMERA_OR_SOUND = {
+  cfgScale: false,
+  cameraControl: 'unsupported',
+  sound: 'unsupported',
+} as const;

@@ -3,6 +3,7 @@ import {
   CAMERA_AT_5S_STD,
   CAMERA_SIMPLE_AT_5S_PRO,
   KLING_V1_END_IMAGE_DURATIONS,
+  NO_CFG_CAMERA_OR_SOUND,
 } from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import type { Price } from './provider.js';
@@ -96,9 +97,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     modes: ['std'],
     providerModel: 'kling-v2-master',
     sendsMode: false,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -143,9 +142,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     endImage: 'supported',
     aspectRatio: 'ignored-with-start-image',
     aspectRatios: ASPECT_RATIOS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
     maxPromptLength: PROMPT_LIMIT,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
     // `video_list`: a reference video, priced ×1.5 (seeds/001).

@@ -118,17 +118,17 @@ function created(task: FakeTask, endpoint: OfficialFakeEndpoint) {
       data: { task_id: task.id, task_status: 'submitted', updated_at: task.createdAt },
     };
   }
-  return {
-    code: 0,
-    message: '成功',
-    request_id: task.id,
-    data: {
-      task_id: task.id,
-      task_status: 'submitted',
-      created_at: task.createdAt,
-      updated_at: task.createdAt,
-    },
-  };
+  return textImageEnvelope(task, {
+    task_id: task.id,
+    task_status: 'submitted',
+    created_at: task.createdAt,
+    updated_at: task.createdAt,
+  });
+}
+
+/** The text/image endpoints' envelope: message "成功", the task id as the request id. */
+function textImageEnvelope(task: FakeTask, data: Record<string, unknown>) {
+  return { code: 0, message: '成功', request_id: task.id, data };
 }
 
 function queried(task: FakeTask, endpoint: OfficialFakeEndpoint, fake: FakeProviderServer) {
@@ -162,24 +162,19 @@ function queried(task: FakeTask, endpoint: OfficialFakeEndpoint, fake: FakeProvi
       request_id: randomUUID(),
     };
   }
-  return {
-    code: 0,
-    message: '成功',
-    request_id: task.id,
-    data: {
-      task_id: task.id,
-      task_status: status,
-      task_status_msg: message,
-      created_at: task.createdAt,
-      updated_at: updatedAt,
-      ...(status === 'succeed'
-        ? {
-            task_result: {
-              images: null,
-              videos: [{ id: randomUUID(), url: fake.videoUrl(task), duration: `${duration}.1` }],
-            },
-          }
-        : {}),
-    },
-  };
+  return textImageEnvelope(task, {
+    task_id: task.id,
+    task_status: status,
+    task_status_msg: message,
+    created_at: task.createdAt,
+    updated_at: updatedAt,
+    ...(status === 'succeed'
+      ? {
+          task_result: {
+            images: null,
+            videos: [{ id: randomUUID(), url: fake.videoUrl(task), duration: `${duration}.1` }],
+          },
+        }
+      : {}),
+  });
 }

@@ -4,6 +4,8 @@ import {
   CAMERA_SIMPLE_AT_5S_PRO,
   KLING_V1_END_IMAGE_DURATIONS,
   NO_CFG_CAMERA_OR_SOUND,
+  OFFICIAL_ASPECT_RATIOS,
+  OFFICIAL_DURATIONS,
 } from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import {
@@ -23,9 +25,7 @@ import type { Price } from './provider.js';
 
 export const KLING_DISPLAY_NAME = 'Kling (official API)';
 
-const DURATIONS = [5, 10] as const;
 const V3_DURATIONS = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] as const;
-const ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
 /** The official limits for `prompt` and `negative_prompt`. */
 const PROMPT_LIMIT = 2500;
 /** Renders take 3–5 minutes (providers.md §7). */
@@ -45,7 +45,7 @@ const text2video = {
   startImage: 'unsupported',
   endImage: 'unsupported',
   aspectRatio: 'supported',
-  aspectRatios: ASPECT_RATIOS,
+  aspectRatios: OFFICIAL_ASPECT_RATIOS,
 } as const satisfies Partial<OfficialModelOffer>;
 
 const image2video = {
@@ -68,7 +68,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v1',
     providerModel: 'kling-v1',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     cfgScale: true,
     cameraControl: CAMERA_AT_5S_STD,
     sound: 'unsupported',
@@ -78,7 +78,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v1.6',
     providerModel: 'kling-v1-6',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     cfgScale: true,
     cameraControl: 'unsupported',
     sound: 'unsupported',
@@ -88,7 +88,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...singleTier,
     model: 'kling-v2',
     providerModel: 'kling-v2-master',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
@@ -96,7 +96,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...singleTier,
     model: 'kling-v2.1-master',
     providerModel: 'kling-v2-1-master',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
@@ -104,7 +104,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v2.5-turbo',
     providerModel: 'kling-v2-5-turbo',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
@@ -112,7 +112,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v2.6',
     providerModel: 'kling-v2-6',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     cfgScale: false,
     cameraControl: 'unsupported',
     sound: 'pro-only',
@@ -133,7 +133,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v1',
     providerModel: 'kling-v1',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'supported',
     endImageDurations: KLING_V1_END_IMAGE_DURATIONS,
     cfgScale: true,
@@ -146,7 +146,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v1.5',
     providerModel: 'kling-v1-5',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'pro-only',
     cfgScale: true,
     cameraControl: CAMERA_SIMPLE_AT_5S_PRO,
@@ -157,7 +157,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v1.6',
     providerModel: 'kling-v1-6',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'pro-only',
     cfgScale: true,
     cameraControl: 'unsupported',
@@ -168,7 +168,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...singleTier,
     model: 'kling-v2',
     providerModel: 'kling-v2-master',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'unsupported',
     ...NO_CFG_CAMERA_OR_SOUND,
   },
@@ -177,7 +177,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v2.1',
     providerModel: 'kling-v2-1',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'pro-only',
     ...NO_CFG_CAMERA_OR_SOUND,
   },
@@ -186,7 +186,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...singleTier,
     model: 'kling-v2.1-master',
     providerModel: 'kling-v2-1-master',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'unsupported',
     ...NO_CFG_CAMERA_OR_SOUND,
   },
@@ -195,7 +195,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v2.5-turbo',
     providerModel: 'kling-v2-5-turbo',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'pro-only',
     ...NO_CFG_CAMERA_OR_SOUND,
   },
@@ -204,7 +204,7 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     ...twoModes,
     model: 'kling-v2.6',
     providerModel: 'kling-v2-6',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     endImage: 'pro-only',
     cfgScale: false,
     cameraControl: 'unsupported',
@@ -229,11 +229,11 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     endpoint: '/v1/videos/omni-video',
     model: 'kling-o1',
     providerModel: 'kling-video-o1',
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     startImage: 'optional',
     endImage: 'supported',
     aspectRatio: 'ignored-with-start-image',
-    aspectRatios: ASPECT_RATIOS,
+    aspectRatios: OFFICIAL_ASPECT_RATIOS,
     ...NO_CFG_CAMERA_OR_SOUND,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
     // `video_list`: a reference video, priced ×1.5 (the seeds/001 omni rule).

@@ -4,6 +4,10 @@
  * and then refused with code 1201, so the catalogs refuse it before anything is sent.
  */
 
+/** The durations (s) most official-format models take. */
+export const OFFICIAL_DURATIONS = [5, 10] as const;
+export const OFFICIAL_ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
+
 /** Camera control on kling-v1 text-to-video: 5 s, std ("only supported for 5s + std mode"). */
 export const CAMERA_AT_5S_STD = { durations: [5], modes: ['std'] } as const;
 

@@ -4,6 +4,13 @@
  * replay these histories would break jobs that are running when the new worker is deployed.
  *
  *   npx tsx scripts/record-histories.ts [OUTPUT_DIR]     (default test/fixtures/histories)
+ *   npx tsx scripts/record-histories.ts --version v2 [OUTPUT_DIR]
+ *                                                (default test/fixtures/histories/v2)
+ *
+ * Two sets of paths: the first (no switch) is the one the files in test/fixtures/histories were
+ * recorded with, before `patched('money-safety-v2')` and `patched('provider-cancel')`; kept to
+ * document them (recorded again today they would take the patched branches). `--version v2`
+ * records the current version's paths (V2_PATHS) into test/fixtures/histories/v2.
  *
  * Starts its own Temporal dev server (temporary SQLite file), the loopback provider fakes and
  * workers built like the integration harness's; runs each path with short renders and polls,
@@ -29,6 +36,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
+const V2_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/v2/', import.meta.url));
 const RENDER_MS = 300;
 const REQUEST = parseUnifiedRequest({ prompt: 'a cat in a garden', model: 'kling-v1.6' });
 const POLL_INTERVAL_MS = 200;
@@ -194,8 +202,110 @@ const PATHS: RecordedPath[] = [
   },
 ];
 
+/**
+ * The current version's paths (behind `patched('money-safety-v2')` and
+ * `patched('provider-cancel')`). No attempt-deadline path: a stuck task now waits for the job
+ * deadline (pinned) unless the job opts into `failoverStuckAfterMs`.
+ */
+const V2_PATHS: RecordedPath[] = [
+  {
+    name: 'succeeded',
+    outcome: 'completed',
+    run: ({ start }) => start({ providers: ['hyprlab'] }),
+  },
+  {
+    name: 'failover-provider-failed',
+    outcome: 'completed',
+    // The provider reports the task failed (a plain message, not a content refusal): it took
+    // the task and ended it, so trying the next provider cannot double-bill a render.
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.queueOutcome({ type: 'fail', message: 'internal render error' });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'content-rejected',
+    outcome: 'failed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.queueOutcome({
+        type: 'fail',
+        message: 'Content policy violation: sensitive content',
+      });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'ambiguous-submit-recovered',
+    outcome: 'completed',
+    // Kling took the task but a gateway page came back: found again by external_task_id.
+    run: ({ providers, start }) => {
+      providers.fakes.kling.injectFault({
+        route: 'submit',
+        fault: { type: 'accept-then-gateway-page' },
+        times: 1,
+      });
+      return start({ providers: ['kling'] });
+    },
+  },
+  {
+    name: 'ambiguous-submit-not-idempotent',
+    outcome: 'failed',
+    // HyprLab may have taken the task and has no lookup: never re-send, never fail over.
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.injectFault({
+        route: 'submit',
+        fault: { type: 'accept-then-gateway-page' },
+        times: 1,
+      });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'pinned-status-errors',
+    outcome: 'completed',
+    // 401s on the status call after the task was accepted: the job stays with that task.
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.injectFault({
+        route: 'status',
+        fault: { type: 'status', status: 401, body: { error: { message: 'unauthorized' } } },
+        times: 2,
+      });
+      return start({ providers: ['hyprlab', 'kling'] });
+    },
+  },
+  {
+    name: 'stuck-failover-opt-in',
+    outcome: 'completed',
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
+      return start({ providers: ['hyprlab', 'kling'], failoverStuckAfterMs: 1_500 });
+    },
+  },
+  ...PATHS.filter((path) =>
+    ['cancelled', 'callback-while-running', 'poll-transient-errors'].includes(path.name),
+  ),
+  {
+    name: 'cancelled-at-provider',
+    outcome: 'cancelled',
+    // As `cancelled`, at a provider with a cancel call (fal): the job asks it to stop the task
+    // (`patched('provider-cancel')`), so the cancelTask activity is in the history.
+    worker: 'sleeping',
+    run: async ({ start }) => {
+      const handle = await start({ providers: ['fal'] });
+      await until(async () => (await handle.query(statusQuery)).phase === 'waiting');
+      await handle.cancel();
+      return handle;
+    },
+  },
+];
+
 async function main(): Promise<void> {
-  const output = process.argv[2] ?? DEFAULT_OUTPUT;
+  const args = process.argv.slice(2);
+  const versionAt = args.indexOf('--version');
+  const version = versionAt >= 0 ? args.splice(versionAt, 2)[1] : undefined;
+  if (version !== undefined && version !== 'v2') throw new Error(`unknown --version ${version}`);
+  const paths = version === 'v2' ? V2_PATHS : PATHS;
+  const output = args[0] ?? (version === 'v2' ? V2_OUTPUT : DEFAULT_OUTPUT);
   // Activity failures are expected on most paths; each path's outcome is checked below instead.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const directory = await mkdtemp(join(tmpdir(), 'klingflow-histories-'));
@@ -208,7 +318,7 @@ async function main(): Promise<void> {
   });
   const providers = await startSimulatedProviders({
     renderMs: RENDER_MS,
-    only: ['hyprlab', 'kling'],
+    only: ['hyprlab', 'kling', 'fal'],
   });
   const connection = await Connection.connect({ address: server.address });
   const workerConnection = await NativeConnection.connect({ address: server.address });
@@ -242,7 +352,7 @@ async function main(): Promise<void> {
     await mkdir(output, { recursive: true });
 
     const recordAll = async () => {
-      for (const path of PATHS) {
+      for (const path of paths) {
         const context: PathContext = {
           providers,
           start: (input) =>
@@ -280,6 +390,7 @@ async function main(): Promise<void> {
         );
         providers.fakes.hyprlab.clearFaults();
         providers.fakes.kling.clearFaults();
+        providers.fakes.fal.clearFaults();
       }
     };
     await polling.runUntil(() => sleeping.runUntil(recordAll));

@@ -14,9 +14,15 @@ import { historyFromJson, historyWorkflowId } from '../../scripts/record-histori
  */
 
 const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+/** Recorded with the current version (`--version v2`): behind its `patched()` markers. */
+const V2_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v2/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
+  markerRecordedEventAttributes?: {
+    markerName: string;
+    details?: Record<string, { payloads?: { data?: string }[] }>;
+  };
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   activityTaskStartedEventAttributes?: { attempt?: number };
   [attributes: string]: unknown;
@@ -26,11 +32,13 @@ interface JsonHistory {
   events: JsonEvent[];
 }
 
-/** What each recorded path must show, so a fixture re-recorded wrongly is caught as well. */
-const PATHS: Record<
+type PathExpectations = Record<
   string,
   { closedBy: string; activities: string[]; shows: (events: JsonEvent[]) => boolean }
-> = {
+>;
+
+/** What each recorded path must show, so a fixture re-recorded wrongly is caught as well. */
+const PATHS: PathExpectations = {
   succeeded: {
     closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     activities: ['submitTask', 'checkTask', 'downloadVideo'],
@@ -82,13 +90,91 @@ const PATHS: Record<
   },
 };
 
-const recorded = readdirSync(HISTORIES)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => file.replace(/\.json$/, ''))
-  .sort();
+/** The current version's paths (scripts/record-histories.ts V2_PATHS). */
+const V2_PATHS: PathExpectations = {
+  succeeded: {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: ['submitTask', 'checkTask', 'downloadVideo'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED') === 3,
+  },
+  'failover-provider-failed': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    // The first task is reported failed by its provider (a completed checkTask), then the next.
+    activities: ['submitTask', 'checkTask', 'submitTask', 'checkTask', 'downloadVideo'],
+    shows: (events) =>
+      count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 0 &&
+      count(events, 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED') === 5,
+  },
+  'content-rejected': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED',
+    activities: ['submitTask', 'checkTask'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED') === 2,
+  },
+  'ambiguous-submit-recovered': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: ['submitTask', 'findTask', 'checkTask', 'downloadVideo'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 1,
+  },
+  'ambiguous-submit-not-idempotent': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED',
+    // No lookup at HyprLab: never re-sent, never failed over to the second provider.
+    activities: ['submitTask'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 1,
+  },
+  'pinned-status-errors': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    // Two failed status calls on the accepted task, then it is delivered: no second submit.
+    activities: ['submitTask', 'checkTask', 'checkTask', 'checkTask', 'downloadVideo'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 2,
+  },
+  'stuck-failover-opt-in': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    // The stuck task's poll times out at failoverStuckAfterMs; the next provider delivers.
+    activities: ['submitTask', 'checkTask', 'submitTask', 'checkTask', 'downloadVideo'],
+    shows: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT') === 1,
+  },
+  cancelled: {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+    activities: ['submitTask'],
+    shows: (events) => count(events, 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED') === 1,
+  },
+  'cancelled-at-provider': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+    activities: ['submitTask', 'cancelTask'],
+    shows: (events) => patchesOf(events).includes('provider-cancel'),
+  },
+  'callback-while-running': PATHS['callback-while-running']!,
+  'poll-transient-errors': PATHS['poll-transient-errors']!,
+};
 
-function load(name: string): JsonHistory {
-  return JSON.parse(readFileSync(join(HISTORIES, `${name}.json`), 'utf8')) as JsonHistory;
+const SETS = [
+  { version: 'v1', directory: HISTORIES, paths: PATHS },
+  { version: 'v2', directory: V2_HISTORIES, paths: V2_PATHS },
+] as const;
+
+function recordedIn(directory: string): string[] {
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => file.replace(/\.json$/, ''))
+    .sort();
+}
+
+const recorded = SETS.flatMap(({ version, directory }) =>
+  recordedIn(directory).map((name) => ({ version, directory, name })),
+);
+
+function load(name: string, directory: string = HISTORIES): JsonHistory {
+  return JSON.parse(readFileSync(join(directory, `${name}.json`), 'utf8')) as JsonHistory;
+}
+
+/** The ids of the `patched()` calls a history recorded (the SDK's core_patch markers). */
+function patchesOf(events: JsonEvent[]): string[] {
+  return events.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (marker?.markerName !== 'core_patch' || !data) return [];
+    return [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id];
+  });
 }
 
 function count(events: JsonEvent[], eventType: string): number {
@@ -108,14 +194,14 @@ function replay(name: string, history: JsonHistory): Promise<void> {
   );
 }
 
-describe('recorded workflow histories', () => {
+describe.each(SETS)('recorded workflow histories ($version)', ({ version, directory, paths }) => {
   it('cover every path a job can take', () => {
-    expect(recorded).toEqual(expect.arrayContaining(Object.keys(PATHS)));
+    expect(recordedIn(directory)).toEqual(expect.arrayContaining(Object.keys(paths)));
   });
 
-  it.each(Object.keys(PATHS))('%s records the path it is named after', (name) => {
-    const { events } = load(name);
-    const expected = PATHS[name]!;
+  it.each(Object.keys(paths))('%s records the path it is named after', (name) => {
+    const { events } = load(name, directory);
+    const expected = paths[name]!;
     expect(events.at(-1)?.eventType).toBe(expected.closedBy);
     expect(
       events.flatMap(
@@ -123,12 +209,14 @@ describe('recorded workflow histories', () => {
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
+    // v1 is from before the money-safety patch, v2 took its branch: both must keep replaying.
+    expect(patchesOf(events).includes('money-safety-v2')).toBe(version === 'v2');
   });
 });
 
 describe('replaying recorded histories against the current workflow code', () => {
-  it.each(recorded)('%s replays without a determinism error', async (name) => {
-    await expect(replay(name, load(name))).resolves.toBeUndefined();
+  it.each(recorded)('$version/$name replays without a determinism error', async (file) => {
+    await expect(replay(file.name, load(file.name, file.directory))).resolves.toBeUndefined();
   });
 
   it('fails when the code no longer matches a history, as a breaking change would', async () => {

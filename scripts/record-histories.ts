@@ -21,7 +21,6 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +33,7 @@ import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { freePort } from '../test/support/free-port.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 const V2_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/v2/', import.meta.url));
@@ -432,21 +432,6 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Pro
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -86,33 +86,14 @@ export async function startWorkerRuntime(
   const tracing = tracingFromEnvironment(baseEnvironment);
   try {
     connection = await connectWorker(target);
-    let callbackUrl: ((workflowId: string, attempt: number) => string | undefined) | undefined;
+    let callbackUrl: CallbackUrl | undefined;
     if (options.webhooks && secret) {
-      const { port, host, publicUrl } = options.webhooks;
-      if (secret.generated) {
-        options.log(
-          `${WEBHOOK_SECRET_VARIABLE} is not set: using a random secret, so callbacks only verify on this worker until it restarts (set the same ${WEBHOOK_SECRET_VARIABLE} on every worker that serves webhooks)`,
-        );
-      }
-      // The worker's own connection also carries the signals (NativeConnection is ConnectionLike).
-      const client = new Client({ connection, namespace: target.namespace });
-      callbackServer = await createCallbackServer({
-        port,
-        ...(host ? { host } : {}),
-        client,
-        secret: secret.secret,
-        basePath: new URL(publicUrl).pathname,
-        log: { debug: () => {}, warn: (message) => options.log(message) },
-      }).catch((cause: unknown) => {
-        throw new Error(
-          `cannot receive callbacks on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
-          { cause },
-        );
-      });
-      callbackUrl = callbackUrlBuilder(publicUrl, secret.secret);
-      options.log(
-        `receiving provider callbacks on port ${callbackServer.port} (providers call ${publicUrl}/callbacks/…)`,
-      );
+      ({ callbackServer, callbackUrl } = await startCallbacks(
+        options.webhooks,
+        secret,
+        new Client({ connection, namespace: target.namespace }),
+        options.log,
+      ));
     }
     const worker = await createKlingflowWorker({
       connection,
@@ -151,6 +132,44 @@ export async function startWorkerRuntime(
     await tracing?.shutdown().catch(() => {});
     throw error;
   }
+}
+
+type CallbackUrl = (workflowId: string, attempt: number) => string | undefined;
+
+/**
+ * The callback server for `--webhooks`; the worker's own connection carries its signals
+ * (NativeConnection is ConnectionLike).
+ */
+async function startCallbacks(
+  webhooks: NonNullable<WorkerRuntimeOptions['webhooks']>,
+  secret: NonNullable<ReturnType<typeof resolveWebhookSecret>>,
+  client: Client,
+  log: WorkerRuntimeOptions['log'],
+): Promise<{ callbackServer: CallbackServer; callbackUrl: CallbackUrl }> {
+  const { port, host, publicUrl } = webhooks;
+  if (secret.generated) {
+    log(
+      `${WEBHOOK_SECRET_VARIABLE} is not set: using a random secret, so callbacks only verify on this worker until it restarts (set the same ${WEBHOOK_SECRET_VARIABLE} on every worker that serves webhooks)`,
+    );
+  }
+  const callbackServer = await createCallbackServer({
+    port,
+    ...(host ? { host } : {}),
+    client,
+    secret: secret.secret,
+    basePath: new URL(publicUrl).pathname,
+    log: { debug: () => {}, warn: (message) => log(message) },
+  }).catch((cause: unknown) => {
+    throw new Error(
+      `cannot receive callbacks on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  });
+  const callbackUrl = callbackUrlBuilder(publicUrl, secret.secret);
+  log(
+    `receiving provider callbacks on port ${callbackServer.port} (providers call ${publicUrl}/callbacks/…)`,
+  );
+  return { callbackServer, callbackUrl };
 }
 
 export interface EmbeddedStack {

@@ -124,27 +124,7 @@ export async function validateBatchEntries(
       bad = true;
     };
 
-    if (entry.id !== undefined) {
-      if (typeof entry.id !== 'string' || !BATCH_ID_PATTERN.test(entry.id)) {
-        report({
-          field: 'id',
-          message: `${JSON.stringify(entry.id)} is not a valid id: use ${BATCH_ID_RULE}`,
-        });
-      }
-    }
-    const key = typeof entry.id === 'string' ? entry.id : String(entry.line ?? index + 1);
-    const earlier = keys.get(key);
-    if (earlier !== undefined) {
-      report({
-        field: 'id',
-        message:
-          entry.id !== undefined
-            ? `duplicate id ${JSON.stringify(key)} (already used by ${earlier})`
-            : `this line's default id ${JSON.stringify(key)} is already used by ${earlier}: give the line an id`,
-      });
-    } else {
-      keys.set(key, location);
-    }
+    const key = entryKey(entry, index, location, keys, report);
 
     const providers = checkProviders(entry.providers, report);
     let failoverStuckAfterMs: number | undefined;
@@ -194,6 +174,41 @@ export async function validateBatchEntries(
   }
   if (issues.length > 0) throw new ValidationError(sortByLocation(issues));
   return items;
+}
+
+/**
+ * The item's key: its id, or its line (item position) when it has none. A second use of a key
+ * is reported; `keys` remembers where each was first used.
+ */
+function entryKey(
+  entry: BatchEntry,
+  index: number,
+  location: string,
+  keys: Map<string, string>,
+  report: (issue: Omit<ValidationIssue, 'location'>) => void,
+): string {
+  if (entry.id !== undefined) {
+    if (typeof entry.id !== 'string' || !BATCH_ID_PATTERN.test(entry.id)) {
+      report({
+        field: 'id',
+        message: `${JSON.stringify(entry.id)} is not a valid id: use ${BATCH_ID_RULE}`,
+      });
+    }
+  }
+  const key = typeof entry.id === 'string' ? entry.id : String(entry.line ?? index + 1);
+  const earlier = keys.get(key);
+  if (earlier !== undefined) {
+    report({
+      field: 'id',
+      message:
+        entry.id !== undefined
+          ? `duplicate id ${JSON.stringify(key)} (already used by ${earlier})`
+          : `this line's default id ${JSON.stringify(key)} is already used by ${earlier}: give the line an id`,
+    });
+  } else {
+    keys.set(key, location);
+  }
+  return key;
 }
 
 /** Issues in file order (a stable sort on the line or item number of their location). */

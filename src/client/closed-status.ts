@@ -1,6 +1,7 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type GenerationStatus } from '../contracts/generation.js';
+import { statusQuery } from '../contracts/messages.js';
 
 /** A failed job's last status, carried as the details of its GenerationFailed failure. */
 export function failureDetails(error: unknown): GenerationStatus | undefined {
@@ -38,4 +39,19 @@ export function minimalStatus(
     warnings: [],
     error,
   };
+}
+
+/** A finished job's status from its last query answer, or a minimal record when none is available. */
+export async function closedStatus(
+  temporal: Client,
+  workflowId: string,
+  status: 'failed' | 'cancelled',
+  error: string,
+): Promise<GenerationStatus> {
+  try {
+    const last = await temporal.workflow.getHandle(workflowId).query(statusQuery);
+    return { ...last, status, error: last.error ?? error };
+  } catch {
+    return minimalStatus(workflowId, status, error);
+  }
 }

@@ -36,7 +36,7 @@ import {
   validateBatchEntries,
 } from './batch-file.js';
 import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
-import { errorMessage, failureDetails, minimalStatus } from './closed-status.js';
+import { closedStatus, errorMessage, failureDetails } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 import { checkSameRequest } from './request-fingerprint.js';
 import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
@@ -152,14 +152,15 @@ export class KlingflowClient {
         } catch (error) {
           const details = failureDetails(error);
           if (details) return details;
-          return this.closedStatus(workflowId, 'failed', errorMessage(error));
+          return closedStatus(this.temporal, workflowId, 'failed', errorMessage(error));
         }
-        return this.closedStatus(workflowId, 'failed', 'failed');
+        return closedStatus(this.temporal, workflowId, 'failed', 'failed');
       }
       case 'CANCELLED':
-        return this.closedStatus(workflowId, 'cancelled', 'cancelled');
+        return closedStatus(this.temporal, workflowId, 'cancelled', 'cancelled');
       default:
-        return this.closedStatus(
+        return closedStatus(
+          this.temporal,
           workflowId,
           'failed',
           `workflow ${description.status.name.toLowerCase()}`,
@@ -327,20 +328,6 @@ export class KlingflowClient {
 
   async cancel(workflowId: string): Promise<void> {
     await this.temporal.workflow.getHandle(workflowId).cancel();
-  }
-
-  /** A finished job's status from its last query answer, or a minimal record when none is available. */
-  private async closedStatus(
-    workflowId: string,
-    status: 'failed' | 'cancelled',
-    error: string,
-  ): Promise<GenerationStatus> {
-    try {
-      const last = await this.temporal.workflow.getHandle(workflowId).query(statusQuery);
-      return { ...last, status, error: last.error ?? error };
-    } catch {
-      return minimalStatus(workflowId, status, error);
-    }
   }
 }
 

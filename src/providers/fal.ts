@@ -6,15 +6,14 @@ import { type ApiKeySettings, baseUrlOf } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
 import { jsonImage } from './kit/image-form.js';
 import { asRecord, errorText, firstString, isHttpUrl, parseJsonText } from './kit/lenient-json.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
 import {
   callProvider,
   type ErrorEnvelope,
   readProviderAnswer,
   sendToProvider,
-  submitToProvider,
 } from './kit/provider-answer.js';
 import { returnedUrl } from './kit/returned-url.js';
+import { type AdapterTransport, submitFittingRequest } from './kit/submit-offer.js';
 import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
 import type {
@@ -98,52 +97,15 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
     );
   }
 
-  /** The output of a COMPLETED request: the video, or the error it ended with. */
-  async function result(handle: TaskHandle, context: CallContext): Promise<TaskStatus> {
-    const request = {
-      method: 'GET' as const,
-      url: url(handle, 'responseUrl'),
-      headers,
-      signal: context.signal,
-    };
-    const response = await sendToProvider(settings.http, request, {
-      provider: PROVIDER,
-      purpose: 'status',
-    });
-    // A finished request that failed answers its error (a 422 validation or content error).
-    if (response.status === 400 || response.status === 422) {
-      const error = FAL_ENVELOPE.read(parseJsonText(response.text)?.value, response.status);
-      if (error) return failedTaskStatus(error.message);
-    }
-    const answer = readProviderAnswer(response, {
-      ...spec,
-      purpose: 'status',
-      success: falResultSchema,
-      expected: 'video.url in the output',
-    });
-    if (!answer.found) {
-      return taskNotFound(FAL_DISPLAY_NAME, handle.taskId, answer.error.message);
-    }
-    const videoUrl = answer.value.video.url;
-    if (!isHttpUrl(videoUrl)) return succeededWithoutVideo(PROVIDER, handle.taskId, 'video.url');
-    return { state: 'succeeded', videos: [{ url: videoUrl }] };
-  }
-
   return {
     ...FAL_OFFERING,
     async submit(request, context) {
-      const check = FAL_OFFERING.check(request);
-      const offer = requireFittingOffer<FalOffer>(PROVIDER, FAL_DISPLAY_NAME, check);
-      const call = await falSubmit(offer, request, context);
-      const accepted = await submitToProvider(
-        settings.http,
-        {
-          method: 'POST',
-          url: `${baseUrl}${call.path}`,
-          headers,
-          json: call.json,
-          signal: context.signal,
-        },
+      const accepted = await submitFittingRequest(
+        FAL_OFFERING,
+        { http: settings.http, baseUrl, headers },
+        falSubmit,
+        request,
+        context,
         { ...spec, success: falSubmitResponseSchema, expected: 'request_id and the queue URLs' },
       );
       const handle: TaskHandle = {
@@ -171,7 +133,7 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
           };
         case 'COMPLETED':
           if (body.error) return failedTaskStatus(body.error);
-          return result(handle, context);
+          return falResult({ http: settings.http, baseUrl, headers }, handle, context);
         default:
           // IN_PROGRESS, and any word fal adds later: still under the attempt's time cap.
           return { state: 'running', detail: body.status };
@@ -186,6 +148,42 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
       return readCancelAnswer(response, handle);
     },
   };
+}
+
+/** The output of a COMPLETED request: the video, or the error it ended with. */
+async function falResult(
+  transport: AdapterTransport,
+  handle: TaskHandle,
+  context: CallContext,
+): Promise<TaskStatus> {
+  const request = {
+    method: 'GET' as const,
+    url: returnedUrl(handle, 'responseUrl', transport.baseUrl, FAL_DISPLAY_NAME),
+    headers: transport.headers,
+    signal: context.signal,
+  };
+  const response = await sendToProvider(transport.http, request, {
+    provider: PROVIDER,
+    purpose: 'status',
+  });
+  // A finished request that failed answers its error (a 422 validation or content error).
+  if (response.status === 400 || response.status === 422) {
+    const error = FAL_ENVELOPE.read(parseJsonText(response.text)?.value, response.status);
+    if (error) return failedTaskStatus(error.message);
+  }
+  const answer = readProviderAnswer(response, {
+    provider: PROVIDER,
+    envelope: FAL_ENVELOPE,
+    purpose: 'status',
+    success: falResultSchema,
+    expected: 'video.url in the output',
+  });
+  if (!answer.found) {
+    return taskNotFound(FAL_DISPLAY_NAME, handle.taskId, answer.error.message);
+  }
+  const videoUrl = answer.value.video.url;
+  if (!isHttpUrl(videoUrl)) return succeededWithoutVideo(PROVIDER, handle.taskId, 'video.url');
+  return { state: 'succeeded', videos: [{ url: videoUrl }] };
 }
 
 /** fal's cancel answers: 202 CANCELLATION_REQUESTED, 400 ALREADY_COMPLETED, 404 not found. */

@@ -37,16 +37,35 @@ export function checkAgainstOffers(
       warnings: [],
     };
   }
-  const issues: ValidationIssue[] = [];
-  const warnings: string[] = [];
   const on = `${request.model} on ${providerName}`;
-
+  const found: Found = { offer, request, on, providerName, issues: [], warnings: [] };
   if (offer.modesWithoutEffect?.includes(request.mode)) {
-    warnings.push(
+    found.warnings.push(
       `mode ${request.mode} does not apply to ${on} (one quality tier): the same model is rendered at the same price`,
     );
   }
+  // The order of the checks is the order of the issues a caller shows.
+  lengthIssues(found);
+  imageIssues(found);
+  aspectRatioIssues(found);
+  cameraControlIssues(found);
+  soundIssues(found);
+  return { offer, issues: found.issues, warnings: found.warnings };
+}
 
+/** A request and the offer it matched, with the issues and warnings found so far. */
+interface Found {
+  offer: ModelOffer;
+  request: UnifiedRequest;
+  /** `<model> on <provider>`, for messages. */
+  on: string;
+  providerName: string;
+  issues: ValidationIssue[];
+  warnings: string[];
+}
+
+/** Duration, the seed features, prompt lengths and cfgScale. */
+function lengthIssues({ offer, request, on, providerName, issues }: Found): void {
   if (!offer.durations.includes(request.duration)) {
     issues.push({
       field: 'duration',
@@ -73,6 +92,9 @@ export function checkAgainstOffers(
   if (request.cfgScale !== undefined && !offer.cfgScale) {
     issues.push({ field: 'cfgScale', message: `is not supported by ${on}` });
   }
+}
+
+function imageIssues({ offer, request, on, issues }: Found): void {
   if (offer.startImage === 'required' && !request.startImage) {
     issues.push({ field: 'startImage', message: `is required by ${on} (image-to-video only)` });
   }
@@ -96,6 +118,10 @@ export function checkAgainstOffers(
       });
     }
   }
+}
+
+/** An aspect ratio a provider ignores is a warning (it is dropped); one it refuses is an issue. */
+function aspectRatioIssues({ offer, request, on, providerName, issues, warnings }: Found): void {
   if (request.aspectRatio !== undefined) {
     if (offer.aspectRatio === 'unsupported') {
       warnings.push(`aspectRatio is not supported by ${on}; it was dropped`);
@@ -111,6 +137,9 @@ export function checkAgainstOffers(
       });
     }
   }
+}
+
+function cameraControlIssues({ offer, request, on, issues }: Found): void {
   if (request.cameraControl) {
     const rule = offer.cameraControl;
     if (rule === 'unsupported') {
@@ -138,6 +167,9 @@ export function checkAgainstOffers(
       });
     }
   }
+}
+
+function soundIssues({ offer, request, on, issues }: Found): void {
   if (request.sound) {
     if (offer.sound === 'unsupported') {
       issues.push({ field: 'sound', message: `${on} does not generate audio` });
@@ -145,7 +177,6 @@ export function checkAgainstOffers(
       issues.push({ field: 'sound', message: `needs mode pro on ${on}`, allowed: ['pro'] });
     }
   }
-  return { offer, issues, warnings };
 }
 
 /**

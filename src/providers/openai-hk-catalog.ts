@@ -3,6 +3,9 @@ import {
   CAMERA_AT_5S_STD,
   CAMERA_SIMPLE_AT_5S_PRO,
   KLING_V1_END_IMAGE_DURATIONS,
+  NO_CFG_CAMERA_OR_SOUND,
+  OFFICIAL_ASPECT_RATIOS,
+  OFFICIAL_DURATIONS,
 } from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import type { Price } from './provider.js';
@@ -15,8 +18,6 @@ import type { Price } from './provider.js';
 
 export const OPENAI_HK_DISPLAY_NAME = 'OpenAI-HK';
 
-const DURATIONS = [5, 10] as const;
-const ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
 /** "prompt … max 500 characters", "negative_prompt … max 200 characters" (every endpoint). */
 const PROMPT_LIMIT = 500;
 const NEGATIVE_PROMPT_LIMIT = 200;
@@ -28,11 +29,11 @@ const TYPICAL_OMNI_RENDER_SECONDS = 60;
 const text2video = {
   officialEndpoint: 'text2video',
   endpoint: '/v1/videos/text2video',
-  durations: DURATIONS,
+  durations: OFFICIAL_DURATIONS,
   startImage: 'unsupported',
   endImage: 'unsupported',
   aspectRatio: 'supported',
-  aspectRatios: ASPECT_RATIOS,
+  aspectRatios: OFFICIAL_ASPECT_RATIOS,
   maxPromptLength: PROMPT_LIMIT,
   maxNegativePromptLength: NEGATIVE_PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
@@ -42,7 +43,7 @@ const image2video = {
   officialEndpoint: 'image2video',
   endpoint: '/v1/videos/image2video',
   modes: ['std', 'pro'],
-  durations: DURATIONS,
+  durations: OFFICIAL_DURATIONS,
   startImage: 'required',
   // The seed's body lists aspect_ratio, but the official image2video endpoint takes none (the
   // video follows the image), so it is dropped with a warning rather than sent.
@@ -96,9 +97,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     modes: ['std'],
     providerModel: 'kling-v2-master',
     sendsMode: false,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    ...NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -138,14 +137,12 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     modes: ['std', 'pro'],
     providerModel: 'kling-video-o1',
     sendsMode: true,
-    durations: DURATIONS,
+    durations: OFFICIAL_DURATIONS,
     startImage: 'optional',
     endImage: 'supported',
     aspectRatio: 'ignored-with-start-image',
-    aspectRatios: ASPECT_RATIOS,
-    cfgScale: false,
-    cameraControl: 'unsupported',
-    sound: 'unsupported',
+    aspectRatios: OFFICIAL_ASPECT_RATIOS,
+    ...NO_CFG_CAMERA_OR_SOUND,
     maxPromptLength: PROMPT_LIMIT,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
     // `video_list`: a reference video, priced ×1.5 (seeds/001).

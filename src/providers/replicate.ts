@@ -5,9 +5,9 @@ import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-set
 import { failedTaskStatus } from './kit/content-rejection.js';
 import { jsonImage } from './kit/image-form.js';
 import { errorText, isHttpUrl } from './kit/lenient-json.js';
-import { requireFittingOffer } from './kit/offer-guard.js';
-import { callProvider, type ErrorEnvelope, submitToProvider } from './kit/provider-answer.js';
+import { callProvider, type ErrorEnvelope } from './kit/provider-answer.js';
 import { onProviderHost, returnedUrl } from './kit/returned-url.js';
+import { submitFittingRequest } from './kit/submit-offer.js';
 import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
 import type {
@@ -111,18 +111,12 @@ export function createReplicateProvider(settings: ReplicateSettings): ProviderAd
   return {
     ...REPLICATE_OFFERING,
     async submit(request, context) {
-      const check = REPLICATE_OFFERING.check(request);
-      const offer = requireFittingOffer<ReplicateOffer>(PROVIDER, REPLICATE_DISPLAY_NAME, check);
-      const call = await replicateSubmit(offer, request, context);
-      const prediction = await submitToProvider(
-        settings.http,
-        {
-          method: 'POST',
-          url: `${baseUrl}${call.path}`,
-          headers,
-          json: call.json,
-          signal: context.signal,
-        },
+      const prediction = await submitFittingRequest(
+        REPLICATE_OFFERING,
+        { http: settings.http, baseUrl, headers },
+        replicateSubmit,
+        request,
+        context,
         { ...spec, success: replicatePredictionSchema, expected: 'the prediction id and urls' },
       );
       return submitted(prediction);

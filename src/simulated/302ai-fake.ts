@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  bearerToken,
-  FakeProviderServer,
-  type FakeTask,
-  type RouteContext,
-} from './fake-server.js';
+import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import { FakeProviderServer, type FakeTask, type RouteContext } from './fake-server.js';
 
 /**
  * 302.AI's Kling 2.1 image-to-video as seeds/002 describes it: four multipart/form-data
@@ -59,26 +55,15 @@ export async function startAi302Fake(
     basePath: '',
     errorBody: ai302ErrorBodyFor,
     renderMs: options.renderMs ?? 100,
-    authenticate: (request) => bearerToken(request) === apiKey,
-    rejectAuth: (response) => {
-      response.writeHead(401, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(ai302ErrorBody(-10001, 'Invalid API key')));
-    },
+    ...apiKeyAuth(apiKey, ai302ErrorBody(-10001, 'Invalid API key')),
     routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: new RegExp(`^/klingai/(${AI302_FAKE_ROUTES.join('|')})$`),
-        authenticated: true,
-        handle: (context) => submit(context),
-      },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: /^\/klingai\/task\/([^/]+)\/fetch$/,
-        authenticated: true,
-        handle: (context) => fetchTask(context),
-      },
+      fakeRoute(
+        'submit',
+        'POST',
+        new RegExp(`^/klingai/(${AI302_FAKE_ROUTES.join('|')})$`),
+        submit,
+      ),
+      fakeRoute('status', 'GET', /^\/klingai\/task\/([^/]+)\/fetch$/, fetchTask),
     ],
   });
   return fake.start();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fakeRoute } from './fake-http.js';
 import { FakeProviderServer, type FakeTask, type RouteContext } from './fake-server.js';
 
 /**
@@ -56,20 +57,10 @@ export async function startApiFrameFake(
     authenticate: (request) => request.headers['x-api-key'] === apiKey,
     rejectAuth: (response) => sendJson(response, 401, apiFrameErrorBody('Invalid API key')),
     routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: /^\/v2\/videos\/generate$/,
-        authenticated: true,
-        handle: (context) => submit(context, idempotent),
-      },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: /^\/v2\/jobs\/([^/]+)$/,
-        authenticated: true,
-        handle: (context) => poll(context),
-      },
+      fakeRoute('submit', 'POST', /^\/v2\/videos\/generate$/, (context) =>
+        submit(context, idempotent),
+      ),
+      fakeRoute('status', 'GET', /^\/v2\/jobs\/([^/]+)$/, poll),
     ],
   });
   return fake.start();

@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackingFakeServer } from './fake-callbacks.js';
-import {
-  bearerToken,
-  type FakeProviderServer,
-  type FakeTask,
-  type RouteContext,
-} from './fake-server.js';
+import { apiKeyAuth, fakeRoute, modelBody } from './fake-http.js';
+import type { FakeProviderServer, FakeTask, RouteContext } from './fake-server.js';
 
 /**
  * apimodels.app as seeds/003 describes it: `POST /api/v1/video/generations` (Bearer) and
@@ -46,26 +42,10 @@ export async function startApiModelsFake(
       basePath: '',
       errorBody: apiModelsErrorBodyFor,
       renderMs: options.renderMs ?? 100,
-      authenticate: (request) => bearerToken(request) === apiKey,
-      rejectAuth: (response) => {
-        response.writeHead(401, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(apiModelsErrorBody(401, 'Unauthorized - Invalid API key')));
-      },
+      ...apiKeyAuth(apiKey, apiModelsErrorBody(401, 'Unauthorized - Invalid API key')),
       routes: [
-        {
-          name: 'submit',
-          method: 'POST',
-          pattern: /^\/api\/v1\/video\/generations$/,
-          authenticated: true,
-          handle: (context) => submit(context),
-        },
-        {
-          name: 'status',
-          method: 'GET',
-          pattern: /^\/api\/v1\/video\/generations$/,
-          authenticated: true,
-          handle: (context) => poll(context),
-        },
+        fakeRoute('submit', 'POST', /^\/api\/v1\/video\/generations$/, submit),
+        fakeRoute('status', 'GET', /^\/api\/v1\/video\/generations$/, poll),
       ],
     },
     {
@@ -122,14 +102,9 @@ function taskData(task: FakeTask, fake: FakeProviderServer): Record<string, unkn
 
 /** The seed's parameter table, so a wrong name or type on the wire fails as it would there. */
 function validate(json: unknown): string | undefined {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return 'Request body must be a JSON object';
-  }
-  const body = json as Record<string, unknown>;
-  const model = body.model;
-  if (typeof model !== 'string' || !MODELS.has(model)) {
-    return `model must be one of: ${[...MODELS].join(', ')}`;
-  }
+  const read = modelBody(json, MODELS);
+  if (typeof read === 'string') return read;
+  const { body, model } = read;
   if (body.image === undefined && (typeof body.prompt !== 'string' || body.prompt === '')) {
     return 'prompt is required for text-to-video';
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CallbackingFakeServer } from './fake-callbacks.js';
+import { apiKeyAuth, fakeRoute } from './fake-http.js';
 import type { FakeProviderServer, FakeTask, Fault, RouteContext } from './fake-server.js';
 
 /**
@@ -66,40 +67,12 @@ export async function startFalFake(
       basePath: '',
       errorBody: falErrorBodyFor,
       renderMs: options.renderMs ?? 100,
-      authenticate: (request) => keyOf(request) === apiKey,
-      rejectAuth: (response) => {
-        response.writeHead(401, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(falErrorBody('Invalid Key authorization header format')));
-      },
+      ...apiKeyAuth(apiKey, falErrorBody('Invalid Key authorization header format'), { keyOf }),
       routes: [
-        {
-          name: 'status',
-          method: 'GET',
-          pattern: new RegExp(`${byId}/status$`),
-          authenticated: true,
-          handle: (context) => status(context),
-        },
-        {
-          name: 'cancel',
-          method: 'PUT',
-          pattern: new RegExp(`${byId}/cancel$`),
-          authenticated: true,
-          handle: (context) => cancel(context),
-        },
-        {
-          name: 'result',
-          method: 'GET',
-          pattern: new RegExp(`${byId}$`),
-          authenticated: true,
-          handle: (context) => result(context),
-        },
-        {
-          name: 'submit',
-          method: 'POST',
-          pattern: new RegExp(`^/${APP}/(.+)/(text|image)-to-video$`),
-          authenticated: true,
-          handle: (context) => submit(context),
-        },
+        fakeRoute('status', 'GET', new RegExp(`${byId}/status$`), status),
+        fakeRoute('cancel', 'PUT', new RegExp(`${byId}/cancel$`), cancel),
+        fakeRoute('result', 'GET', new RegExp(`${byId}$`), result),
+        fakeRoute('submit', 'POST', new RegExp(`^/${APP}/(.+)/(text|image)-to-video$`), submit),
       ],
     },
     {

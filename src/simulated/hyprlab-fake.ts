@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { fakeRoute, modelBody } from './fake-http.js';
 import { bearerToken, FakeProviderServer, type RouteContext } from './fake-server.js';
 
 /**
@@ -64,20 +65,8 @@ export async function startHyprLabFake(
     rejectAuth: (response) =>
       sendJson(response, 401, hyprLabErrorBody('Invalid API key provided', 'authentication_error')),
     routes: [
-      {
-        name: 'submit',
-        method: 'POST',
-        pattern: /^\/v1\/video\/generations$/,
-        authenticated: true,
-        handle: (context) => submit(context),
-      },
-      {
-        name: 'status',
-        method: 'GET',
-        pattern: /^\/v1\/video\/result\/(\d+)-([A-Za-z0-9]+)$/,
-        authenticated: true,
-        handle: (context) => poll(context),
-      },
+      fakeRoute('submit', 'POST', /^\/v1\/video\/generations$/, submit),
+      fakeRoute('status', 'GET', /^\/v1\/video\/result\/(\d+)-([A-Za-z0-9]+)$/, poll),
     ],
   });
   return fake.start();
@@ -132,14 +121,9 @@ function poll({ params, response, fake }: RouteContext): void {
 
 /** The seed's field rules, so a wrong name or type on the wire fails the way HyprLab would. */
 function validate(json: unknown): string | undefined {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return 'Request body must be a JSON object';
-  }
-  const body = json as Record<string, unknown>;
-  const model = body.model;
-  if (typeof model !== 'string' || !MODELS.has(model)) {
-    return `model must be one of: ${[...MODELS].join(', ')}`;
-  }
+  const read = modelBody(json, MODELS);
+  if (typeof read === 'string') return read;
+  const { body, model } = read;
   if (typeof body.prompt !== 'string' || body.prompt.trim() === '') {
     return 'prompt must be a non-empty string';
   }

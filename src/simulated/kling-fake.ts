@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { errors, jwtVerify } from 'jose';
 import type { FakeProviderServer, FakeTask } from './fake-server.js';
+import type { OfficialFakeOptions } from './official-format-fake.js';
 import {
   numericTaskId,
   type OfficialFakeEndpoint,
@@ -53,6 +54,61 @@ const COMMON_FIELDS = [
   'watermark_info',
 ];
 
+const KLING_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
+  text2video: {
+    models: TEXT2VIDEO_MODELS,
+    defaultModel: 'kling-v1',
+    fields: [...COMMON_FIELDS, 'cfg_scale', 'aspect_ratio', 'camera_control', 'voice_list'],
+  },
+  image2video: {
+    models: IMAGE2VIDEO_MODELS,
+    defaultModel: 'kling-v1',
+    // No aspect_ratio: the video follows the image.
+    fields: [
+      ...COMMON_FIELDS,
+      'image',
+      'image_tail',
+      'cfg_scale',
+      'camera_control',
+      'static_mask',
+      'dynamic_masks',
+      'voice_list',
+    ],
+  },
+  'omni-video': {
+    models: OMNI_MODELS,
+    // O1 takes no negative_prompt.
+    fields: [
+      ...COMMON_FIELDS.filter((field) => field !== 'negative_prompt'),
+      'aspect_ratio',
+      'image_list',
+      'element_list',
+      'video_list',
+    ],
+  },
+};
+
+/** Per-model rules: why a field is refused for a model, or undefined. */
+const KLING_FAKE_RULES: OfficialFakeOptions['rules'] = {
+  cfgScale: (model) =>
+    model.startsWith('kling-v1') ? undefined : `cfg_scale is not supported by ${model}`,
+  sound: (model, mode) => {
+    if (model === 'kling-v3' || model === 'kling-v3-omni') return undefined;
+    if (model === 'kling-v2-6')
+      return mode === 'pro' ? undefined : 'sound on kling-v2-6 needs mode pro';
+    return `sound is not supported by ${model}`;
+  },
+  cameraControl: (model, mode, duration) =>
+    model === 'kling-v1' && mode === 'std' && duration === '5'
+      ? undefined
+      : `camera_control is only supported by kling-v1 at 5 s in std mode, not ${model} ${duration} s ${mode}`,
+  mode: () => undefined,
+  durations: (model) =>
+    model.startsWith('kling-v3')
+      ? Array.from({ length: 13 }, (_, index) => String(index + 3))
+      : ['5', '10'],
+};
+
 export async function startKlingFake(
   options: { accessKey?: string; secretKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -63,60 +119,10 @@ export async function startKlingFake(
     basePath: '',
     ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
     authorize: (request) => verifyToken(request, accessKey, secret),
-    endpoints: {
-      text2video: {
-        models: TEXT2VIDEO_MODELS,
-        defaultModel: 'kling-v1',
-        fields: [...COMMON_FIELDS, 'cfg_scale', 'aspect_ratio', 'camera_control', 'voice_list'],
-      },
-      image2video: {
-        models: IMAGE2VIDEO_MODELS,
-        defaultModel: 'kling-v1',
-        // No aspect_ratio: the video follows the image.
-        fields: [
-          ...COMMON_FIELDS,
-          'image',
-          'image_tail',
-          'cfg_scale',
-          'camera_control',
-          'static_mask',
-          'dynamic_masks',
-          'voice_list',
-        ],
-      },
-      'omni-video': {
-        models: OMNI_MODELS,
-        // O1 takes no negative_prompt.
-        fields: [
-          ...COMMON_FIELDS.filter((field) => field !== 'negative_prompt'),
-          'aspect_ratio',
-          'image_list',
-          'element_list',
-          'video_list',
-        ],
-      },
-    },
+    endpoints: KLING_FAKE_ENDPOINTS,
     promptLimit: 2500,
     negativePromptLimit: 2500,
-    rules: {
-      cfgScale: (model) =>
-        model.startsWith('kling-v1') ? undefined : `cfg_scale is not supported by ${model}`,
-      sound: (model, mode) => {
-        if (model === 'kling-v3' || model === 'kling-v3-omni') return undefined;
-        if (model === 'kling-v2-6')
-          return mode === 'pro' ? undefined : 'sound on kling-v2-6 needs mode pro';
-        return `sound is not supported by ${model}`;
-      },
-      cameraControl: (model, mode, duration) =>
-        model === 'kling-v1' && mode === 'std' && duration === '5'
-          ? undefined
-          : `camera_control is only supported by kling-v1 at 5 s in std mode, not ${model} ${duration} s ${mode}`,
-      mode: () => undefined,
-      durations: (model) =>
-        model.startsWith('kling-v3')
-          ? Array.from({ length: 13 }, (_, index) => String(index + 3))
-          : ['5', '10'],
-    },
+    rules: KLING_FAKE_RULES,
     externalTaskIds: true,
     responses: {
       newTaskId: () => numericTaskId(),

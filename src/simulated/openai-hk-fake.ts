@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bearerToken, type FakeProviderServer, type FakeTask } from './fake-server.js';
+import type { OfficialFakeOptions } from './official-format-fake.js';
 import {
   base64TaskId,
   numericTaskId,
@@ -20,6 +21,70 @@ export const OPENAI_HK_FAKE_API_KEY = 'openai-hk-fake-key';
 
 const V1_FAMILY = new Set(['kling-v1', 'kling-v1-5', 'kling-v1-6']);
 
+const OPENAI_HK_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
+  text2video: {
+    models: ['kling-v1', 'kling-v2-master', 'kling-v1-5', 'kling-v1-6', 'kling-v2-6'],
+    defaultModel: 'kling-v1',
+    fields: [
+      'model_name',
+      'prompt',
+      'sound',
+      'negative_prompt',
+      'cfg_scale',
+      'mode',
+      'aspect_ratio',
+      'duration',
+      'camera_control',
+      'notify_hook',
+    ],
+  },
+  image2video: {
+    models: ['kling-v1', 'kling-v1-5', 'kling-v1-6'],
+    defaultModel: 'kling-v1',
+    fields: [
+      'model_name',
+      'image',
+      'image_tail',
+      'prompt',
+      'negative_prompt',
+      'cfg_scale',
+      'mode',
+      'aspect_ratio',
+      'duration',
+      'notify_hook',
+    ],
+  },
+  'omni-video': {
+    models: ['kling-video-o1'],
+    fields: [
+      'prompt',
+      'model_name',
+      'duration',
+      'mode',
+      'aspect_ratio',
+      'notify_hook',
+      'image_list',
+      // The seed prices "video_list contains a video reference" (×1.5).
+      'video_list',
+    ],
+    acceptsNumericDuration: true,
+  },
+};
+
+/** Per-model rules: why a field is refused for a model, or undefined. */
+const OPENAI_HK_FAKE_RULES: OfficialFakeOptions['rules'] = {
+  cfgScale: (model) =>
+    V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
+  sound: (model) => (model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6'),
+  cameraControl: (_model, mode, duration) =>
+    mode === 'std' && duration === '5'
+      ? undefined
+      : 'camera_control is only supported for 5s + std mode',
+  mode: (model) =>
+    model === 'kling-v2-master' ? 'mode is not supported by kling-v2-master' : undefined,
+  durations: () => ['5', '10'],
+};
+
 export async function startOpenAiHkFake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
@@ -30,70 +95,10 @@ export async function startOpenAiHkFake(
     ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
     authorize: async (request) =>
       bearerToken(request) === apiKey ? undefined : officialError(1000, 'invalid api key'),
-    endpoints: {
-      text2video: {
-        models: ['kling-v1', 'kling-v2-master', 'kling-v1-5', 'kling-v1-6', 'kling-v2-6'],
-        defaultModel: 'kling-v1',
-        fields: [
-          'model_name',
-          'prompt',
-          'sound',
-          'negative_prompt',
-          'cfg_scale',
-          'mode',
-          'aspect_ratio',
-          'duration',
-          'camera_control',
-          'notify_hook',
-        ],
-      },
-      image2video: {
-        models: ['kling-v1', 'kling-v1-5', 'kling-v1-6'],
-        defaultModel: 'kling-v1',
-        fields: [
-          'model_name',
-          'image',
-          'image_tail',
-          'prompt',
-          'negative_prompt',
-          'cfg_scale',
-          'mode',
-          'aspect_ratio',
-          'duration',
-          'notify_hook',
-        ],
-      },
-      'omni-video': {
-        models: ['kling-video-o1'],
-        fields: [
-          'prompt',
-          'model_name',
-          'duration',
-          'mode',
-          'aspect_ratio',
-          'notify_hook',
-          'image_list',
-          // The seed prices "video_list contains a video reference" (×1.5).
-          'video_list',
-        ],
-        acceptsNumericDuration: true,
-      },
-    },
+    endpoints: OPENAI_HK_FAKE_ENDPOINTS,
     promptLimit: 500,
     negativePromptLimit: 200,
-    rules: {
-      cfgScale: (model) =>
-        V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
-      sound: (model) =>
-        model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6',
-      cameraControl: (_model, mode, duration) =>
-        mode === 'std' && duration === '5'
-          ? undefined
-          : 'camera_control is only supported for 5s + std mode',
-      mode: (model) =>
-        model === 'kling-v2-master' ? 'mode is not supported by kling-v2-master' : undefined,
-      durations: () => ['5', '10'],
-    },
+    rules: OPENAI_HK_FAKE_RULES,
     externalTaskIds: false,
     responses: {
       newTaskId: (endpoint) => (endpoint === 'omni-video' ? numericTaskId() : base64TaskId()),
@@ -113,17 +118,17 @@ function created(task: FakeTask, endpoint: OfficialFakeEndpoint) {
       data: { task_id: task.id, task_status: 'submitted', updated_at: task.createdAt },
     };
   }
-  return {
-    code: 0,
-    message: '成功',
-    request_id: task.id,
-    data: {
-      task_id: task.id,
-      task_status: 'submitted',
-      created_at: task.createdAt,
-      updated_at: task.createdAt,
-    },
-  };
+  return textImageEnvelope(task, {
+    task_id: task.id,
+    task_status: 'submitted',
+    created_at: task.createdAt,
+    updated_at: task.createdAt,
+  });
+}
+
+/** The text/image endpoints' envelope: message "成功", the task id as the request id. */
+function textImageEnvelope(task: FakeTask, data: Record<string, unknown>) {
+  return { code: 0, message: '成功', request_id: task.id, data };
 }
 
 function queried(task: FakeTask, endpoint: OfficialFakeEndpoint, fake: FakeProviderServer) {
@@ -157,24 +162,19 @@ function queried(task: FakeTask, endpoint: OfficialFakeEndpoint, fake: FakeProvi
       request_id: randomUUID(),
     };
   }
-  return {
-    code: 0,
-    message: '成功',
-    request_id: task.id,
-    data: {
-      task_id: task.id,
-      task_status: status,
-      task_status_msg: message,
-      created_at: task.createdAt,
-      updated_at: updatedAt,
-      ...(status === 'succeed'
-        ? {
-            task_result: {
-              images: null,
-              videos: [{ id: randomUUID(), url: fake.videoUrl(task), duration: `${duration}.1` }],
-            },
-          }
-        : {}),
-    },
-  };
+  return textImageEnvelope(task, {
+    task_id: task.id,
+    task_status: status,
+    task_status_msg: message,
+    created_at: task.createdAt,
+    updated_at: updatedAt,
+    ...(status === 'succeed'
+      ? {
+          task_result: {
+            images: null,
+            videos: [{ id: randomUUID(), url: fake.videoUrl(task), duration: `${duration}.1` }],
+          },
+        }
+      : {}),
+  });
 }

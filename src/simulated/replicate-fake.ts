@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackingFakeServer } from './fake-callbacks.js';
-import {
-  bearerToken,
-  type FakeProviderServer,
-  type FakeTask,
-  type Fault,
-  type RouteContext,
-} from './fake-server.js';
+import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import type { FakeProviderServer, FakeTask, Fault, RouteContext } from './fake-server.js';
 
 /**
  * Replicate as reference/peer-apis.md describes it (replicate-javascript, index.d.ts):
@@ -83,48 +78,16 @@ export async function startReplicateFake(
       basePath: '',
       errorBody: replicateErrorBodyFor,
       renderMs: options.renderMs ?? 100,
-      authenticate: (request) => bearerToken(request) === apiKey,
-      rejectAuth: (response) => {
-        response.writeHead(401, { 'content-type': 'application/problem+json' });
-        response.end(
-          JSON.stringify(
-            replicateErrorBody(
-              401,
-              'You did not pass a valid authentication token',
-              'Unauthenticated',
-            ),
-          ),
-        );
-      },
+      ...apiKeyAuth(
+        apiKey,
+        replicateErrorBody(401, 'You did not pass a valid authentication token', 'Unauthenticated'),
+        { contentType: 'application/problem+json' },
+      ),
       routes: [
-        {
-          name: 'submit',
-          method: 'POST',
-          pattern: /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/,
-          authenticated: true,
-          handle: (context) => submit(context),
-        },
-        {
-          name: 'cancel',
-          method: 'POST',
-          pattern: /^\/v1\/predictions\/([^/]+)\/cancel$/,
-          authenticated: true,
-          handle: (context) => cancel(context),
-        },
-        {
-          name: 'status',
-          method: 'GET',
-          pattern: /^\/v1\/predictions\/([^/]+)$/,
-          authenticated: true,
-          handle: (context) => poll(context),
-        },
-        {
-          name: 'list',
-          method: 'GET',
-          pattern: /^\/v1\/predictions$/,
-          authenticated: true,
-          handle: (context) => list(context),
-        },
+        fakeRoute('submit', 'POST', /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/, submit),
+        fakeRoute('cancel', 'POST', /^\/v1\/predictions\/([^/]+)\/cancel$/, cancel),
+        fakeRoute('status', 'GET', /^\/v1\/predictions\/([^/]+)$/, poll),
+        fakeRoute('list', 'GET', /^\/v1\/predictions$/, list),
       ],
     },
     {

@@ -104,12 +104,7 @@ export async function createCallbackServer(
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // The raw path, not a parsed URL: URL parsing would fold `.`/`..` segments of a workflow id.
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
-    if (path === '/healthz' || path === `${basePath}/healthz`) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'GET' });
-      }
-      return reply(response, 200, { ok: true });
-    }
+    if (path === '/healthz' || path === `${basePath}/healthz`) return health(request, response);
     const match = matchCallbackPath(path, basePath);
     if (match === undefined) return reply(response, 404, NOT_FOUND);
     // Before the token check, so guessing tokens is as limited as replaying a good one.
@@ -118,14 +113,8 @@ export async function createCallbackServer(
     if (!allowance.allowed) {
       log.debug(`refused a callback from ${source}: over its rate limit`);
       const retryAfter = String(Math.max(1, Math.ceil(allowance.retryAfterMs / 1000)));
-      return reply(
-        response,
-        429,
-        { ok: false, error: 'too many requests' },
-        {
-          'retry-after': retryAfter,
-        },
-      );
+      const headers = { 'retry-after': retryAfter };
+      return reply(response, 429, { ok: false, error: 'too many requests' }, headers);
     }
     if (request.method !== 'POST') {
       return reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'POST' });
@@ -152,27 +141,7 @@ export async function createCallbackServer(
       return tooLarge(response, where, maxBodyBytes);
     }
 
-    try {
-      await withTimeout(
-        options.client.workflow
-          .getHandle(match.workflowId)
-          .signal(providerCallbackSignal, { attempt: match.attempt }),
-        signalTimeoutMs,
-      );
-      log.debug(`callback for ${where}: signalled the workflow`);
-      return reply(response, 200, { ok: true });
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) {
-        log.debug(
-          `callback for ${where}: the workflow is closed or unknown (late callback, ignored)`,
-        );
-        return reply(response, 200, { ok: true });
-      }
-      log.warn(
-        `callback for ${where}: could not signal the workflow (${describeError(error)}); it keeps polling`,
-      );
-      return reply(response, 503, { ok: false, error: 'temporarily unavailable' });
-    }
+    return signalCallback(options.client, match, where, signalTimeoutMs, log, response);
   }
 
   function tooLarge(response: ServerResponse, where: string, maxBodyBytes: number): void {
@@ -194,18 +163,67 @@ export async function createCallbackServer(
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
 
+  return listen(server, options.port, options.host);
+}
+
+/** `GET /healthz`: the callback server is up (for load balancers in front of it). */
+function health(request: IncomingMessage, response: ServerResponse): void {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    reply(response, 405, { ok: false, error: 'method not allowed' }, { allow: 'GET' });
+  } else {
+    reply(response, 200, { ok: true });
+  }
+}
+
+/** Wakes the workflow's attempt; a closed workflow is a late callback and still answered 200. */
+async function signalCallback(
+  client: CallbackServerOptions['client'],
+  match: CallbackRoute,
+  where: string,
+  signalTimeoutMs: number,
+  log: Required<CallbackServerOptions>['log'],
+  response: ServerResponse,
+): Promise<void> {
+  try {
+    await withTimeout(
+      client.workflow
+        .getHandle(match.workflowId)
+        .signal(providerCallbackSignal, { attempt: match.attempt }),
+      signalTimeoutMs,
+    );
+    log.debug(`callback for ${where}: signalled the workflow`);
+    return reply(response, 200, { ok: true });
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      log.debug(
+        `callback for ${where}: the workflow is closed or unknown (late callback, ignored)`,
+      );
+      return reply(response, 200, { ok: true });
+    }
+    log.warn(
+      `callback for ${where}: could not signal the workflow (${describeError(error)}); it keeps polling`,
+    );
+    return reply(response, 503, { ok: false, error: 'temporarily unavailable' });
+  }
+}
+
+/** Listens; `close` stops taking connections and gives open ones a grace period. */
+async function listen(
+  server: Server,
+  port: number | undefined,
+  host: string | undefined,
+): Promise<CallbackServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   return {
-    port,
+    port: (server.address() as AddressInfo).port,
     close() {
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

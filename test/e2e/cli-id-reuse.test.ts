@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GenerateVideoInput, GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
+import { childEnvironment } from '../support/child-environment.js';
 import {
-  childEnvironment,
   endProcesses,
   type KlingflowProcess,
   runKlingflow,
   runningProcesses,
   startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+} from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * Rule 5, ids are single-use per request, driven through `node bin/klingflow.js` with a real

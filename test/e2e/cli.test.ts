@@ -9,16 +9,16 @@ import type { GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { freePort } from '../setup/temporal-dev-server.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
 import {
-  childEnvironment,
   endProcesses,
   type KlingflowProcess,
   runKlingflow,
   runningProcesses,
   startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+} from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * `node bin/klingflow.js …` driven exactly as the contract in design.md says, against the run's

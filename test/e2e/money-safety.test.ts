@@ -8,7 +8,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { createIntegrationContext, type IntegrationContext } from '../integration/harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
   try {

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { childEnvironment, REPO_ROOT, waitUntil } from './processes.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { REPO_ROOT } from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

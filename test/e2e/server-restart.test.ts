@@ -13,14 +13,10 @@ import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../setup/temporal-dev-server.js';
-import {
-  childEnvironment,
-  endProcesses,
-  runningProcesses,
-  startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
+import { endProcesses, runningProcesses, startWorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * Its own dev server (not the run's shared one), stopped and started again on the same port and

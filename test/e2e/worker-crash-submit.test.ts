@@ -9,13 +9,9 @@ import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contra
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import {
-  childEnvironment,
-  endProcesses,
-  runningProcesses,
-  startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { endProcesses, runningProcesses, startWorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
   try {

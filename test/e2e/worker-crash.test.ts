@@ -20,13 +20,9 @@ import {
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import {
-  childEnvironment,
-  endProcesses,
-  runningProcesses,
-  startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { endProcesses, runningProcesses, startWorkerProcess } from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * A real `klingflow worker` process is killed with SIGKILL in the middle of a job, a fresh one

@@ -7,14 +7,14 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
+import { childEnvironment } from '../support/child-environment.js';
 import {
-  childEnvironment,
   describeExit,
   endProcesses,
   runningProcesses,
   startWorkerProcess,
-  waitUntil,
-} from './processes.js';
+} from '../support/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * A deploy or `docker compose restart` stops the worker with SIGTERM. A submit in flight at

@@ -8,7 +8,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 describe('a bad request image', () => {
   let context: IntegrationContext;

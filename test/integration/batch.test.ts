@@ -22,7 +22,7 @@ import {
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
  * Size of the continue-as-new batch. KLINGFLOW_TEST_BATCH_SIZE lowers it for quick local runs;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../setup/temporal-dev-server.js';
+import { freePort } from '../support/free-port.js';
 
 const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 const run = promisify(execFile);
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));

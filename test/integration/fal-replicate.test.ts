@@ -13,8 +13,8 @@ import { callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker } from '../../src/worker.js';
-import { waitUntil } from '../e2e/processes.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 import { finalStatus } from './stub-activities.js';
 
 /**

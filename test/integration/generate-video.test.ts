@@ -10,7 +10,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /** A failed generation carries its final status as the failure's details. */
 function failedStatus(error: unknown): GenerationStatus {

@@ -6,7 +6,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { providerCallbackSignal, statusQuery } from '../../src/contracts/messages.js';
 import { videoStorageKey } from '../../src/storage/storage-key.js';
-import { waitUntil } from '../e2e/processes.js';
+import { waitUntil } from '../support/wait-until.js';
 import {
   accept,
   done,

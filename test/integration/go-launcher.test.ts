@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toolsDirectory } from '../../src/temporal/temporal-cli.js';
-import { runKlingflow } from '../e2e/processes.js';
 import { findGo, runCommand } from '../setup/go-tool.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { runKlingflow } from '../support/processes.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../../examples/go-launcher/', import.meta.url));
 const LAUNCHER_BINARY = join(toolsDirectory(), 'go-launcher', 'go-launcher');

@@ -6,7 +6,7 @@ import {
   type GenerationStatus,
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
  * What one job costs in history events (Temporal bills actions and caps histories, and every

@@ -3,7 +3,7 @@ import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contra
 import { slotsQuery } from '../../src/contracts/messages.js';
 import { providerSlotsWorkflowId } from '../../src/contracts/task-queues.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 describe('per-provider limits across workers', () => {
   let context: IntegrationContext;

@@ -8,7 +8,7 @@ import { KlingflowClient } from '../../src/client/klingflow-client.js';
 import { createVideoStorage } from '../../src/storage/storage-factory.js';
 import { createKlingflowWorker, NativeConnection } from '../../src/worker.js';
 import { s3Environment, TEST_BUCKET } from '../setup/s3-server.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /** A 1x1 PNG: enough for the provider fake, and a recognisable blob. */
 const PNG = Buffer.from(

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyToJson } from '../../scripts/record-histories.js';
@@ -20,6 +18,8 @@ import { startHyprLabFake } from '../../src/simulated/hyprlab-fake.js';
 import { startKlingFake } from '../../src/simulated/kling-fake.js';
 import { officialErrorBody } from '../../src/simulated/official-format-fake.js';
 import { startOpenAiHkFake } from '../../src/simulated/openai-hk-fake.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { type KlingflowProcess, startWorkerProcess } from '../support/processes.js';
 
 /**
  * Secrets live only in the worker's environment: no API key, Kling secret or JWT may reach a
@@ -28,12 +28,6 @@ import { startOpenAiHkFake } from '../../src/simulated/openai-hk-fake.js';
  * worker` process runs jobs through five providers, with successes, failures and failovers,
  * and everything it left behind is searched for the credentials, raw and base64-decoded.
  */
-
-const BIN = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** Variables the worker must not inherit: they could point it at real providers or servers. */
-const NOT_INHERITED =
-  /^(TEMPORAL_|KLINGFLOW_|HYPRLAB_|OPENAI_HK_|KLING_|AI302_|APIMODELS_|APIFRAME_)/;
 
 /** 24 random characters: long and distinctive enough that a match cannot be a coincidence. */
 const random = () => randomBytes(18).toString('base64url');
@@ -61,7 +55,7 @@ describe('credentials never leave the worker', () => {
     FakeProviderServer
   >;
   let storageDirectory: string;
-  let worker: WorkerProcess;
+  let worker: KlingflowProcess;
   let connection: Connection;
   const outcomes = new Map<string, 'completed' | 'failed'>();
   const histories = new Map<string, string>();
@@ -190,25 +184,27 @@ describe('credentials never leave the worker', () => {
     };
     storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-secrets-'));
     const taskQueue = `secrets-${randomUUID()}`;
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      KLINGFLOW_TASK_QUEUE: taskQueue,
-      KLINGFLOW_STORAGE_DIR: storageDirectory,
-      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-      KLINGFLOW_POLL_INTERVAL: '200ms',
-      KLINGFLOW_INITIAL_WAIT: '0s',
-      HYPRLAB_API_KEY: credentials.hyprlab,
-      HYPRLAB_BASE_URL: fakes.hyprlab.baseUrl,
-      KLING_ACCESS_KEY: credentials.klingAccess,
-      KLING_SECRET_KEY: credentials.klingSecret,
-      KLING_BASE_URL: fakes.kling.baseUrl,
-      OPENAI_HK_API_KEY: credentials.openAiHk,
-      OPENAI_HK_BASE_URL: fakes['openai-hk'].baseUrl,
-      APIMODELS_API_KEY: credentials.apimodels,
-      APIMODELS_BASE_URL: fakes.apimodels.baseUrl,
-      APIFRAME_API_KEY: credentials.apiframe,
-      APIFRAME_BASE_URL: fakes.apiframe.baseUrl,
-    });
+    worker = await startWorkerProcess(
+      childEnvironment({
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        KLINGFLOW_TASK_QUEUE: taskQueue,
+        KLINGFLOW_STORAGE_DIR: storageDirectory,
+        KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+        KLINGFLOW_POLL_INTERVAL: '200ms',
+        KLINGFLOW_INITIAL_WAIT: '0s',
+        HYPRLAB_API_KEY: credentials.hyprlab,
+        HYPRLAB_BASE_URL: fakes.hyprlab.baseUrl,
+        KLING_ACCESS_KEY: credentials.klingAccess,
+        KLING_SECRET_KEY: credentials.klingSecret,
+        KLING_BASE_URL: fakes.kling.baseUrl,
+        OPENAI_HK_API_KEY: credentials.openAiHk,
+        OPENAI_HK_BASE_URL: fakes['openai-hk'].baseUrl,
+        APIMODELS_API_KEY: credentials.apimodels,
+        APIMODELS_BASE_URL: fakes.apimodels.baseUrl,
+        APIFRAME_API_KEY: credentials.apiframe,
+        APIFRAME_BASE_URL: fakes.apiframe.baseUrl,
+      }),
+    );
     connection = await Connection.connect({ address: inject('temporalAddress') });
     const client = new Client({ connection, namespace: 'default' });
     for (const job of jobs) {
@@ -235,7 +231,7 @@ describe('credentials never leave the worker', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await worker?.stop();
+    await worker?.kill('SIGTERM');
     await connection?.close();
     await Promise.all(Object.values(fakes ?? {}).map((fake) => fake.stop()));
     if (storageDirectory) await rm(storageDirectory, { recursive: true, force: true });
@@ -335,52 +331,4 @@ async function listFiles(directory: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
-}
-
-interface WorkerProcess {
-  readonly output: string;
-  stop(): Promise<void>;
-}
-
-/** `klingflow worker` as a user runs it, resolved once it says it is connected. */
-async function startWorkerProcess(variables: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const environment: NodeJS.ProcessEnv = { NO_COLOR: '1' };
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!NOT_INHERITED.test(name)) environment[name] = value;
-  }
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'worker'], {
-    cwd: REPO,
-    env: { ...environment, ...variables },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not connect:\n${output}`)), 60_000);
-    const collect = (text: string) => {
-      output += text;
-      if (/worker connected to /.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.setEncoding('utf8').on('data', collect);
-    child.stderr?.setEncoding('utf8').on('data', collect);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited before connecting:\n${output}`));
-    });
-  });
-  return {
-    get output() {
-      return output;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(kill);
-    },
-  };
 }

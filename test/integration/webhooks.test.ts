@@ -14,7 +14,7 @@ import { type CallbackingFakeServer, callbacksOf } from '../../src/simulated/fak
 import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackToken, callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
 import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
  * Provider callbacks end the wait early: with a 60 s initial wait and a 60 s poll interval, a

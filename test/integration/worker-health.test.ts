@@ -6,16 +6,16 @@ import {
   type ReadinessReport,
 } from '../../src/observability/worker-readiness.js';
 import { createKlingflowWorker } from '../../src/worker.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
 import {
-  childEnvironment,
   endProcesses,
   runKlingflow,
   runningProcesses,
   spawnKlingflow,
-  waitUntil,
-} from '../e2e/processes.js';
-import { freePort } from '../setup/temporal-dev-server.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+} from '../support/processes.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);

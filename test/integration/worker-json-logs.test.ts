@@ -7,14 +7,10 @@ import {
   type GenerationStatus,
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import {
-  childEnvironment,
-  endProcesses,
-  runningProcesses,
-  spawnKlingflow,
-} from '../e2e/processes.js';
-import { freePort } from '../setup/temporal-dev-server.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
+import { endProcesses, runningProcesses, spawnKlingflow } from '../support/processes.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 type LogLine = Record<string, unknown>;
 

@@ -9,16 +9,16 @@ import {
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { childEnvironment } from '../support/child-environment.js';
+import { freePort } from '../support/free-port.js';
 import {
-  childEnvironment,
   endProcesses,
   runKlingflow,
   runningProcesses,
   spawnKlingflow,
-  waitUntil,
-} from '../e2e/processes.js';
-import { freePort } from '../setup/temporal-dev-server.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+} from '../support/processes.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /** Value of the sample `name{labels}` in Prometheus text, summed over samples matching labels. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {

@@ -9,7 +9,7 @@ import {
 import { startTracing } from '../../src/observability/tracing.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { createKlingflowWorker } from '../../src/worker.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 const PROMPT = 'a lighthouse in a storm, traced';
 

@@ -12,7 +12,7 @@ import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /** The final status of a job, whether it succeeded (result) or failed (failure details). */
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {

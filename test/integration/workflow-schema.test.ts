@@ -11,7 +11,7 @@ import {
   workflowResultJsonSchema,
 } from '../../src/contracts/workflow-payloads.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
-import { createIntegrationContext, type IntegrationContext } from './harness.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
  * `klingflow schema` is what launchers in other languages are written against: a real job's

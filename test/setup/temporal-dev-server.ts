@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -7,6 +6,10 @@ import type { TestProject } from 'vitest/node';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/worker-telemetry.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { freePort } from '../support/free-port.js';
+
+/** bench/ imports it from here. */
+export { freePort } from '../support/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -48,21 +51,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server.stop();
     await rm(directory, { recursive: true, force: true });
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 const quietLogger = {

@@ -60,29 +60,13 @@ export function registerBatchCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, flags: BatchFlags) => {
       // Every line and option is checked before anything connects, starts or submits (exit 2).
-      const concurrency =
-        flags.concurrency === undefined
-          ? undefined
-          : parseInteger(flags.concurrency, '--concurrency');
-      const maxCost =
-        flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
-      const failoverStuckAfter =
-        flags.failoverStuckAfter === undefined
-          ? undefined
-          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
+      const options = batchOptions(flags);
       const settings = readSettings();
       const configured = configuredProviderIds(process.env);
       const items = await readBatchFile(file, {
         storage: createVideoStorage(settings),
         ...(configured.length > 0 ? { availableProviders: configured } : {}),
       });
-      const options = {
-        ...(flags.id !== undefined ? { batchId: flags.id } : {}),
-        ...(concurrency !== undefined ? { concurrency } : {}),
-        ...(maxCost !== undefined ? { maxCost } : {}),
-        ...(flags.retryFailed ? { retryFailed: true } : {}),
-        ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
-      };
       const { batchId } = withFlagNames(() => createBatchInput(items, options));
 
       const { client, close } = await connectOrEmbed({
@@ -116,6 +100,25 @@ export function registerBatchCommand(program: Command): void {
         await close();
       }
     });
+}
+
+/** The batch options the flags ask for; a malformed flag exits 2 before anything else runs. */
+function batchOptions(flags: BatchFlags) {
+  const concurrency =
+    flags.concurrency === undefined ? undefined : parseInteger(flags.concurrency, '--concurrency');
+  const maxCost =
+    flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
+  const failoverStuckAfter =
+    flags.failoverStuckAfter === undefined
+      ? undefined
+      : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
+  return {
+    ...(flags.id !== undefined ? { batchId: flags.id } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(maxCost !== undefined ? { maxCost } : {}),
+    ...(flags.retryFailed ? { retryFailed: true } : {}),
+    ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
+  };
 }
 
 function toEntry(item: BatchItem): BatchEntry {

@@ -1,21 +1,7 @@
-import type { FormData } from 'undici';
-import type { UnifiedRequest } from '../../request/unified-request.js';
-import type {
-  ModelOffer,
-  ProviderAdapter,
-  ProviderOffering,
-  SubmitContext,
-  TaskHandle,
-  TaskStatus,
-} from '../provider.js';
+import type { ProviderAdapter, ProviderOffering, TaskHandle, TaskStatus } from '../provider.js';
 import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './adapter-settings.js';
-import { requireFittingOffer } from './offer-guard.js';
-import {
-  callProvider,
-  type ErrorEnvelope,
-  type SuccessReader,
-  submitToProvider,
-} from './provider-answer.js';
+import { callProvider, type ErrorEnvelope, type SuccessReader } from './provider-answer.js';
+import { type HttpSubmitCall, submitFittingRequest } from './submit-offer.js';
 import { taskNotFound } from './task-status.js';
 
 /**
@@ -41,19 +27,7 @@ export interface HttpAdapterSpec<Status> {
   readStatus(body: Status, handle: TaskHandle): TaskStatus;
 }
 
-/** A submit call, relative to the base URL: JSON or a multipart form, and extra headers. */
-export interface HttpSubmit {
-  path: string;
-  json?: unknown;
-  form?: FormData;
-  headers?: Record<string, string>;
-}
-
-export type HttpSubmitCall = (
-  offer: ModelOffer,
-  request: UnifiedRequest,
-  context: SubmitContext,
-) => Promise<HttpSubmit>;
+export type { HttpSubmit, HttpSubmitCall } from './submit-offer.js';
 
 export function createHttpAdapter<Status>(
   offering: ProviderOffering,
@@ -67,24 +41,13 @@ export function createHttpAdapter<Status>(
   return {
     ...offering,
     async submit(request, context) {
-      const offer = requireFittingOffer(provider, offering.displayName, offering.check(request));
-      const call = await spec.submitCall(offer, request, context);
-      const handle = await submitToProvider(
-        settings.http,
-        {
-          method: 'POST',
-          url: `${baseUrl}${call.path}`,
-          headers: { ...headers, ...call.headers },
-          ...(call.json !== undefined ? { json: call.json } : {}),
-          ...(call.form ? { form: call.form } : {}),
-          signal: context.signal,
-        },
-        {
-          provider,
-          envelope: spec.envelope,
-          success: spec.accepted,
-          expected: spec.acceptedExpected,
-        },
+      const handle = await submitFittingRequest(
+        offering,
+        { http: settings.http, baseUrl, headers },
+        spec.submitCall,
+        request,
+        context,
+        { envelope: spec.envelope, success: spec.accepted, expected: spec.acceptedExpected },
       );
       return { taskId: handle.taskId, handle };
     },

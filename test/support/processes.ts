@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testLogLevel } from '../setup/test-log-level.js';
 
 /**
  * Real `klingflow` processes for the e2e tests: spawn them exactly as a user would
@@ -11,23 +10,6 @@ import { testLogLevel } from '../setup/test-log-level.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KLINGFLOW_BIN = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
-
-/**
- * Variables a child must not inherit from the test runner's environment: they could point it at
- * real providers (and bill them), at another Temporal server, or change klingflow's settings.
- */
-const NOT_INHERITED =
-  /^(TEMPORAL_|KLINGFLOW_|HYPRLAB_|OPENAI_HK_|KLING_|AI302_|APIMODELS_|APIFRAME_)/;
-
-/** The runner's environment minus anything klingflow reads, plus `variables`. */
-export function childEnvironment(variables: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!NOT_INHERITED.test(name)) environment[name] = value;
-  }
-  // Worker processes log like in-process test workers: WARN unless KLINGFLOW_TEST_LOG=debug.
-  return { ...environment, NO_COLOR: '1', KLINGFLOW_LOG_LEVEL: testLogLevel(), ...variables };
-}
 
 export interface ProcessExit {
   code: number | null;
@@ -223,48 +205,4 @@ export async function endProcesses(): Promise<string> {
 /** Processes spawned here that have not exited (teardown asserts this is empty: no orphans). */
 export function runningProcesses(): KlingflowProcess[] {
   return [...running];
-}
-
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** Processes that must stay up meanwhile: if one exits, the wait fails at once with its output. */
-  processes?: readonly KlingflowProcess[];
-}
-
-/**
- * Polls `probe` until it returns a truthy value, and returns it. Errors the probe throws count as
- * "not yet" (a file that does not exist yet, a query while a server restarts); the last one is
- * attached when the wait times out.
- */
-export async function waitUntil<T>(
-  description: string,
-  probe: () => T | Promise<T>,
-  options: WaitOptions = {},
-): Promise<NonNullable<T>> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const intervalMs = options.intervalMs ?? 50;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value as NonNullable<T>;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    const died = options.processes?.find((child) => child.hasExited);
-    if (died) {
-      throw new Error(
-        `${died.args.join(' ')} exited (${describeExit(died.exit)}) while waiting until ${description}\n${died.output}`,
-      );
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${description}`, {
-        cause: lastError,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }

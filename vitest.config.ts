@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     // The Temporal native bridge crashes under worker threads: run test files in child processes.
     pool: 'forks',
+    // Vitest's default is one file at a time on a 2-core machine; the integration files mostly
+    // wait on renders, polls and timers, so two at a time roughly halves the suite's wall time.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The JSON report lets .ci/run restate the counts in the plain form CI reads.

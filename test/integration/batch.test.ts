@@ -517,5 +517,5 @@ describe('batchGenerate on a real Temporal dev server', () => {
     expect(resultBytes / LARGE_BATCH_SIZE).toBeLessThan(400);
     const manifest = await readManifest(result.manifestPath);
     expect(manifest).toHaveLength(LARGE_BATCH_SIZE);
-  }, 900_000);
+  }, 1_800_000);
 });

@@ -122,6 +122,11 @@ describe('docker-compose.yml', () => {
       'KLINGFLOW_TASK_QUEUE',
       'KLINGFLOW_PROVIDERS',
       'KLINGFLOW_POLL_INTERVAL',
+      'KLINGFLOW_PRICE_RATES',
+      'KLINGFLOW_LOG_FORMAT',
+      'KLINGFLOW_STORAGE',
+      'KLINGFLOW_S3_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
     ])
       expect(environment).toHaveProperty(variable);
     for (const { keys, baseUrl } of Object.values(PROVIDER_ENVIRONMENT)) {

@@ -112,13 +112,7 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
     async commitVideo(input: CommitVideoInput): Promise<StoredVideo> {
       const finalPath = videoPath(input.key);
       const metadataPath = sidecarPath(input.key);
-      const tempPath = resolve(input.tempPath);
-      if (!isInside(partialDirectory, tempPath)) {
-        throw new StorageError(
-          'invalid-temp-path',
-          `temp file must be under ${partialDirectory}, not ${tempPath}`,
-        );
-      }
+      const tempPath = stagedTempPath(partialDirectory, input.tempPath);
 
       const already = await confirmExisting(finalPath, tempPath, metadataPath, input);
       if (already) return already;
@@ -293,6 +287,18 @@ export async function sizeIfExists(path: string): Promise<number | undefined> {
 
 async function exists(path: string): Promise<boolean> {
   return (await sizeIfExists(path)) !== undefined;
+}
+
+/** The staged download's absolute path; refuses one outside the staging directory. */
+export function stagedTempPath(stagingDirectory: string, tempPath: string): string {
+  const absolute = resolve(tempPath);
+  if (!isInside(stagingDirectory, absolute)) {
+    throw new StorageError(
+      'invalid-temp-path',
+      `temp file must be under ${stagingDirectory}, not ${absolute}`,
+    );
+  }
+  return absolute;
 }
 
 export function isInside(directory: string, path: string): boolean {

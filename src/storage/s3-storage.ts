@@ -9,7 +9,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { isInside, normaliseContentType, sidecarJson, sizeIfExists } from './filesystem-storage.js';
+import {
+  normaliseContentType,
+  sidecarJson,
+  sizeIfExists,
+  stagedTempPath,
+} from './filesystem-storage.js';
 import { type S3Location, s3Uri, splitS3Uri } from './s3-location.js';
 import { abortStaleUploads, isNotFoundError, uploadVerified } from './s3-verified-upload.js';
 import {
@@ -134,13 +139,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
 
     async commitVideo(input: CommitVideoInput): Promise<StoredVideo> {
       const key = videoObjectKey(input.key);
-      const tempPath = resolve(input.tempPath);
-      if (!isInside(stagingDirectory, tempPath)) {
-        throw new StorageError(
-          'invalid-temp-path',
-          `temp file must be under ${stagingDirectory}, not ${tempPath}`,
-        );
-      }
+      const tempPath = stagedTempPath(stagingDirectory, input.tempPath);
       const already = await confirmExisting({ ...input, tempPath });
       if (already) return already;
       const size = await sizeIfExists(tempPath);

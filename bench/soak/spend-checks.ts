@@ -14,7 +14,7 @@ import type { PaidTasksPerJob, SoakBatchFigures, SoakCheck } from './types.js';
 
 export interface CreatedTask {
   provider: ProviderId;
-  task: Pick<FakeTask, 'id' | 'createdAt' | 'outcome'>;
+  task: Pick<FakeTask, 'id' | 'createdAt' | 'outcome'> & Partial<Pick<FakeTask, 'meta'>>;
 }
 
 export const ALLOWED_SECOND_TASK = {
@@ -80,6 +80,17 @@ export function matchLedger(created: CreatedTask[], ledger: SpendTask[]): Ledger
  * failed at its provider (the ledger says so and the fake agrees), or have been stuck in a job
  * that opted in to paying the next provider.
  */
+/**
+ * The task was planned stuck. Providers that take a cancel (fal, Replicate) record the job's
+ * cancel of an abandoned task as the task's end, so it no longer reads `stuck` at the fake.
+ */
+function wasStuck(task: CreatedTask): boolean {
+  const meta = task.task.meta ?? {};
+  return (
+    task.task.outcome.type === 'stuck' || meta.canceled === 'true' || meta.cancelled === 'true'
+  );
+}
+
 export function whySecondTask(
   created: CreatedTask[],
   match: LedgerMatch,
@@ -93,7 +104,7 @@ export function whySecondTask(
   for (const { task, entry } of order.slice(0, -1)) {
     if (entry?.outcome === 'failed-at-provider' && task.task.outcome.type === 'fail') {
       reasons.add(ALLOWED_SECOND_TASK.failed);
-    } else if (optedIn && entry?.outcome === 'abandoned' && task.task.outcome.type === 'stuck') {
+    } else if (optedIn && entry?.outcome === 'abandoned' && wasStuck(task)) {
       reasons.add(ALLOWED_SECOND_TASK.optIn);
     } else {
       return NOT_ALLOWED;

@@ -109,6 +109,29 @@ describe('soak money checks: a second paid task', () => {
     expect(whySecondTask(stuck, match, false)).toBe(NOT_ALLOWED);
   });
 
+  it('is allowed after an opted-in stuck task that was cancelled at its provider (fal, Replicate)', () => {
+    // The provider's fake records the cancel as the task's end: it no longer reads `stuck`.
+    const cancelled = [
+      {
+        provider: 'replicate' as const,
+        task: {
+          id: 'first',
+          createdAt: 1,
+          outcome: { type: 'fail' as const, message: 'canceled' },
+          meta: { canceled: 'true' },
+        },
+      },
+      created('openai-hk', 'second', 2),
+    ];
+    const ledger = [
+      entry('replicate', 'first', 'abandoned', 1),
+      entry('openai-hk', 'second', 'delivered', 2),
+    ];
+    const match = matchLedger(cancelled, ledger);
+    expect(whySecondTask(cancelled, match, true)).toBe(ALLOWED_SECOND_TASK.optIn);
+    expect(whySecondTask(cancelled, match, false)).toBe(NOT_ALLOWED);
+  });
+
   it('counts jobs by paid tasks and fails the check for a job that paid twice without reason', () => {
     const jobs = [
       job(0, []),

@@ -1,16 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { childEnvironment } from '../support/child-environment.js';
-import { endProcesses, runningProcesses, startWorkerProcess } from '../support/processes.js';
+import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
+import { startWorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait-until.js';
 
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
@@ -30,38 +25,18 @@ async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
  * an idempotency key ends the job with a clear ambiguous-submit error, having billed exactly once.
  */
 describe('a worker killed after the provider accepted a submit, before it answered', () => {
-  let connection: Connection;
-  let client: Client;
-  let providers: SimulatedProviderSet;
-  let storageDirectory: string;
+  let stack: ProcessStack;
+  let client: ProcessStack['client'];
+  let providers: ProcessStack['providers'];
   let environment: NodeJS.ProcessEnv;
   let taskQueue: string;
 
   beforeEach(async () => {
-    const address = inject('temporalAddress');
-    connection = await Connection.connect({ address });
-    client = new Client({ connection });
-    providers = await startSimulatedProviders({ renderMs: 300, only: ['hyprlab', 'kling'] });
-    storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-crash-submit-'));
-    taskQueue = `crash-submit-${randomUUID()}`;
-    environment = childEnvironment({
-      ...providers.environment,
-      TEMPORAL_ADDRESS: address,
-      KLINGFLOW_TASK_QUEUE: taskQueue,
-      KLINGFLOW_STORAGE_DIR: storageDirectory,
-      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-      KLINGFLOW_POLL_INTERVAL: '200ms',
-      KLINGFLOW_INITIAL_WAIT: '0',
-    });
+    stack = await startProcessStack('crash-submit');
+    ({ client, providers, environment, taskQueue } = stack);
   });
 
-  afterEach(async () => {
-    await endProcesses();
-    expect(runningProcesses()).toEqual([]);
-    await providers.stop();
-    await connection.close();
-    await rm(storageDirectory, { recursive: true, force: true });
-  });
+  afterEach(() => stack.stop());
 
   it('never creates a second task: kling recovers its task by external id, HyprLab fails clearly', async () => {
     providers.fakes.kling.injectFault({

@@ -1,19 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { childEnvironment } from '../support/child-environment.js';
-import {
-  describeExit,
-  endProcesses,
-  runningProcesses,
-  startWorkerProcess,
-} from '../support/processes.js';
+import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
+import { describeExit, startWorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait-until.js';
 
 /**
@@ -22,38 +11,18 @@ import { waitUntil } from '../support/wait-until.js';
  * job never hears of, and before the fix the job failed over and paid a second provider.
  */
 describe('a worker stopped gracefully during a slow submit', () => {
-  let connection: Connection;
-  let client: Client;
-  let providers: SimulatedProviderSet;
-  let storageDirectory: string;
+  let stack: ProcessStack;
+  let client: ProcessStack['client'];
+  let providers: ProcessStack['providers'];
   let environment: NodeJS.ProcessEnv;
   let taskQueue: string;
 
   beforeEach(async () => {
-    const address = inject('temporalAddress');
-    connection = await Connection.connect({ address });
-    client = new Client({ connection });
-    providers = await startSimulatedProviders({ renderMs: 300, only: ['hyprlab', 'kling'] });
-    storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-graceful-stop-'));
-    taskQueue = `graceful-stop-${randomUUID()}`;
-    environment = childEnvironment({
-      ...providers.environment,
-      TEMPORAL_ADDRESS: address,
-      KLINGFLOW_TASK_QUEUE: taskQueue,
-      KLINGFLOW_STORAGE_DIR: storageDirectory,
-      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-      KLINGFLOW_POLL_INTERVAL: '200ms',
-      KLINGFLOW_INITIAL_WAIT: '0',
-    });
+    stack = await startProcessStack('graceful-stop');
+    ({ client, providers, environment, taskQueue } = stack);
   });
 
-  afterEach(async () => {
-    await endProcesses();
-    expect(runningProcesses()).toEqual([]);
-    await providers.stop();
-    await connection.close();
-    await rm(storageDirectory, { recursive: true, force: true });
-  });
+  afterEach(() => stack.stop());
 
   it('lets the submit finish and record its task: one task in total, the job completes', async () => {
     const hyprlab = providers.fakes.hyprlab;

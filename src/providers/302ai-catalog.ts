@@ -41,6 +41,8 @@ const common = {
   durations: [5, 10],
   // "input_image … Required: First frame"
   startImage: 'required',
+  // "prompt string Optional": every request here is image-to-video.
+  promptOptionalWithImage: true,
   endImage: 'unsupported',
   // "aspect_ratio … Choose one of 1:1, 16:9, 9:16"
   aspectRatio: 'supported',

@@ -76,7 +76,7 @@ const ai302Submit: HttpSubmitCall = async (_offer, request, { images }) => {
       image.fileName,
     );
   }
-  form.append('prompt', request.prompt);
+  if (request.prompt !== '') form.append('prompt', request.prompt);
   if (request.negativePrompt !== undefined) form.append('negative_prompt', request.negativePrompt);
   if (request.cfgScale !== undefined) form.append('cfg', String(request.cfgScale));
   if (request.aspectRatio !== undefined) form.append('aspect_ratio', request.aspectRatio);

@@ -55,6 +55,9 @@ const image2video = {
   startImage: 'required',
   // image2video takes no aspect_ratio: the video follows the image.
   aspectRatio: 'unsupported',
+  // image2video: "prompt … optional" (seeds/001, OpenAI-HK's copy of the official fields);
+  // text2video and omni-video require it.
+  promptOptionalWithImage: true,
 } as const satisfies Partial<OfficialModelOffer>;
 
 const twoModes = { modes: ['std', 'pro'], sendsMode: true } as const;

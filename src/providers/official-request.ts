@@ -47,7 +47,8 @@ export async function buildOfficialBody(
   // Pass-through fields first, so they can add to the body but never replace a mapped field.
   const body: Record<string, unknown> = { ...request.providerOptions?.[dialect.provider] };
   body.model_name = providerModelName(offer, request.mode);
-  body.prompt = request.prompt;
+  // Left out, not sent empty, where the offer lets image-to-video go without one.
+  if (request.prompt !== '') body.prompt = request.prompt;
   // Omni-video has no negative_prompt field (its catalog entries allow 0 characters).
   if (request.negativePrompt !== undefined && offer.maxNegativePromptLength > 0) {
     body.negative_prompt = request.negativePrompt;

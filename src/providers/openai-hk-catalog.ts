@@ -52,6 +52,8 @@ const image2video = {
   cameraControl: 'unsupported',
   sound: 'unsupported',
   sendsMode: true,
+  // image2video: "prompt … Positive text prompt — optional" (text2video: "required").
+  promptOptionalWithImage: true,
   maxPromptLength: PROMPT_LIMIT,
   maxNegativePromptLength: NEGATIVE_PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,

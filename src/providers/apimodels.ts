@@ -7,6 +7,7 @@ import { jsonImage } from './kit/image-form.js';
 import { classifyHttpStatus, type ErrorEnvelope } from './kit/provider-answer.js';
 import { succeededWithoutVideo } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
+import { officialMultiShotFields } from './official-multi-shot.js';
 import type { ProviderAdapter, TaskStatus } from './provider.js';
 
 /**
@@ -109,13 +110,7 @@ const apiModelsSubmit: HttpSubmitCall = async (offer, request, context) => {
   }
   if (request.shots) {
     // The seed's `multi_shot`, with the shots as the official API's `multi_prompt`.
-    json.multi_shot = true;
-    json.shot_type = 'customize';
-    json.multi_prompt = request.shots.map((shot, index) => ({
-      index: index + 1,
-      prompt: shot.prompt,
-      duration: String(shot.duration),
-    }));
+    Object.assign(json, officialMultiShotFields(request.shots));
   }
   if (request.sound !== undefined) json.sound = request.sound ? 'on' : 'off';
   if (request.negativePrompt !== undefined) json.negative_prompt = request.negativePrompt;

@@ -129,6 +129,8 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     cfgScale: false,
     cameraControl: 'unsupported',
     sound: 'supported',
+    // multi_shot + multi_prompt (official-multi-shot.ts); priced per second like one shot.
+    shots: true,
   },
   // image2video: kling-v1, v1-5, v1-6, v2-master, v2-1, v2-1-master, v2-5-turbo, v2-6, v3
   {
@@ -223,6 +225,8 @@ export const KLING_OFFERS: readonly OfficialModelOffer[] = [
     cfgScale: false,
     cameraControl: 'unsupported',
     sound: 'supported',
+    // Multi-shot from a first frame (no end frame with shots: official-multi-shot.ts).
+    shots: true,
   },
   // omni-video: kling-video-o1; text and first-frame requests take 5 or 10 s.
   {

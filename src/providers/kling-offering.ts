@@ -42,6 +42,7 @@ export const KLING_OFFERING: ProviderOffering = {
       Kling prices: no source gives the official per-model prices; OpenAI-HK multipliers are used in base units
       Kling omni-video image_list item shape {image_url, type: first_frame|end_frame}
       Kling omni-video video_list item shape {video_url, refer_type: feature} for referenceVideo
+      Kling kling-v3 shots as multi_shot + shot_type customize + multi_prompt [{index from 1, prompt, duration string}] (no seed; the official field list as mirrored by resellers); sound sent off unless asked, since multi-shot is reported to default to audio
       Kling answer to a reused external_task_id (a parameter error whose message names external_task_id and says it exists; matched by pattern)
     `),
   },

@@ -1,6 +1,7 @@
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { jsonImage } from './kit/image-form.js';
 import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import { officialMultiShotFields, officialShotIssues } from './official-multi-shot.js';
 import type { OfficialModelOffer } from './official-wire.js';
 import type { ImageResolver, OfferCheck, SubmitContext } from './provider.js';
 
@@ -29,7 +30,15 @@ export function checkOfficialRequest(
   const fits = (offer: OfficialModelOffer) =>
     wantsImage ? offer.startImage !== 'unsupported' : offer.startImage !== 'required';
   const ordered = [...offers.filter(fits), ...offers.filter((offer) => !fits(offer))];
-  return checkAgainstOffers(displayName, ordered, request);
+  const check = checkAgainstOffers(displayName, ordered, request);
+  if (check.offer?.shots && request.shots) {
+    const on = `${request.model} on ${displayName}`;
+    check.issues.push(...officialShotIssues(request, on));
+    if (request.prompt !== '') {
+      check.warnings.push(`prompt is ignored with shots on ${on}; it was dropped`);
+    }
+  }
+  return check;
 }
 
 /** Official and OpenAI-HK take an image as a URL or raw base64 (no `data:` prefix). */
@@ -47,8 +56,11 @@ export async function buildOfficialBody(
   // Pass-through fields first, so they can add to the body but never replace a mapped field.
   const body: Record<string, unknown> = { ...request.providerOptions?.[dialect.provider] };
   body.model_name = providerModelName(offer, request.mode);
-  // Left out, not sent empty, where the offer lets image-to-video go without one.
-  if (request.prompt !== '') body.prompt = request.prompt;
+  // Left out, not sent empty, where the offer lets image-to-video go without one; with shots
+  // the docs say it is ignored, so it is not sent (the check warned that it was dropped).
+  const shots = offer.shots ? request.shots : undefined;
+  if (request.prompt !== '' && !shots) body.prompt = request.prompt;
+  if (shots) Object.assign(body, officialMultiShotFields(shots));
   // Omni-video has no negative_prompt field (its catalog entries allow 0 characters).
   if (request.negativePrompt !== undefined && offer.maxNegativePromptLength > 0) {
     body.negative_prompt = request.negativePrompt;
@@ -71,6 +83,10 @@ export async function buildOfficialBody(
   }
   if (request.sound !== undefined && offer.sound !== 'unsupported') {
     body.sound = request.sound ? 'on' : 'off';
+  } else if (shots) {
+    // Resellers report that multi-shot renders with audio unless told otherwise; audio doubles
+    // the price, and the estimate assumed none, so "off" is sent explicitly.
+    body.sound = 'off';
   }
   Object.assign(body, await officialImages(offer, request, context.images));
 

@@ -53,12 +53,21 @@ const COMMON_FIELDS = [
   'external_task_id',
   'watermark_info',
 ];
+/** kling-v3's multi-shot fields on text2video and image2video (official-multi-shot.ts). */
+const MULTI_SHOT_FIELDS = ['multi_shot', 'shot_type', 'multi_prompt'];
 
 const KLING_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
   text2video: {
     models: TEXT2VIDEO_MODELS,
     defaultModel: 'kling-v1',
-    fields: [...COMMON_FIELDS, 'cfg_scale', 'aspect_ratio', 'camera_control', 'voice_list'],
+    fields: [
+      ...COMMON_FIELDS,
+      ...MULTI_SHOT_FIELDS,
+      'cfg_scale',
+      'aspect_ratio',
+      'camera_control',
+      'voice_list',
+    ],
   },
   image2video: {
     models: IMAGE2VIDEO_MODELS,
@@ -66,6 +75,7 @@ const KLING_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
     // No aspect_ratio: the video follows the image.
     fields: [
       ...COMMON_FIELDS,
+      ...MULTI_SHOT_FIELDS,
       'image',
       'image_tail',
       'cfg_scale',
@@ -103,6 +113,8 @@ const KLING_FAKE_RULES: OfficialFakeOptions['rules'] = {
       ? undefined
       : `camera_control is only supported by kling-v1 at 5 s in std mode, not ${model} ${duration} s ${mode}`,
   mode: () => undefined,
+  multiShot: (model) =>
+    model === 'kling-v3' ? undefined : `multi_shot is only supported by kling-v3, not ${model}`,
   durations: (model) =>
     model.startsWith('kling-v3')
       ? Array.from({ length: 13 }, (_, index) => String(index + 3))

@@ -65,6 +65,8 @@ export interface OfficialFakeOptions {
     sound(model: string, mode: string): string | undefined;
     cameraControl(model: string, mode: string, duration: string): string | undefined;
     mode(model: string): string | undefined;
+    /** Why `multi_shot: true` is refused for a model; absent: the provider has no multi-shot. */
+    multiShot?(model: string): string | undefined;
     durations(model: string): readonly string[];
   };
   /** True where `external_task_id` is documented (official API): unique per account, queryable. */

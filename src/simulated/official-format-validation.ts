@@ -1,4 +1,5 @@
 import type { OfficialFakeEndpoint, OfficialFakeOptions } from './official-format-fake.js';
+import { customShots, multiShotProblem } from './official-multi-shot-validation.js';
 
 /**
  * The official API's field checks, strict so that a wrong name or type on the wire fails in the
@@ -53,6 +54,7 @@ export function validateOfficialBody(
   return (
     promptProblem(checked) ??
     durationAndShapeProblem(checked) ??
+    multiShotProblem(options, endpoint, body, model) ??
     soundProblem(checked) ??
     imageFieldsProblem(checked) ??
     videoListProblem(checked) ??
@@ -61,7 +63,8 @@ export function validateOfficialBody(
 }
 
 function promptProblem({ options, endpoint, body }: Checked): string | undefined {
-  const promptRequired = endpoint !== 'image2video';
+  // image2video takes none; custom shots carry their own prompts and the top-level one is ignored.
+  const promptRequired = endpoint !== 'image2video' && !customShots(body);
   if (body.prompt !== undefined || promptRequired) {
     if (typeof body.prompt !== 'string' || (promptRequired && body.prompt.trim() === '')) {
       return 'prompt must be a non-empty string';

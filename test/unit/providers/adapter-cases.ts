@@ -175,3 +175,10 @@ export const ADAPTER_CASES: readonly AdapterCase[] = [
     notFound: replicateNotFoundFault(),
   },
 ];
+
+/** One provider's case: its fake and an adapter for it, for tests about a single provider. */
+export function adapterCase(id: ProviderId): AdapterCase {
+  const found = ADAPTER_CASES.find((candidate) => candidate.id === id);
+  if (!found) throw new Error(`no adapter case for ${id}`);
+  return found;
+}

@@ -1,19 +1,14 @@
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRequestAgainstProviders } from '../../../src/providers/catalog.js';
-import { createKlingProvider } from '../../../src/providers/kling.js';
 import { priceKling } from '../../../src/providers/kling-catalog.js';
 import { signKlingToken } from '../../../src/providers/kling-jwt.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
 import { parseUnifiedRequest } from '../../../src/request/parse-request.js';
 import type { UnifiedRequestInput } from '../../../src/request/unified-request.js';
 import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
-import {
-  KLING_FAKE_ACCESS_KEY,
-  KLING_FAKE_SECRET_KEY,
-  startKlingFake,
-} from '../../../src/simulated/kling-fake.js';
-import { imageResolver } from './adapter-cases.js';
+import { KLING_FAKE_ACCESS_KEY, KLING_FAKE_SECRET_KEY } from '../../../src/simulated/kling-fake.js';
+import { adapterCase, imageResolver } from './adapter-cases.js';
 import { http, settled } from './provider-test-support.js';
 
 /**
@@ -42,13 +37,9 @@ describe('official multi-shot against the official fake', () => {
   const lastSubmit = () => fake.requestsFor('submit').at(-1);
 
   beforeAll(async () => {
-    fake = await startKlingFake({ renderMs: 100 });
-    adapter = createKlingProvider({
-      accessKey: KLING_FAKE_ACCESS_KEY,
-      secretKey: KLING_FAKE_SECRET_KEY,
-      baseUrl: fake.baseUrl,
-      http,
-    });
+    const kling = adapterCase('kling');
+    fake = await kling.start();
+    adapter = kling.create(fake.baseUrl, http);
   });
   afterAll(async () => {
     await fake.stop();

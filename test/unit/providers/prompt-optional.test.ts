@@ -1,23 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAi302Provider } from '../../../src/providers/302ai.js';
 import { checkRequestAgainstProviders } from '../../../src/providers/catalog.js';
-import { createKlingProvider } from '../../../src/providers/kling.js';
-import { createOpenAiHkProvider } from '../../../src/providers/openai-hk.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
 import { parseUnifiedRequest } from '../../../src/request/parse-request.js';
 import type { UnifiedRequestInput } from '../../../src/request/unified-request.js';
-import { AI302_FAKE_API_KEY, startAi302Fake } from '../../../src/simulated/302ai-fake.js';
 import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
-import {
-  KLING_FAKE_ACCESS_KEY,
-  KLING_FAKE_SECRET_KEY,
-  startKlingFake,
-} from '../../../src/simulated/kling-fake.js';
-import {
-  OPENAI_HK_FAKE_API_KEY,
-  startOpenAiHkFake,
-} from '../../../src/simulated/openai-hk-fake.js';
-import { imageResolver } from './adapter-cases.js';
+import { adapterCase, imageResolver } from './adapter-cases.js';
 import { http, settled } from './provider-test-support.js';
 
 /**
@@ -28,47 +15,21 @@ import { http, settled } from './provider-test-support.js';
 
 const IMAGE = 'https://images.example/cat.png';
 
-interface Case {
-  id: 'kling' | 'openai-hk' | '302ai';
-  start(): Promise<FakeProviderServer>;
-  create(baseUrl: string): ProviderAdapter;
-  request: Partial<UnifiedRequestInput>;
-}
-
-const CASES: Case[] = [
-  {
-    id: 'kling',
-    start: () => startKlingFake({ renderMs: 100 }),
-    create: (baseUrl) =>
-      createKlingProvider({
-        accessKey: KLING_FAKE_ACCESS_KEY,
-        secretKey: KLING_FAKE_SECRET_KEY,
-        baseUrl,
-        http,
-      }),
-    request: { model: 'kling-v2.6', startImage: IMAGE },
-  },
-  {
-    id: 'openai-hk',
-    start: () => startOpenAiHkFake({ renderMs: 100 }),
-    create: (baseUrl) => createOpenAiHkProvider({ apiKey: OPENAI_HK_FAKE_API_KEY, baseUrl, http }),
-    request: { model: 'kling-v1.6', startImage: IMAGE },
-  },
-  {
-    id: '302ai',
-    start: () => startAi302Fake({ renderMs: 100 }),
-    create: (baseUrl) => createAi302Provider({ apiKey: AI302_FAKE_API_KEY, baseUrl, http }),
-    request: { model: 'kling-v2.1', startImage: IMAGE },
-  },
-];
+/** Each provider with a request it serves as image-to-video, without a prompt. */
+const CASES = [
+  { id: 'kling', request: { model: 'kling-v2.6', startImage: IMAGE } },
+  { id: 'openai-hk', request: { model: 'kling-v1.6', startImage: IMAGE } },
+  { id: '302ai', request: { model: 'kling-v2.1', startImage: IMAGE } },
+] as const satisfies readonly { id: string; request: Partial<UnifiedRequestInput> }[];
 
 describe.each(CASES)('image-to-video without a prompt on $id', (testCase) => {
   let fake: FakeProviderServer;
   let adapter: ProviderAdapter;
 
   beforeAll(async () => {
-    fake = await testCase.start();
-    adapter = testCase.create(fake.baseUrl);
+    const { start, create } = adapterCase(testCase.id);
+    fake = await start();
+    adapter = create(fake.baseUrl, http);
   });
   afterAll(async () => {
     await fake.stop();

@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ValidationError } from '../errors.js';
+import { extname } from 'node:path';
 import { parseUnifiedRequest } from '../request/parse-request.js';
 import {
   BLOB_REFERENCE_PATTERN,
@@ -9,6 +7,8 @@ import {
   type UnifiedRequestInput,
 } from '../request/unified-request.js';
 import type { VideoStorage } from '../storage/video-storage.js';
+import { fieldInvalid, type Invalid, localPath } from './local-path.js';
+import { storeLocalVideo } from './local-video.js';
 
 /** A request as a caller writes it: images may also be local file paths or data URIs. */
 export type GenerationRequest = UnifiedRequestInput;
@@ -23,16 +23,20 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * Validates a request and moves local images into blob storage, so the workflow only ever
- * carries a URL or a small `blob:sha256:…` reference (history payloads are capped at 2 MB).
+ * Validates a request and moves local images and videos into blob storage, so the workflow only
+ * ever carries a URL or a small `blob:sha256:…` reference (history payloads are capped at 2 MB).
  */
 export async function prepareRequest(
   input: GenerationRequest,
-  storage: Pick<VideoStorage, 'putBlob'>,
+  storage: Pick<VideoStorage, 'putBlob' | 'blobUrl'>,
   location?: string,
 ): Promise<UnifiedRequest> {
   const prepared: Record<string, unknown> = { ...input };
-  rejectLocalVideos(input, location);
+  for (const field of VIDEO_FIELDS) {
+    const value = input[field];
+    if (typeof value !== 'string' || /^https?:\/\//i.test(value)) continue;
+    prepared[field] = await storeLocalVideo(field, value, storage, location);
+  }
   for (const field of IMAGE_FIELDS) {
     const value = input[field];
     if (
@@ -46,36 +50,13 @@ export async function prepareRequest(
   return parseUnifiedRequest(prepared, location);
 }
 
-/**
- * Providers fetch a motion or reference video from a URL they can reach; nothing uploads a local
- * video for them yet, so a path (or data URI, or stored blob) is refused up front, naming the field.
- */
-function rejectLocalVideos(input: GenerationRequest, location: string | undefined): void {
-  for (const field of VIDEO_FIELDS) {
-    const value = input[field];
-    if (typeof value !== 'string' || /^https?:\/\//i.test(value)) continue;
-    throw new ValidationError([
-      {
-        field,
-        message: `${value} is not an http(s) URL: local videos cannot be uploaded yet, so put the video where the provider can fetch it and pass that URL`,
-        allowed: ['http(s) URL'],
-        ...(location ? { location } : {}),
-      },
-    ]);
-  }
-}
-
 async function storeImage(
   field: string,
   value: string,
   storage: Pick<VideoStorage, 'putBlob'>,
   location: string | undefined,
 ): Promise<string> {
-  const invalid = (message: string, allowed?: readonly string[], cause?: unknown) =>
-    new ValidationError(
-      [{ field, message, ...(allowed ? { allowed } : {}), ...(location ? { location } : {}) }],
-      { cause },
-    );
+  const invalid = fieldInvalid(field, location);
   if (/^data:/i.test(value)) {
     const image = parseDataUri(value, invalid);
     return storage.putBlob(image.bytes, image.contentType);
@@ -105,8 +86,6 @@ async function storeImage(
   return storage.putBlob(bytes, contentType);
 }
 
-type Invalid = (message: string, allowed?: readonly string[], cause?: unknown) => ValidationError;
-
 /**
  * `data:<type>[;param=value]*[;base64],<data>` (RFC 2397): parameters such as `name=a.png` or
  * `charset=…` may sit between the type and `;base64`.
@@ -124,20 +103,6 @@ function parseDataUri(value: string, invalid: Invalid): { bytes: Buffer; content
   const data = value.slice(comma + 1);
   if (base64) return { bytes: Buffer.from(decodePercent(data, invalid), 'base64'), contentType };
   return { bytes: Buffer.from(decodePercent(data, invalid), 'latin1'), contentType };
-}
-
-/** A plain path or a `file:` URL (`file:///home/me/my%20pic.png` → `/home/me/my pic.png`). */
-function localPath(value: string, invalid: Invalid): string {
-  if (!/^file:/i.test(value)) return resolve(value);
-  try {
-    return fileURLToPath(value);
-  } catch (cause) {
-    throw invalid(
-      `${value} is not a usable file URL (${(cause as Error).message})`,
-      undefined,
-      cause,
-    );
-  }
 }
 
 /** Percent-decoding that reports malformed escapes as a bad field, not a crash. */

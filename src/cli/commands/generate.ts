@@ -67,8 +67,8 @@ export function registerGenerateCommand(program: Command): void {
     .option('--end-image <url|path>', 'last frame: an http(s) URL, a local file or a data URI')
     .option('--sound', 'generate audio (models that support it)')
     .option(
-      '--motion-video <url>',
-      'kling-motion-control: the motion the character in --start-image performs (an http(s) URL)',
+      '--motion-video <url|path>',
+      'kling-motion-control: the motion the character in --start-image performs (an http(s) URL, or a local .mp4/.mov of 3–30 s with S3 storage)',
     )
     .option(
       '--shot <text:seconds>',
@@ -76,8 +76,8 @@ export function registerGenerateCommand(program: Command): void {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
-      '--reference-video <url>',
-      'omni-video reference video (video_list, priced x1.5; an http(s) URL)',
+      '--reference-video <url|path>',
+      'omni-video reference video (video_list, priced x1.5; an http(s) URL, or a local .mp4/.mov of 3–10 s with S3 storage)',
     )
     .option(
       '--providers <ids>',

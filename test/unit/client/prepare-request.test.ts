@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import {
   createFilesystemStorage,
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
+import { mp4OfSeconds } from '../../support/sample-videos.js';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -84,17 +85,40 @@ describe('request videos as a caller writes them', () => {
     ['motionVideo', './dance.mp4'],
     ['referenceVideo', 'file:///tmp/ref.mp4'],
     ['motionVideo', 'data:video/mp4;base64,AAAA'],
-  ] as const)('refuses a local %s (%s), naming the field, with exit 2', async (field, value) => {
+  ] as const)(
+    'refuses a local %s (%s) with disk storage, naming the field, with exit 2',
+    async (field, value) => {
+      const request = {
+        model: 'kling-motion-control',
+        startImage: 'https://images.example/cat.png',
+        [field]: value,
+      } as const;
+      const error = await prepareRequest(request, storage).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues.map((issue) => issue.field)).toEqual([field]);
+      expect((error as ValidationError).issues[0]?.message).toMatch(
+        /needs S3 storage \(KLINGFLOW_STORAGE=s3:\/\/…\)/,
+      );
+      expect((error as ValidationError).issues[0]?.allowed).toContain('http(s) URL');
+      expect(exitCodeFor(error)).toBe(2);
+      // Nothing was stored: no blob directory was even made.
+      await expect(readdir(join(root, 'store'))).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  );
+
+  it('refuses a valid local video file with disk storage too, storing nothing', async () => {
+    const path = join(root, 'dance.mp4');
+    await writeFile(path, mp4OfSeconds(5));
     const request = {
       model: 'kling-motion-control',
       startImage: 'https://images.example/cat.png',
-      [field]: value,
+      motionVideo: path,
     } as const;
     const error = await prepareRequest(request, storage).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues.map((issue) => issue.field)).toEqual([field]);
-    expect((error as ValidationError).issues[0]?.message).toMatch(/cannot be uploaded yet/);
-    expect(exitCodeFor(error)).toBe(2);
+    expect((error as ValidationError).issues).toEqual([
+      expect.objectContaining({ field: 'motionVideo', message: expect.stringMatching(/S3/) }),
+    ]);
+    await expect(readdir(join(root, 'store'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps an http(s) video URL as it is', async () => {

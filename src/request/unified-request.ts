@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { cameraControlSchema } from './camera-control.js';
+
+export {
+  CAMERA_AXES,
+  CAMERA_CONTROL_TYPES,
+  type CameraControl,
+  cameraControlSchema,
+} from './camera-control.js';
 
 /**
  * The one request shape shared by the CLI, the typed client, batch files and the workflow.
@@ -39,15 +47,6 @@ export const PROVIDER_IDS = [
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
-export const CAMERA_CONTROL_TYPES = [
-  'simple',
-  'down_back',
-  'forward_up',
-  'right_turn_forward',
-  'left_turn_forward',
-] as const;
-export const CAMERA_AXES = ['horizontal', 'vertical', 'pan', 'tilt', 'roll', 'zoom'] as const;
-
 export const DEFAULT_MODEL: Model = 'kling-v2.6';
 export const DEFAULT_MODE: Mode = 'std';
 export const DEFAULT_DURATION_SECONDS = 5;
@@ -55,62 +54,11 @@ export const DEFAULT_DURATION_SECONDS = 5;
 /** Image references in a request: an http(s) URL, or a blob stored by the client (`blob:sha256:<hex>`). */
 export const BLOB_REFERENCE_PATTERN = /^blob:sha256:[0-9a-f]{64}$/;
 
-/** The official docs: each axis is a float in [-10, 10]. */
-const cameraAxis = z
-  .number()
-  .min(-10, 'must be between -10 and 10')
-  .max(10, 'must be between -10 and 10');
-
-export const cameraControlSchema = z
-  .object({
-    type: z.enum(CAMERA_CONTROL_TYPES),
-    config: z
-      .object({
-        horizontal: cameraAxis.optional(),
-        vertical: cameraAxis.optional(),
-        pan: cameraAxis.optional(),
-        tilt: cameraAxis.optional(),
-        roll: cameraAxis.optional(),
-        zoom: cameraAxis.optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .superRefine((value, context) => {
-    if (value.type !== 'simple') {
-      // The docs: the preset movements take no config ("leave it empty"); sending one anyway is
-      // a request the provider may refuse after it was paid for.
-      if (value.config !== undefined) {
-        context.addIssue({
-          code: 'custom',
-          path: ['config'],
-          message: `is only for type "simple"; leave it out for type "${value.type}"`,
-        });
-      }
-      return;
-    }
-    const nonZero = CAMERA_AXES.filter((axis) => (value.config?.[axis] ?? 0) !== 0);
-    if (nonZero.length !== 1) {
-      context.addIssue({
-        code: 'custom',
-        path: ['config'],
-        message: `type "simple" needs exactly one non-zero axis, one of: ${CAMERA_AXES.join(', ')}`,
-      });
-    }
-  });
-export type CameraControl = z.infer<typeof cameraControlSchema>;
-
-const imageReference = z
-  .string()
-  .min(1)
-  .refine((value) => /^https?:\/\//i.test(value) || BLOB_REFERENCE_PATTERN.test(value), {
-    message:
-      'must be an http(s) URL or a stored blob reference (local files are stored by the client)',
-  });
-
-/** A video reference (motion source, omni-video reference): like an image, a URL or a stored blob. */
-const videoReference = z
+/**
+ * An image or video reference (start/end frame, motion source, omni-video reference): an http(s)
+ * URL, or a blob the client stored from a local file or data URI.
+ */
+const mediaReference = z
   .string()
   .min(1)
   .refine((value) => /^https?:\/\//i.test(value) || BLOB_REFERENCE_PATTERN.test(value), {
@@ -127,10 +75,7 @@ export const MAX_SHOTS = 6;
  */
 export const shotSchema = z
   .object({
-    /**
-     * Required for text-to-video; may be left out (empty) for image-to-video where the
-     * provider's seed allows it, or when `shots` carry the prompts (checked per offer).
-     */
+    /** What this shot shows; the official API needs one per shot (checked per offer). */
     prompt: z.string().trim().default(''),
     duration: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 s'),
   })
@@ -158,8 +103,8 @@ export const unifiedRequestSchema = z
       .min(0, 'must be between 0 and 1')
       .max(1, 'must be between 0 and 1')
       .optional(),
-    startImage: imageReference.optional(),
-    endImage: imageReference.optional(),
+    startImage: mediaReference.optional(),
+    endImage: mediaReference.optional(),
     cameraControl: cameraControlSchema.optional(),
     sound: z.boolean().optional(),
     /** Multi-shot: the shots in order, each with its prompt and seconds (sum = duration). */
@@ -169,9 +114,9 @@ export const unifiedRequestSchema = z
       .max(MAX_SHOTS, `takes at most ${MAX_SHOTS} shots`)
       .optional(),
     /** The motion source of `kling-motion-control`: the character in startImage performs it. */
-    motionVideo: videoReference.optional(),
+    motionVideo: mediaReference.optional(),
     /** A reference video for omni-video (`video_list`), priced ×1.5. */
-    referenceVideo: videoReference.optional(),
+    referenceVideo: mediaReference.optional(),
     /** Pass-through fields only one provider has, keyed by provider id, sent as-is. */
     providerOptions: z
       .partialRecord(z.enum(PROVIDER_IDS), z.record(z.string(), z.unknown()))

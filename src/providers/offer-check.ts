@@ -38,7 +38,7 @@ export function checkAgainstOffers(
     };
   }
   const on = `${request.model} on ${providerName}`;
-  const found: Found = { offer, request, on, providerName, issues: [], warnings: [] };
+  const found: Found = { offer, offers, request, on, providerName, issues: [], warnings: [] };
   if (offer.modesWithoutEffect?.includes(request.mode)) {
     found.warnings.push(
       `mode ${request.mode} does not apply to ${on} (one quality tier): the same model is rendered at the same price`,
@@ -56,6 +56,8 @@ export function checkAgainstOffers(
 /** A request and the offer it matched, with the issues and warnings found so far. */
 interface Found {
   offer: ModelOffer;
+  /** Every offer of the provider, for the allowed values of a field. */
+  offers: readonly ModelOffer[];
   request: UnifiedRequest;
   /** `<model> on <provider>`, for messages. */
   on: string;
@@ -65,12 +67,20 @@ interface Found {
 }
 
 /** Duration, the seed features, prompt lengths and cfgScale. */
-function lengthIssues({ offer, request, on, providerName, issues }: Found): void {
+function lengthIssues({ offer, offers, request, on, providerName, issues }: Found): void {
   if (!offer.durations.includes(request.duration)) {
     issues.push({
       field: 'duration',
       message: `${request.duration} s is not offered for ${on}`,
       allowed: offer.durations,
+    });
+  }
+  if (request.shots && !offer.shots) {
+    const withShots = unique(offers.filter((each) => each.shots).map((each) => each.model));
+    issues.push({
+      field: 'shots',
+      message: `multi-shot is not supported by ${on}`,
+      ...(withShots.length > 0 ? { allowed: withShots.map((model) => `model ${model}`) } : {}),
     });
   }
   issues.push(...seedFeatureIssues(offer, request, on));
@@ -180,14 +190,11 @@ function soundIssues({ offer, request, on, issues }: Found): void {
 }
 
 /**
- * The seed features (issue 13): shots, motion video, reference video, and a prompt left out.
- * Each is refused, naming the field, where the offer does not take it.
+ * The seed features (issue 13): motion video, reference video, and a prompt left out (shots
+ * are checked with the provider's other offers, to name the models that take them). Each is refused, naming the field, where the offer does not take it.
  */
 function seedFeatureIssues(offer: ModelOffer, request: UnifiedRequest, on: string) {
   const issues: ValidationIssue[] = [];
-  if (request.shots && !offer.shots) {
-    issues.push({ field: 'shots', message: `multi-shot is not supported by ${on}` });
-  }
   if (offer.motionVideo === 'required' && !request.motionVideo) {
     issues.push({ field: 'motionVideo', message: `is required by ${on} (the motion source)` });
   }

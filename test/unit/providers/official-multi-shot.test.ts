@@ -162,7 +162,13 @@ describe('official multi-shot validation and price', () => {
           ],
         }),
       ),
-    ).toEqual([expect.objectContaining({ field: 'shots', location: 'provider kling' })]);
+    ).toEqual([
+      expect.objectContaining({
+        field: 'shots',
+        location: 'provider kling',
+        allowed: ['model kling-v3'],
+      }),
+    ]);
   });
 
   it('names the shot whose prompt is empty or longer than 512 characters', () => {

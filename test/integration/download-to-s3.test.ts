@@ -16,13 +16,13 @@ import type { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { DownloadProgress } from '../../src/activities/download-video.js';
 import { createDownloadVideoToStorage } from '../../src/activities/download-video-to-storage.js';
-import { createGuardedAgent } from '../../src/http/guarded-agent.js';
-import { FakeProviderServer } from '../../src/simulated/fake-server.js';
+import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
 import { createS3Client } from '../../src/storage/s3-location.js';
 import type { S3Storage } from '../../src/storage/s3-storage.js';
 import { createVideoStorage } from '../../src/storage/storage-factory.js';
 import type { StoredVideo } from '../../src/storage/video-storage.js';
 import { s3Environment } from '../setup/s3-server.js';
+import { type DownloadServer, startDownloadServer } from '../support/download-server.js';
 
 const KEY = 'job-s3-0';
 
@@ -32,6 +32,7 @@ const KEY = 'job-s3-0';
  * Either way one verified object appears and the dead attempt's multipart upload is aborted.
  */
 describe('downloadVideoToStorage with S3 storage on two hosts', () => {
+  let server: DownloadServer;
   let fake: FakeProviderServer;
   let dispatcher: Agent;
   let client: S3Client;
@@ -41,14 +42,8 @@ describe('downloadVideoToStorage with S3 storage on two hosts', () => {
   let stagingB: string;
 
   beforeEach(async () => {
-    fake = await new FakeProviderServer({
-      name: 'download-s3-test',
-      routes: [],
-      authenticate: () => true,
-      rejectAuth: () => {},
-    }).start();
-    fake.setVideoSize(7 * 1024 * 1024);
-    dispatcher = createGuardedAgent({ allowPrivateNetwork: true });
+    server = await startDownloadServer('download-s3-test', { videoBytes: 7 * 1024 * 1024 });
+    ({ fake, dispatcher } = server);
     const environment = s3Environment(inject('s3Endpoint'), `hosts/${randomUUID()}`);
     client = createS3Client(environment);
     stagingA = await mkdtemp(join(tmpdir(), 'klingflow-host-a-'));
@@ -58,8 +53,7 @@ describe('downloadVideoToStorage with S3 storage on two hosts', () => {
   });
 
   afterEach(async () => {
-    await fake.stop();
-    await dispatcher.close();
+    await server.stop();
     await rm(stagingA, { recursive: true, force: true });
     await rm(stagingB, { recursive: true, force: true });
   });

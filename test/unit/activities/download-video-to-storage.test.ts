@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -13,40 +12,25 @@ import {
   createDownloadVideoToStorage,
   type DownloadVideoToStorageInput,
 } from '../../../src/activities/download-video-to-storage.js';
-import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
-import { FakeProviderServer } from '../../../src/simulated/fake-server.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import { mp4Bytes } from '../../../src/simulated/sample-video.js';
-import {
-  createFilesystemStorage,
-  type FilesystemStorage,
-} from '../../../src/storage/filesystem-storage.js';
+import type { FilesystemStorage } from '../../../src/storage/filesystem-storage.js';
 import type { StoredVideo } from '../../../src/storage/video-storage.js';
+import { type DownloadServer, startDownloadServer } from '../../support/download-server.js';
 
 const KEY = 'job-9-0';
 
+let server: DownloadServer;
 let fake: FakeProviderServer;
 let dispatcher: Agent;
 let storage: FilesystemStorage;
-let root: string;
 
 beforeEach(async () => {
-  fake = await new FakeProviderServer({
-    name: 'download-store-test',
-    routes: [],
-    authenticate: () => true,
-    rejectAuth: () => {},
-  }).start();
-  fake.setVideoSize(256 * 1024);
-  dispatcher = createGuardedAgent({ allowPrivateNetwork: true });
-  root = await mkdtemp(join(tmpdir(), 'klingflow-download-store-'));
-  storage = createFilesystemStorage({ rootDirectory: root });
+  server = await startDownloadServer('download-store-test');
+  ({ fake, dispatcher, storage } = server);
 });
 
-afterEach(async () => {
-  await fake.stop();
-  await dispatcher.close();
-  await rm(root, { recursive: true, force: true });
-});
+afterEach(() => server.stop());
 
 function activity() {
   return createDownloadVideoToStorage({

@@ -1,28 +1,52 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FakeProviderServer } from '../src/simulated/fake-server.js';
 import { megabytes } from './lib/process-stats.js';
+import { markdownTable, type Target } from './lib/report.js';
 
 const run = promisify(execFile);
 const PROBE = fileURLToPath(new URL('./download-probe.ts', import.meta.url));
+const CEILING_PROBE = fileURLToPath(new URL('./download-ceiling-probe.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+const MB = 1024 * 1024;
 
 export interface DownloadBenchmark {
   fileMb: number;
   runs: number;
+  /** Medians over the runs. */
   klingflowMbPerSecond: number;
+  ceilingMbPerSecond: number;
   curlMbPerSecond: number;
+  /** Median of each run's klingflow / ceiling, both measured back to back in that run. */
   ratio: number;
+  /** Lowest and highest per-run ratio: how much the shared machine moved the runs. */
+  ratioRange: [number, number];
   rssGrowthMb: number;
+  rssGrowthRangeMb: [number, number];
+  ceilingRssGrowthMb: number;
   sha256Verified: boolean;
+  /** Load average over the last minute when the runs began and ended. */
+  loadAverage: [number, number];
 }
 
-/** The download activity against curl on the same loopback file; best of `runs` for each. */
+interface ProbeResult {
+  seconds: number;
+  bytes: number;
+  rssGrowthBytes: number;
+  sha256?: string;
+  tempPath?: string;
+}
+
+/**
+ * The download step of the activity against Node's ceiling (undici alone reading the same
+ * loopback file and discarding it) and curl, each in its own process. Every run measures the
+ * three back to back, so a run's ratio compares them under the same load; medians over `runs`.
+ */
 export async function measureDownload(options: {
   bytes: number;
   runs: number;
@@ -38,31 +62,26 @@ export async function measureDownload(options: {
   const expected = createHash('sha256').update(fake.videoBuffer).digest('hex');
   const url = `${fake.origin}/files/bench.mp4`;
   const directory = await mkdtemp(join(tmpdir(), 'klingflow-download-bench-'));
-  let bestKlingflow = Number.POSITIVE_INFINITY;
-  let bestCurl = Number.POSITIVE_INFINITY;
-  let rssGrowth = 0;
+  const rate = (seconds: number) => options.bytes / MB / seconds;
+  const klingflow: ProbeResult[] = [];
+  const ceiling: ProbeResult[] = [];
+  const curl: number[] = [];
   let verified = true;
+  const loadAtStart = loadAverage();
   try {
     for (let index = 0; index < options.runs; index++) {
-      const { stdout } = await run(process.execPath, ['--expose-gc', TSX, PROBE, url], {
-        maxBuffer: 1024 * 1024,
-      });
-      const probe = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
-      verified &&= probe.sha256 === expected && probe.bytes === options.bytes;
-      bestKlingflow = Math.min(bestKlingflow, probe.seconds);
-      rssGrowth = Math.max(rssGrowth, probe.rssGrowthBytes);
-      await rm(probe.tempPath, { force: true });
+      const read = await probe(CEILING_PROBE, url);
+      verified &&= read.bytes === options.bytes;
+      ceiling.push(read);
+
+      const downloaded = await probe(PROBE, url);
+      verified &&= downloaded.sha256 === expected && downloaded.bytes === options.bytes;
+      klingflow.push(downloaded);
+      if (downloaded.tempPath) await rm(downloaded.tempPath, { force: true });
 
       const target = join(directory, `curl-${index}.mp4`);
-      const { stdout: curlOut } = await run('curl', [
-        '-s',
-        '-o',
-        target,
-        '-w',
-        '%{time_total}',
-        url,
-      ]);
-      bestCurl = Math.min(bestCurl, Number(curlOut));
+      const { stdout } = await run('curl', ['-s', '-o', target, '-w', '%{time_total}', url]);
+      curl.push(rate(Number(stdout)));
       verified &&= (await stat(target)).size === options.bytes;
       await rm(target, { force: true });
     }
@@ -70,16 +89,121 @@ export async function measureDownload(options: {
     await fake.stop();
     await rm(directory, { recursive: true, force: true });
   }
-  const mb = options.bytes / (1024 * 1024);
-  const klingflowRate = mb / bestKlingflow;
-  const curlRate = mb / bestCurl;
+  const ratios = klingflow.map((result, index) => ceiling[index]!.seconds / result.seconds);
   return {
-    fileMb: Math.round(mb),
+    fileMb: Math.round(options.bytes / MB),
     runs: options.runs,
-    klingflowMbPerSecond: Math.round(klingflowRate),
-    curlMbPerSecond: Math.round(curlRate),
-    ratio: Math.round((klingflowRate / curlRate) * 100) / 100,
-    rssGrowthMb: megabytes(rssGrowth),
+    klingflowMbPerSecond: Math.round(median(klingflow.map((result) => rate(result.seconds)))),
+    ceilingMbPerSecond: Math.round(median(ceiling.map((result) => rate(result.seconds)))),
+    curlMbPerSecond: Math.round(median(curl)),
+    ratio: Math.round(median(ratios) * 100) / 100,
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)].map(
+      (ratio) => Math.round(ratio * 100) / 100,
+    ) as [number, number],
+    rssGrowthMb: megabytes(median(klingflow.map((result) => result.rssGrowthBytes))),
+    rssGrowthRangeMb: [
+      megabytes(Math.min(...klingflow.map((result) => result.rssGrowthBytes))),
+      megabytes(Math.max(...klingflow.map((result) => result.rssGrowthBytes))),
+    ],
+    ceilingRssGrowthMb: megabytes(median(ceiling.map((result) => result.rssGrowthBytes))),
     sha256Verified: verified,
+    loadAverage: [loadAtStart, loadAverage()],
   };
+}
+
+async function probe(script: string, url: string): Promise<ProbeResult> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', TSX, script, url], {
+    maxBuffer: 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ProbeResult;
+}
+
+/** The BENCHMARKS.md section and its two rows of the targets table. */
+export function downloadReport(download: DownloadBenchmark): {
+  section: string;
+  targets: Target[];
+} {
+  const section = `## 3. Download
+
+${download.fileMb} MB loopback file; ${download.runs} runs, each measuring the three back to back in
+separate processes; medians. Load average ${download.loadAverage[0].toFixed(1)} → ${download.loadAverage[1].toFixed(1)}
+on this machine during the runs (it is shared: other processes compete for its cores).
+
+${markdownTable(
+  [
+    'klingflow MB/s',
+    "Node's ceiling (undici alone) MB/s",
+    'vs ceiling (range)',
+    'curl MB/s',
+    'klingflow RSS growth MB (range)',
+    'undici alone RSS growth MB',
+    'sha256 and size verified',
+  ],
+  [
+    [
+      download.klingflowMbPerSecond,
+      download.ceilingMbPerSecond,
+      `${percent(download.ratio)} (${percent(download.ratioRange[0])}–${percent(download.ratioRange[1])})`,
+      download.curlMbPerSecond,
+      `${download.rssGrowthMb} (${download.rssGrowthRangeMb[0]}–${download.rssGrowthRangeMb[1]})`,
+      download.ceilingRssGrowthMb,
+      download.sha256Verified ? 'yes' : 'NO',
+    ],
+  ],
+)}
+
+klingflow is the activity's download step: undici's body streamed to a partial file in ~1 MiB
+\`writev\` batches, one written while the next is hashed (sha256), then fsync. The ceiling is
+undici reading the same file and discarding it; curl (not reachable from JavaScript) is for
+reference.`;
+  return {
+    section,
+    targets: [
+      {
+        name: "download vs Node's ceiling",
+        target: '≥ 80%',
+        measured: `${Math.round(download.ratio * 100)}%`,
+        met: download.ratio >= 0.8,
+        ...(download.ratio < 0.8
+          ? {
+              note: `missed by ${Math.round((0.8 - download.ratio) * 100)} points (runs ${percent(download.ratioRange[0])}–${percent(download.ratioRange[1])} on a shared machine): the download step uses about 1.5× the CPU undici alone needs for the same bytes (sha256 on the event loop, writev and fsync on the thread pool), and on this shared VM it seldom gets a second core for the difference; a hashing and writing thread (tried) used about 1.8× the CPU of this design, in messaging and system time, and was slower here`,
+            }
+          : {}),
+      },
+      {
+        name: 'download RSS growth',
+        target: '≤ 64 MB',
+        measured: `${download.rssGrowthMb} MB`,
+        met: download.rssGrowthMb <= 64,
+        // Met or not, the figure moves with when V8 collects socket buffers: say so.
+        note: `${download.rssGrowthMb > 64 ? `missed by ${(download.rssGrowthMb - 64).toFixed(1)} MB: ` : ''}RSS peak of the downloading process, runs ${download.rssGrowthRangeMb[0]}–${download.rssGrowthRangeMb[1]} MB; mostly socket buffers V8 has not collected yet (undici alone grows by ${download.ceilingRssGrowthMb} MB reading the same file); the activity itself holds about two 1 MiB write batches`,
+      },
+    ],
+  };
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 100)}%`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function loadAverage(): number {
+  return loadavg()[0] ?? 0;
+}
+
+// `npx tsx bench/download.ts [MB] [RUNS]` measures only the download and prints the section.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await measureDownload({
+    bytes: Number(process.argv[2] ?? 500) * MB,
+    runs: Number(process.argv[3] ?? 5),
+  });
+  const report = downloadReport(result);
+  console.log(JSON.stringify(result));
+  console.log(report.section);
+  for (const target of report.targets) console.log(JSON.stringify(target));
 }

@@ -50,80 +50,119 @@ export interface DownloadedVideo {
   sourceUrl: string;
 }
 
-/** The activity; `deps` are shared by every call on this worker. */
+/**
+ * The activity of jobs started before `patched('store-in-download')`: stages the file on this
+ * worker's disk for the `storeVideo` local activity. `deps` are shared by every call.
+ */
 export function createDownloadVideo(deps: DownloadVideoDependencies) {
-  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_VIDEO_BYTES;
-  const heartbeatEveryBytes = deps.heartbeatEveryBytes ?? DEFAULT_HEARTBEAT_EVERY_BYTES;
-
   return async function downloadVideo(input: DownloadVideoInput): Promise<DownloadedVideo> {
     const context = Context.current();
-    const signal = context.cancellationSignal;
-    const where = redactUrl(input.url);
+    const { video, pacer } = await stageVideo(
+      deps,
+      input,
+      context,
+      readProgress(context.info.heartbeatDetails),
+    );
+    pacer.stop();
+    return video;
+  };
+}
 
-    try {
-      assertFetchableUrl(input.url, deps.allowPrivateNetwork);
-    } catch (error) {
-      throw ApplicationFailure.create({
-        type: DownloadFailureType.blockedUrl,
-        message: `refusing to download ${where}: ${(error as Error).message}`,
-        nonRetryable: true,
-      });
+export interface StagedDownload {
+  video: DownloadedVideo;
+  /** Still beating (with `progress`), so the caller can keep the attempt alive while it commits. */
+  pacer: HeartbeatPacer;
+  progress: DownloadProgress;
+}
+
+/**
+ * Fetches `input.url` into this worker's staging file for `input.key`, resuming from `resumeFrom`
+ * when the file on disk still holds that prefix, and verifies it (MP4 signature, size, sha256,
+ * fsync). On success the heartbeats keep running and the caller stops them; on failure they are
+ * stopped and an ApplicationFailure says whether another attempt can help.
+ */
+export async function stageVideo(
+  deps: DownloadVideoDependencies,
+  input: DownloadVideoInput,
+  context: Context,
+  resumeFrom: DownloadProgress | undefined,
+): Promise<StagedDownload> {
+  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_VIDEO_BYTES;
+  const heartbeatEveryBytes = deps.heartbeatEveryBytes ?? DEFAULT_HEARTBEAT_EVERY_BYTES;
+  const signal = context.cancellationSignal;
+  const where = redactUrl(input.url);
+  const tempPath = await stagingPath(deps, input, where);
+
+  const progress: DownloadProgress = { offset: 0 };
+  // Heartbeats start once the kept prefix is known: a beat of offset 0 while the prefix is
+  // still being hashed would throw away the progress earlier attempts recorded.
+  let pacer: HeartbeatPacer | undefined;
+  const transfer = new Transfer(tempPath, maxBytes, where, () => pacer?.advanced());
+  try {
+    await transfer.open(resumeFrom, progress);
+    pacer = startHeartbeats(context, progress, heartbeatEveryBytes);
+    if (progress.offset > 0) {
+      context.log.info('resuming download', { url: where, offset: progress.offset });
     }
-    let tempPath: string;
-    try {
-      tempPath = deps.storage.partialPath(input.key);
-    } catch (error) {
-      if (error instanceof StorageError) {
-        throw ApplicationFailure.create({
-          type: DownloadFailureType.invalidKey,
-          message: error.message,
-          nonRetryable: true,
-        });
+    await fetchInto(transfer, input.url, deps, progress, signal);
+    const result = await transfer.finish();
+    context.log.info('downloaded video', { url: where, bytes: result.bytes });
+    const video = { tempPath, sha256: result.sha256, bytes: result.bytes, sourceUrl: input.url };
+    return { video, pacer, progress };
+  } catch (error) {
+    await transfer.close();
+    pacer?.stop();
+    if (signal.aborted) {
+      if (cancelledByShutdown(context)) {
+        // The worker is stopping: the next attempt (on any worker) resumes from here.
+        pacer?.beatNow();
+      } else {
+        // A cancelled job wants nothing more from this file.
+        await rm(tempPath, { force: true });
       }
       throw error;
     }
-    await mkdir(dirname(tempPath), { recursive: true });
-
-    const resumeFrom = readProgress(context.info.heartbeatDetails);
-    const progress: DownloadProgress = { offset: 0 };
-    // Heartbeats start once the kept prefix is known: a beat of offset 0 while the prefix is
-    // still being hashed would throw away the progress earlier attempts recorded.
-    let pacer: HeartbeatPacer | undefined;
-    const transfer = new Transfer(tempPath, maxBytes, where, () => pacer?.advanced());
-    try {
-      await transfer.open(resumeFrom, progress);
-      pacer = startHeartbeats(context, progress, heartbeatEveryBytes);
-      if (progress.offset > 0) {
-        context.log.info('resuming download', { url: where, offset: progress.offset });
-      }
-      await fetchInto(transfer, input.url, deps, progress, signal);
-      const result = await transfer.finish();
-      context.log.info('downloaded video', { url: where, bytes: result.bytes });
-      return { tempPath, sha256: result.sha256, bytes: result.bytes, sourceUrl: input.url };
-    } catch (error) {
-      await transfer.close();
-      if (signal.aborted) {
-        if (cancelledByShutdown(context)) {
-          // The worker is stopping: the next attempt (on any worker) resumes from here.
-          pacer?.beatNow();
-        } else {
-          // A cancelled job wants nothing more from this file.
-          await rm(tempPath, { force: true });
-        }
-        throw error;
-      }
-      const failure = classify(error, where, progress.offset);
-      if (failure.nonRetryable) {
-        await rm(tempPath, { force: true });
-      } else {
-        // Record exactly how far the file is good so the next attempt resumes there.
-        pacer?.beatNow();
-      }
-      throw failure;
-    } finally {
-      pacer?.stop();
+    const failure = classify(error, where, progress.offset);
+    if (failure.nonRetryable) {
+      await rm(tempPath, { force: true });
+    } else {
+      // Record exactly how far the file is good so the next attempt resumes there.
+      pacer?.beatNow();
     }
-  };
+    throw failure;
+  }
+}
+
+/** The staging file's path (its directory created); refuses a URL or key it must not use. */
+async function stagingPath(
+  deps: DownloadVideoDependencies,
+  input: DownloadVideoInput,
+  where: string,
+): Promise<string> {
+  try {
+    assertFetchableUrl(input.url, deps.allowPrivateNetwork);
+  } catch (error) {
+    throw ApplicationFailure.create({
+      type: DownloadFailureType.blockedUrl,
+      message: `refusing to download ${where}: ${(error as Error).message}`,
+      nonRetryable: true,
+    });
+  }
+  let tempPath: string;
+  try {
+    tempPath = deps.storage.partialPath(input.key);
+  } catch (error) {
+    if (error instanceof StorageError) {
+      throw ApplicationFailure.create({
+        type: DownloadFailureType.invalidKey,
+        message: error.message,
+        nonRetryable: true,
+      });
+    }
+    throw error;
+  }
+  await mkdir(dirname(tempPath), { recursive: true });
+  return tempPath;
 }
 
 /** Requests the rest of the file and streams it into the transfer, restarting once from zero. */

@@ -5,6 +5,7 @@ import type { VideoStorage } from '../storage/video-storage.js';
 import { createCancelTask } from './cancel-task.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
+import { createDownloadVideoToStorage } from './download-video-to-storage.js';
 import { createEstimateCost } from './estimate-cost.js';
 import {
   createAwaitExistingGeneration,
@@ -34,12 +35,12 @@ export interface ActivityDependencies {
 /** Every activity, built once per worker with its dependencies injected (Temporal samples style). */
 export function createActivities(deps: ActivityDependencies) {
   const { submitTask, findTask } = createSubmitTask(deps);
-  const downloadVideo = createDownloadVideo({
+  const downloadDependencies = {
     storage: deps.storage,
     dispatcher: deps.http.dispatcher,
     allowPrivateNetwork: deps.http.allowPrivateNetwork,
     ...(deps.maxVideoBytes !== undefined ? { maxBytes: deps.maxVideoBytes } : {}),
-  });
+  };
   const planRoute = createPlanRoute(deps);
   return {
     planRoute,
@@ -49,7 +50,10 @@ export function createActivities(deps: ActivityDependencies) {
     /** Asks the provider to stop a task the job no longer wants (providers with a cancel call). */
     cancelTask: createCancelTask(deps),
     requestProviderSlot,
-    downloadVideo,
+    /** Download, verify and store in one attempt on one host (`patched('store-in-download')`). */
+    downloadVideoToStorage: createDownloadVideoToStorage(downloadDependencies),
+    /** Jobs started before that patch: stage on this host, then `storeVideo` (local activity). */
+    downloadVideo: createDownloadVideo(downloadDependencies),
     storeVideo: createStoreVideo({ storage: deps.storage }),
     /** Batch: the first route entry's price, before an item is started. */
     estimateCost: createEstimateCost({ planRoute }),

@@ -37,31 +37,48 @@ const FAILURE_TYPES: Partial<Record<StorageErrorKind, string>> = {
 export function createStoreVideo(deps: StoreVideoDependencies) {
   return async function storeVideo(input: StoreVideoInput): Promise<StoredVideo> {
     try {
-      const stored = await deps.storage.commitVideo({
-        tempPath: input.tempPath,
-        key: input.key,
-        sidecar: {
-          ...input.sidecar,
-          // The verified facts win over anything the caller put in the same fields.
-          sha256: input.sha256,
-          bytes: input.bytes,
-          sourceUrl: input.sourceUrl,
-          storedAt: new Date().toISOString(),
-        },
-      });
-      Context.current().log.info('stored video', { path: stored.path, bytes: stored.bytes });
-      return stored;
+      return await commitStagedVideo(deps.storage, input);
     } catch (error) {
-      const type = error instanceof StorageError ? FAILURE_TYPES[error.kind] : undefined;
-      if (type) {
-        throw ApplicationFailure.create({
-          type,
-          message: (error as StorageError).message,
-          nonRetryable: true,
-        });
-      }
-      // Disk full, permissions, I/O errors: worth another attempt after the retry delay.
-      throw error;
+      throw storeFailure(error);
     }
   };
+}
+
+/**
+ * Commits a staged, verified download to storage with its sidecar (storage-specific: a hard
+ * link on disk, a verified multipart upload to S3). Throws the storage's own errors.
+ */
+export async function commitStagedVideo(
+  storage: VideoStorage,
+  input: StoreVideoInput,
+): Promise<StoredVideo> {
+  const stored = await storage.commitVideo({
+    tempPath: input.tempPath,
+    key: input.key,
+    sidecar: {
+      ...input.sidecar,
+      // The verified facts win over anything the caller put in the same fields.
+      sha256: input.sha256,
+      bytes: input.bytes,
+      sourceUrl: input.sourceUrl,
+      storedAt: new Date().toISOString(),
+    },
+  });
+  Context.current().log.info('stored video', { path: stored.path, bytes: stored.bytes });
+  return stored;
+}
+
+/** Storage errors another attempt cannot fix become non-retryable failures; the rest retry. */
+export function storeFailure(error: unknown): unknown {
+  const type = error instanceof StorageError ? FAILURE_TYPES[error.kind] : undefined;
+  if (type) {
+    return ApplicationFailure.create({
+      type,
+      message: (error as StorageError).message,
+      nonRetryable: true,
+      cause: error as StorageError,
+    });
+  }
+  // Disk full, permissions, I/O errors, an unreachable bucket: worth another attempt.
+  return error;
 }

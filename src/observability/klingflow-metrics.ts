@@ -138,6 +138,11 @@ export class KlingflowMetrics {
       this.downloadSeconds.observe(outcome.seconds);
     } else if (activity === 'storeVideo') {
       this.videosStored.inc();
+    } else if (activity === 'downloadVideoToStorage') {
+      // Download and store in one activity (jobs since `patched('store-in-download')`).
+      this.downloadBytes.inc((outcome.result as DownloadedVideo).bytes);
+      this.downloadSeconds.observe(outcome.seconds);
+      this.videosStored.inc();
     }
   }
 

@@ -218,7 +218,8 @@ async function pendingActivity(handle: WorkflowHandle, type: string) {
 
 /** The byte offset the download activity's last heartbeat recorded on the server, if any. */
 async function recordedDownloadOffset(handle: WorkflowHandle): Promise<number | undefined> {
-  const payload = (await pendingActivity(handle, 'downloadVideo'))?.heartbeatDetails?.payloads?.[0];
+  const payload = (await pendingActivity(handle, 'downloadVideoToStorage'))?.heartbeatDetails
+    ?.payloads?.[0];
   if (!payload) return undefined;
   return defaultPayloadConverter.fromPayload<{ offset?: number }>(payload as Payload).offset;
 }

@@ -15,8 +15,13 @@ import { replaySinks } from '../../src/observability/worker-telemetry.js';
  */
 
 const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
-/** Recorded with the current version (`--version v2`): behind its `patched()` markers. */
+/** Recorded with `--version v2` before `patched('store-in-download')`. */
 const V2_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v2/', import.meta.url));
+/**
+ * The current version: `npx tsx scripts/record-histories.ts --version v2 test/fixtures/histories/v3`
+ * after `patched('store-in-download')` (download and store in one activity).
+ */
+const V3_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v3/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
@@ -148,9 +153,31 @@ const V2_PATHS: PathExpectations = {
   'poll-transient-errors': PATHS['poll-transient-errors']!,
 };
 
+/**
+ * The v2 paths with the video downloaded and stored by one activity, `downloadVideoToStorage`,
+ * and never by a `storeVideo` local activity, which could run on a host without the staged file.
+ */
+const V3_PATHS: PathExpectations = Object.fromEntries(
+  Object.entries(V2_PATHS).map(([name, expected]) => [
+    name,
+    {
+      ...expected,
+      activities: expected.activities.map((type) =>
+        type === 'downloadVideo' ? 'downloadVideoToStorage' : type,
+      ),
+      shows: (events: JsonEvent[]) =>
+        expected.shows(events) &&
+        !localActivitiesOf(events).includes('storeVideo') &&
+        patchesOf(events).includes('store-in-download') ===
+          expected.activities.includes('downloadVideo'),
+    },
+  ]),
+);
+
 const SETS = [
   { version: 'v1', directory: HISTORIES, paths: PATHS },
   { version: 'v2', directory: V2_HISTORIES, paths: V2_PATHS },
+  { version: 'v3', directory: V3_HISTORIES, paths: V3_PATHS },
 ] as const;
 
 function recordedIn(directory: string): string[] {
@@ -175,6 +202,19 @@ function patchesOf(events: JsonEvent[]): string[] {
     const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
     if (marker?.markerName !== 'core_patch' || !data) return [];
     return [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id];
+  });
+}
+
+/** The activity types of the local activities a history recorded (core_local_activity markers). */
+function localActivitiesOf(events: JsonEvent[]): string[] {
+  return events.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.details?.data?.payloads?.[0]?.data;
+    if (marker?.markerName !== 'core_local_activity' || !data) return [];
+    return [
+      (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string })
+        .activity_type,
+    ];
   });
 }
 
@@ -210,8 +250,8 @@ describe.each(SETS)('recorded workflow histories ($version)', ({ version, direct
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
-    // v1 is from before the money-safety patch, v2 took its branch: both must keep replaying.
-    expect(patchesOf(events).includes('money-safety-v2')).toBe(version === 'v2');
+    // v1 is from before the money-safety patch, v2 and v3 took its branch: all must keep replaying.
+    expect(patchesOf(events).includes('money-safety-v2')).toBe(version !== 'v1');
   });
 });
 

@@ -179,6 +179,16 @@ export async function startStubStack(): Promise<StubStack> {
         sourceUrl: input.url,
       };
     },
+    async downloadVideoToStorage(input: { url: string; key: string }) {
+      calls.downloads.push({ url: input.url, key: input.key });
+      if (stack.downloadFails) throw providerFailure('DownloadBlocked');
+      return {
+        path: `/videos/${input.key}.mp4`,
+        sha256: '0'.repeat(64),
+        bytes: 1,
+        sourceUrl: input.url,
+      };
+    },
     async storeVideo(input: { key: string; sha256: string; bytes: number; sourceUrl: string }) {
       return {
         path: `/videos/${input.key}.mp4`,

@@ -63,7 +63,7 @@ describe('tracing a job through OpenTelemetry', () => {
     expect(submit!.spanContext().traceId).toBe(traceId);
     expect(submit!.attributes.temporalWorkflowId).toBe(handle.workflowId);
     expect(named('RunActivity:checkTask').length).toBeGreaterThan(0);
-    expect(named('RunActivity:downloadVideo')).toHaveLength(1);
+    expect(named('RunActivity:downloadVideoToStorage')).toHaveLength(1);
 
     // The submit's HTTP call is a child of the submit activity's span, with provider and status.
     const http = spans.filter((span) => span.name.startsWith('provider.http'));

@@ -10,6 +10,16 @@ const HEARTBEAT_INTERVAL_MS = 1000;
 export interface DownloadProgress {
   offset: number;
   validator?: string;
+  /**
+   * Set once the whole file is staged and verified, while it is being committed to storage: a
+   * retry on the same host commits the staged file instead of fetching it again.
+   */
+  staged?: StagedVideo;
+}
+
+export interface StagedVideo {
+  sha256: string;
+  bytes: number;
 }
 
 export interface HeartbeatPacer {
@@ -34,11 +44,11 @@ export function startHeartbeats(
   const beatNow = () => {
     lastOffset = progress.offset;
     lastAt = Date.now();
-    context.heartbeat(
-      progress.validator
-        ? { offset: progress.offset, validator: progress.validator }
-        : { offset: progress.offset },
-    );
+    context.heartbeat({
+      offset: progress.offset,
+      ...(progress.validator ? { validator: progress.validator } : {}),
+      ...(progress.staged ? { staged: progress.staged } : {}),
+    });
   };
   const timer = setInterval(() => {
     if (Date.now() - lastAt >= HEARTBEAT_INTERVAL_MS) beatNow();
@@ -60,7 +70,24 @@ export function startHeartbeats(
 
 export function readProgress(details: unknown): DownloadProgress | undefined {
   if (typeof details !== 'object' || details === null) return undefined;
-  const { offset, validator } = details as { offset?: unknown; validator?: unknown };
+  const { offset, validator, staged } = details as {
+    offset?: unknown;
+    validator?: unknown;
+    staged?: unknown;
+  };
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
-  return typeof validator === 'string' ? { offset, validator } : { offset };
+  const stagedVideo = readStaged(staged);
+  return {
+    offset,
+    ...(typeof validator === 'string' ? { validator } : {}),
+    ...(stagedVideo ? { staged: stagedVideo } : {}),
+  };
+}
+
+function readStaged(details: unknown): StagedVideo | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const { sha256, bytes } = details as { sha256?: unknown; bytes?: unknown };
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return undefined;
+  return { sha256, bytes };
 }

@@ -1,11 +1,18 @@
-import { isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { AttemptRecord, RouteEntry } from '../../contracts/generation.js';
 import { videoStorageKey } from '../../storage/storage-key.js';
+import type { StoredVideo } from '../../storage/video-storage.js';
 import { failJob, failureMessage } from './failures.js';
 import { type Job, setPhase } from './job.js';
 
-const { downloadVideo } = proxyActivities<Activities>({
+const DOWNLOAD_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
   retry: {
@@ -14,7 +21,9 @@ const { downloadVideo } = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
   },
-});
+};
+
+const { downloadVideo, downloadVideoToStorage } = proxyActivities<Activities>(DOWNLOAD_OPTIONS);
 
 const { storeVideo } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -29,39 +38,73 @@ export async function deliverVideos(
   videos: { url: string }[],
 ): Promise<void> {
   setPhase(job, 'downloading');
+  // One activity on one host: a separate store step could run where the file was not staged
+  // (several worker hosts with S3 storage; a local activity re-runs on any worker).
+  const inOneActivity = patched('store-in-download');
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
     job.downloadKeys.push(key);
-    let downloaded: Awaited<ReturnType<Activities['downloadVideo']>>;
-    try {
-      downloaded = await downloadVideo({ url: video.url, key });
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      record.outcome = 'failed';
-      record.errorKind = 'download-failed';
-      record.error = failureMessage(error);
-      return failJob(job, `download from ${entry.provider} failed: ${record.error}`);
-    }
-    setPhase(job, 'storing');
-    const stored = await storeVideo({
-      ...downloaded,
-      key,
-      sidecar: {
-        workflowId: job.workflowId,
-        request: job.input.request,
-        provider: entry.provider,
-        providerTaskId: job.status.providerTaskId,
-        estimatedCost: entry.price,
-        attempts: job.status.attempts,
-        ...(job.v2 ? { spend: job.status.spend } : {}),
-        batchId: job.input.batchId,
-        startedAt: job.status.startedAt,
-        finishedAt: new Date(Date.now()).toISOString(),
-      },
-    });
+    const stored = inOneActivity
+      ? await downloadVideoToStorage({ url: video.url, key, sidecar: sidecar(job, entry) }).catch(
+          // A storage failure (a conflicting video under the key) also ends the job here.
+          (error: unknown) => downloadFailed(job, entry, record, error),
+        )
+      : await downloadThenStore(job, entry, record, video.url, key);
     job.status.videos.push(stored);
-    setPhase(job, 'downloading');
   }
+}
+
+/** Jobs that reached delivery before `store-in-download`: the event order they recorded. */
+async function downloadThenStore(
+  job: Job,
+  entry: RouteEntry,
+  record: AttemptRecord,
+  url: string,
+  key: string,
+): Promise<StoredVideo> {
+  const downloaded = await downloadVideo({ url, key }).catch((error: unknown) =>
+    downloadFailed(job, entry, record, error),
+  );
+  setPhase(job, 'storing');
+  const stored = await storeVideo({
+    ...downloaded,
+    key,
+    sidecar: { ...sidecar(job, entry), finishedAt: new Date(Date.now()).toISOString() },
+  });
+  setPhase(job, 'downloading');
+  return stored;
+}
+
+/** Cancellation passes through; anything else ends the job failed, nothing re-sent. */
+function downloadFailed(
+  job: Job,
+  entry: RouteEntry,
+  record: AttemptRecord,
+  error: unknown,
+): Promise<never> {
+  if (isCancellation(error)) throw error;
+  record.outcome = 'failed';
+  record.errorKind = 'download-failed';
+  record.error = failureMessage(error);
+  return failJob(job, `download from ${entry.provider} failed: ${record.error}`);
+}
+
+/**
+ * What the sidecar says about the job. The store-in-download activity adds the finish time when
+ * it commits (the workflow's clock would give the time the download started).
+ */
+function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
+  return {
+    workflowId: job.workflowId,
+    request: job.input.request,
+    provider: entry.provider,
+    providerTaskId: job.status.providerTaskId,
+    estimatedCost: entry.price,
+    attempts: job.status.attempts,
+    ...(job.v2 ? { spend: job.status.spend } : {}),
+    batchId: job.input.batchId,
+    startedAt: job.status.startedAt,
+  };
 }
 
 /**

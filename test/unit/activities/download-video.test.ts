@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,16 +14,13 @@ import {
   createDownloadVideo,
   type DownloadProgress,
 } from '../../../src/activities/download-video.js';
-import { createGuardedAgent } from '../../../src/http/guarded-agent.js';
 import {
-  FakeProviderServer,
+  type FakeProviderServer,
   type FakeRoute,
   serveWithRange,
 } from '../../../src/simulated/fake-server.js';
-import {
-  createFilesystemStorage,
-  type FilesystemStorage,
-} from '../../../src/storage/filesystem-storage.js';
+import type { FilesystemStorage } from '../../../src/storage/filesystem-storage.js';
+import { type DownloadServer, startDownloadServer } from '../../support/download-server.js';
 
 const KEY = 'job-1-0';
 
@@ -134,30 +130,17 @@ const extraRoutes: FakeRoute[] = [
   },
 ];
 
+let server: DownloadServer;
 let fake: FakeProviderServer;
 let dispatcher: Agent;
 let storage: FilesystemStorage;
-let root: string;
 
 beforeEach(async () => {
-  fake = await new FakeProviderServer({
-    name: 'download-test',
-    routes: extraRoutes,
-    authenticate: () => true,
-    rejectAuth: () => {},
-  }).start();
-  fake.setVideoSize(256 * 1024);
-  // The fake listens on loopback, so these tests allow the private network for the connection.
-  dispatcher = createGuardedAgent({ allowPrivateNetwork: true });
-  root = await mkdtemp(join(tmpdir(), 'klingflow-download-'));
-  storage = createFilesystemStorage({ rootDirectory: root });
+  server = await startDownloadServer('download-test', { routes: extraRoutes });
+  ({ fake, dispatcher, storage } = server);
 });
 
-afterEach(async () => {
-  await fake.stop();
-  await dispatcher.close();
-  await rm(root, { recursive: true, force: true });
-});
+afterEach(() => server.stop());
 
 function download(options: { allowPrivateNetwork?: boolean; maxBytes?: number } = {}) {
   return createDownloadVideo({

@@ -1,0 +1,120 @@
+import { rm } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
+import { StorageError, type StoredVideo } from '../storage/video-storage.js';
+import { interrupted } from './download/failures.js';
+import {
+  type DownloadProgress,
+  readProgress,
+  type StagedVideo,
+  startHeartbeats,
+} from './download/heartbeats.js';
+import {
+  type DownloadVideoDependencies,
+  type DownloadVideoInput,
+  stageVideo,
+} from './download-video.js';
+import { commitStagedVideo, storeFailure } from './store-video.js';
+
+export interface DownloadVideoToStorageInput extends DownloadVideoInput {
+  /** Caller metadata for the sidecar (workflow id, provider, request, attempts…). */
+  sidecar: Record<string, unknown>;
+}
+
+/**
+ * Download, verification and commit in one activity attempt, so on one host: the staging file
+ * never has to be found by a later step that may run on another worker (with S3 storage the
+ * worker hosts share no disk). An attempt that dies mid-transfer resumes on the same host from
+ * its heartbeated offset and starts over on another; one that dies mid-commit leaves no visible
+ * object (the S3 commit completes its multipart upload only after verifying it, and aborts the
+ * stale uploads of the key first), and the next attempt on the same host commits the staged
+ * file it recorded instead of fetching it again.
+ */
+export function createDownloadVideoToStorage(deps: DownloadVideoDependencies) {
+  return async function downloadVideoToStorage(
+    input: DownloadVideoToStorageInput,
+  ): Promise<StoredVideo> {
+    const context = Context.current();
+    const resumeFrom = readProgress(context.info.heartbeatDetails);
+    if (resumeFrom?.staged) {
+      // Heartbeats keep recording the staged file while it is committed again.
+      const pacer = startHeartbeats(context, { ...resumeFrom }, Number.POSITIVE_INFINITY);
+      try {
+        const stored = await commitEarlierStaging(deps, input, resumeFrom.staged);
+        if (stored) return stored;
+      } finally {
+        pacer.stop();
+      }
+    }
+    const { video, pacer, progress } = await stageVideo(deps, input, context, {
+      ...resumeFrom,
+      offset: resumeFrom?.staged ? 0 : (resumeFrom?.offset ?? 0),
+    } satisfies DownloadProgress);
+    try {
+      // A crash from here on leaves a complete, verified file: say so, so a retry commits it.
+      progress.staged = { sha256: video.sha256, bytes: video.bytes };
+      pacer.beatNow();
+      return await commitStagedVideo(deps.storage, {
+        ...video,
+        key: input.key,
+        sidecar: finished(input.sidecar),
+      });
+    } catch (error) {
+      if (isStagingLost(error)) {
+        // The file changed or vanished under us after it verified: fetch it again next attempt.
+        await rm(video.tempPath, { force: true });
+        progress.offset = 0;
+        progress.staged = undefined;
+        pacer.beatNow();
+        throw interrupted(
+          `the staged download changed before it was stored: ${(error as Error).message}`,
+        );
+      }
+      throw storeFailure(error);
+    } finally {
+      pacer.stop();
+    }
+  };
+}
+
+/**
+ * The previous attempt staged and verified the whole file, then died while committing. On the
+ * same host the staged file is still there and the commit finishes it (storage verifies its
+ * sha256 again); elsewhere, or if it changed, undefined sends this attempt back to downloading.
+ */
+async function commitEarlierStaging(
+  deps: DownloadVideoDependencies,
+  input: DownloadVideoToStorageInput,
+  staged: StagedVideo,
+): Promise<StoredVideo | undefined> {
+  let tempPath: string | undefined;
+  try {
+    tempPath = deps.storage.partialPath(input.key);
+    return await commitStagedVideo(deps.storage, {
+      tempPath,
+      key: input.key,
+      sha256: staged.sha256,
+      bytes: staged.bytes,
+      sourceUrl: input.url,
+      sidecar: finished(input.sidecar),
+    });
+  } catch (error) {
+    if (!isStagingLost(error)) throw storeFailure(error);
+    Context.current().log.info('staged download not usable here; downloading again', {
+      key: input.key,
+    });
+    if (tempPath) await rm(tempPath, { force: true });
+    return undefined;
+  }
+}
+
+function isStagingLost(error: unknown): boolean {
+  return (
+    error instanceof StorageError &&
+    (error.kind === 'missing-temp' || error.kind === 'checksum-mismatch')
+  );
+}
+
+/** The job finishes when its video is stored: the workflow leaves the time to this commit. */
+function finished(sidecar: Record<string, unknown>): Record<string, unknown> {
+  return { ...sidecar, finishedAt: sidecar.finishedAt ?? new Date().toISOString() };
+}

@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Agent } from 'undici';
+import { createGuardedAgent } from '../../src/http/guarded-agent.js';
+import { FakeProviderServer, type FakeRoute } from '../../src/simulated/fake-server.js';
+import {
+  createFilesystemStorage,
+  type FilesystemStorage,
+} from '../../src/storage/filesystem-storage.js';
+
+export interface DownloadServer {
+  /** Serves its video at `/files/<name>.mp4` (Range included), plus `routes`. */
+  fake: FakeProviderServer;
+  /** The guarded dispatcher, allowed the private network because the fake is on loopback. */
+  dispatcher: Agent;
+  /** Filesystem storage in a fresh temporary directory, removed by `stop`. */
+  storage: FilesystemStorage;
+  stop(): Promise<void>;
+}
+
+/** The loopback file server, dispatcher and storage the download activity tests use. */
+export async function startDownloadServer(
+  name: string,
+  options: { routes?: FakeRoute[]; videoBytes?: number } = {},
+): Promise<DownloadServer> {
+  const fake = await new FakeProviderServer({
+    name,
+    routes: options.routes ?? [],
+    authenticate: () => true,
+    rejectAuth: () => {},
+  }).start();
+  fake.setVideoSize(options.videoBytes ?? 256 * 1024);
+  const dispatcher = createGuardedAgent({ allowPrivateNetwork: true });
+  const root = await mkdtemp(join(tmpdir(), `klingflow-${name}-`));
+  return {
+    fake,
+    dispatcher,
+    storage: createFilesystemStorage({ rootDirectory: root }),
+    async stop() {
+      await fake.stop();
+      await dispatcher.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -201,6 +201,8 @@ function createProviderWorker(
     // whole start-to-close, so the SDK never has to cut it. Stops without a submit in
     // flight are not slowed down.
     shutdownGraceTime: SUBMIT_START_TO_CLOSE_MS,
+    // A submit's heartbeats reach the server within a second, well inside its heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }
 

@@ -1,6 +1,11 @@
-import { ValidationError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import {
+  offeredAmount,
+  plainOfferFields,
+  textOrImageFields,
+  usdPrice,
+} from './kit/catalog-rows.js';
+import { providerModelName } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -31,17 +36,11 @@ const PROMPT_LIMIT = 2500;
 const TYPICAL_RENDER_SECONDS = 240;
 
 const common = {
+  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
+  ...textOrImageFields(ASPECT_RATIOS),
   durations: DURATIONS,
-  cameraControl: 'unsupported',
-  sound: 'unsupported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
-  aspectRatio: 'ignored-with-start-image',
-  aspectRatios: ASPECT_RATIOS,
   cfgScale: true,
   textToVideo: true,
-  startImage: 'optional',
   imageFields: 'image_url',
 } as const satisfies Partial<FalOffer>;
 
@@ -207,15 +206,18 @@ export function falAmount(rate: FalRate, seconds: number, audio: boolean): numbe
 
 /** Price of one request on fal.ai; throws ValidationError when fal does not sell it. */
 export function priceFal(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(FAL_DISPLAY_NAME, FAL_OFFERS, request);
-  if (!offer?.durations.includes(request.duration)) {
-    throw new ValidationError(
-      issues.length > 0 ? issues : [{ field: 'model', message: 'is not offered by fal.ai' }],
-    );
-  }
-  const rate = FAL_PRICES_USD[providerModelName(offer, request.mode)] ?? {
-    perSecond: FAL_ASSUMED_USD_PER_SECOND,
-  };
-  const amount = falAmount(rate, request.duration, request.sound === true);
-  return { amount, unit: 'USD', usd: amount };
+  const amount = offeredAmount(
+    FAL_DISPLAY_NAME,
+    FAL_OFFERS,
+    request,
+    (offer) => {
+      if (!offer.durations.includes(request.duration)) return undefined;
+      const rate = FAL_PRICES_USD[providerModelName(offer, request.mode)] ?? {
+        perSecond: FAL_ASSUMED_USD_PER_SECOND,
+      };
+      return falAmount(rate, request.duration, request.sound === true);
+    },
+    { field: 'model', message: 'is not offered by fal.ai' },
+  );
+  return usdPrice(amount);
 }

@@ -1,6 +1,10 @@
-import { ValidationError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers } from './offer-check.js';
+import {
+  offeredAmount,
+  plainOfferFields,
+  textOrImageFields,
+  usdPrice,
+} from './kit/catalog-rows.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -24,16 +28,10 @@ const PROMPT_LIMIT = 2500;
 const TYPICAL_RENDER_SECONDS = 240;
 
 const common = {
+  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
+  ...textOrImageFields(ASPECT_RATIOS),
   durations: DURATIONS,
   endpoint: '/v1/models/{owner}/{name}/predictions',
-  cameraControl: 'unsupported',
-  sound: 'unsupported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
-  startImage: 'optional',
-  aspectRatio: 'ignored-with-start-image',
-  aspectRatios: ASPECT_RATIOS,
   cfgScale: false,
 } as const satisfies Partial<ReplicateOffer>;
 
@@ -86,12 +84,15 @@ export const REPLICATE_ASSUMED_USD_PER_SECOND = 0.28;
 
 /** Price of one request on Replicate; throws ValidationError when Replicate does not sell it. */
 export function priceReplicate(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(REPLICATE_DISPLAY_NAME, REPLICATE_OFFERS, request);
-  if (!offer?.durations.includes(request.duration)) {
-    throw new ValidationError(
-      issues.length > 0 ? issues : [{ field: 'model', message: 'is not offered by Replicate' }],
-    );
-  }
-  const amount = Math.round(REPLICATE_ASSUMED_USD_PER_SECOND * request.duration * 10_000) / 10_000;
-  return { amount, unit: 'USD', usd: amount };
+  const amount = offeredAmount(
+    REPLICATE_DISPLAY_NAME,
+    REPLICATE_OFFERS,
+    request,
+    (offer) =>
+      offer.durations.includes(request.duration)
+        ? Math.round(REPLICATE_ASSUMED_USD_PER_SECOND * request.duration * 10_000) / 10_000
+        : undefined,
+    { field: 'model', message: 'is not offered by Replicate' },
+  );
+  return usdPrice(amount);
 }

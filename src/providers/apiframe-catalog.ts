@@ -1,5 +1,5 @@
 import type { Mode, UnifiedRequest } from '../request/unified-request.js';
-import { offeredAmount } from './kit/catalog-rows.js';
+import { offeredAmount } from './kit/offer-price.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**

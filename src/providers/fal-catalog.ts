@@ -1,10 +1,11 @@
 import type { UnifiedRequest } from '../request/unified-request.js';
 import {
-  offeredAmount,
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
   plainOfferFields,
   textOrImageFields,
-  usdPrice,
 } from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
 import { providerModelName } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
@@ -80,11 +81,9 @@ export const FAL_OFFERS: readonly FalOffer[] = [
   {
     ...common,
     model: 'kling-v2',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: `${KV}/v2/master`,
     endpoint: endpointOf('v2/master', true),
-    // One quality tier (master): pro is served with a warning, as the same endpoint and price.
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {
@@ -95,17 +94,15 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     endpoint: endpointOf('v2.1/{standard,pro}', false),
     // v2.1 standard and pro are image-to-video only on fal; only pro takes tail_image_url.
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'pro-only',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: `${KV}/v2.1/master`,
     endpoint: endpointOf('v2.1/master', true),
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {
@@ -123,9 +120,8 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     providerModel: `${KV}/v2.5-turbo/standard`,
     endpoint: endpointOf('v2.5-turbo/standard', false),
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'unsupported',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
@@ -159,10 +155,9 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     providerModel: { std: `${KV}/o1/standard`, pro: `${KV}/o1` },
     endpoint: endpointOf('o1[/standard]', false),
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     imageFields: 'start_image_url',
     endImage: 'supported',
-    aspectRatio: 'unsupported',
     cfgScale: false,
     // The o1 input lists no negative_prompt: describe what to avoid in the prompt instead.
     maxNegativePromptLength: 0,

@@ -1,10 +1,11 @@
 import type { UnifiedRequest } from '../request/unified-request.js';
 import {
-  offeredAmount,
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
   plainOfferFields,
   textOrImageFields,
-  usdPrice,
 } from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
 import { providerModelName } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
@@ -44,10 +45,8 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
   {
     ...common,
     model: 'kling-v2',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kling-v2',
-    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
     ...textOrImage,
     endImage: 'unsupported',
     cfgScale: true,
@@ -58,18 +57,15 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
     modes: ['std', 'pro'],
     providerModel: { std: 'kling-v2.1-standard', pro: 'kling-v2.1-pro' },
     // "start_image (string, required)" in the 2.1 PRO and STANDARD section; no aspect_ratio or cfg_scale there.
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'unsupported',
-    aspectRatio: 'unsupported',
     cfgScale: false,
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kling-v2.1-master',
-    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
     ...textOrImage,
     endImage: 'unsupported',
     cfgScale: false,

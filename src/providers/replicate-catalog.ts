@@ -1,10 +1,12 @@
 import type { UnifiedRequest } from '../request/unified-request.js';
 import {
-  offeredAmount,
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
   plainOfferFields,
   textOrImageFields,
-  usdPrice,
 } from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
+import { OFFICIAL_ASPECT_RATIOS, OFFICIAL_DURATIONS } from './official-capability-map.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -21,16 +23,14 @@ export interface ReplicateOffer extends ModelOffer {
   inputMode?: Partial<Record<'std' | 'pro', string>>;
 }
 
-const DURATIONS = [5, 10] as const;
-const ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
-/** No limit on the version pages; Kling's own 2,500 characters is assumed. */
-const PROMPT_LIMIT = 2500;
-const TYPICAL_RENDER_SECONDS = 240;
-
+/**
+ * The official Kling API's durations and aspect ratios. No prompt limit on the version pages:
+ * Kling's own 2,500 characters is assumed. Renders take 3–5 minutes (providers.md §7).
+ */
 const common = {
-  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
-  ...textOrImageFields(ASPECT_RATIOS),
-  durations: DURATIONS,
+  ...plainOfferFields({ promptLimit: 2500, typicalRenderSeconds: 240 }),
+  ...textOrImageFields(OFFICIAL_ASPECT_RATIOS),
+  durations: OFFICIAL_DURATIONS,
   endpoint: '/v1/models/{owner}/{name}/predictions',
   cfgScale: false,
 } as const satisfies Partial<ReplicateOffer>;
@@ -52,17 +52,14 @@ export const REPLICATE_OFFERS: readonly ReplicateOffer[] = [
     providerModel: 'kwaivgi/kling-v2.1',
     inputMode: { std: 'standard', pro: 'pro' },
     // "start_image (required)"; "end_image (pro only)"; no aspect_ratio, no cfg_scale.
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'pro-only',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kwaivgi/kling-v2.1-master',
-    // One quality tier: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {

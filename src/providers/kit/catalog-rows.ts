@@ -1,12 +1,4 @@
-import { ValidationError, type ValidationIssue } from '../../errors.js';
-import type { UnifiedRequest } from '../../request/unified-request.js';
-import { checkAgainstOffers } from '../offer-check.js';
-import type { ModelOffer, Price } from '../provider.js';
-
-/**
- * The shapes the resellers' catalogs share: the fields most of their Kling offers have in
- * common, and pricing a request against the offers (refused with the check's issues).
- */
+/** The fields most resellers' Kling offers have in common, as rows of their catalogs spread. */
 
 /** One prompt limit for `prompt` and `negative_prompt`, and how long a render typically takes. */
 export interface OfferLimits {
@@ -34,24 +26,17 @@ export function textOrImageFields<const Ratios extends readonly string[]>(aspect
   } as const;
 }
 
-/**
- * The amount `amountOf` gives for the offer serving `request`. A request no offer serves, or
- * one without a price, throws ValidationError with the check's issues (else `unpriced`).
- */
-export function offeredAmount<Offer extends ModelOffer>(
-  displayName: string,
-  offers: readonly Offer[],
-  request: UnifiedRequest,
-  amountOf: (offer: Offer) => number | undefined,
-  unpriced: ValidationIssue,
-): number {
-  const { offer, issues } = checkAgainstOffers(displayName, offers, request);
-  const amount = offer ? amountOf(offer as Offer) : undefined;
-  if (amount === undefined) throw new ValidationError(issues.length > 0 ? issues : [unpriced]);
-  return amount;
-}
+/** An image-to-video only offer: a start image is required and the video follows its shape. */
+export const IMAGE_TO_VIDEO_ONLY = {
+  startImage: 'required',
+  aspectRatio: 'unsupported',
+} as const;
 
-/** A price in US dollars. */
-export function usdPrice(amount: number): Price {
-  return { amount, unit: 'USD', usd: amount };
-}
+/**
+ * A model with one quality tier (a "master" model, or no mode on the reseller): pro is served
+ * with a warning, as the same model at the same price.
+ */
+export const ONE_QUALITY_TIER = {
+  modes: ['std', 'pro'],
+  modesWithoutEffect: ['pro'],
+} as const;

@@ -18,7 +18,6 @@ import {
   blobDigest,
   type CommitVideoInput,
   StorageError,
-  type StoredBlob,
   type StoredVideo,
   type VideoStorage,
 } from './video-storage.js';
@@ -196,7 +195,8 @@ async function putBlob(
   return reference;
 }
 
-async function readBlob(bucket: Bucket, reference: string): Promise<StoredBlob> {
+/** The blob's bytes, verified against its digest, and its Content-Type. */
+async function readBlob(bucket: Bucket, reference: string) {
   const digest = blobDigest(reference);
   const found = await bucket.objects.getBytes(blobObjectKey(bucket, reference));
   if (!found) {

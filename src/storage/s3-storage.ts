@@ -14,7 +14,6 @@ import { type S3Objects, SHA256_METADATA, s3Objects } from './s3-objects.js';
 import { abortStaleUploads, uploadVerified } from './s3-verified-upload.js';
 import {
   assertValidKey,
-  type BlobReference,
   blobDigest,
   type CommitVideoInput,
   StorageError,
@@ -184,9 +183,9 @@ async function putBlob(
   bucket: Bucket,
   bytes: Uint8Array,
   contentType: string,
-): Promise<BlobReference> {
+): Promise<`blob:sha256:${string}`> {
   const digest = sha256Hex(bytes);
-  const reference: BlobReference = `blob:sha256:${digest}`;
+  const reference = `blob:sha256:${digest}` as const;
   const key = blobObjectKey(bucket, reference);
   // Content-addressed: an object of the right size under this digest holds these bytes.
   if ((await bucket.objects.head(key))?.ContentLength !== bytes.byteLength) {

@@ -31,6 +31,7 @@ const common = {
   ...plainOfferFields({ promptLimit: 2500, typicalRenderSeconds: 240 }),
   ...textOrImageFields(OFFICIAL_ASPECT_RATIOS),
   durations: OFFICIAL_DURATIONS,
+  modes: ['std', 'pro'],
   endpoint: '/v1/models/{owner}/{name}/predictions',
   cfgScale: false,
 } as const satisfies Partial<ReplicateOffer>;
@@ -39,7 +40,6 @@ export const REPLICATE_OFFERS: readonly ReplicateOffer[] = [
   {
     ...common,
     model: 'kling-v1.6',
-    modes: ['std', 'pro'],
     providerModel: { std: 'kwaivgi/kling-v1.6-standard', pro: 'kwaivgi/kling-v1.6-pro' },
     endImage: 'unsupported',
     // "cfg_scale ≤ 1" on the v1.6 standard version page.
@@ -48,7 +48,6 @@ export const REPLICATE_OFFERS: readonly ReplicateOffer[] = [
   {
     ...common,
     model: 'kling-v2.1',
-    modes: ['std', 'pro'],
     providerModel: 'kwaivgi/kling-v2.1',
     inputMode: { std: 'standard', pro: 'pro' },
     // "start_image (required)"; "end_image (pro only)"; no aspect_ratio, no cfg_scale.

@@ -15,6 +15,7 @@ import {
 } from './observability/worker-telemetry.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
+import type { ProviderId } from './request/unified-request.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
 import { createVideoStorage } from './storage/storage-factory.js';
 
@@ -100,7 +101,25 @@ const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask', 'cancelT
 export async function createKlingflowWorker(
   options: KlingflowWorkerOptions,
 ): Promise<KlingflowWorker> {
+  const { providers, activities } = workerDependencies(options);
+  const main = await createMainWorker(options, activities);
+  const providerActivities = Object.fromEntries(
+    PROVIDER_ACTIVITY_NAMES.map((name) => [name, activities[name]]),
+  );
+  const providerWorkers = new Map<string, Worker>();
+  for (const adapter of providers.list()) {
+    providerWorkers.set(
+      adapter.id,
+      await createProviderWorker(options, adapter.id, providerActivities),
+    );
+  }
+  return new KlingflowWorker(main, providerWorkers);
+}
+
+/** The guarded HTTP agent, the configured providers, the storage and the activities on them. */
+function workerDependencies(options: KlingflowWorkerOptions) {
   const { settings } = options;
+  const environment = options.environment ?? process.env;
   const dispatcher = createGuardedAgent({ allowPrivateNetwork: settings.allowPrivateNetwork });
   const http = {
     dispatcher,
@@ -108,11 +127,11 @@ export async function createKlingflowWorker(
     observer: providerHttpObserver(klingflowMetrics),
   };
   const providers = new ProviderRegistry(
-    createConfiguredProviders(options.environment ?? process.env, http),
+    createConfiguredProviders(environment, http),
     settings.providerOrder,
     settings.priceRates,
   );
-  const storage = createVideoStorage(settings, options.environment ?? process.env);
+  const storage = createVideoStorage(settings, environment);
   const images = imageResolverFactory({
     storage,
     dispatcher,
@@ -131,12 +150,20 @@ export async function createKlingflowWorker(
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
+  return { providers, activities };
+}
+
+/** The main worker: workflows, route planning, downloads and storage. */
+function createMainWorker(
+  options: KlingflowWorkerOptions,
+  activities: ReturnType<typeof createActivities>,
+): Promise<Worker> {
   const source = workflowSource(options.workflowBundle);
   const usesPrebuiltBundle = source.workflowBundle !== undefined;
-  const main = await Worker.create({
+  return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: settings.taskQueue,
+    taskQueue: options.settings.taskQueue,
     activities,
     ...source,
     interceptors: {
@@ -153,30 +180,30 @@ export async function createKlingflowWorker(
     maxHeartbeatThrottleInterval: '1 second',
     ...options.workerOptions,
   });
-  const providerActivities = Object.fromEntries(
-    PROVIDER_ACTIVITY_NAMES.map((name) => [name, activities[name]]),
-  );
-  const providerWorkers = new Map<string, Worker>();
-  for (const adapter of providers.list()) {
-    const rate = settings.providerRateLimits[adapter.id];
-    providerWorkers.set(
-      adapter.id,
-      await Worker.create({
-        connection: options.connection,
-        namespace: options.namespace,
-        taskQueue: providerTaskQueue(settings.taskQueue, adapter.id),
-        activities: providerActivities,
-        interceptors: { activity: activityTelemetry(klingflowMetrics, options.tracing) },
-        ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
-        // A graceful stop (SIGTERM, a deploy) lets every submit in flight finish and be
-        // recorded: the submit ignores the shutdown's cancellation, and this grace covers its
-        // whole start-to-close, so the SDK never has to cut it. Stops without a submit in
-        // flight are not slowed down.
-        shutdownGraceTime: SUBMIT_START_TO_CLOSE_MS,
-      }),
-    );
-  }
-  return new KlingflowWorker(main, providerWorkers);
+}
+
+/** A worker polling only one provider's task queue, at the provider's rate limit. */
+function createProviderWorker(
+  options: KlingflowWorkerOptions,
+  providerId: ProviderId,
+  activities: Record<string, unknown>,
+): Promise<Worker> {
+  const rate = options.settings.providerRateLimits[providerId];
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: providerTaskQueue(options.settings.taskQueue, providerId),
+    activities,
+    interceptors: { activity: activityTelemetry(klingflowMetrics, options.tracing) },
+    ...(rate !== undefined ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
+    // A graceful stop (SIGTERM, a deploy) lets every submit in flight finish and be
+    // recorded: the submit ignores the shutdown's cancellation, and this grace covers its
+    // whole start-to-close, so the SDK never has to cut it. Stops without a submit in
+    // flight are not slowed down.
+    shutdownGraceTime: SUBMIT_START_TO_CLOSE_MS,
+    // A submit's heartbeats reach the server within a second, well inside its heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1 second',
+  });
 }
 
 /** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */

@@ -8,6 +8,7 @@ import type {
   SubmitOutput,
 } from '../contracts/generation.js';
 import { FailureTypes } from '../contracts/generation.js';
+import { SUBMIT_HEARTBEAT_EVERY_MS } from '../contracts/task-queues.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ImageResolverFactory } from '../storage/image-resolver.js';
 import { toActivityFailure } from './provider-failure.js';
@@ -48,6 +49,10 @@ export function createSubmitTask(deps: SubmitDependencies) {
       providerName: input.provider,
       fields: { startImage: input.request.startImage, endImage: input.request.endImage },
     });
+    // Heartbeats while the provider answers, so a worker that dies mid-submit is noticed after
+    // the heartbeat timeout rather than the whole start-to-close.
+    context.heartbeat();
+    const beating = setInterval(() => context.heartbeat(), SUBMIT_HEARTBEAT_EVERY_MS);
     try {
       const submitted = await adapter.submit(input.request, {
         signal,
@@ -58,6 +63,8 @@ export function createSubmitTask(deps: SubmitDependencies) {
       return { ...submitted, callbackExpected: callbackUrl !== undefined };
     } catch (error) {
       throw toActivityFailure(error, { submit: true });
+    } finally {
+      clearInterval(beating);
     }
   }
 

@@ -19,3 +19,11 @@ export function providerSlotsWorkflowId(taskQueue: string, provider: ProviderId)
  * a worker stopped gracefully lets every submit in flight finish and be recorded.
  */
 export const SUBMIT_START_TO_CLOSE_MS = 90_000;
+
+/**
+ * A submit's heartbeat timeout: a worker that dies mid-submit is noticed after this, not after
+ * the whole start-to-close. The submit heartbeats every SUBMIT_HEARTBEAT_EVERY_MS meanwhile, and
+ * the provider workers send heartbeats at most a second late (maxHeartbeatThrottleInterval).
+ */
+export const SUBMIT_HEARTBEAT_TIMEOUT_MS = 20_000;
+export const SUBMIT_HEARTBEAT_EVERY_MS = 2_000;

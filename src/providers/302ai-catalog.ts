@@ -1,4 +1,5 @@
 import type { Mode, UnifiedRequest } from '../request/unified-request.js';
+import { plainOfferFields } from './kit/catalog-rows.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -47,14 +48,11 @@ const common = {
   // "aspect_ratio … Choose one of 1:1, 16:9, 9:16"
   aspectRatio: 'supported',
   aspectRatios: ['1:1', '16:9', '9:16'],
+  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
   // `cfg`, [0, 1]
   cfgScale: true,
-  cameraControl: 'unsupported',
   // `enable_audio`: "Simultaneously generate video and audio"
   sound: 'supported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
 } as const satisfies Partial<ModelOffer>;
 
 export const AI302_OFFERS: readonly ModelOffer[] = [

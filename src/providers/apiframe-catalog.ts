@@ -1,6 +1,5 @@
-import { ValidationError } from '../errors.js';
 import type { Mode, UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers } from './offer-check.js';
+import { offeredAmount } from './kit/offer-price.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -59,16 +58,12 @@ export const APIFRAME_CREDITS: Readonly<
  * stays undefined (routes ordered by cost put APIFrame where unknown prices go).
  */
 export function priceApiFrame(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(APIFRAME_DISPLAY_NAME, APIFRAME_OFFERS, request);
-  const amount = offer
-    ? APIFRAME_CREDITS[APIFRAME_MODES[request.mode]][request.duration as 5 | 10]
-    : undefined;
-  if (amount === undefined) {
-    throw new ValidationError(
-      issues.length > 0
-        ? issues
-        : [{ field: 'duration', message: 'has no APIFrame price', allowed: [5, 10] }],
-    );
-  }
+  const amount = offeredAmount(
+    APIFRAME_DISPLAY_NAME,
+    APIFRAME_OFFERS,
+    request,
+    () => APIFRAME_CREDITS[APIFRAME_MODES[request.mode]][request.duration as 5 | 10],
+    { field: 'duration', message: 'has no APIFrame price', allowed: [5, 10] },
+  );
   return { amount, unit: 'credits' };
 }

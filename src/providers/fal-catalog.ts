@@ -1,6 +1,12 @@
-import { ValidationError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import {
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
+  plainOfferFields,
+  textOrImageFields,
+} from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
+import { providerModelName } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -31,17 +37,11 @@ const PROMPT_LIMIT = 2500;
 const TYPICAL_RENDER_SECONDS = 240;
 
 const common = {
+  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
+  ...textOrImageFields(ASPECT_RATIOS),
   durations: DURATIONS,
-  cameraControl: 'unsupported',
-  sound: 'unsupported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
-  aspectRatio: 'ignored-with-start-image',
-  aspectRatios: ASPECT_RATIOS,
   cfgScale: true,
   textToVideo: true,
-  startImage: 'optional',
   imageFields: 'image_url',
 } as const satisfies Partial<FalOffer>;
 
@@ -81,11 +81,9 @@ export const FAL_OFFERS: readonly FalOffer[] = [
   {
     ...common,
     model: 'kling-v2',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: `${KV}/v2/master`,
     endpoint: endpointOf('v2/master', true),
-    // One quality tier (master): pro is served with a warning, as the same endpoint and price.
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {
@@ -96,17 +94,15 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     endpoint: endpointOf('v2.1/{standard,pro}', false),
     // v2.1 standard and pro are image-to-video only on fal; only pro takes tail_image_url.
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'pro-only',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: `${KV}/v2.1/master`,
     endpoint: endpointOf('v2.1/master', true),
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {
@@ -124,9 +120,8 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     providerModel: `${KV}/v2.5-turbo/standard`,
     endpoint: endpointOf('v2.5-turbo/standard', false),
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'unsupported',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
@@ -160,10 +155,9 @@ export const FAL_OFFERS: readonly FalOffer[] = [
     providerModel: { std: `${KV}/o1/standard`, pro: `${KV}/o1` },
     endpoint: endpointOf('o1[/standard]', false),
     textToVideo: false,
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     imageFields: 'start_image_url',
     endImage: 'supported',
-    aspectRatio: 'unsupported',
     cfgScale: false,
     // The o1 input lists no negative_prompt: describe what to avoid in the prompt instead.
     maxNegativePromptLength: 0,
@@ -207,15 +201,18 @@ export function falAmount(rate: FalRate, seconds: number, audio: boolean): numbe
 
 /** Price of one request on fal.ai; throws ValidationError when fal does not sell it. */
 export function priceFal(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(FAL_DISPLAY_NAME, FAL_OFFERS, request);
-  if (!offer?.durations.includes(request.duration)) {
-    throw new ValidationError(
-      issues.length > 0 ? issues : [{ field: 'model', message: 'is not offered by fal.ai' }],
-    );
-  }
-  const rate = FAL_PRICES_USD[providerModelName(offer, request.mode)] ?? {
-    perSecond: FAL_ASSUMED_USD_PER_SECOND,
-  };
-  const amount = falAmount(rate, request.duration, request.sound === true);
-  return { amount, unit: 'USD', usd: amount };
+  const amount = offeredAmount(
+    FAL_DISPLAY_NAME,
+    FAL_OFFERS,
+    request,
+    (offer) => {
+      if (!offer.durations.includes(request.duration)) return undefined;
+      const rate = FAL_PRICES_USD[providerModelName(offer, request.mode)] ?? {
+        perSecond: FAL_ASSUMED_USD_PER_SECOND,
+      };
+      return falAmount(rate, request.duration, request.sound === true);
+    },
+    { field: 'model', message: 'is not offered by fal.ai' },
+  );
+  return usdPrice(amount);
 }

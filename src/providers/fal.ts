@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { FAL_DISPLAY_NAME, type FalOffer } from './fal-catalog.js';
 import { FAL_OFFERING } from './fal-offering.js';
-import { type ApiKeySettings, baseUrlOf } from './kit/adapter-settings.js';
+import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
 import { jsonImage } from './kit/image-form.js';
 import { asRecord, errorText, firstString, isHttpUrl, parseJsonText } from './kit/lenient-json.js';
@@ -13,7 +13,12 @@ import {
   sendToProvider,
 } from './kit/provider-answer.js';
 import { returnedUrl } from './kit/returned-url.js';
-import { type AdapterTransport, submitFittingRequest } from './kit/submit-offer.js';
+import {
+  type AcceptedSpec,
+  type AdapterTransport,
+  fittingSubmitter,
+  keyedTransport,
+} from './kit/submit-offer.js';
 import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
 import type {
@@ -47,12 +52,14 @@ export const falSubmitResponseSchema = z.looseObject({
   queue_position: z.number().optional(),
 });
 
-/** fal-js `QueueStatus`; `error`/`error_type` on COMPLETED are unverified and read when present. */
+/** On COMPLETED, the error a request ended with (unverified: read when present). */
+const falCompletionError = { error: z.string().nullish(), error_type: z.string().nullish() };
+
+/** fal-js `QueueStatus`, with the completion error. */
 export const falStatusSchema = z.looseObject({
   status: z.string(),
   queue_position: z.number().optional(),
-  error: z.string().nullish(),
-  error_type: z.string().nullish(),
+  ...falCompletionError,
 });
 
 /** Every Kling endpoint's output: `{video: {url, content_type?, file_name?, file_size?}}`. */
@@ -82,12 +89,22 @@ export const FAL_ENVELOPE: ErrorEnvelope = {
   },
 };
 
+/** How an accepted submit's answer is read. */
+const FAL_ACCEPTED: AcceptedSpec<z.infer<typeof falSubmitResponseSchema>> = {
+  envelope: FAL_ENVELOPE,
+  success: falSubmitResponseSchema,
+  expected: 'request_id and the queue URLs',
+};
+
 export function createFalProvider(settings: FalSettings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, FAL_DEFAULT_BASE_URL);
-  const headers = { authorization: `Key ${settings.apiKey}` };
+  const spec = { provider: PROVIDER, envelope: FAL_ENVELOPE };
+  const transport = keyedTransport(settings, FAL_DEFAULT_BASE_URL, {
+    authorization: `Key ${settings.apiKey}`,
+  });
+  const { baseUrl, headers } = transport;
+  const submit = fittingSubmitter(FAL_OFFERING, transport, falSubmit, FAL_ACCEPTED);
   const url = (handle: TaskHandle, field: string) =>
     returnedUrl(handle, field, baseUrl, FAL_DISPLAY_NAME);
-  const spec = { provider: PROVIDER, envelope: FAL_ENVELOPE };
 
   async function get<T>(target: string, success: z.ZodType<T>, context: CallContext) {
     return callProvider(
@@ -100,14 +117,7 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
   return {
     ...FAL_OFFERING,
     async submit(request, context) {
-      const accepted = await submitFittingRequest(
-        FAL_OFFERING,
-        { http: settings.http, baseUrl, headers },
-        falSubmit,
-        request,
-        context,
-        { ...spec, success: falSubmitResponseSchema, expected: 'request_id and the queue URLs' },
-      );
+      const accepted = await submit(request, context);
       const handle: TaskHandle = {
         provider: PROVIDER,
         taskId: accepted.request_id,
@@ -133,7 +143,7 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
           };
         case 'COMPLETED':
           if (body.error) return failedTaskStatus(body.error);
-          return falResult({ http: settings.http, baseUrl, headers }, handle, context);
+          return falResult(transport, handle, context);
         default:
           // IN_PROGRESS, and any word fal adds later: still under the attempt's time cap.
           return { state: 'running', detail: body.status };

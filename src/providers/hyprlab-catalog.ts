@@ -1,6 +1,12 @@
-import { ValidationError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers, providerModelName } from './offer-check.js';
+import {
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
+  plainOfferFields,
+  textOrImageFields,
+} from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
+import { providerModelName } from './offer-check.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -20,14 +26,11 @@ const PROMPT_LIMIT = 2500;
 const TYPICAL_RENDER_SECONDS = 210;
 
 const common = {
+  ...plainOfferFields({ promptLimit: PROMPT_LIMIT, typicalRenderSeconds: TYPICAL_RENDER_SECONDS }),
   durations: DURATIONS,
   endpoint: SUBMIT_PATH,
-  cameraControl: 'unsupported',
-  sound: 'unsupported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
 } as const satisfies Partial<ModelOffer>;
+const textOrImage = textOrImageFields(ASPECT_RATIOS);
 
 export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
   {
@@ -35,23 +38,17 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
     model: 'kling-v1.6',
     modes: ['std', 'pro'],
     providerModel: { std: 'kling-v1.6-standard', pro: 'kling-v1.6-pro' },
-    startImage: 'optional',
+    ...textOrImage,
     endImage: 'supported',
-    aspectRatio: 'ignored-with-start-image',
-    aspectRatios: ASPECT_RATIOS,
     cfgScale: true,
   },
   {
     ...common,
     model: 'kling-v2',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kling-v2',
-    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
-    startImage: 'optional',
+    ...textOrImage,
     endImage: 'unsupported',
-    aspectRatio: 'ignored-with-start-image',
-    aspectRatios: ASPECT_RATIOS,
     cfgScale: true,
   },
   {
@@ -60,22 +57,17 @@ export const HYPRLAB_OFFERS: readonly ModelOffer[] = [
     modes: ['std', 'pro'],
     providerModel: { std: 'kling-v2.1-standard', pro: 'kling-v2.1-pro' },
     // "start_image (string, required)" in the 2.1 PRO and STANDARD section; no aspect_ratio or cfg_scale there.
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'unsupported',
-    aspectRatio: 'unsupported',
     cfgScale: false,
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kling-v2.1-master',
-    // No mode on HyprLab: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
-    startImage: 'optional',
+    ...textOrImage,
     endImage: 'unsupported',
-    aspectRatio: 'ignored-with-start-image',
-    aspectRatios: ASPECT_RATIOS,
     cfgScale: false,
   },
 ];
@@ -92,16 +84,13 @@ export const HYPRLAB_PRICES_USD: Readonly<Record<string, Readonly<Record<5 | 10,
 
 /** Price of one request at HyprLab; throws ValidationError when HyprLab does not sell it. */
 export function priceHyprLab(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(HYPRLAB_DISPLAY_NAME, HYPRLAB_OFFERS, request);
-  const amount = offer
-    ? HYPRLAB_PRICES_USD[providerModelName(offer, request.mode)]?.[request.duration as 5 | 10]
-    : undefined;
-  if (amount === undefined) {
-    throw new ValidationError(
-      issues.length > 0
-        ? issues
-        : [{ field: 'duration', message: 'has no HyprLab price', allowed: DURATIONS }],
-    );
-  }
-  return { amount, unit: 'USD', usd: amount };
+  const amount = offeredAmount(
+    HYPRLAB_DISPLAY_NAME,
+    HYPRLAB_OFFERS,
+    request,
+    (offer) =>
+      HYPRLAB_PRICES_USD[providerModelName(offer, request.mode)]?.[request.duration as 5 | 10],
+    { field: 'duration', message: 'has no HyprLab price', allowed: DURATIONS },
+  );
+  return usdPrice(amount);
 }

@@ -1,6 +1,12 @@
-import { ValidationError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { checkAgainstOffers } from './offer-check.js';
+import {
+  IMAGE_TO_VIDEO_ONLY,
+  ONE_QUALITY_TIER,
+  plainOfferFields,
+  textOrImageFields,
+} from './kit/catalog-rows.js';
+import { offeredAmount, usdPrice } from './kit/offer-price.js';
+import { OFFICIAL_ASPECT_RATIOS, OFFICIAL_DURATIONS } from './official-capability-map.js';
 import type { ModelOffer, Price } from './provider.js';
 
 /**
@@ -17,23 +23,16 @@ export interface ReplicateOffer extends ModelOffer {
   inputMode?: Partial<Record<'std' | 'pro', string>>;
 }
 
-const DURATIONS = [5, 10] as const;
-const ASPECT_RATIOS = ['16:9', '9:16', '1:1'] as const;
-/** No limit on the version pages; Kling's own 2,500 characters is assumed. */
-const PROMPT_LIMIT = 2500;
-const TYPICAL_RENDER_SECONDS = 240;
-
+/**
+ * The official Kling API's durations and aspect ratios. No prompt limit on the version pages:
+ * Kling's own 2,500 characters is assumed. Renders take 3–5 minutes (providers.md §7).
+ */
 const common = {
-  durations: DURATIONS,
+  ...plainOfferFields({ promptLimit: 2500, typicalRenderSeconds: 240 }),
+  ...textOrImageFields(OFFICIAL_ASPECT_RATIOS),
+  durations: OFFICIAL_DURATIONS,
+  modes: ['std', 'pro'],
   endpoint: '/v1/models/{owner}/{name}/predictions',
-  cameraControl: 'unsupported',
-  sound: 'unsupported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
-  typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
-  startImage: 'optional',
-  aspectRatio: 'ignored-with-start-image',
-  aspectRatios: ASPECT_RATIOS,
   cfgScale: false,
 } as const satisfies Partial<ReplicateOffer>;
 
@@ -41,7 +40,6 @@ export const REPLICATE_OFFERS: readonly ReplicateOffer[] = [
   {
     ...common,
     model: 'kling-v1.6',
-    modes: ['std', 'pro'],
     providerModel: { std: 'kwaivgi/kling-v1.6-standard', pro: 'kwaivgi/kling-v1.6-pro' },
     endImage: 'unsupported',
     // "cfg_scale ≤ 1" on the v1.6 standard version page.
@@ -50,21 +48,17 @@ export const REPLICATE_OFFERS: readonly ReplicateOffer[] = [
   {
     ...common,
     model: 'kling-v2.1',
-    modes: ['std', 'pro'],
     providerModel: 'kwaivgi/kling-v2.1',
     inputMode: { std: 'standard', pro: 'pro' },
     // "start_image (required)"; "end_image (pro only)"; no aspect_ratio, no cfg_scale.
-    startImage: 'required',
+    ...IMAGE_TO_VIDEO_ONLY,
     endImage: 'pro-only',
-    aspectRatio: 'unsupported',
   },
   {
     ...common,
     model: 'kling-v2.1-master',
-    modes: ['std', 'pro'],
+    ...ONE_QUALITY_TIER,
     providerModel: 'kwaivgi/kling-v2.1-master',
-    // One quality tier: pro is served with a warning, as the same model at the same price.
-    modesWithoutEffect: ['pro'],
     endImage: 'unsupported',
   },
   {
@@ -86,12 +80,15 @@ export const REPLICATE_ASSUMED_USD_PER_SECOND = 0.28;
 
 /** Price of one request on Replicate; throws ValidationError when Replicate does not sell it. */
 export function priceReplicate(request: UnifiedRequest): Price {
-  const { offer, issues } = checkAgainstOffers(REPLICATE_DISPLAY_NAME, REPLICATE_OFFERS, request);
-  if (!offer?.durations.includes(request.duration)) {
-    throw new ValidationError(
-      issues.length > 0 ? issues : [{ field: 'model', message: 'is not offered by Replicate' }],
-    );
-  }
-  const amount = Math.round(REPLICATE_ASSUMED_USD_PER_SECOND * request.duration * 10_000) / 10_000;
-  return { amount, unit: 'USD', usd: amount };
+  const amount = offeredAmount(
+    REPLICATE_DISPLAY_NAME,
+    REPLICATE_OFFERS,
+    request,
+    (offer) =>
+      offer.durations.includes(request.duration)
+        ? Math.round(REPLICATE_ASSUMED_USD_PER_SECOND * request.duration * 10_000) / 10_000
+        : undefined,
+    { field: 'model', message: 'is not offered by Replicate' },
+  );
+  return usdPrice(amount);
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ProviderError } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
-import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './kit/adapter-settings.js';
+import { type ApiKeySettings, bearerHeaders } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
 import { jsonImage } from './kit/image-form.js';
 import { errorText, isHttpUrl } from './kit/lenient-json.js';
 import { callProvider, type ErrorEnvelope } from './kit/provider-answer.js';
 import { onProviderHost, returnedUrl } from './kit/returned-url.js';
-import { submitFittingRequest } from './kit/submit-offer.js';
+import { fittingSubmitter, keyedTransport } from './kit/submit-offer.js';
 import { succeededWithoutVideo, taskNotFound } from './kit/task-status.js';
 import { providerModelName } from './offer-check.js';
 import type {
@@ -31,10 +31,9 @@ import { REPLICATE_OFFERING } from './replicate-offering.js';
  * klingflow sent (`findTask`, lookup `adopt-only`), and never re-sent.
  */
 
-const PROVIDER = REPLICATE_OFFERING.id;
 export const REPLICATE_DEFAULT_BASE_URL = 'https://api.replicate.com';
-
 export type ReplicateSettings = ApiKeySettings;
+const PROVIDER = REPLICATE_OFFERING.id;
 
 /**
  * Marks the webhook URL as Replicate's, so the callback server takes its larger bodies (a
@@ -88,11 +87,20 @@ export const REPLICATE_LOOKUP_WINDOW_MS = 60 * 60 * 1000;
 export const REPLICATE_LOOKUP_MAX_PAGES = 10;
 
 export function createReplicateProvider(settings: ReplicateSettings): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, REPLICATE_DEFAULT_BASE_URL);
-  const headers = bearerHeaders(settings.apiKey);
+  const spec = { provider: PROVIDER, envelope: REPLICATE_ENVELOPE };
+  const transport = keyedTransport(
+    settings,
+    REPLICATE_DEFAULT_BASE_URL,
+    bearerHeaders(settings.apiKey),
+  );
+  const { baseUrl, headers } = transport;
+  const submit = fittingSubmitter(REPLICATE_OFFERING, transport, replicateSubmit, {
+    envelope: REPLICATE_ENVELOPE,
+    success: replicatePredictionSchema,
+    expected: 'the prediction id and urls',
+  });
   const url = (handle: TaskHandle, field: string) =>
     returnedUrl(handle, field, baseUrl, REPLICATE_DISPLAY_NAME);
-  const spec = { provider: PROVIDER, envelope: REPLICATE_ENVELOPE };
 
   /** A call answered with one prediction (status and cancel). */
   async function prediction(method: 'GET' | 'POST', target: string, context: CallContext) {
@@ -111,15 +119,7 @@ export function createReplicateProvider(settings: ReplicateSettings): ProviderAd
   return {
     ...REPLICATE_OFFERING,
     async submit(request, context) {
-      const prediction = await submitFittingRequest(
-        REPLICATE_OFFERING,
-        { http: settings.http, baseUrl, headers },
-        replicateSubmit,
-        request,
-        context,
-        { ...spec, success: replicatePredictionSchema, expected: 'the prediction id and urls' },
-      );
-      return submitted(prediction);
+      return submitted(await submit(request, context));
     },
     async status(handle, context) {
       const answer = await prediction('GET', url(handle, 'getUrl'), context);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import { fakeRoute, keyedFakeOptions } from './fake-http.js';
 import { FakeProviderServer, type FakeTask, type RouteContext } from './fake-server.js';
 
 /**
@@ -49,13 +49,17 @@ export function ai302NotFoundFault() {
 export async function startAi302Fake(
   options: { apiKey?: string; renderMs?: number } = {},
 ): Promise<FakeProviderServer> {
-  const apiKey = options.apiKey ?? AI302_FAKE_API_KEY;
   const fake = new FakeProviderServer({
-    name: '302ai',
-    basePath: '',
-    errorBody: ai302ErrorBodyFor,
-    renderMs: options.renderMs ?? 100,
-    ...apiKeyAuth(apiKey, ai302ErrorBody(-10001, 'Invalid API key')),
+    ...keyedFakeOptions(
+      {
+        name: '302ai',
+        basePath: '',
+        errorBody: ai302ErrorBodyFor,
+        defaultKey: AI302_FAKE_API_KEY,
+        rejectedBody: ai302ErrorBody(-10001, 'Invalid API key'),
+      },
+      options,
+    ),
     routes: [
       fakeRoute(
         'submit',

@@ -95,6 +95,35 @@ export function apiKeyAuth(
   };
 }
 
+/** What a key-authenticated fake is: its name, base path, error envelope and key rejection. */
+export interface KeyedFake {
+  name: string;
+  basePath: string;
+  errorBody: (status: number) => unknown;
+  /** The key the fake accepts unless the caller gives one. */
+  defaultKey: string;
+  /** The body a request with a wrong key gets (401). */
+  rejectedBody: unknown;
+  keyOf?: (request: IncomingMessage) => string | undefined;
+  contentType?: string;
+}
+
+/** The server options of a keyed fake: 100 ms renders and the caller's key unless given. */
+export function keyedFakeOptions(
+  fake: KeyedFake,
+  options: { apiKey?: string; renderMs?: number },
+): Omit<FakeProviderOptions, 'routes'> {
+  const { defaultKey, rejectedBody, keyOf, contentType, ...identity } = fake;
+  return {
+    ...identity,
+    renderMs: options.renderMs ?? 100,
+    ...apiKeyAuth(options.apiKey ?? defaultKey, rejectedBody, {
+      ...(keyOf ? { keyOf } : {}),
+      ...(contentType ? { contentType } : {}),
+    }),
+  };
+}
+
 /**
  * The first check of a seed-format submit: a JSON object whose `model` is one of `models`.
  * Answers the body and model, or the refusal message.

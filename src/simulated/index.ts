@@ -1,3 +1,4 @@
+import { PROVIDER_ENVIRONMENT } from '../providers/configured-providers.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { AI302_FAKE_API_KEY, startAi302Fake } from './302ai-fake.js';
 import { APIFRAME_FAKE_API_KEY, startApiFrameFake } from './apiframe-fake.js';
@@ -26,63 +27,18 @@ export async function startSimulatedProviders(
   const wanted = (id: ProviderId) => !options.only || options.only.includes(id);
   const renderMs = options.renderMs;
   const settings = renderMs === undefined ? {} : { renderMs };
-  const starters: Record<ProviderId, () => Promise<[FakeProviderServer, NodeJS.ProcessEnv]>> = {
-    hyprlab: async () => {
-      const fake = await startHyprLabFake(settings);
-      return [fake, { HYPRLAB_API_KEY: HYPRLAB_FAKE_API_KEY, HYPRLAB_BASE_URL: fake.baseUrl }];
-    },
-    'openai-hk': async () => {
-      const fake = await startOpenAiHkFake(settings);
-      return [
-        fake,
-        { OPENAI_HK_API_KEY: OPENAI_HK_FAKE_API_KEY, OPENAI_HK_BASE_URL: fake.baseUrl },
-      ];
-    },
-    kling: async () => {
-      const fake = await startKlingFake(settings);
-      return [
-        fake,
-        {
-          KLING_ACCESS_KEY: KLING_FAKE_ACCESS_KEY,
-          KLING_SECRET_KEY: KLING_FAKE_SECRET_KEY,
-          KLING_BASE_URL: fake.baseUrl,
-        },
-      ];
-    },
-    '302ai': async () => {
-      const fake = await startAi302Fake(settings);
-      return [fake, { AI302_API_KEY: AI302_FAKE_API_KEY, AI302_BASE_URL: fake.baseUrl }];
-    },
-    apimodels: async () => {
-      const fake = await startApiModelsFake(settings);
-      return [
-        fake,
-        { APIMODELS_API_KEY: APIMODELS_FAKE_API_KEY, APIMODELS_BASE_URL: fake.baseUrl },
-      ];
-    },
-    apiframe: async () => {
-      const fake = await startApiFrameFake(settings);
-      return [fake, { APIFRAME_API_KEY: APIFRAME_FAKE_API_KEY, APIFRAME_BASE_URL: fake.baseUrl }];
-    },
-    fal: async () => {
-      const fake = await startFalFake(settings);
-      return [fake, { FAL_KEY: FAL_FAKE_API_KEY, FAL_BASE_URL: fake.baseUrl }];
-    },
-    replicate: async () => {
-      const fake = await startReplicateFake(settings);
-      return [
-        fake,
-        { REPLICATE_API_TOKEN: REPLICATE_FAKE_API_KEY, REPLICATE_BASE_URL: fake.baseUrl },
-      ];
-    },
-  };
   const fakes = {} as Record<ProviderId, FakeProviderServer>;
   const environment: NodeJS.ProcessEnv = {};
-  for (const id of Object.keys(starters) as ProviderId[]) {
+  for (const id of Object.keys(SIMULATED) as ProviderId[]) {
     if (!wanted(id)) continue;
-    const [fake, variables] = await starters[id]();
+    const [start, credentials] = SIMULATED[id];
+    const fake = await start(settings);
     fakes[id] = fake;
-    Object.assign(environment, variables);
+    const variables = PROVIDER_ENVIRONMENT[id];
+    variables.keys.forEach((name, index) => {
+      environment[name] = credentials[index];
+    });
+    environment[variables.baseUrl] = fake.baseUrl;
   }
   return {
     fakes,
@@ -92,3 +48,17 @@ export async function startSimulatedProviders(
     },
   };
 }
+
+type FakeStarter = (settings: { renderMs?: number }) => Promise<FakeProviderServer>;
+
+/** Each provider's fake, and the credentials it accepts in PROVIDER_ENVIRONMENT's key order. */
+const SIMULATED: Record<ProviderId, [FakeStarter, credentials: string[]]> = {
+  hyprlab: [startHyprLabFake, [HYPRLAB_FAKE_API_KEY]],
+  'openai-hk': [startOpenAiHkFake, [OPENAI_HK_FAKE_API_KEY]],
+  kling: [startKlingFake, [KLING_FAKE_ACCESS_KEY, KLING_FAKE_SECRET_KEY]],
+  '302ai': [startAi302Fake, [AI302_FAKE_API_KEY]],
+  apimodels: [startApiModelsFake, [APIMODELS_FAKE_API_KEY]],
+  apiframe: [startApiFrameFake, [APIFRAME_FAKE_API_KEY]],
+  fal: [startFalFake, [FAL_FAKE_API_KEY]],
+  replicate: [startReplicateFake, [REPLICATE_FAKE_API_KEY]],
+};

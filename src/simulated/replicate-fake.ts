@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackingFakeServer } from './fake-callbacks.js';
-import { apiKeyAuth, fakeRoute } from './fake-http.js';
+import { fakeRoute, keyedFakeOptions } from './fake-http.js';
 import type { FakeProviderServer, FakeTask, Fault, RouteContext } from './fake-server.js';
 
 /**
@@ -71,17 +71,22 @@ export class ReplicateFake extends CallbackingFakeServer {
 export async function startReplicateFake(
   options: ReplicateFakeOptions = {},
 ): Promise<ReplicateFake> {
-  const apiKey = options.apiKey ?? REPLICATE_FAKE_API_KEY;
   const fake = new ReplicateFake(
     {
-      name: 'replicate',
-      basePath: '',
-      errorBody: replicateErrorBodyFor,
-      renderMs: options.renderMs ?? 100,
-      ...apiKeyAuth(
-        apiKey,
-        replicateErrorBody(401, 'You did not pass a valid authentication token', 'Unauthenticated'),
-        { contentType: 'application/problem+json' },
+      ...keyedFakeOptions(
+        {
+          name: 'replicate',
+          basePath: '',
+          errorBody: replicateErrorBodyFor,
+          defaultKey: REPLICATE_FAKE_API_KEY,
+          rejectedBody: replicateErrorBody(
+            401,
+            'You did not pass a valid authentication token',
+            'Unauthenticated',
+          ),
+          contentType: 'application/problem+json',
+        },
+        options,
       ),
       routes: [
         fakeRoute('submit', 'POST', /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/, submit),

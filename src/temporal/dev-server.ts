@@ -13,6 +13,11 @@ export interface DevServerOptions {
   headless?: boolean;
   /** SQLite file; workflows survive restarts on the same file. */
   dbFilename?: string;
+  /**
+   * SQLite pragmas (`--sqlite-pragma name=value`), e.g. `{ synchronous: 'off' }` for a
+   * throwaway server whose data need not survive a power cut (the test run's).
+   */
+  sqlitePragmas?: Readonly<Record<string, string>>;
   namespace?: string;
   ip?: string;
   /** The dev server's own log level (`warn` keeps the terminal for klingflow's output). */
@@ -33,6 +38,13 @@ export interface RunningDevServer {
   stop(): Promise<void>;
   /** Resolves when the server process exits on its own. */
   exited: Promise<void>;
+}
+
+function pragmaArgs(pragmas: Readonly<Record<string, string>> = {}): string[] {
+  return Object.entries(pragmas).flatMap(([name, value]) => [
+    '--sqlite-pragma',
+    `${name}=${value}`,
+  ]);
 }
 
 export const DEFAULT_DB_FILENAME = '.klingflow/temporal.db';
@@ -63,6 +75,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
       dbFilename,
       uiPort,
       logLevel: options.logLevel ?? 'error',
+      pragmaArgs: pragmaArgs(options.sqlitePragmas),
     });
   }
 
@@ -80,6 +93,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     '--log-level',
     options.logLevel ?? 'error',
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...pragmaArgs(options.sqlitePragmas),
     ...SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
       `${key.name}=${searchAttributeTypeName(key.type)}`,
@@ -120,6 +134,7 @@ async function startWithSdkDownload(settings: {
   dbFilename: string;
   uiPort: number | undefined;
   logLevel: string;
+  pragmaArgs: string[];
 }): Promise<RunningDevServer> {
   const environment = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -132,6 +147,7 @@ async function startWithSdkDownload(settings: {
       ...(settings.uiPort !== undefined ? { uiPort: settings.uiPort } : {}),
       searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: settings.logLevel },
+      extraArgs: settings.pragmaArgs,
     },
   });
   let resolveExit: () => void = () => {};

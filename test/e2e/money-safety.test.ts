@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -24,18 +24,25 @@ async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
  * The production faults of issue 9, against a real worker and the real provider fakes, with
  * exact task counts from the fakes: what a provider created is what it would bill.
  */
-describe('never paying twice, under the faults production sees', () => {
-  let context: IntegrationContext;
-
-  beforeEach(async () => {
-    context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
-  });
-  afterEach(async () => {
+/**
+ * Each test gets a context of its own (fakes, task queue, worker), so the tests run
+ * concurrently: most of their time is spent waiting on retries and polls.
+ */
+const it = base.extend<{ context: IntegrationContext }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+  context: async ({}, use) => {
+    const context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
+    await use(context);
     await context.teardown();
-  });
+  },
+});
 
-  const fakes = () => context.providers.fakes;
-  async function run(providers: ProviderId[], extra: Partial<GenerateVideoInput> = {}) {
+describe.concurrent('never paying twice, under the faults production sees', () => {
+  async function run(
+    context: IntegrationContext,
+    providers: ProviderId[],
+    extra: Partial<GenerateVideoInput> = {},
+  ) {
     const request = parseUnifiedRequest({ prompt: 'a lighthouse in a storm', model: 'kling-v1.6' });
     const worker = await context.createWorker();
     return worker.runUntil(async () =>
@@ -51,13 +58,15 @@ describe('never paying twice, under the faults production sees', () => {
   const attemptsOf = (status: GenerationStatus) =>
     status.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorKind]);
 
-  it('a gateway 502 page after HyprLab accepted: one task, the job fails naming hyprlab', async () => {
-    fakes().hyprlab.injectFault({
+  it('a gateway 502 page after HyprLab accepted: one task, the job fails naming hyprlab', async ({
+    context,
+  }) => {
+    context.providers.fakes.hyprlab.injectFault({
       route: 'submit',
       times: 1,
       fault: { type: 'accept-then-gateway-page' },
     });
-    const status = await run(['hyprlab', 'kling']);
+    const status = await run(context, ['hyprlab', 'kling']);
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
@@ -65,82 +74,97 @@ describe('never paying twice, under the faults production sees', () => {
     expect(status.spend.tasks).toEqual([
       expect.objectContaining({ provider: 'hyprlab', outcome: 'ambiguous' }),
     ]);
-    expect(fakes().hyprlab.submissions).toBe(1);
-    expect(fakes().kling.submissions).toBe(0);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('a gateway 502 page after the official API accepted: the lookup finds the one task', async () => {
-    fakes().kling.injectFault({
+  it('a gateway 502 page after the official API accepted: the lookup finds the one task', async ({
+    context,
+  }) => {
+    context.providers.fakes.kling.injectFault({
       route: 'submit',
       times: 1,
       fault: { type: 'accept-then-gateway-page' },
     });
-    const status = await run(['kling', 'hyprlab']);
+    const status = await run(context, ['kling', 'hyprlab']);
 
     expect(status.status).toBe('succeeded');
-    expect(fakes().kling.submissions).toBe(1);
-    expect(fakes().kling.requestsFor('submit')).toHaveLength(1);
-    expect(fakes().hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+    expect(context.providers.fakes.kling.requestsFor('submit')).toHaveLength(1);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
     expect(status.spend.tasks).toEqual([
       expect.objectContaining({ provider: 'kling', outcome: 'delivered' }),
     ]);
   });
 
-  it('a lookup that fails and then answers still finds the task: one task', async () => {
-    fakes().kling.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
+  it('a lookup that fails and then answers still finds the task: one task', async ({ context }) => {
+    context.providers.fakes.kling.injectFault({
+      route: 'submit',
+      times: 1,
+      fault: { type: 'accept-then-cut' },
+    });
     // The first status-route requests are the lookups by external_task_id.
-    fakes().kling.injectFault({
+    context.providers.fakes.kling.injectFault({
       route: 'status',
       times: 2,
       fault: { type: 'status', status: 500 },
     });
-    const status = await run(['kling', 'hyprlab']);
+    const status = await run(context, ['kling', 'hyprlab']);
 
     expect(status.status).toBe('succeeded');
-    expect(fakes().kling.submissions).toBe(1);
-    expect(fakes().kling.requestsFor('submit')).toHaveLength(1);
-    expect(fakes().hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+    expect(context.providers.fakes.kling.requestsFor('submit')).toHaveLength(1);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
   });
 
-  it('a lookup that never answers is "unknown": no resend, no failover', async () => {
-    fakes().kling.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
-    fakes().kling.injectFault({ route: 'status', fault: { type: 'status', status: 500 } });
-    const status = await run(['kling', 'hyprlab']);
+  it('a lookup that never answers is "unknown": no resend, no failover', async ({ context }) => {
+    context.providers.fakes.kling.injectFault({
+      route: 'submit',
+      times: 1,
+      fault: { type: 'accept-then-cut' },
+    });
+    context.providers.fakes.kling.injectFault({
+      route: 'status',
+      fault: { type: 'status', status: 500 },
+    });
+    const status = await run(context, ['kling', 'hyprlab']);
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['kling', 'failed', 'ambiguous-submit']]);
     expect(status.error).toMatch(/kling may hold a paid task.*looking the task up failed/);
-    expect(fakes().kling.submissions).toBe(1);
-    expect(fakes().kling.requestsFor('submit')).toHaveLength(1);
-    expect(fakes().hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+    expect(context.providers.fakes.kling.requestsFor('submit')).toHaveLength(1);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
   }, 90_000);
 
-  it.each([
+  it.for([
     ['401', { type: 'status', status: 401, body: { error: 'unauthorized' } }],
     ['a bare 404', { type: 'status', status: 404, body: 'not found' }],
   ] as const)(
     '%s on status after accept keeps the job on its task: one task',
-    async (_name, fault) => {
-      fakes().hyprlab.injectFault({ route: 'status', times: 2, fault });
-      const status = await run(['hyprlab', 'kling']);
+    async ([, fault], { context }) => {
+      context.providers.fakes.hyprlab.injectFault({ route: 'status', times: 2, fault });
+      const status = await run(context, ['hyprlab', 'kling']);
 
       expect(status.status).toBe('succeeded');
       expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
-      expect(fakes().hyprlab.submissions).toBe(1);
-      expect(fakes().kling.submissions).toBe(0);
+      expect(context.providers.fakes.hyprlab.submissions).toBe(1);
+      expect(context.providers.fakes.kling.submissions).toBe(0);
     },
   );
 
-  it('a refusal in Chinese fails the job instead of paying another provider to refuse it', async () => {
-    fakes().kling.queueOutcome({ type: 'fail', message: '内容审核未通过' });
-    const status = await run(['kling', 'hyprlab']);
+  it('a refusal in Chinese fails the job instead of paying another provider to refuse it', async ({
+    context,
+  }) => {
+    context.providers.fakes.kling.queueOutcome({ type: 'fail', message: '内容审核未通过' });
+    const status = await run(context, ['kling', 'hyprlab']);
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['kling', 'failed', 'content-rejected']]);
     expect(status.spend.tasks).toEqual([
       expect.objectContaining({ provider: 'kling', outcome: 'failed-at-provider' }),
     ]);
-    expect(fakes().kling.submissions).toBe(1);
-    expect(fakes().hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(1);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
   });
 });

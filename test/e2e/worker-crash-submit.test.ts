@@ -2,6 +2,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
+import { SUBMIT_START_TO_CLOSE_MS } from '../../src/contracts/task-queues.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
@@ -69,9 +70,13 @@ describe('a worker killed after the provider accepted a submit, before it answer
       { processes: [first] },
     );
     await first.kill('SIGKILL');
+    const killedAt = Date.now();
     await startWorkerProcess(environment);
 
     const [klingStatus, hyprlabStatus] = await Promise.all([outcome(kling), outcome(hyprlab)]);
+    // The dead worker's submits are noticed by their heartbeat timeout, long before their
+    // start-to-close would have run out.
+    expect(Date.now() - killedAt).toBeLessThan(SUBMIT_START_TO_CLOSE_MS);
 
     expect(klingStatus.status).toBe('succeeded');
     expect(klingStatus.provider).toBe('kling');

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import {
   FailureTypes,
+  type FindTaskOutput,
   type GenerationStatus,
   type SubmitInput,
 } from '../../src/contracts/generation.js';
@@ -23,24 +24,30 @@ const attemptsOf = (status: GenerationStatus) =>
 const ledgerOf = (status: GenerationStatus) =>
   status.spend.tasks.map((task) => [task.provider, task.taskId, task.outcome]);
 
-describe('generateVideo branches, with stubbed activities', () => {
-  let stack: StubStack;
-  beforeEach(async () => {
-    stack = await startStubStack();
-  });
-  afterEach(async () => {
+/**
+ * Each test gets a stack of its own (task queue, worker, scripts), so the tests run
+ * concurrently: most of their time is spent waiting on workflow timers.
+ */
+const it = base.extend<{ stack: StubStack }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+  stack: async ({}, use) => {
+    const stack = await startStubStack();
+    await use(stack);
     await stack.stop();
-  });
-  const submitsTo = (provider: string) =>
-    stack.calls.submits.filter((input) => input.provider === provider).length;
+  },
+});
 
+const submitsTo = (stack: StubStack, provider: string) =>
+  stack.calls.submits.filter((input) => input.provider === provider).length;
+
+describe.concurrent('generateVideo branches, with stubbed activities', () => {
   describe('an ambiguous submit', () => {
     const ambiguousOnce = (input: SubmitInput, call: number) => {
       if (call === 1) throw providerFailure(FailureTypes.ambiguousSubmit);
       return accept(input.provider, call);
     };
 
-    it('adopts the task an idempotent provider finds by its key', async () => {
+    it('adopts the task an idempotent provider finds by its key', async ({ stack }) => {
       stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
       stack.scripts.kling = {
         submit: ambiguousOnce,
@@ -48,12 +55,14 @@ describe('generateVideo branches, with stubbed activities', () => {
       };
       const status = await finalStatus(await stack.start());
       expect(status.status).toBe('succeeded');
-      expect(submitsTo('kling')).toBe(1);
-      expect(submitsTo('hyprlab')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(1);
+      expect(submitsTo(stack, 'hyprlab')).toBe(0);
       expect(ledgerOf(status)).toEqual([['kling', 'kling-task-7', 'delivered']]);
     });
 
-    it('re-sends with the same key only when the lookup proves the task absent', async () => {
+    it('re-sends with the same key only when the lookup proves the task absent', async ({
+      stack,
+    }) => {
       stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
       stack.scripts.kling = { submit: ambiguousOnce, find: () => ({ outcome: 'absent' }) };
       const handle = await stack.start();
@@ -67,7 +76,9 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(ledgerOf(status)).toEqual([['kling', 'kling-task-2', 'delivered']]);
     });
 
-    it('never re-sends when the lookup cannot tell, and fails naming the provider', async () => {
+    it('never re-sends when the lookup cannot tell, and fails naming the provider', async ({
+      stack,
+    }) => {
       stack.route = [routeEntry('kling'), routeEntry('hyprlab')];
       stack.scripts.kling = {
         submit: ambiguousOnce,
@@ -79,12 +90,12 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(status.status).toBe('failed');
       expect(attemptsOf(status)).toEqual([['kling', 'failed', 'ambiguous-submit']]);
       expect(status.error).toMatch(/kling may hold a paid task/);
-      expect(submitsTo('kling')).toBe(1);
-      expect(submitsTo('hyprlab')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(1);
+      expect(submitsTo(stack, 'hyprlab')).toBe(0);
       expect(ledgerOf(status)).toEqual([['kling', undefined, 'ambiguous']]);
     });
 
-    it('adopts the task an adopt-only provider lists, without re-sending', async () => {
+    it('adopts the task an adopt-only provider lists, without re-sending', async ({ stack }) => {
       stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
       stack.scripts.hyprlab = {
         submit: ambiguousOnce,
@@ -98,7 +109,7 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-9', 'delivered']]);
     });
 
-    it.each([
+    it.for<[string, () => FindTaskOutput]>([
       ['absent', () => ({ outcome: 'absent' }) as const],
       [
         'unknown',
@@ -108,7 +119,7 @@ describe('generateVideo branches, with stubbed activities', () => {
       ],
     ])(
       'ends the job when an adopt-only lookup says %s: no resend, no failover',
-      async (_, find) => {
+      async ([, find], { stack }) => {
         stack.route = [routeEntry('hyprlab', { lookup: 'adopt-only' }), routeEntry('kling')];
         stack.scripts.hyprlab = { submit: ambiguousOnce, find };
         const status = await finalStatus(await stack.start());
@@ -121,7 +132,9 @@ describe('generateVideo branches, with stubbed activities', () => {
       },
     );
 
-    it('ends the job at a provider without idempotency keys: no resend, no failover', async () => {
+    it('ends the job at a provider without idempotency keys: no resend, no failover', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = { submit: ambiguousOnce };
       const status = await finalStatus(await stack.start());
       expect(status.status).toBe('failed');
@@ -134,7 +147,9 @@ describe('generateVideo branches, with stubbed activities', () => {
   });
 
   describe('the resend allow-list', () => {
-    it('re-sends a transient error the provider answered, on the same provider', async () => {
+    it('re-sends a transient error the provider answered, on the same provider', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = {
         submit: (input, call) => {
           if (call === 1) throw providerFailure(FailureTypes.transient, true, 10);
@@ -143,11 +158,13 @@ describe('generateVideo branches, with stubbed activities', () => {
       };
       const status = await finalStatus(await stack.start());
       expect(status.status).toBe('succeeded');
-      expect(submitsTo('hyprlab')).toBe(2);
-      expect(submitsTo('kling')).toBe(0);
+      expect(submitsTo(stack, 'hyprlab')).toBe(2);
+      expect(submitsTo(stack, 'kling')).toBe(0);
     });
 
-    it('treats a failure of no known type as ambiguous: never re-sent, never failed over', async () => {
+    it('treats a failure of no known type as ambiguous: never re-sent, never failed over', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = {
         submit: () => {
           throw new TypeError('something unexpected after the request went out');
@@ -160,7 +177,9 @@ describe('generateVideo branches, with stubbed activities', () => {
   });
 
   describe('an accepted task pins the job', () => {
-    it('keeps checking through status-call errors and success without a video', async () => {
+    it('keeps checking through status-call errors and success without a video', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = {
         status: (_handle, call) => {
           if (call <= 2) throw providerFailure(FailureTypes.providerUnavailable); // 401, bare 404
@@ -171,11 +190,13 @@ describe('generateVideo branches, with stubbed activities', () => {
       const status = await finalStatus(await stack.start());
       expect(status.status).toBe('succeeded');
       expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
-      expect(submitsTo('kling')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(0);
       expect(stack.calls.statuses.length).toBeGreaterThanOrEqual(4);
     });
 
-    it('fails at the job deadline naming the provider and task, without failover', async () => {
+    it('fails at the job deadline naming the provider and task, without failover', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = {
         status: () => {
           throw providerFailure(FailureTypes.providerUnavailable);
@@ -188,11 +209,13 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(status.error).toMatch(
         /hyprlab task hyprlab-task-1 did not finish before the job deadline/,
       );
-      expect(submitsTo('kling')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(0);
       expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-1', 'abandoned']]);
     });
 
-    it('fails over a stuck task when opted in, keeping the abandoned one in the ledger', async () => {
+    it('fails over a stuck task when opted in, keeping the abandoned one in the ledger', async ({
+      stack,
+    }) => {
       stack.scripts.hyprlab = { status: () => running };
       const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
       expect(status.status).toBe('succeeded');
@@ -203,7 +226,7 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(status.spend.usd).toBe(0.4);
     });
 
-    it('fails over once the provider itself reports the task failed', async () => {
+    it('fails over once the provider itself reports the task failed', async ({ stack }) => {
       stack.scripts.hyprlab = {
         status: () => ({
           state: 'failed',
@@ -219,14 +242,14 @@ describe('generateVideo branches, with stubbed activities', () => {
       ]);
     });
 
-    it('fails the job on a refusal that is not an outage', async () => {
+    it('fails the job on a refusal that is not an outage', async ({ stack }) => {
       stack.scripts.hyprlab = {
         status: () => ({ state: 'failed', reason: '内容审核未通过', kind: 'content-rejected' }),
       };
       const status = await finalStatus(await stack.start());
       expect(status.status).toBe('failed');
       expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'content-rejected']]);
-      expect(submitsTo('kling')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(0);
     });
   });
 
@@ -234,7 +257,7 @@ describe('generateVideo branches, with stubbed activities', () => {
     const cancelsOf = (status: GenerationStatus) =>
       status.spend.tasks.map((task) => [task.taskId, task.outcome, task.cancelAttempt]);
 
-    it('cancels a stuck task it abandons, and records the answer', async () => {
+    it('cancels a stuck task it abandons, and records the answer', async ({ stack }) => {
       stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
       stack.scripts.hyprlab = { status: () => running };
       const status = await finalStatus(await stack.start({ failoverStuckAfterMs: 1_500 }));
@@ -246,7 +269,9 @@ describe('generateVideo branches, with stubbed activities', () => {
       ]);
     });
 
-    it('records a cancel the provider could not take as failed, and carries on', async () => {
+    it('records a cancel the provider could not take as failed, and carries on', async ({
+      stack,
+    }) => {
       stack.route = [routeEntry('hyprlab', { cancellable: true }), routeEntry('kling')];
       stack.scripts.hyprlab = {
         status: () => running,
@@ -259,7 +284,7 @@ describe('generateVideo branches, with stubbed activities', () => {
       expect(cancelsOf(status)[0]).toEqual(['hyprlab-task-1', 'abandoned', 'failed']);
     });
 
-    const cancelWhileWaiting = async () => {
+    const cancelWhileWaiting = async (stack: StubStack) => {
       stack.scripts.hyprlab = { ...stack.scripts.hyprlab, status: () => running };
       const handle = await stack.start();
       await waitUntil(
@@ -271,18 +296,20 @@ describe('generateVideo branches, with stubbed activities', () => {
       return handle.query(statusQuery);
     };
 
-    it('cancels the task of a cancelled job at a provider that offers it', async () => {
+    it('cancels the task of a cancelled job at a provider that offers it', async ({ stack }) => {
       stack.route = [routeEntry('hyprlab', { cancellable: true })];
       stack.scripts.hyprlab = { cancel: () => ({ outcome: 'already-finished' }) };
-      const status = await cancelWhileWaiting();
+      const status = await cancelWhileWaiting(stack);
       expect(status.status).toBe('cancelled');
       expect(stack.calls.cancels).toEqual([{ provider: 'hyprlab', taskId: 'hyprlab-task-1' }]);
       expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', 'already-finished']]);
     });
 
-    it('asks nothing of a provider without a cancel call, and records nothing', async () => {
+    it('asks nothing of a provider without a cancel call, and records nothing', async ({
+      stack,
+    }) => {
       stack.route = [routeEntry('hyprlab')];
-      const status = await cancelWhileWaiting();
+      const status = await cancelWhileWaiting(stack);
       expect(status.status).toBe('cancelled');
       expect(stack.calls.cancels).toEqual([]);
       expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', undefined]]);
@@ -294,7 +321,7 @@ describe('generateVideo branches, with stubbed activities', () => {
       status: () => ({ state: 'failed', reason: 'gone', kind: 'provider-unavailable' }) as const,
     };
 
-    it('skips a failover whose price would take the ledger over max cost', async () => {
+    it('skips a failover whose price would take the ledger over max cost', async ({ stack }) => {
       stack.route = [
         routeEntry('hyprlab'),
         routeEntry('kling', { price: { amount: 0.3, unit: 'USD', usd: 0.3 } }),
@@ -306,11 +333,11 @@ describe('generateVideo branches, with stubbed activities', () => {
         ['hyprlab', 'failed', 'provider-unavailable'],
         ['kling', 'skipped', 'over-budget'],
       ]);
-      expect(submitsTo('kling')).toBe(0);
+      expect(submitsTo(stack, 'kling')).toBe(0);
       expect(status.spend.usd).toBe(0.2);
     });
 
-    it('allows it when the total fits, and skips a price with no USD value', async () => {
+    it('allows it when the total fits, and skips a price with no USD value', async ({ stack }) => {
       stack.route = [
         routeEntry('hyprlab'),
         routeEntry('kling', { price: { amount: 35, unit: 'credits' } }),
@@ -328,7 +355,9 @@ describe('generateVideo branches, with stubbed activities', () => {
     });
   });
 
-  it('makes at most one status call per poll interval however many callbacks arrive', async () => {
+  it('makes at most one status call per poll interval however many callbacks arrive', async ({
+    stack,
+  }) => {
     const finishAt = Date.now() + 5_000;
     stack.scripts.hyprlab = { status: () => (Date.now() < finishAt ? running : done) };
     const handle = await stack.start({ pollIntervalMs: 1_500 });
@@ -352,7 +381,7 @@ describe('generateVideo branches, with stubbed activities', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_400);
   });
 
-  it('keeps KlingPhase and KlingStatus current for visibility queries', async () => {
+  it('keeps KlingPhase and KlingStatus current for visibility queries', async ({ stack }) => {
     stack.scripts.hyprlab = { status: () => running };
     const handle = await stack.start({ deadlineMs: 4_000 });
     const listed = async (query: string) => {
@@ -370,7 +399,9 @@ describe('generateVideo branches, with stubbed activities', () => {
     await waitUntil('listed as failed', () => listed('KlingStatus = "failed"'));
   });
 
-  it('removes partial downloads of a job that fails, under a collision-free key', async () => {
+  it('removes partial downloads of a job that fails, under a collision-free key', async ({
+    stack,
+  }) => {
     stack.downloadFails = true;
     const status = await finalStatus(await stack.start({}, `a:b ${Date.now()}`));
     expect(status.status).toBe('failed');

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -37,18 +37,25 @@ async function waitForPhase(
   throw new Error(`job never reached phase ${phase}`);
 }
 
-describe('every path of a generation, with exact submission counts from the fakes', () => {
-  let context: IntegrationContext;
-
-  beforeEach(async () => {
-    context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
-  });
-
-  afterEach(async () => {
+/**
+ * Each test gets a context of its own (fakes, task queue, storage), so the tests run
+ * concurrently: most of their time is spent waiting on renders, polls and retries.
+ */
+const it = base.extend<{ context: IntegrationContext }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+  context: async ({}, use) => {
+    const context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
+    await use(context);
     await context.teardown();
-  });
+  },
+});
 
-  function start(providers: ProviderId[], extra: Partial<GenerateVideoInput> = {}) {
+describe.concurrent('every path of a generation, with exact submission counts from the fakes', () => {
+  function start(
+    context: IntegrationContext,
+    providers: ProviderId[],
+    extra: Partial<GenerateVideoInput> = {},
+  ) {
     const request = parseUnifiedRequest({ prompt: 'a lighthouse in a storm', model: 'kling-v1.6' });
     return context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
       taskQueue: context.taskQueue,
@@ -60,7 +67,9 @@ describe('every path of a generation, with exact submission counts from the fake
   const attemptsOf = (status: GenerationStatus) =>
     status.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorKind]);
 
-  it('retries a rate-limited submit on the same provider after Retry-After, paying once', async () => {
+  it('retries a rate-limited submit on the same provider after Retry-After, paying once', async ({
+    context,
+  }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.injectFault({
       route: 'submit',
@@ -68,7 +77,7 @@ describe('every path of a generation, with exact submission counts from the fake
       fault: { type: 'status', status: 429, headers: { 'retry-after': '1' } },
     });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab', 'kling'])));
 
     expect(status.status).toBe('succeeded');
     expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
@@ -77,14 +86,16 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('fails over after repeated 5xx on submit, and the failing provider created no task', async () => {
+  it('fails over after repeated 5xx on submit, and the failing provider created no task', async ({
+    context,
+  }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.injectFault({
       route: 'submit',
       fault: { type: 'status', status: 503, headers: { 'retry-after': '1' } },
     });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab', 'kling'])));
 
     expect(status.status).toBe('succeeded');
     expect(attemptsOf(status)).toEqual([
@@ -96,12 +107,16 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(1);
   });
 
-  it('keeps a stuck accepted task pinned past the attempt deadline, then fails naming it', async () => {
+  it('keeps a stuck accepted task pinned past the attempt deadline, then fails naming it', async ({
+    context,
+  }) => {
     // Before the money-safety rules this failed over at the attempt deadline and paid twice.
     context.providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
     const worker = await context.createWorker();
     const status = await worker.runUntil(
-      outcome(await start(['hyprlab', 'kling'], { attemptDeadlineMs: 1_000, deadlineMs: 4_000 })),
+      outcome(
+        await start(context, ['hyprlab', 'kling'], { attemptDeadlineMs: 1_000, deadlineMs: 4_000 }),
+      ),
     );
 
     expect(status.status).toBe('failed');
@@ -115,11 +130,13 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('fails over a stuck task only when opted in, keeping the abandoned task in the ledger', async () => {
+  it('fails over a stuck task only when opted in, keeping the abandoned task in the ledger', async ({
+    context,
+  }) => {
     context.providers.fakes.hyprlab.queueOutcome({ type: 'stuck' });
     const worker = await context.createWorker();
     const status = await worker.runUntil(
-      outcome(await start(['hyprlab', 'kling'], { failoverStuckAfterMs: 1_500 })),
+      outcome(await start(context, ['hyprlab', 'kling'], { failoverStuckAfterMs: 1_500 })),
     );
 
     expect(status.status).toBe('succeeded');
@@ -135,10 +152,10 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(1);
   });
 
-  it('fails over when the provider rejects the credentials', async () => {
+  it('fails over when the provider rejects the credentials', async ({ context }) => {
     context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1000) });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+    const status = await worker.runUntil(outcome(await start(context, ['kling', 'hyprlab'])));
 
     expect(attemptsOf(status)).toEqual([
       ['kling', 'failed', 'provider-unavailable'],
@@ -147,10 +164,12 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('fails over when the account is in arrears, although Kling answers HTTP 429', async () => {
+  it('fails over when the account is in arrears, although Kling answers HTTP 429', async ({
+    context,
+  }) => {
     context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1101) });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+    const status = await worker.runUntil(outcome(await start(context, ['kling', 'hyprlab'])));
 
     expect(attemptsOf(status)).toEqual([
       ['kling', 'failed', 'provider-unavailable'],
@@ -159,21 +178,25 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.requestsFor('submit')).toHaveLength(1);
   });
 
-  it('fails the job without failover when the provider calls the request invalid', async () => {
+  it('fails the job without failover when the provider calls the request invalid', async ({
+    context,
+  }) => {
     context.providers.fakes.kling.injectFault({ route: 'submit', fault: officialFault(1201) });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+    const status = await worker.runUntil(outcome(await start(context, ['kling', 'hyprlab'])));
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['kling', 'failed', 'invalid-request']]);
     expect(context.providers.fakes.hyprlab.requests).toHaveLength(0);
   });
 
-  it('resolves an ambiguous submit to the official API by external_task_id: one task, job done', async () => {
+  it('resolves an ambiguous submit to the official API by external_task_id: one task, job done', async ({
+    context,
+  }) => {
     const kling = context.providers.fakes.kling;
     kling.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['kling', 'hyprlab'])));
+    const status = await worker.runUntil(outcome(await start(context, ['kling', 'hyprlab'])));
 
     expect(status.status).toBe('succeeded');
     expect(attemptsOf(status)).toEqual([['kling', 'succeeded', undefined]]);
@@ -182,11 +205,13 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.hyprlab.requests).toHaveLength(0);
   });
 
-  it('never re-sends an ambiguous submit to a provider without idempotency keys', async () => {
+  it('never re-sends an ambiguous submit to a provider without idempotency keys', async ({
+    context,
+  }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-cut' } });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['hyprlab', 'kling'])));
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab', 'kling'])));
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'ambiguous-submit']]);
@@ -196,23 +221,23 @@ describe('every path of a generation, with exact submission counts from the fake
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('survives transient status errors and malformed JSON while polling', async () => {
+  it('survives transient status errors and malformed JSON while polling', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.injectFault({ route: 'status', times: 2, fault: { type: 'status', status: 500 } });
     hyprlab.injectFault({ route: 'status', times: 1, fault: { type: 'malformed-json' } });
     const worker = await context.createWorker();
-    const status = await worker.runUntil(outcome(await start(['hyprlab'])));
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab'])));
 
     expect(status.status).toBe('succeeded');
     expect(hyprlab.submissions).toBe(1);
     expect(status.polls).toBeGreaterThanOrEqual(4);
   });
 
-  it('ends cancelled when cancelled while it polls', async () => {
+  it('ends cancelled when cancelled while it polls', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.queueOutcome({ type: 'stuck' });
     const worker = await context.createWorker();
-    const handle = await start(['hyprlab']);
+    const handle = await start(context, ['hyprlab']);
     await worker.runUntil(async () => {
       await waitForPhase(handle, 'waiting');
       // At least one status call has been made: the poll activity is between retries.
@@ -227,11 +252,11 @@ describe('every path of a generation, with exact submission counts from the fake
     });
   });
 
-  it('ends cancelled with no partial file when cancelled mid-download', async () => {
+  it('ends cancelled with no partial file when cancelled mid-download', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.setVideoSize(256 * 1024 * 1024);
     const worker = await context.createWorker();
-    const handle = await start(['hyprlab']);
+    const handle = await start(context, ['hyprlab']);
     await worker.runUntil(async () => {
       await waitForPhase(handle, 'downloading');
       await handle.cancel();

@@ -1,6 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { type BatchEntry, createBatchInput, readBatchFile } from '../../client/batch-file.js';
+import { minimalBatchStatus } from '../../client/batch-status.js';
 import type { KlingflowClient } from '../../client/klingflow-client.js';
 import { readSettings } from '../../config/environment.js';
 import {
@@ -185,21 +186,14 @@ async function startedStatus(
     }
   }
   return {
-    batchId,
-    workflowId: `batch-${batchId}`,
-    state: 'running',
+    ...minimalBatchStatus({
+      batchId,
+      workflowId: `batch-${batchId}`,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+    }),
     total: items.length,
-    succeeded: 0,
-    failed: 0,
-    running: 0,
     pending: items.length,
-    skipped: 0,
-    estimatedSpend: 0,
-    spend: { usd: 0, byUnit: {} },
-    reserved: 0,
-    stoppedByBudget: false,
-    runs: 1,
-    startedAt: new Date().toISOString(),
     items: items.map((item) => ({
       key: item.key,
       ...(item.line !== undefined ? { line: item.line } : {}),

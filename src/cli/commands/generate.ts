@@ -99,53 +99,73 @@ export function registerGenerateCommand(program: Command): void {
       '--presign <duration>',
       'with S3 storage and --wait: add a presigned GET url valid this long (e.g. 1h) to each video',
     )
-    .action(async (flags: GenerateFlags) => {
-      const request = requestFromFlags(flags);
-      const providers = parseProviders(flags.providers, '--providers');
-      const maxCost =
-        flags.maxCost === undefined ? undefined : parsePositiveNumber(flags.maxCost, '--max-cost');
-      const failoverStuckAfter =
-        flags.failoverStuckAfter === undefined
-          ? undefined
-          : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
-      // Bad input exits 2 before anything connects, starts or submits.
-      validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
-      const presignSeconds =
-        flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
-      await validateGenerationRequest(request, providers ? { providers } : availableProviders());
+    .action(runGenerate);
+}
 
-      const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
-      try {
-        const { workflowId, attached } = await client.startGeneration(request, {
-          ...(flags.id ? { workflowId: flags.id } : {}),
-          ...(providers ? { providers } : {}),
-          ...(maxCost !== undefined ? { maxCost } : {}),
-          ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
-        });
-        if (attached) {
-          note(
-            `${workflowId} already exists for this request: following it (nothing new is submitted)`,
-          );
-        }
-        if (!flags.wait) {
-          if (flags.json) printJson({ workflowId });
-          else process.stdout.write(`${workflowId}\n`);
-          return;
-        }
-        if (!attached) note(`started ${workflowId}`);
-        const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
-        if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
-        report(
-          presignSeconds === undefined
-            ? status
-            : await client.presignVideos(status, presignSeconds),
-          Boolean(flags.json),
-        );
-        if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
-      } finally {
-        await close();
-      }
+/** `klingflow generate`: checks every flag before connecting, starts (or follows) the job. */
+async function runGenerate(flags: GenerateFlags): Promise<void> {
+  const request = requestFromFlags(flags);
+  const providers = parseProviders(flags.providers, '--providers');
+  const maxCost = optionalFlag(flags.maxCost, '--max-cost', parsePositiveNumber);
+  const failoverStuckAfter = optionalFlag(
+    flags.failoverStuckAfter,
+    '--failover-stuck-after',
+    parseFailoverStuckAfterFlag,
+  );
+  // Bad input exits 2 before anything connects, starts or submits.
+  validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
+  const presignSeconds =
+    flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
+  await validateGenerationRequest(request, providers ? { providers } : availableProviders());
+
+  const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
+  try {
+    const { workflowId, attached } = await client.startGeneration(request, {
+      ...(flags.id ? { workflowId: flags.id } : {}),
+      ...(providers ? { providers } : {}),
+      ...(maxCost !== undefined ? { maxCost } : {}),
+      ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
     });
+    if (attached) {
+      note(
+        `${workflowId} already exists for this request: following it (nothing new is submitted)`,
+      );
+    }
+    if (!flags.wait) {
+      if (flags.json) printJson({ workflowId });
+      else process.stdout.write(`${workflowId}\n`);
+      return;
+    }
+    if (!attached) note(`started ${workflowId}`);
+    await waitAndReport(client, workflowId, flags, presignSeconds);
+  } finally {
+    await close();
+  }
+}
+
+/** A flag's parsed value, or undefined when it was not given. */
+function optionalFlag<T>(
+  value: string | undefined,
+  flag: string,
+  parse: (text: string, flag: string) => T,
+): T | undefined {
+  return value === undefined ? undefined : parse(value, flag);
+}
+
+/** --wait: progress until the job ends, the videos copied to --out, the result printed. */
+async function waitAndReport(
+  client: KlingflowClient,
+  workflowId: string,
+  flags: GenerateFlags,
+  presignSeconds: number | undefined,
+): Promise<void> {
+  const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
+  if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
+  report(
+    presignSeconds === undefined ? status : await client.presignVideos(status, presignSeconds),
+    Boolean(flags.json),
+  );
+  if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
 }
 
 /** Providers with keys in this environment; none means the workers decide (or the simulated set). */

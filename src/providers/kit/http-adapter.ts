@@ -1,7 +1,7 @@
 import type { ProviderAdapter, ProviderOffering, TaskHandle, TaskStatus } from '../provider.js';
-import { type ApiKeySettings, baseUrlOf, bearerHeaders } from './adapter-settings.js';
+import { type ApiKeySettings, bearerHeaders } from './adapter-settings.js';
 import { callProvider, type ErrorEnvelope, type SuccessReader } from './provider-answer.js';
-import { type HttpSubmitCall, submitFittingRequest } from './submit-offer.js';
+import { fittingSubmitter, type HttpSubmitCall, keyedTransport } from './submit-offer.js';
 import { taskNotFound } from './task-status.js';
 
 /**
@@ -34,21 +34,23 @@ export function createHttpAdapter<Status>(
   settings: ApiKeySettings,
   spec: HttpAdapterSpec<Status>,
 ): ProviderAdapter {
-  const baseUrl = baseUrlOf(settings.baseUrl, spec.defaultBaseUrl);
-  const headers = (spec.headers ?? bearerHeaders)(settings.apiKey);
+  const transport = keyedTransport(
+    settings,
+    spec.defaultBaseUrl,
+    (spec.headers ?? bearerHeaders)(settings.apiKey),
+  );
+  const { baseUrl, headers } = transport;
+  const submit = fittingSubmitter(offering, transport, spec.submitCall, {
+    envelope: spec.envelope,
+    success: spec.accepted,
+    expected: spec.acceptedExpected,
+  });
   const provider = offering.id;
 
   return {
     ...offering,
     async submit(request, context) {
-      const handle = await submitFittingRequest(
-        offering,
-        { http: settings.http, baseUrl, headers },
-        spec.submitCall,
-        request,
-        context,
-        { envelope: spec.envelope, success: spec.accepted, expected: spec.acceptedExpected },
-      );
+      const handle = await submit(request, context);
       return { taskId: handle.taskId, handle };
     },
     async status(handle, context) {

@@ -1,6 +1,7 @@
 import type { FormData } from 'undici';
 import type { UnifiedRequest } from '../../request/unified-request.js';
 import type { ModelOffer, ProviderOffering, SubmitContext } from '../provider.js';
+import { type ApiKeySettings, baseUrlOf } from './adapter-settings.js';
 import { requireFittingOffer } from './offer-guard.js';
 import { type ErrorEnvelope, type SuccessReader, submitToProvider } from './provider-answer.js';
 import type { ProviderHttpSettings } from './provider-http.js';
@@ -62,4 +63,27 @@ export async function submitFittingRequest<Offer extends ModelOffer, T>(
     },
     { provider: offering.id, ...accepted },
   );
+}
+
+/** The transport of an adapter with one static key: its base URL (or the default) and headers. */
+export function keyedTransport(
+  settings: ApiKeySettings,
+  defaultBaseUrl: string,
+  headers: Record<string, string>,
+): AdapterTransport {
+  return { http: settings.http, baseUrl: baseUrlOf(settings.baseUrl, defaultBaseUrl), headers };
+}
+
+/**
+ * The adapter's submit: submitFittingRequest bound to its offering, transport, body mapping
+ * and how the accepted answer is read.
+ */
+export function fittingSubmitter<Offer extends ModelOffer, T>(
+  offering: ProviderOffering,
+  transport: AdapterTransport,
+  submitCall: HttpSubmitCall<Offer>,
+  accepted: AcceptedSpec<T>,
+): (request: UnifiedRequest, context: SubmitContext) => Promise<T> {
+  return (request, context) =>
+    submitFittingRequest(offering, transport, submitCall, request, context, accepted);
 }

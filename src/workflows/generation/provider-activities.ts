@@ -1,6 +1,10 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from '../../contracts/task-queues.js';
+import {
+  providerTaskQueue,
+  SUBMIT_HEARTBEAT_TIMEOUT_MS,
+  SUBMIT_START_TO_CLOSE_MS,
+} from '../../contracts/task-queues.js';
 import type { TaskHandle } from '../../providers/provider.js';
 import type { ProviderId } from '../../request/unified-request.js';
 
@@ -18,6 +22,8 @@ export function providerActivities(provider: ProviderId) {
     // A little above the provider HTTP timeouts; also how long a dead worker holds a submit up.
     // The provider workers' shutdown grace is at least this, so a graceful stop never cuts one.
     startToCloseTimeout: SUBMIT_START_TO_CLOSE_MS,
+    // A worker killed mid-submit is noticed in seconds: the submit heartbeats while it waits.
+    heartbeatTimeout: SUBMIT_HEARTBEAT_TIMEOUT_MS,
     // Bounded even when no worker serves this provider's queue any more.
     scheduleToCloseTimeout: '15 minutes',
     retry: { maximumAttempts: 1 },

@@ -130,6 +130,7 @@ export async function createKlingflowWorker(
       ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+    environment: options.environment ?? process.env,
   });
   const source = workflowSource(options.workflowBundle);
   const usesPrebuiltBundle = source.workflowBundle !== undefined;

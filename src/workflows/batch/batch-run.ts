@@ -11,6 +11,7 @@ import {
   MAX_BATCH_CONCURRENCY,
   sumSpend,
 } from '../../contracts/batch.js';
+import type { NotificationRecord } from '../../contracts/notification.js';
 import { BatchBudget } from '../batch-budget.js';
 
 /** An item's identity in results and views: its key, line and job's workflow id. */
@@ -45,6 +46,8 @@ export class BatchRun {
   /** Budgets reserve for failover; false for batches started before, which keep their behaviour. */
   readonly reserving: boolean;
   readonly budget: BatchBudget | undefined;
+  /** What became of the completion notification, once sent (batches given a notifyUrl). */
+  notification: NotificationRecord | undefined;
 
   constructor(input: BatchInput) {
     const info = workflowInfo();

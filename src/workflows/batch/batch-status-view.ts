@@ -28,6 +28,7 @@ export function runningBatchStatus(run: BatchRun): BatchStatus {
     runs: progress.runs,
     startedAt: progress.startedAt,
     ...(progress.total <= BATCH_STATUS_ITEMS_LIMIT ? { items: itemViews(run) } : {}),
+    ...(run.notification ? { notification: run.notification } : {}),
   };
 }
 

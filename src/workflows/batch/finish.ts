@@ -6,6 +6,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
+import { batchStatusFromResult } from '../../client/batch-status.js';
 import {
   type BatchItemResult,
   type BatchResult,
@@ -14,18 +15,20 @@ import {
   truncateError,
 } from '../../contracts/batch.js';
 import type { BatchRun } from './batch-run.js';
+import { runningBatchStatus } from './batch-status-view.js';
+import { notifyBatchEnd } from './notify.js';
 
 const { writeBatchManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
-/** The last run's ending: the manifest of every item, and the batch's result. */
+/** The last run's ending: the manifest of every item, the notification, the batch's result. */
 export async function finishBatch(run: BatchRun): Promise<BatchResult> {
   const { input, progress } = run;
   const results = run.finished();
   const manifest = await writeManifest(run, results);
-  return {
+  const result: BatchResult = {
     batchId: input.batchId,
     workflowId: run.workflowId,
     total: progress.total,
@@ -39,11 +42,14 @@ export async function finishBatch(run: BatchRun): Promise<BatchResult> {
     startedAt: progress.startedAt,
     items: results,
   };
+  await notifyBatchEnd(run, batchStatusFromResult(result));
+  return run.notification ? { ...result, notification: run.notification } : result;
 }
 
 /**
  * A cancelled batch: children get the cancellation (and clean up their partial downloads); jobs
- * of an earlier run are cancelled too. The manifest still records what happened to each item.
+ * of an earlier run are cancelled too. The manifest still records what happened to each item,
+ * and the notify URL (if any) is told.
  */
 export async function cancelBatch(run: BatchRun): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
@@ -55,6 +61,11 @@ export async function cancelBatch(run: BatchRun): Promise<void> {
     await condition(() => run.running.size === 0);
     run.skipRest('cancelled');
     await writeManifest(run, run.finished());
+    await notifyBatchEnd(run, {
+      ...runningBatchStatus(run),
+      state: 'cancelled',
+      error: 'cancelled',
+    });
   });
 }
 

@@ -149,6 +149,7 @@ function workerDependencies(options: KlingflowWorkerOptions) {
       ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+    environment: options.environment ?? process.env,
   });
   return { providers, activities };
 }

@@ -11,6 +11,7 @@ import {
   createAwaitExistingGeneration,
   createEarlierGenerationSpend,
 } from './existing-generation.js';
+import { createNotifyCompletion } from './notify-completion.js';
 import { createPlanRoute, type RoutingSettings } from './plan-route.js';
 import { requestProviderSlot } from './request-provider-slot.js';
 import { createStoreVideo } from './store-video.js';
@@ -30,6 +31,8 @@ export interface ActivityDependencies {
   maxVideoBytes?: number;
   /** Where batch manifests go; default `<storage root>/batches`. */
   batchManifestDirectory?: string;
+  /** The worker's environment, where the notify activity reads KLINGFLOW_NOTIFY_SECRET. */
+  environment?: NodeJS.ProcessEnv;
 }
 
 /** Every activity, built once per worker with its dependencies injected (Temporal samples style). */
@@ -65,6 +68,12 @@ export function createActivities(deps: ActivityDependencies) {
     writeBatchManifest: createWriteBatchManifest({
       directory: () => deps.batchManifestDirectory ?? batchManifestDirectory(deps.storage),
       ...(deps.batchManifestDirectory ? {} : { storage: deps.storage }),
+    }),
+    /** POSTs a finished job's or batch's status to its notify URL (Standard Webhooks signed). */
+    notifyCompletion: createNotifyCompletion({
+      dispatcher: deps.http.dispatcher,
+      allowPrivateNetwork: deps.http.allowPrivateNetwork,
+      environment: deps.environment ?? process.env,
     }),
     /** Removes the partial downloads of a cancelled job, so no half file is left behind. */
     async discardPartialDownloads(input: { keys: string[] }): Promise<void> {

@@ -34,6 +34,11 @@ export function parsePositiveNumber(value: string, flag: string): number {
   return number;
 }
 
+/** A flag's parsed value, or undefined when the flag was not given. */
+export function ifGiven<T>(value: string | undefined, parse: (given: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}
+
 /** `--failover-stuck-after DURATION`: a positive duration (`20m`, `1h`, `90s`), in milliseconds. */
 export function parseFailoverStuckAfterFlag(value: string, flag: string): number {
   const parsed = parseFailoverStuckAfter(value, flag);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { BATCH_ID_PATTERN, BATCH_ID_RULE, type BatchItem } from '../contracts/batch.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { notifyUrlIssues } from '../notify/notify-url.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import type { VideoStorage } from '../storage/video-storage.js';
@@ -19,6 +20,8 @@ export interface BatchEntry {
   providers?: ProviderId[];
   /** Stuck-failover opt-in for this item (`20m`, or milliseconds); overrides the batch's. */
   failoverStuckAfter?: string | number;
+  /** This item's job POSTs its final status here when it ends (see StartGenerationOptions). */
+  notifyUrl?: string;
 }
 
 export interface BatchValidationOptions {
@@ -87,12 +90,16 @@ export async function parseBatchText(
       issues.push({ field: 'line', message: 'must be a JSON object (one request)', location });
       continue;
     }
-    const { id, providers, failoverStuckAfter, ...request } = value as Record<string, unknown>;
+    const { id, providers, failoverStuckAfter, notifyUrl, ...request } = value as Record<
+      string,
+      unknown
+    >;
     const entry: BatchEntry = { line, request: request as GenerationRequest };
     if (id !== undefined) entry.id = id as string;
     if (providers !== undefined) entry.providers = providers as ProviderId[];
     if (failoverStuckAfter !== undefined)
       entry.failoverStuckAfter = failoverStuckAfter as string | number;
+    if (notifyUrl !== undefined) entry.notifyUrl = notifyUrl as string;
     entries.push(entry);
   }
   if (entries.length === 0 && issues.length === 0) {
@@ -133,6 +140,9 @@ export async function validateBatchEntries(
       if ('issue' in parsed) report(parsed.issue);
       else failoverStuckAfterMs = parsed.ms;
     }
+    if (entry.notifyUrl !== undefined) {
+      for (const issue of notifyUrlIssues(entry.notifyUrl)) report(issue);
+    }
 
     let request: BatchItem['request'] | undefined;
     if (typeof entry.request !== 'object' || entry.request === null) {
@@ -169,6 +179,7 @@ export async function validateBatchEntries(
         request,
         ...(providers ? { providers } : {}),
         ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
+        ...(entry.notifyUrl !== undefined ? { notifyUrl: entry.notifyUrl } : {}),
       });
     }
   }

@@ -10,6 +10,7 @@ import {
 } from '../contracts/batch.js';
 import type { ValidationIssue } from '../errors.js';
 import { ValidationError } from '../errors.js';
+import { notifyUrlIssues } from '../notify/notify-url.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
 
 export interface BatchOptions {
@@ -23,6 +24,10 @@ export interface BatchOptions {
   retryFailed?: boolean;
   /** Stuck-failover opt-in for every item without its own (`20m`, or milliseconds). */
   failoverStuckAfter?: string | number;
+  /** POST the batch's final status here once the whole batch has ended (Standard Webhooks signed). */
+  notifyUrl?: string;
+  /** First wait between notification attempts, for the batch's and its items' (milliseconds). */
+  notifyRetryIntervalMs?: number;
   pollIntervalMs?: number;
   attemptDeadlineMs?: number;
   deadlineMs?: number;
@@ -69,6 +74,7 @@ export function createBatchInput(
     if ('issue' in parsed) issues.push(parsed.issue);
     else failoverStuckAfterMs = parsed.ms;
   }
+  if (options.notifyUrl !== undefined) issues.push(...notifyUrlIssues(options.notifyUrl));
   if (items.length > MAX_BATCH_ITEMS) {
     issues.push({
       field: 'items',
@@ -82,6 +88,10 @@ export function createBatchInput(
     ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
     ...(options.retryFailed ? { retryFailed: true } : {}),
     ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
+    ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
+    ...(options.notifyRetryIntervalMs !== undefined
+      ? { notifyRetryIntervalMs: options.notifyRetryIntervalMs }
+      : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.attemptDeadlineMs !== undefined
       ? { attemptDeadlineMs: options.attemptDeadlineMs }

@@ -5,7 +5,10 @@ import {
   sumSpend,
 } from '../contracts/batch.js';
 
-/** A finished batch's result as a status (items listed only for small batches, as the query does). */
+/**
+ * A finished batch's result as a status (items listed only for small batches, as the query does).
+ * Pure: the batch workflow sends it as its completion notification.
+ */
 export function batchStatusFromResult(result: BatchResult): BatchStatus {
   return {
     batchId: result.batchId,
@@ -26,6 +29,7 @@ export function batchStatusFromResult(result: BatchResult): BatchStatus {
     runs: result.runs,
     startedAt: result.startedAt,
     ...(result.total <= BATCH_STATUS_ITEMS_LIMIT ? { items: result.items } : {}),
+    ...(result.notification ? { notification: result.notification } : {}),
   };
 }
 

@@ -120,6 +120,10 @@ export class KlingflowClient {
         : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
       ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
+      ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
+      ...(options.notifyRetryIntervalMs !== undefined
+        ? { notifyRetryIntervalMs: options.notifyRetryIntervalMs }
+        : {}),
     };
     try {
       await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {

@@ -1,5 +1,6 @@
 import { readSettings } from '../config/environment.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { notifyUrlIssues } from '../notify/notify-url.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { createVideoStorage } from '../storage/storage-factory.js';
@@ -27,16 +28,30 @@ export interface StartGenerationOptions {
    * long (a duration such as `20m`, or milliseconds). Absent: an accepted task pins the job.
    */
   failoverStuckAfter?: string | number;
+  /**
+   * POST the job's final status JSON here when it ends (succeeded, failed or cancelled), signed
+   * with KLINGFLOW_NOTIFY_SECRET the Standard Webhooks way; the outcome is `notification` in its
+   * status. Checked up front: an http(s) URL the SSRF guard allows, and the secret set.
+   */
+  notifyUrl?: string;
+  /** First wait between notification attempts (milliseconds, default 1 s; tests shorten it). */
+  notifyRetryIntervalMs?: number;
 }
 
 /**
  * Checks the options of a start. The workflow id names the stored video, so it must be a safe
- * file name: an unsafe one would only be refused after the provider had been paid.
+ * file name: an unsafe one would only be refused after the provider had been paid. A notify URL
+ * must pass the SSRF guard and have KLINGFLOW_NOTIFY_SECRET to be signed with (notify-url.ts).
  */
 export function validateStartOptions(
-  options: Pick<StartGenerationOptions, 'workflowId' | 'maxCost' | 'failoverStuckAfter'>,
+  options: Pick<
+    StartGenerationOptions,
+    'workflowId' | 'maxCost' | 'failoverStuckAfter' | 'notifyUrl'
+  >,
+  environment: NodeJS.ProcessEnv = process.env,
 ): { failoverStuckAfterMs?: number } {
-  const issues: ValidationIssue[] = [];
+  const issues: ValidationIssue[] =
+    options.notifyUrl === undefined ? [] : notifyUrlIssues(options.notifyUrl, environment);
   let failoverStuckAfterMs: number | undefined;
   if (options.failoverStuckAfter !== undefined) {
     const parsed = parseFailoverStuckAfter(options.failoverStuckAfter, 'failoverStuckAfter');

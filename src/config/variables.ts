@@ -22,6 +22,7 @@ export const VARIABLES = {
   metricsPort: 'KLINGFLOW_METRICS_PORT',
   metricsHost: 'KLINGFLOW_METRICS_HOST',
   webhookSecret: 'KLINGFLOW_WEBHOOK_SECRET',
+  notifySecret: 'KLINGFLOW_NOTIFY_SECRET',
   simulatedRenderTime: 'KLINGFLOW_SIMULATED_RENDER_TIME',
   toolsDirectory: 'KLINGFLOW_TOOLS_DIR',
   temporalCliPath: 'TEMPORAL_CLI_PATH',

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/common';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
 import { FailureTypes, type GenerationStatus } from './generation.js';
+import type { Notified, NotifyOptions } from './notification.js';
 
 export const BATCH_GENERATE_WORKFLOW = 'batchGenerate';
 
@@ -67,8 +68,8 @@ export function batchItemWorkflowId(
   return scheme === 'length-suffixed' ? `${batchId}-${key}-${key.length}` : `${batchId}-${key}`;
 }
 
-/** One validated item: the key is the line's `id`, or its 1-based line number. */
-export interface BatchItem {
+/** One validated item: the key is the line's `id`, or its 1-based line number; `notifyUrl` its job's. */
+export interface BatchItem extends Pick<NotifyOptions, 'notifyUrl'> {
   key: string;
   /** Line in the batch file, for messages and the manifest. */
   line?: number;
@@ -78,7 +79,8 @@ export interface BatchItem {
   failoverStuckAfterMs?: number;
 }
 
-export interface BatchInput {
+/** `notifyUrl`: the batch's status is POSTed there once the whole batch has ended. */
+export interface BatchInput extends NotifyOptions {
   batchId: string;
   /** Items not yet taken; after continue-as-new, only the rest of the batch. */
   items: BatchItem[];
@@ -160,7 +162,7 @@ export type BatchItemView =
   | { key: string; line?: number; workflowId: string; status: 'running' | 'pending' };
 
 /** The `batchStatus` query: counts always, items one by one only for small batches. */
-export interface BatchStatus {
+export interface BatchStatus extends Notified {
   batchId: string;
   workflowId: string;
   state: 'running' | 'completed' | 'cancelled' | 'failed';
@@ -184,7 +186,7 @@ export interface BatchStatus {
 }
 
 /** What the batch returns (and `klingflow batch --json` prints). */
-export interface BatchResult {
+export interface BatchResult extends Notified {
   batchId: string;
   workflowId: string;
   total: number;

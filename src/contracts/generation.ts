@@ -5,6 +5,7 @@
 import type { ProviderErrorKind } from '../errors.js';
 import type { Price, TaskHandle, TaskLookup } from '../providers/provider.js';
 import type { Mode, Model, ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import type { Notified, NotifyOptions } from './notification.js';
 
 export type GenerationStatusName = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type GenerationPhase =
@@ -22,7 +23,8 @@ export type AttemptErrorKind =
   | 'over-budget'
   | 'download-failed';
 
-export interface GenerateVideoInput {
+/** `notifyUrl`: the job's status is POSTed there when it ends (notification.ts). */
+export interface GenerateVideoInput extends NotifyOptions {
   request: UnifiedRequest;
   /** Failover order; default: every configured provider that can serve the request, cheapest first. */
   providers?: ProviderId[];
@@ -103,7 +105,7 @@ export interface StoredVideoRecord {
 }
 
 /** The contract's JSON output (`generate --wait --json`, `status --json`), plus progress extras. */
-export interface GenerationStatus {
+export interface GenerationStatus extends Notified {
   workflowId: string;
   status: GenerationStatusName;
   phase: GenerationPhase;

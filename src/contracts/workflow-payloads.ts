@@ -34,6 +34,18 @@ export const generateVideoInputSchema = z
       .positive()
       .optional()
       .describe('opt-in: pay the next provider once an accepted task is stuck this long'),
+    notifyUrl: z
+      .string()
+      .optional()
+      .describe(
+        'http(s) URL the final status JSON is POSTed to when the job ends, signed the Standard Webhooks way with KLINGFLOW_NOTIFY_SECRET',
+      ),
+    notifyRetryIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('first wait between notification attempts (default 1000)'),
   })
   .describe('input of the generateVideo workflow (task queue: KLINGFLOW_TASK_QUEUE, "klingflow")');
 
@@ -96,6 +108,16 @@ export const generationStatusSchema = z
     startedAt: z.string(),
     elapsedMs: z.number().nonnegative(),
     warnings: z.array(z.string()),
+    notification: z
+      .object({
+        url: z.string().describe('the notify URL without user info, query or fragment'),
+        webhookId: z.string().describe('the webhook-id header, the same on every attempt'),
+        state: z.enum(['delivered', 'failed']),
+        attempts: z.number().int().positive(),
+        lastError: z.string().optional(),
+      })
+      .optional()
+      .describe('what became of the completion notification, when a notifyUrl was given'),
   })
   .describe('result of the generateVideo workflow (also its "status" query)');
 

@@ -86,6 +86,10 @@ export async function runItemJob(
       : {}),
     ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
     ...(stuckAfterMs !== undefined ? { failoverStuckAfterMs: stuckAfterMs } : {}),
+    ...(item.notifyUrl !== undefined ? { notifyUrl: item.notifyUrl } : {}),
+    ...(item.notifyUrl !== undefined && input.notifyRetryIntervalMs !== undefined
+      ? { notifyRetryIntervalMs: input.notifyRetryIntervalMs }
+      : {}),
     batchId: input.batchId,
   };
   try {

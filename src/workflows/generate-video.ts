@@ -13,6 +13,7 @@ import { deliverVideos } from './generation/deliver.js';
 import { cancelJob, describeAttempts, failJob } from './generation/failures.js';
 import { type Job, setFinalStatus, snapshot, startJob } from './generation/job.js';
 import { overBudget } from './generation/ledger.js';
+import { notifyJobEnd } from './generation/notify.js';
 
 const { planRoute } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -23,7 +24,8 @@ const { planRoute } = proxyLocalActivities<Activities>({
  * One video generation, as its diagram reads: plan a route of providers; for each provider
  * (until one delivers): attempt (submit, then wait durably for the task); download; store.
  * The money-safety rules live in the steps: submit (resend allow-list), wait (an accepted task
- * pins the job), ledger (every task that may be billed, and the hard cost cap).
+ * pins the job), ledger (every task that may be billed, and the hard cost cap). A job given a
+ * `notifyUrl` reports its end there (notify.ts; failJob does it for failures).
  */
 export async function generateVideo(input: GenerateVideoInput): Promise<GenerationStatus> {
   const job = startJob(input);
@@ -59,11 +61,15 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       await deliverVideos(job, entry, record, result.videos);
       record.outcome = 'succeeded';
       setFinalStatus(job, 'succeeded', 'done');
+      await notifyJobEnd(job);
       return snapshot(job);
     }
     return failJob(job, `every provider failed: ${describeAttempts(job.status.attempts)}`);
   } catch (error) {
-    if (isCancellation(error)) await cancelJob(job);
+    if (isCancellation(error)) {
+      await cancelJob(job);
+      await notifyJobEnd(job);
+    }
     throw error;
   }
 }

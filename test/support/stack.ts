@@ -16,8 +16,14 @@ export interface IntegrationContext {
   storageDirectory: string;
   providers: SimulatedProviderSet;
   settings: KlingflowSettings;
-  /** Starts a worker on this test's task queue (its own connection) — call `shutdown` or use runUntil. */
-  createWorker(overrides?: Partial<KlingflowSettings>): Promise<KlingflowWorker>;
+  /**
+   * Starts a worker on this test's task queue (its own connection) — call `shutdown` or use
+   * runUntil. `environment` adds variables to the fakes' (e.g. KLINGFLOW_NOTIFY_SECRET).
+   */
+  createWorker(
+    overrides?: Partial<KlingflowSettings>,
+    environment?: NodeJS.ProcessEnv,
+  ): Promise<KlingflowWorker>;
   teardown(): Promise<void>;
 }
 
@@ -55,14 +61,14 @@ export async function createIntegrationContext(
     storageDirectory,
     providers,
     settings,
-    async createWorker(overrides = {}) {
+    async createWorker(overrides = {}, environment = {}) {
       const workerConnection = await NativeConnection.connect({ address });
       workerConnections.push(workerConnection);
       return createKlingflowWorker({
         connection: workerConnection,
         namespace: 'default',
         settings: { ...settings, ...overrides },
-        environment: providers.environment,
+        environment: { ...providers.environment, ...environment },
         workflowBundle: { codePath: workflowBundlePath },
       });
     },

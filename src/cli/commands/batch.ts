@@ -17,7 +17,12 @@ import { createBatchProgress } from '../batch-progress.js';
 import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, printText } from '../output.js';
-import { parseFailoverStuckAfterFlag, parseInteger, parseNumber } from '../parse-options.js';
+import {
+  ifGiven,
+  parseFailoverStuckAfterFlag,
+  parseInteger,
+  parseNumber,
+} from '../parse-options.js';
 import { formatSpend } from '../spend-summary.js';
 
 interface BatchFlags {
@@ -26,6 +31,7 @@ interface BatchFlags {
   maxCost?: string;
   retryFailed?: boolean;
   failoverStuckAfter?: string;
+  notifyUrl?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -55,6 +61,10 @@ export function registerBatchCommand(program: Command): void {
     .option(
       '--failover-stuck-after <duration>',
       'opt-in for every item without its own "failoverStuckAfter": pay the next provider if an accepted task is stuck this long (e.g. 20m)',
+    )
+    .option(
+      '--notify-url <url>',
+      'POST the batch status JSON here once the whole batch has ended, signed with KLINGFLOW_NOTIFY_SECRET (lines may carry their own "notifyUrl")',
     )
     .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
     .option('--wait', 'wait until every item has finished, showing progress')
@@ -105,20 +115,18 @@ export function registerBatchCommand(program: Command): void {
 
 /** The batch options the flags ask for; a malformed flag exits 2 before anything else runs. */
 function batchOptions(flags: BatchFlags) {
-  const concurrency =
-    flags.concurrency === undefined ? undefined : parseInteger(flags.concurrency, '--concurrency');
-  const maxCost =
-    flags.maxCost === undefined ? undefined : parseNumber(flags.maxCost, '--max-cost');
-  const failoverStuckAfter =
-    flags.failoverStuckAfter === undefined
-      ? undefined
-      : parseFailoverStuckAfterFlag(flags.failoverStuckAfter, '--failover-stuck-after');
+  const concurrency = ifGiven(flags.concurrency, (value) => parseInteger(value, '--concurrency'));
+  const maxCost = ifGiven(flags.maxCost, (value) => parseNumber(value, '--max-cost'));
+  const failoverStuckAfter = ifGiven(flags.failoverStuckAfter, (value) =>
+    parseFailoverStuckAfterFlag(value, '--failover-stuck-after'),
+  );
   return {
     ...(flags.id !== undefined ? { batchId: flags.id } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxCost !== undefined ? { maxCost } : {}),
     ...(flags.retryFailed ? { retryFailed: true } : {}),
     ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
+    ...(flags.notifyUrl !== undefined ? { notifyUrl: flags.notifyUrl } : {}),
   };
 }
 
@@ -131,6 +139,7 @@ function toEntry(item: BatchItem): BatchEntry {
     ...(item.failoverStuckAfterMs !== undefined
       ? { failoverStuckAfter: item.failoverStuckAfterMs }
       : {}),
+    ...(item.notifyUrl !== undefined ? { notifyUrl: item.notifyUrl } : {}),
   };
 }
 

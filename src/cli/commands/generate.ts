@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   type KlingflowClient,
+  type StartGenerationOptions,
   validateGenerationRequest,
   validateStartOptions,
 } from '../../client/klingflow-client.js';
@@ -15,6 +16,7 @@ import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
 import {
+  ifGiven,
   parseFailoverStuckAfterFlag,
   parseInteger,
   parseNumber,
@@ -42,6 +44,7 @@ interface GenerateFlags {
   id?: string;
   maxCost?: string;
   failoverStuckAfter?: string;
+  notifyUrl?: string;
   wait?: boolean;
   json?: boolean;
   out?: string;
@@ -92,6 +95,10 @@ export function registerGenerateCommand(program: Command): void {
       '--failover-stuck-after <duration>',
       'opt-in: pay the next provider if an accepted task is stuck this long (e.g. 20m); the stuck task stays in the spend ledger',
     )
+    .option(
+      '--notify-url <url>',
+      'POST the final status JSON here when the job ends, signed with KLINGFLOW_NOTIFY_SECRET (Standard Webhooks)',
+    )
     .option('--wait', 'wait until the video is stored, showing progress')
     .option('--json', 'print the result as JSON')
     .option('--out <dir>', 'also copy the finished video into this directory (with --wait)')
@@ -105,27 +112,18 @@ export function registerGenerateCommand(program: Command): void {
 /** `klingflow generate`: checks every flag before connecting, starts (or follows) the job. */
 async function runGenerate(flags: GenerateFlags): Promise<void> {
   const request = requestFromFlags(flags);
-  const providers = parseProviders(flags.providers, '--providers');
-  const maxCost = optionalFlag(flags.maxCost, '--max-cost', parsePositiveNumber);
-  const failoverStuckAfter = optionalFlag(
-    flags.failoverStuckAfter,
-    '--failover-stuck-after',
-    parseFailoverStuckAfterFlag,
-  );
   // Bad input exits 2 before anything connects, starts or submits.
-  validateStartOptions({ ...(flags.id ? { workflowId: flags.id } : {}) });
+  const options = startOptionsFromFlags(flags);
   const presignSeconds =
     flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
-  await validateGenerationRequest(request, providers ? { providers } : availableProviders());
+  await validateGenerationRequest(
+    request,
+    options.providers ? { providers: options.providers } : availableProviders(),
+  );
 
   const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
   try {
-    const { workflowId, attached } = await client.startGeneration(request, {
-      ...(flags.id ? { workflowId: flags.id } : {}),
-      ...(providers ? { providers } : {}),
-      ...(maxCost !== undefined ? { maxCost } : {}),
-      ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
-    });
+    const { workflowId, attached } = await client.startGeneration(request, options);
     if (attached) {
       note(
         `${workflowId} already exists for this request: following it (nothing new is submitted)`,
@@ -143,15 +141,6 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   }
 }
 
-/** A flag's parsed value, or undefined when it was not given. */
-function optionalFlag<T>(
-  value: string | undefined,
-  flag: string,
-  parse: (text: string, flag: string) => T,
-): T | undefined {
-  return value === undefined ? undefined : parse(value, flag);
-}
-
 /** --wait: progress until the job ends, the videos copied to --out, the result printed. */
 async function waitAndReport(
   client: KlingflowClient,
@@ -166,6 +155,27 @@ async function waitAndReport(
     Boolean(flags.json),
   );
   if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
+}
+
+/** The start options the flags ask for, checked (a bad one exits 2 naming it). */
+function startOptionsFromFlags(flags: GenerateFlags): StartGenerationOptions {
+  const providers = parseProviders(flags.providers, '--providers');
+  const maxCost = ifGiven(flags.maxCost, (value) => parsePositiveNumber(value, '--max-cost'));
+  const failoverStuckAfter = ifGiven(flags.failoverStuckAfter, (value) =>
+    parseFailoverStuckAfterFlag(value, '--failover-stuck-after'),
+  );
+  const options: StartGenerationOptions = {
+    ...(flags.id ? { workflowId: flags.id } : {}),
+    ...(providers ? { providers } : {}),
+    ...(maxCost !== undefined ? { maxCost } : {}),
+    ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
+    ...(flags.notifyUrl !== undefined ? { notifyUrl: flags.notifyUrl } : {}),
+  };
+  validateStartOptions({
+    ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+    ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
+  });
+  return options;
 }
 
 /** Providers with keys in this environment; none means the workers decide (or the simulated set). */

@@ -14,6 +14,7 @@ import {
 } from '../../contracts/generation.js';
 import { cancelWatchedTask } from './cancel.js';
 import { type Job, setFinalStatus, snapshot } from './job.js';
+import { notifyJobEnd } from './notify.js';
 
 /** Result of one provider attempt, as the route loop sees it. */
 export type AttemptResult =
@@ -87,7 +88,8 @@ const { discardPartialDownloads } = proxyLocalActivities<Activities>({
 
 /**
  * Ends the job failed, with its status as the failure's details. Partial downloads go first: a
- * failed job will not resume them.
+ * failed job will not resume them. The notification (if asked for) goes before the failure, so
+ * its outcome is in those details.
  */
 export async function failJob(job: Job, message: string): Promise<never> {
   if (job.v2 && job.downloadKeys.length > 0) {
@@ -97,6 +99,7 @@ export async function failJob(job: Job, message: string): Promise<never> {
   }
   job.status.error = message;
   setFinalStatus(job, 'failed');
+  await notifyJobEnd(job);
   throw ApplicationFailure.create({
     type: FailureTypes.generationFailed,
     message,

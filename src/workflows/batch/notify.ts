@@ -1,0 +1,16 @@
+import { patched } from '@temporalio/workflow';
+import type { BatchStatus } from '../../contracts/batch.js';
+import { sendNotification } from '../notification.js';
+import type { BatchRun } from './batch-run.js';
+
+/**
+ * A batch given a `notifyUrl` POSTs its final status there once the whole batch has ended
+ * (completed or cancelled), and keeps the outcome for its result and status query. Behind
+ * `patched('completion-notify')`, asked only when there is a URL, so batches recorded before
+ * replay unchanged. Items' own `notifyUrl`s are their jobs' business.
+ */
+export async function notifyBatchEnd(run: BatchRun, status: BatchStatus): Promise<void> {
+  const url = run.input.notifyUrl;
+  if (!url || !patched('completion-notify')) return;
+  run.notification = await sendNotification({ ...run.input, notifyUrl: url }, status);
+}

@@ -1,0 +1,94 @@
+import { condition, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
+import { type BatchItem, roundUsd, truncateError } from '../../contracts/batch.js';
+import type { BatchBudget, RoutePrice } from '../batch-budget.js';
+import { earlierGenerationSpend, type TakenItem } from '../batch-item-job.js';
+import type { BatchRun } from './batch-run.js';
+
+const { estimateCost } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+/**
+ * Estimates the item and, under a budget, reserves what its route may cost (waiting while
+ * items in flight may still give some back). Undefined when the item is not started: its slot
+ * then holds why (over budget, or no provider).
+ */
+export async function takeItem(
+  run: BatchRun,
+  item: BatchItem,
+  position: number,
+): Promise<TakenItem | undefined> {
+  const { input, progress, budget, reserving } = run;
+  const earlier =
+    reserving && input.retryFailed
+      ? await earlierGenerationSpend({ workflowId: run.identity(item).workflowId })
+      : {};
+  if (earlier.spend) budget?.addSpent(earlier.spend.usd);
+  const notStarted = {
+    ...run.identity(item),
+    ...(earlier.spend ? { spend: earlier.spend } : {}),
+    ...(earlier.unknown ? { spendUnknown: true } : {}),
+  };
+  const legacyRemaining =
+    !reserving && input.maxCost !== undefined
+      ? Math.max(0, roundUsd(input.maxCost - progress.estimatedSpend))
+      : undefined;
+  const estimateBudget = reserving ? input.maxCost : legacyRemaining;
+  const estimate = await estimateCost({
+    request: item.request,
+    ...(item.providers ? { providers: item.providers } : {}),
+    ...(estimateBudget !== undefined ? { maxCost: estimateBudget } : {}),
+  });
+  if (!estimate.provider) {
+    // Over budget: the next item would push the spend past the budget, stop submitting.
+    if (estimate.overBudget) progress.stoppedByBudget = true;
+    run.slots[position] = estimate.overBudget
+      ? { ...notStarted, status: 'skipped', reason: 'over-budget' }
+      : {
+          ...notStarted,
+          status: 'failed',
+          error: truncateError(`no provider can serve this request: ${estimate.reason ?? ''}`),
+          errorKind: 'no-provider',
+        };
+    return undefined;
+  }
+  let maxCost = legacyRemaining;
+  let providers = item.providers;
+  if (budget) {
+    const reservation = await reserveWhenPossible(run, budget, position, estimate.route ?? []);
+    if (reservation === undefined) {
+      progress.stoppedByBudget = true;
+      run.slots[position] = { ...notStarted, status: 'skipped', reason: 'over-budget' };
+      return undefined;
+    }
+    maxCost = reservation.usd;
+    providers = reservation.providers ?? providers;
+  }
+  if (estimate.usd !== undefined) {
+    progress.estimatedSpend = roundUsd(progress.estimatedSpend + estimate.usd);
+  }
+  return {
+    ...(estimate.usd !== undefined ? { estimatedCost: estimate.usd } : {}),
+    ...(maxCost !== undefined ? { maxCost } : {}),
+    ...(providers ? { providers } : {}),
+    ...(earlier.spend ? { earlierSpend: earlier.spend } : {}),
+  };
+}
+
+/** A reservation for the item's route, waiting for items in flight to settle while none fits. */
+async function reserveWhenPossible(
+  run: BatchRun,
+  budget: BatchBudget,
+  position: number,
+  route: readonly RoutePrice[],
+): Promise<ReturnType<BatchBudget['reserve']>> {
+  for (;;) {
+    const reservation = budget.reserve(position, route);
+    if (reservation !== undefined || run.running.size === 0) return reservation;
+    const settledBefore = run.settledCount;
+    await condition(() => run.settledCount !== settledBefore || run.bug !== undefined);
+    run.throwIfBug();
+  }
+}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import type { RoutingSettings } from './activities/plan-route.js';
 import type { KlingflowSettings } from './config/environment.js';
 import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './contracts/task-queues.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
@@ -16,6 +17,7 @@ import {
 import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
+import { createRenderTimeStore, renderTimeStorePath } from './storage/render-time-store.js';
 import { createVideoStorage } from './storage/storage-factory.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
@@ -41,6 +43,8 @@ export interface KlingflowWorkerOptions {
   tracing?: KlingflowTracing;
   /** Overrides for tests and benchmarks (concurrency, shutdown grace). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Route-planning overrides for tests and benchmarks (first-poll policy, catalog share). */
+  routing?: Partial<RoutingSettings>;
 }
 
 type WorkerState = ReturnType<Worker['getState']>;
@@ -128,6 +132,11 @@ export async function createKlingflowWorker(
       initialWaitShare: 0.8,
       providerConcurrency: settings.providerConcurrency,
       ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
+      // Learned render times pick the first poll (poll-policy.ts); kept on this worker's disk.
+      renderTimes: createRenderTimeStore({
+        path: renderTimeStorePath(settings.storageDirectory),
+      }),
+      ...options.routing,
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });

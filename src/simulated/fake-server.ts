@@ -13,6 +13,7 @@ import type {
   RouteContext,
   TaskOutcome,
 } from './fake-types.js';
+import { renderTimeFor } from './render-time.js';
 import { mp4Bytes } from './sample-video.js';
 
 /**
@@ -31,6 +32,11 @@ export class FakeProviderServer {
   readonly requests: LoggedRequest[] = [];
   readonly tasks = new Map<string, FakeTask>();
   renderMs: number;
+  /**
+   * Spread of render times around `renderMs` (log-normal σ, see render-time.ts); 0 (the
+   * default) renders every task in exactly `renderMs`, which most tests rely on.
+   */
+  renderSpread: number;
   /** Outcome given to the next tasks; `queueOutcome` sets it for just the next one. */
   defaultOutcome: TaskOutcome = { type: 'succeed' };
   private readonly queuedOutcomes: TaskOutcome[] = [];
@@ -45,6 +51,7 @@ export class FakeProviderServer {
     this.options = options;
     this.name = options.name;
     this.renderMs = options.renderMs ?? 200;
+    this.renderSpread = options.renderSpread ?? 0;
     this.video = mp4Bytes(options.videoBytes);
     this.server = createServer((request, response) => {
       void this.dispatch(request, response).catch((error: unknown) => {
@@ -119,7 +126,7 @@ export class FakeProviderServer {
     const task: FakeTask = {
       id,
       createdAt: Date.now(),
-      renderMs: this.renderMs,
+      renderMs: renderTimeFor({ medianMs: this.renderMs, spread: this.renderSpread, taskId: id }),
       outcome,
       request,
       meta,

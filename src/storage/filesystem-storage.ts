@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { writeFileAtomically } from './atomic-file.js';
 import {
   assertValidKey,
   type BlobReference,
@@ -51,27 +52,9 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
     return join(partialDirectory, `${key}.mp4.part`);
   };
 
-  /** Writes to a unique temp file beside the target's filesystem, then renames over the target. */
-  const writeAtomically = async (target: string, data: string | Uint8Array): Promise<void> => {
-    await mkdir(partialDirectory, { recursive: true });
-    const temp = join(
-      partialDirectory,
-      `${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-    );
-    try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  };
+  /** Temp files live under the root, so the final rename stays on one filesystem. */
+  const writeAtomically = (target: string, data: string | Uint8Array): Promise<void> =>
+    writeFileAtomically(target, data, partialDirectory);
 
   const storedVideo = (path: string, sidecar: VideoSidecar): StoredVideo => ({
     path,

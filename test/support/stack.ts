@@ -8,7 +8,11 @@ import { inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
+import {
+  createKlingflowWorker,
+  type KlingflowWorker,
+  type KlingflowWorkerOptions,
+} from '../../src/worker.js';
 
 export interface IntegrationContext {
   client: Client;
@@ -17,7 +21,10 @@ export interface IntegrationContext {
   providers: SimulatedProviderSet;
   settings: KlingflowSettings;
   /** Starts a worker on this test's task queue (its own connection) — call `shutdown` or use runUntil. */
-  createWorker(overrides?: Partial<KlingflowSettings>): Promise<KlingflowWorker>;
+  createWorker(
+    overrides?: Partial<KlingflowSettings>,
+    options?: Pick<KlingflowWorkerOptions, 'routing'>,
+  ): Promise<KlingflowWorker>;
   teardown(): Promise<void>;
 }
 
@@ -55,7 +62,7 @@ export async function createIntegrationContext(
     storageDirectory,
     providers,
     settings,
-    async createWorker(overrides = {}) {
+    async createWorker(overrides = {}, options = {}) {
       const workerConnection = await NativeConnection.connect({ address });
       workerConnections.push(workerConnection);
       return createKlingflowWorker({
@@ -64,6 +71,7 @@ export async function createIntegrationContext(
         settings: { ...settings, ...overrides },
         environment: providers.environment,
         workflowBundle: { codePath: workflowBundlePath },
+        ...options,
       });
     },
     async teardown() {

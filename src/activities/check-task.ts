@@ -44,7 +44,12 @@ export function createCheckTask(deps: {
       });
     }
     if (status.state === 'succeeded') {
-      await learnRenderTime(deps.routing?.renderTimes, input, polls);
+      await learnRenderTime(deps.routing?.renderTimes, input, {
+        polls,
+        // When this poll was due, not when a busy worker got to it: the planned first poll is
+        // measured the same way (from acceptance), so pickup lag is not learned twice.
+        dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
+      });
       return {
         status: { state: 'succeeded', videos: status.videos.map((video) => ({ url: video.url })) },
         polls,
@@ -62,13 +67,13 @@ export function createCheckTask(deps: {
 async function learnRenderTime(
   store: RenderTimeStore | undefined,
   input: CheckTaskInput,
-  polls: number,
+  poll: { polls: number; dueAt: number },
 ): Promise<void> {
   const timing = input.renderTiming;
   if (!store || !timing || !input.untilDone) return;
   const sample = renderSampleMs({
-    elapsedMs: Date.now() - timing.acceptedAt,
-    polls,
+    elapsedMs: poll.dueAt - timing.acceptedAt,
+    polls: poll.polls,
     pollIntervalMs: timing.pollIntervalMs,
   });
   await store.record(timing.key, sample).catch(() => undefined);

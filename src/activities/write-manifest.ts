@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -7,6 +6,7 @@ import {
   type BatchItemResult,
   type WriteBatchManifestInput,
 } from '../contracts/batch.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 
 export interface ManifestVideo {
@@ -56,22 +56,8 @@ export function createWriteBatchManifest(deps: {
       return { path, lines: lines.length };
     }
     const directory = typeof deps.directory === 'function' ? deps.directory() : deps.directory;
-    await mkdir(directory, { recursive: true });
     const target = join(directory, `${input.batchId}.jsonl`);
-    const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(content);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomically(target, content);
     return { path: target, lines: lines.length };
   };
 }

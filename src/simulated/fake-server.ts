@@ -37,6 +37,8 @@ export class FakeProviderServer {
    * default) renders every task in exactly `renderMs`, which most tests rely on.
    */
   renderSpread: number;
+  /** Named series of render draws (see `startRenderSeries`); by task id when unset. */
+  private renderSeries?: { name: string; next: number };
   /** Outcome given to the next tasks; `queueOutcome` sets it for just the next one. */
   defaultOutcome: TaskOutcome = { type: 'succeed' };
   private readonly queuedOutcomes: TaskOutcome[] = [];
@@ -96,6 +98,15 @@ export class FakeProviderServer {
     this.faults.length = 0;
   }
 
+  /**
+   * Draws the next tasks' render times as `name`:0, `name`:1, … instead of by task id, so runs
+   * that start the same series get the same render times whatever ids the tasks get (the
+   * benchmark compares polling policies on identical renders).
+   */
+  startRenderSeries(name: string): void {
+    this.renderSeries = { name, next: 0 };
+  }
+
   queueOutcome(outcome: TaskOutcome): void {
     this.queuedOutcomes.push(outcome);
   }
@@ -126,7 +137,11 @@ export class FakeProviderServer {
     const task: FakeTask = {
       id,
       createdAt: Date.now(),
-      renderMs: renderTimeFor({ medianMs: this.renderMs, spread: this.renderSpread, taskId: id }),
+      renderMs: renderTimeFor({
+        medianMs: this.renderMs,
+        spread: this.renderSpread,
+        taskId: this.renderSeries ? `${this.renderSeries.name}:${this.renderSeries.next++}` : id,
+      }),
       outcome,
       request,
       meta,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { startHyprLabFake } from '../../../src/simulated/hyprlab-fake.js';
 import { renderTimeFor } from '../../../src/simulated/render-time.js';
 
 describe('simulated render times', () => {
@@ -22,5 +23,23 @@ describe('simulated render times', () => {
     expect(Math.abs(mean)).toBeLessThan(0.01);
     expect(deviation).toBeGreaterThan(0.09);
     expect(deviation).toBeLessThan(0.11);
+  });
+});
+
+describe('render times of a fake provider', () => {
+  it('are exact without a spread and repeat per named series with one', async () => {
+    const fake = await startHyprLabFake({ renderMs: 24_000 });
+    try {
+      expect(fake.createTask({}).renderMs).toBe(24_000);
+      fake.renderSpread = 0.1;
+      fake.startRenderSeries('measured');
+      const first = [0, 1, 2, 3].map(() => fake.createTask({}).renderMs);
+      fake.startRenderSeries('measured');
+      const again = [0, 1, 2, 3].map(() => fake.createTask({}).renderMs);
+      expect(again).toEqual(first);
+      expect(new Set(first).size).toBe(4);
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -84,9 +84,9 @@ export async function comparePollingPolicies(options: {
   const renderSeconds = options.renderSeconds ?? 240;
   const pollSeconds = options.pollSeconds ?? 10;
   const spread = options.spread ?? 0.1;
-  // 1/4: polls 2.5 s apart, well above the dev server's own pace for timers and retries
-  // (about a second), which at 1/10 stretched every interval and hid polls.
-  const scale = options.scale ?? 4;
+  // 1/2: polls 5 s apart, well above the dev server's own pace for timers and retries (about
+  // a second, more on a loaded machine), which at 1/10 stretched every interval and hid polls.
+  const scale = options.scale ?? 2;
   const jobs = options.jobs ?? 30;
   const warmupJobs = options.warmupJobs ?? 10;
   const workflowBundle = await bundleWorkflowCode({
@@ -166,9 +166,15 @@ async function measurePolicy(options: {
           await Promise.all(handles.map((handle) => handle.result()));
           return handles;
         });
-      if (learned) await runRound(options.warmupJobs, 'warmup');
+      // Every policy meets the same renders: the fake draws them as named series.
+      const fake = setup.providers.fakes.kling;
+      if (learned) {
+        fake.startRenderSeries('warmup');
+        await runRound(options.warmupJobs, 'warmup');
+      }
+      fake.startRenderSeries('measured');
       const handles = await runRound(options.jobs, 'measured');
-      return await summarize(policy, handles, setup.providers.fakes.kling, options);
+      return await summarize(policy, handles, fake, options);
     });
   } finally {
     await setup.close();

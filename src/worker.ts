@@ -127,17 +127,7 @@ export async function createKlingflowWorker(
     storage,
     images,
     http,
-    routing: {
-      pollIntervalMs: settings.pollIntervalMs,
-      initialWaitShare: 0.8,
-      providerConcurrency: settings.providerConcurrency,
-      ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
-      // Learned render times pick the first poll (poll-policy.ts); kept on this worker's disk.
-      renderTimes: createRenderTimeStore({
-        path: renderTimeStorePath(settings.storageDirectory),
-      }),
-      ...options.routing,
-    },
+    routing: routingSettings(settings, options.routing),
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
   const source = workflowSource(options.workflowBundle);
@@ -186,6 +176,22 @@ export async function createKlingflowWorker(
     );
   }
   return new KlingflowWorker(main, providerWorkers);
+}
+
+/** How routes are planned: settings, learned render times, then any overrides (tests, bench). */
+function routingSettings(
+  settings: KlingflowSettings,
+  overrides: Partial<RoutingSettings> = {},
+): RoutingSettings {
+  return {
+    pollIntervalMs: settings.pollIntervalMs,
+    initialWaitShare: 0.8,
+    providerConcurrency: settings.providerConcurrency,
+    ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
+    // Learned render times pick the first poll (poll-policy.ts); kept on this worker's disk.
+    renderTimes: createRenderTimeStore({ path: renderTimeStorePath(settings.storageDirectory) }),
+    ...overrides,
+  };
 }
 
 /** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */

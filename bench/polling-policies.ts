@@ -301,7 +301,8 @@ ${markdownTable(
 Best = fewest billable actions among the policies whose detection p50 and p95 stay within
 ${LATENCY_NOISE_SECONDS} s of the catalog policy's (what production did before). A first poll at a
 higher quantile saves polls but leaves more renders waiting for it: their detection latency is
-the gap to the first poll, not the poll interval.`;
+the gap to the first poll, not the poll interval. Learned quantiles here come from only
+${comparison.warmupJobs} warm-up renders, so neighbouring quantiles can land close together.`;
 }
 
 export function pollingTarget(comparison: PollingComparison): Target {

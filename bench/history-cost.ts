@@ -15,6 +15,8 @@ export interface HistoryCost {
   activityAttempts: number;
   localActivities: number;
   signals: number;
+  /** Search-attribute upserts (the SDK's TemporalChangeVersion for patches included). */
+  upserts: number;
   /** Temporal Cloud-style billable actions: start, timers, activity attempts, local activities, signals, upserts. */
   billableActions: number;
 }
@@ -122,6 +124,7 @@ export async function costOf(variant: string, handle: WorkflowHandle): Promise<H
   ).length;
   const timers = count(EventType.timerStarted);
   const signals = count(EventType.signaled);
+  const upserts = count(EventType.upsert);
   return {
     variant,
     events: events.length,
@@ -131,8 +134,8 @@ export async function costOf(variant: string, handle: WorkflowHandle): Promise<H
     activityAttempts,
     localActivities,
     signals,
-    billableActions:
-      1 + timers + activityAttempts + localActivities + signals + count(EventType.upsert),
+    upserts,
+    billableActions: 1 + timers + activityAttempts + localActivities + signals + upserts,
   };
 }
 

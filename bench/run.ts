@@ -21,6 +21,7 @@ import {
   targetsTable,
   upsertSection,
 } from './lib/report.js';
+import { comparePollingPolicies, pollingSection, pollingTarget } from './polling-policies.js';
 import { extractSoakSection, replaceSoakSection } from './soak/report.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
@@ -157,6 +158,11 @@ ${markdownTable(
     measured: String(polled.events),
     met: polled.events <= 40,
   });
+
+  // 2b. Polling policies over a spread of render times (billable actions per polled job).
+  const polling = await comparePollingPolicies({ address: server.address, log });
+  sections.push(pollingSection(polling));
+  targets.push(pollingTarget(polling));
 
   // 3. Download.
   log(`download: ${downloadMb} MB against undici alone and curl`);

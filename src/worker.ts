@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import type { RoutingSettings } from './activities/plan-route.js';
 import type { KlingflowSettings } from './config/environment.js';
 import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './contracts/task-queues.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
@@ -17,6 +18,7 @@ import { createConfiguredProviders } from './providers/configured-providers.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { ProviderId } from './request/unified-request.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
+import { createRenderTimeStore, renderTimeStorePath } from './storage/render-time-store.js';
 import { createVideoStorage } from './storage/storage-factory.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
@@ -42,6 +44,8 @@ export interface KlingflowWorkerOptions {
   tracing?: KlingflowTracing;
   /** Overrides for tests and benchmarks (concurrency, shutdown grace). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Route-planning overrides for tests and benchmarks (first-poll policy, catalog share). */
+  routing?: Partial<RoutingSettings>;
 }
 
 type WorkerState = ReturnType<Worker['getState']>;
@@ -142,12 +146,7 @@ function workerDependencies(options: KlingflowWorkerOptions) {
     storage,
     images,
     http,
-    routing: {
-      pollIntervalMs: settings.pollIntervalMs,
-      initialWaitShare: 0.8,
-      providerConcurrency: settings.providerConcurrency,
-      ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
-    },
+    routing: routingSettings(settings, options.routing),
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
     environment: options.environment ?? process.env,
   });
@@ -205,6 +204,22 @@ function createProviderWorker(
     // A submit's heartbeats reach the server within a second, well inside its heartbeat timeout.
     maxHeartbeatThrottleInterval: '1 second',
   });
+}
+
+/** How routes are planned: settings, learned render times, then any overrides (tests, bench). */
+function routingSettings(
+  settings: KlingflowSettings,
+  overrides: Partial<RoutingSettings> = {},
+): RoutingSettings {
+  return {
+    pollIntervalMs: settings.pollIntervalMs,
+    initialWaitShare: 0.8,
+    providerConcurrency: settings.providerConcurrency,
+    ...(settings.initialWaitMs !== undefined ? { initialWaitMs: settings.initialWaitMs } : {}),
+    // Learned render times pick the first poll (poll-policy.ts); kept on this worker's disk.
+    renderTimes: createRenderTimeStore({ path: renderTimeStorePath(settings.storageDirectory) }),
+    ...overrides,
+  };
 }
 
 /** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */

@@ -35,8 +35,13 @@ export async function startWorkerWithFakes(options: {
   name: string;
   providers: ProviderId[];
   renderMs?: number;
+  /** Log-normal spread of the fakes' render times (src/simulated/render-time.ts); 0 by default. */
+  renderSpread?: number;
   pollIntervalMs: number;
-  initialWaitMs: number;
+  /** A fixed wait before the first poll; absent, the route planner decides (learned or catalog). */
+  initialWaitMs?: number;
+  /** Route-planning overrides (first-poll policy, catalog share, learned render times). */
+  routing?: KlingflowWorkerOptions['routing'];
   /** Start the callback server and give providers callback URLs. */
   webhooks: boolean;
   workflowBundle?: KlingflowWorkerOptions['workflowBundle'];
@@ -46,6 +51,9 @@ export async function startWorkerWithFakes(options: {
     only: options.providers,
     ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
   });
+  if (options.renderSpread !== undefined) {
+    for (const fake of Object.values(providers.fakes)) fake.renderSpread = options.renderSpread;
+  }
   const taskQueue = `${options.name}-${randomUUID()}`;
   const settings: KlingflowSettings = {
     taskQueue,
@@ -70,6 +78,7 @@ export async function startWorkerWithFakes(options: {
     settings,
     environment: providers.environment,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    ...(options.routing ? { routing: options.routing } : {}),
     ...(callbacks
       ? { callbackUrl: callbackUrlBuilder(`http://127.0.0.1:${callbacks.port}`, secret) }
       : {}),

@@ -3,6 +3,8 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { FailureTypes, type PollOutput } from '../contracts/generation.js';
 import type { TaskHandle } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { RenderTimeStore } from '../storage/render-time-store.js';
+import { renderSampleMs } from '../workflows/generation/poll-policy.js';
 import { toActivityFailure } from './provider-failure.js';
 
 export interface CheckTaskInput {
@@ -12,9 +14,17 @@ export interface CheckTaskInput {
    * retry policy is the poll loop: one activity in history however many polls it takes.
    */
   untilDone: boolean;
+  /**
+   * When the task was accepted and under which key its render time is learned (poll-policy.ts):
+   * a poll that finds it done records how long it took. Absent in jobs started before it.
+   */
+  renderTiming?: { key: string; acceptedAt: number; pollIntervalMs: number };
 }
 
-export function createCheckTask(deps: { providers: ProviderRegistry }) {
+export function createCheckTask(deps: {
+  providers: ProviderRegistry;
+  routing?: { renderTimes?: RenderTimeStore };
+}) {
   return async function checkTask(input: CheckTaskInput): Promise<PollOutput> {
     // Polling stays pinned to the provider that accepted the task.
     const adapter = deps.providers.require(input.handle.provider);
@@ -34,6 +44,12 @@ export function createCheckTask(deps: { providers: ProviderRegistry }) {
       });
     }
     if (status.state === 'succeeded') {
+      await learnRenderTime(deps.routing?.renderTimes, input, {
+        polls,
+        // When this poll was due, not when a busy worker got to it: the planned first poll is
+        // measured the same way (from acceptance), so pickup lag is not learned twice.
+        dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
+      });
       return {
         status: { state: 'succeeded', videos: status.videos.map((video) => ({ url: video.url })) },
         polls,
@@ -41,4 +57,24 @@ export function createCheckTask(deps: { providers: ProviderRegistry }) {
     }
     return { status, polls };
   };
+}
+
+/**
+ * Records a polled task's render time for later first polls. Only polling by retry teaches (a
+ * callback's confirmation says nothing about when polls should start); a store that cannot be
+ * written costs the next jobs a less tuned first poll, never this job its result.
+ */
+async function learnRenderTime(
+  store: RenderTimeStore | undefined,
+  input: CheckTaskInput,
+  poll: { polls: number; dueAt: number },
+): Promise<void> {
+  const timing = input.renderTiming;
+  if (!store || !timing || !input.untilDone) return;
+  const sample = renderSampleMs({
+    elapsedMs: poll.dueAt - timing.acceptedAt,
+    polls: poll.polls,
+    pollIntervalMs: timing.pollIntervalMs,
+  });
+  await store.record(timing.key, sample).catch(() => undefined);
 }

@@ -2,6 +2,7 @@ import type { RouteEntry, RoutePlan } from '../contracts/generation.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import { type FirstPollSettings, firstPollWaitMs } from './plan-route-first-poll.js';
 
 export interface PlanRouteInput {
   request: UnifiedRequest;
@@ -9,12 +10,8 @@ export interface PlanRouteInput {
   maxCost?: number;
 }
 
-export interface RoutingSettings {
+export interface RoutingSettings extends FirstPollSettings {
   pollIntervalMs: number;
-  /** Overrides the wait before the first poll (tests, the simulated provider). */
-  initialWaitMs?: number;
-  /** Share of the typical render time slept before the first poll. */
-  initialWaitShare: number;
   /** In-flight caps per provider (KLINGFLOW_PROVIDER_CONCURRENCY). */
   providerConcurrency?: Partial<Record<ProviderId, number>>;
 }
@@ -71,9 +68,12 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
         provider: id,
         price,
         warnings: check.warnings,
-        initialWaitMs:
-          deps.routing.initialWaitMs ??
-          Math.round(check.offer.typicalRenderSeconds * 1000 * deps.routing.initialWaitShare),
+        initialWaitMs: await firstPollWaitMs(
+          deps.routing,
+          id,
+          input.request,
+          check.offer.typicalRenderSeconds,
+        ),
         idempotentSubmit: adapter.capabilities.idempotentSubmit && adapter.findTask !== undefined,
         ...lookupOf(adapter),
         ...(adapter.cancel ? { cancellable: true } : {}),

@@ -13,6 +13,7 @@ import type {
   RouteContext,
   TaskOutcome,
 } from './fake-types.js';
+import { renderTimeFor } from './render-time.js';
 import { mp4Bytes } from './sample-video.js';
 
 /**
@@ -31,6 +32,13 @@ export class FakeProviderServer {
   readonly requests: LoggedRequest[] = [];
   readonly tasks = new Map<string, FakeTask>();
   renderMs: number;
+  /**
+   * Spread of render times around `renderMs` (log-normal σ, see render-time.ts); 0 (the
+   * default) renders every task in exactly `renderMs`, which most tests rely on.
+   */
+  renderSpread: number;
+  /** Named series of render draws (see `startRenderSeries`); by task id when unset. */
+  private renderSeries?: { name: string; next: number };
   /** Outcome given to the next tasks; `queueOutcome` sets it for just the next one. */
   defaultOutcome: TaskOutcome = { type: 'succeed' };
   private readonly queuedOutcomes: TaskOutcome[] = [];
@@ -45,6 +53,7 @@ export class FakeProviderServer {
     this.options = options;
     this.name = options.name;
     this.renderMs = options.renderMs ?? 200;
+    this.renderSpread = options.renderSpread ?? 0;
     this.video = mp4Bytes(options.videoBytes);
     this.server = createServer((request, response) => {
       void this.dispatch(request, response).catch((error: unknown) => {
@@ -89,6 +98,15 @@ export class FakeProviderServer {
     this.faults.length = 0;
   }
 
+  /**
+   * Draws the next tasks' render times as `name`:0, `name`:1, … instead of by task id, so runs
+   * that start the same series get the same render times whatever ids the tasks get (the
+   * benchmark compares polling policies on identical renders).
+   */
+  startRenderSeries(name: string): void {
+    this.renderSeries = { name, next: 0 };
+  }
+
   queueOutcome(outcome: TaskOutcome): void {
     this.queuedOutcomes.push(outcome);
   }
@@ -119,7 +137,11 @@ export class FakeProviderServer {
     const task: FakeTask = {
       id,
       createdAt: Date.now(),
-      renderMs: this.renderMs,
+      renderMs: renderTimeFor({
+        medianMs: this.renderMs,
+        spread: this.renderSpread,
+        taskId: this.renderSeries ? `${this.renderSeries.name}:${this.renderSeries.next++}` : id,
+      }),
       outcome,
       request,
       meta,

@@ -99,5 +99,7 @@ export interface FakeProviderOptions {
   /** Path the provider's base URL ends with (e.g. `/v1` for HyprLab), so `baseUrl` mirrors production. */
   basePath?: string;
   renderMs?: number;
+  /** Log-normal spread of render times around `renderMs` (render-time.ts); 0 by default. */
+  renderSpread?: number;
   videoBytes?: number;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError, type VideoSidecar } from './video-storage.js';
 
 /**
@@ -10,13 +10,14 @@ import { StorageError, type VideoSidecar } from './video-storage.js';
  */
 
 /**
- * Writes to a unique temp file in `tempDirectory` (on the target's filesystem), syncs it, then
- * renames it over the target: a reader sees the old or the new content, never half of it.
+ * Writes to a unique temp file in `tempDirectory` (on the target's filesystem; beside the
+ * target by default), syncs it, then renames it over the target: a reader sees the old or the
+ * new content, never half of it.
  */
 export async function writeFileAtomically(
   target: string,
   data: string | Uint8Array,
-  tempDirectory: string,
+  tempDirectory = dirname(target),
 ): Promise<void> {
   await mkdir(tempDirectory, { recursive: true });
   const temp = join(

@@ -52,7 +52,10 @@ describe('completion notifications', () => {
       storage: createFilesystemStorage({ rootDirectory: context.storageDirectory }),
       availableProviders: ['hyprlab'],
     });
-    const worker = await context.createWorker({}, { KLINGFLOW_NOTIFY_SECRET: SECRET });
+    const worker = await context.createWorker(
+      {},
+      { environment: { KLINGFLOW_NOTIFY_SECRET: SECRET } },
+    );
     const url = receiver.url;
     /** One job with a notify URL, to its end (`whileRunning` acts on it meanwhile). */
     const runJob = (whileRunning?: (workflowId: string) => Promise<void>) =>

@@ -8,7 +8,15 @@ import { inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
+import {
+  createKlingflowWorker,
+  type KlingflowWorker,
+  type KlingflowWorkerOptions,
+} from '../../src/worker.js';
+
+export interface WorkerTestOptions extends Pick<KlingflowWorkerOptions, 'routing'> {
+  environment?: NodeJS.ProcessEnv;
+}
 
 export interface IntegrationContext {
   client: Client;
@@ -18,11 +26,12 @@ export interface IntegrationContext {
   settings: KlingflowSettings;
   /**
    * Starts a worker on this test's task queue (its own connection) — call `shutdown` or use
-   * runUntil. `environment` adds variables to the fakes' (e.g. KLINGFLOW_NOTIFY_SECRET).
+   * runUntil. `environment` adds variables to the fakes' (e.g. KLINGFLOW_NOTIFY_SECRET);
+   * `routing` overrides the first-poll policy.
    */
   createWorker(
     overrides?: Partial<KlingflowSettings>,
-    environment?: NodeJS.ProcessEnv,
+    options?: WorkerTestOptions,
   ): Promise<KlingflowWorker>;
   teardown(): Promise<void>;
 }
@@ -61,7 +70,7 @@ export async function createIntegrationContext(
     storageDirectory,
     providers,
     settings,
-    async createWorker(overrides = {}, environment = {}) {
+    async createWorker(overrides = {}, { environment = {}, ...options }: WorkerTestOptions = {}) {
       const workerConnection = await NativeConnection.connect({ address });
       workerConnections.push(workerConnection);
       return createKlingflowWorker({
@@ -70,6 +79,7 @@ export async function createIntegrationContext(
         settings: { ...settings, ...overrides },
         environment: { ...providers.environment, ...environment },
         workflowBundle: { codePath: workflowBundlePath },
+        ...options,
       });
     },
     async teardown() {

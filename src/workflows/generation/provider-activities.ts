@@ -1,4 +1,5 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CheckTaskInput } from '../../activities/check-task.js';
 import type { Activities } from '../../activities/index.js';
 import {
   providerTaskQueue,
@@ -52,7 +53,12 @@ export function providerActivities(provider: ProviderId) {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
   });
   /** Polls by activity retry: one activity in history however many polls it takes. */
-  const pollUntilDone = (handle: TaskHandle, remainingMs: number, pollIntervalMs: number) =>
+  const pollUntilDone = (
+    handle: TaskHandle,
+    remainingMs: number,
+    pollIntervalMs: number,
+    renderTiming?: CheckTaskInput['renderTiming'],
+  ) =>
     proxyActivities<Activities>({
       taskQueue,
       startToCloseTimeout: '30 seconds',
@@ -62,6 +68,6 @@ export function providerActivities(provider: ProviderId) {
         backoffCoefficient: 1,
         maximumInterval: pollIntervalMs,
       },
-    }).checkTask({ handle, untilDone: true });
+    }).checkTask({ handle, untilDone: true, ...(renderTiming ? { renderTiming } : {}) });
   return { submitTask, findTask, checkTask, cancelTask, pollUntilDone };
 }

@@ -9,6 +9,7 @@ import {
 } from './failures.js';
 import { type Job, setPhase } from './job.js';
 import { settleAttempt } from './ledger.js';
+import { renderTimeKey } from './poll-policy.js';
 import { providerActivities } from './provider-activities.js';
 import type { AcceptedTask } from './submit.js';
 
@@ -187,8 +188,23 @@ async function pollUntilDoneOrCallback(
 ): Promise<PollOutput> {
   const { handle } = watch.task;
   const scope = new CancellationScope();
+  // The poll that finds the task done teaches the worker this render's length (poll-policy.ts);
+  // not when a lost callback's safety net polls, which starts late on purpose. Only the
+  // activity's input changes, not the commands: old histories replay unchanged.
+  const renderTiming = watch.task.callbackExpected
+    ? undefined
+    : {
+        key: renderTimeKey(handle.provider, job.input.request),
+        acceptedAt: watch.acceptedAt,
+        pollIntervalMs: job.pollIntervalMs,
+      };
   const poll = scope.run(() =>
-    providerActivities(handle.provider).pollUntilDone(handle, remainingMs, job.pollIntervalMs),
+    providerActivities(handle.provider).pollUntilDone(
+      handle,
+      remainingMs,
+      job.pollIntervalMs,
+      renderTiming,
+    ),
   );
   let pollFinished = false;
   void condition(() => pollFinished || job.callbackForAttempt === watch.attempt).then(

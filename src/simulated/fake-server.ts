@@ -42,6 +42,7 @@ export class FakeProviderServer {
   /** Outcome given to the next tasks; `queueOutcome` sets it for just the next one. */
   defaultOutcome: TaskOutcome = { type: 'succeed' };
   private readonly queuedOutcomes: TaskOutcome[] = [];
+  private nextQueuedMs: number | undefined;
   private readonly faults: FaultRule[] = [];
   private readonly options: FakeProviderOptions;
   private readonly server: Server;
@@ -107,6 +108,14 @@ export class FakeProviderServer {
     this.renderSeries = { name, next: 0 };
   }
 
+  /**
+   * The next task stays queued this long (then renders for the usual time), so a test that
+   * asserts the queued state does not depend on how soon a loaded machine asks.
+   */
+  holdNextTaskQueued(ms: number): void {
+    this.nextQueuedMs = ms;
+  }
+
   queueOutcome(outcome: TaskOutcome): void {
     this.queuedOutcomes.push(outcome);
   }
@@ -134,14 +143,18 @@ export class FakeProviderServer {
     id = newTaskId(),
   ): FakeTask {
     const outcome = this.queuedOutcomes.shift() ?? this.defaultOutcome;
+    const renderMs = renderTimeFor({
+      medianMs: this.renderMs,
+      spread: this.renderSpread,
+      taskId: this.renderSeries ? `${this.renderSeries.name}:${this.renderSeries.next++}` : id,
+    });
+    const held = this.nextQueuedMs;
+    this.nextQueuedMs = undefined;
     const task: FakeTask = {
       id,
       createdAt: Date.now(),
-      renderMs: renderTimeFor({
-        medianMs: this.renderMs,
-        spread: this.renderSpread,
-        taskId: this.renderSeries ? `${this.renderSeries.name}:${this.renderSeries.next++}` : id,
-      }),
+      queuedMs: held ?? Math.min(50, renderMs / 4),
+      renderMs: held === undefined ? renderMs : held + renderMs,
       outcome,
       request,
       meta,
@@ -152,8 +165,8 @@ export class FakeProviderServer {
 
   taskState(task: FakeTask): FakeTaskState {
     const elapsed = Date.now() - task.createdAt;
-    if (task.outcome.type === 'stuck') return elapsed < 50 ? 'queued' : 'running';
-    if (elapsed < Math.min(50, task.renderMs / 4)) return 'queued';
+    if (task.outcome.type === 'stuck') return elapsed < task.queuedMs ? 'queued' : 'running';
+    if (elapsed < task.queuedMs) return 'queued';
     if (elapsed < task.renderMs) return 'running';
     return task.outcome.type === 'succeed' ? 'succeeded' : 'failed';
   }

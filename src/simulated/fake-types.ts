@@ -59,6 +59,8 @@ export interface FakeTask {
   id: string;
   createdAt: number;
   renderMs: number;
+  /** How long the task reports itself queued before it starts rendering. */
+  queuedMs: number;
   outcome: TaskOutcome;
   /** The submitted body, for tests and for wire-format echo (model names). */
   request: Record<string, unknown>;

@@ -131,6 +131,7 @@ describe('fal.ai adapter against its fake', () => {
 
   describe('status', () => {
     it('goes IN_QUEUE → IN_PROGRESS → COMPLETED and reads the video from response_url', async () => {
+      fake.holdNextTaskQueued(1_000);
       const { handle } = await submit({ model: 'kling-v1' });
       expect((await adapter.status(handle, {})).state).toBe('queued');
       const done = await settled(adapter, handle);

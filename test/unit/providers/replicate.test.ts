@@ -102,6 +102,7 @@ describe('Replicate adapter against its fake', () => {
 
   describe('status', () => {
     it('maps starting → queued, then reads the output URI once succeeded', async () => {
+      fake.holdNextTaskQueued(1_000);
       const { handle } = await submit({ model: 'kling-v1.6' });
       expect((await adapter.status(handle, {})).state).toBe('queued');
       expect(await settled(adapter, handle)).toEqual({

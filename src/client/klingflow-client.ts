@@ -16,7 +16,7 @@ import {
   type GenerationStatus,
 } from '../contracts/generation.js';
 import { batchStatusQuery, statusQuery } from '../contracts/messages.js';
-import { KLING_BATCH_ID } from '../contracts/search-attributes.js';
+import { initialJobSearchAttributes, KLING_BATCH_ID } from '../contracts/search-attributes.js';
 import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
@@ -132,6 +132,7 @@ export class KlingflowClient {
         args: [input],
         // A closed job's id is not reused either: the id names one request's job and its video.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: initialJobSearchAttributes(input.request.model),
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

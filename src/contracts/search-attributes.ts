@@ -1,4 +1,8 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  type SearchAttributePair,
+  SearchAttributeType,
+} from '@temporalio/common';
 
 /** Typed search attributes: find jobs by provider, model, phase or batch in the UI and the CLI. */
 export const KLING_PROVIDER = defineSearchAttributeKey(
@@ -18,3 +22,15 @@ export const SEARCH_ATTRIBUTES = [
   KLING_STATUS,
   KLING_BATCH_ID,
 ];
+
+/**
+ * What a job's starter sets with the start (free), so the job's first search-attribute update
+ * (a billable action) is not needed: a job started with `KlingStatus` skips it.
+ */
+export function initialJobSearchAttributes(model: string): SearchAttributePair[] {
+  return [
+    { key: KLING_MODEL, value: model },
+    { key: KLING_PHASE, value: 'planning' },
+    { key: KLING_STATUS, value: 'running' },
+  ];
+}

@@ -24,7 +24,7 @@ import {
   generationOutcome,
 } from '../contracts/batch.js';
 import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from '../contracts/generation.js';
-import { KLING_BATCH_ID } from '../contracts/search-attributes.js';
+import { initialJobSearchAttributes, KLING_BATCH_ID } from '../contracts/search-attributes.js';
 import type { ProviderId } from '../request/unified-request.js';
 import type { generateVideo } from './generate-video.js';
 
@@ -102,7 +102,10 @@ export async function runItemJob(
       workflowIdReusePolicy: input.retryFailed
         ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
         : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [{ key: KLING_BATCH_ID, value: input.batchId }],
+      typedSearchAttributes: [
+        { key: KLING_BATCH_ID, value: input.batchId },
+        ...initialJobSearchAttributes(childInput.request.model),
+      ],
     });
     return { ...base, ...generationOutcome(await child.result()) };
   } catch (error) {

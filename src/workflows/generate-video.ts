@@ -1,4 +1,4 @@
-import { isCancellation, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { isCancellation, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type {
   AttemptRecord,
@@ -11,7 +11,13 @@ import { KLING_PROVIDER } from '../contracts/search-attributes.js';
 import { runAttempt } from './generation/attempt.js';
 import { deliverVideos } from './generation/deliver.js';
 import { cancelJob, describeAttempts, failJob } from './generation/failures.js';
-import { type Job, setFinalStatus, snapshot, startJob } from './generation/job.js';
+import {
+  type Job,
+  setFinalStatus,
+  setSearchAttribute,
+  snapshot,
+  startJob,
+} from './generation/job.js';
 import { overBudget } from './generation/ledger.js';
 import { notifyJobEnd } from './generation/notify.js';
 
@@ -111,6 +117,6 @@ function beginAttempt(job: Job, entry: RouteEntry): AttemptRecord {
   job.status.estimatedCost = { amount: entry.price.amount, unit: entry.price.unit };
   job.status.warnings = entry.warnings;
   job.status.polls = 0;
-  upsertSearchAttributes([{ key: KLING_PROVIDER, value: entry.provider }]);
+  setSearchAttribute(job, { key: KLING_PROVIDER, value: entry.provider });
   return record;
 }

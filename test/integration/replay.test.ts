@@ -17,11 +17,13 @@ import { replaySinks } from '../../src/observability/worker-telemetry.js';
 const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** Recorded with `--version v2` before `patched('store-in-download')`. */
 const V2_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v2/', import.meta.url));
-/**
- * The current version: `npx tsx scripts/record-histories.ts --version v2 test/fixtures/histories/v3`
- * after `patched('store-in-download')` (download and store in one activity).
- */
+/** Recorded after `patched('store-in-download')` (download and store in one activity). */
 const V3_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v3/', import.meta.url));
+/**
+ * The current version, `patched('job-v3')`:
+ * `npx tsx scripts/record-histories.ts --version v2 test/fixtures/histories/v4`
+ */
+const V4_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v4/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
@@ -40,7 +42,12 @@ interface JsonHistory {
 
 type PathExpectations = Record<
   string,
-  { closedBy: string; activities: string[]; shows: (events: JsonEvent[]) => boolean }
+  {
+    closedBy: string;
+    activities: string[];
+    /** `implied`: patch ids a single recorded patch stands for (see JOB_V3_PATCHES). */
+    shows: (events: JsonEvent[], implied?: string[]) => boolean;
+  }
 >;
 
 /** What each recorded path must show, so a fixture re-recorded wrongly is caught as well. */
@@ -147,7 +154,7 @@ const V2_PATHS: PathExpectations = {
   'cancelled-at-provider': {
     closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
     activities: ['submitTask', 'cancelTask'],
-    shows: (events) => patchesOf(events).includes('provider-cancel'),
+    shows: (events, implied) => patchesOf(events, implied).includes('provider-cancel'),
   },
   'callback-while-running': PATHS['callback-while-running']!,
   'poll-transient-errors': PATHS['poll-transient-errors']!,
@@ -174,10 +181,31 @@ const V3_PATHS: PathExpectations = Object.fromEntries(
   ]),
 );
 
+/**
+ * The v3 paths started on `job-v3`: one patch stands for every change so far (each patch a new
+ * run asks costs a search-attribute update), and the first search attributes come with the start.
+ */
+const V4_PATHS: PathExpectations = Object.fromEntries(
+  Object.entries(V3_PATHS).map(([name, expected]) => [
+    name,
+    {
+      ...expected,
+      shows: (events: JsonEvent[]) =>
+        V2_PATHS[name]!.shows(events, JOB_V3_PATCHES) &&
+        !localActivitiesOf(events).includes('storeVideo') &&
+        // The SDK's own internal patches (`__sdk_internal_patch_number:*`) are not klingflow's.
+        patchesOf(events)
+          .filter((id) => !id.startsWith('__sdk_internal'))
+          .join() === 'job-v3',
+    },
+  ]),
+);
+
 const SETS = [
   { version: 'v1', directory: HISTORIES, paths: PATHS },
   { version: 'v2', directory: V2_HISTORIES, paths: V2_PATHS },
   { version: 'v3', directory: V3_HISTORIES, paths: V3_PATHS },
+  { version: 'v4', directory: V4_HISTORIES, paths: V4_PATHS },
 ] as const;
 
 function recordedIn(directory: string): string[] {
@@ -196,13 +224,22 @@ function load(name: string, directory: string = HISTORIES): JsonHistory {
 }
 
 /** The ids of the `patched()` calls a history recorded (the SDK's core_patch markers). */
-function patchesOf(events: JsonEvent[]): string[] {
-  return events.flatMap((event) => {
+/** What `job-v3` stands for: a v4 history shows these paths although it records one patch. */
+const JOB_V3_PATCHES = [
+  'money-safety-v2',
+  'provider-cancel',
+  'store-in-download',
+  'completion-notify',
+];
+
+function patchesOf(events: JsonEvent[], implied: string[] = []): string[] {
+  const recorded = events.flatMap((event) => {
     const marker = event.markerRecordedEventAttributes;
     const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
     if (marker?.markerName !== 'core_patch' || !data) return [];
     return [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id];
   });
+  return recorded.includes('job-v3') ? [...recorded, ...implied] : recorded;
 }
 
 /** The activity types of the local activities a history recorded (core_local_activity markers). */
@@ -250,8 +287,12 @@ describe.each(SETS)('recorded workflow histories ($version)', ({ version, direct
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
-    // v1 is from before the money-safety patch, v2 and v3 took its branch: all must keep replaying.
-    expect(patchesOf(events).includes('money-safety-v2')).toBe(version !== 'v1');
+    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 took it as part of
+    // `job-v3`: all must keep replaying.
+    const patches = patchesOf(events);
+    expect(patches.includes('money-safety-v2') || patches.includes('job-v3')).toBe(
+      version !== 'v1',
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   GenerateVideoInput,
@@ -28,6 +29,20 @@ export interface Job {
    * history recorded before them, which must take its old paths to stay deterministic.
    */
   v2: boolean;
+  /**
+   * Started on the current version, where every workflow change so far applies: one patch,
+   * `job-v3`, stands for all of them, because each patch a new run asks costs a search-attribute
+   * update (a billable action). Histories recorded before ask the patches they carry.
+   */
+  current: boolean;
+  /**
+   * Search attributes cost one billable action per update: the starter sets the first ones,
+   * and a change that has no await after it (the attempt's provider) waits for the next phase
+   * change to go out with it. False only when replaying a history recorded before.
+   */
+  fewerUpserts: boolean;
+  /** Search-attribute changes waiting for the next phase update (see `fewerUpserts`). */
+  pendingAttributes: SearchAttributeUpdatePair[];
   workflowId: string;
   runId: string;
   taskQueue: string;
@@ -47,11 +62,16 @@ export interface Job {
 
 export function startJob(input: GenerateVideoInput): Job {
   const info = workflowInfo();
-  const v2 = patched('money-safety-v2');
+  const current = patched('job-v3');
+  const v2 = current || patched('money-safety-v2');
+  const fewerUpserts = current;
   const startedAtMs = info.startTime.getTime();
   const job: Job = {
     input,
     v2,
+    current,
+    fewerUpserts,
+    pendingAttributes: [],
     workflowId: info.workflowId,
     runId: info.runId,
     taskQueue: info.taskQueue,
@@ -84,6 +104,8 @@ export function startJob(input: GenerateVideoInput): Job {
   setHandler(providerCallbackSignal, ({ attempt }) => {
     if (attempt === job.attemptNumber) job.callbackForAttempt = attempt;
   });
+  // A starter that set them (the client, a batch) saves this update; other starters do not.
+  if (fewerUpserts && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
   upsertSearchAttributes(
     v2
       ? [
@@ -102,9 +124,19 @@ export function snapshot(job: Job): GenerationStatus {
 
 /** Moves the job to a phase; `KlingPhase` follows so `workflow list --query` finds it there. */
 export function setPhase(job: Job, phase: GenerationPhase): void {
-  if (job.status.phase === phase) return;
+  if (job.status.phase === phase && job.pendingAttributes.length === 0) return;
   job.status.phase = phase;
-  if (job.v2) upsertSearchAttributes([{ key: KLING_PHASE, value: phase }]);
+  if (!job.v2) return;
+  upsertSearchAttributes([...job.pendingAttributes.splice(0), { key: KLING_PHASE, value: phase }]);
+}
+
+/**
+ * Sets a search attribute: at once on histories recorded before `fewerUpserts`, else with the
+ * next phase update (every caller changes phase before its next await).
+ */
+export function setSearchAttribute(job: Job, pair: SearchAttributeUpdatePair): void {
+  if (job.fewerUpserts) job.pendingAttributes.push(pair);
+  else upsertSearchAttributes([pair]);
 }
 
 /** Ends the job's status (and `KlingStatus`, `KlingPhase`) in one search-attribute update. */
@@ -117,6 +149,7 @@ export function setFinalStatus(
   if (phase) job.status.phase = phase;
   if (job.v2) {
     upsertSearchAttributes([
+      ...job.pendingAttributes.splice(0),
       { key: KLING_STATUS, value: status },
       { key: KLING_PHASE, value: job.status.phase },
     ]);

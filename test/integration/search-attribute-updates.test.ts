@@ -1,0 +1,86 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerateVideoInput,
+} from '../../src/contracts/generation.js';
+import {
+  initialJobSearchAttributes,
+  KLING_MODEL,
+  KLING_PHASE,
+  KLING_PROVIDER,
+  KLING_STATUS,
+} from '../../src/contracts/search-attributes.js';
+import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+
+/**
+ * Each search-attribute update is a billable action. A job started with its first attributes
+ * (as the client and batches do) updates them only when its phase changes: submitting (with
+ * the provider), waiting, downloading, and the final status. The attributes stay current. Each
+ * `patched()` a new run asks is one more update, so the current version asks one.
+ */
+describe('search-attribute updates per job', () => {
+  let context: IntegrationContext;
+
+  beforeEach(async () => {
+    context = await createIntegrationContext({ providers: ['hyprlab'], renderMs: 600 });
+  });
+
+  afterEach(async () => {
+    await context.teardown();
+  });
+
+  async function runJob(startedWithAttributes: boolean): Promise<WorkflowHandle> {
+    const request = parseUnifiedRequest({ prompt: 'a cat in a garden', model: 'kling-v1.6' });
+    const handle = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: context.taskQueue,
+      workflowId: `upserts-${Math.random().toString(36).slice(2)}`,
+      args: [{ request, providers: ['hyprlab'], pollIntervalMs: 200 } satisfies GenerateVideoInput],
+      ...(startedWithAttributes
+        ? { typedSearchAttributes: initialJobSearchAttributes(request.model) }
+        : {}),
+    });
+    await handle.result();
+    return handle;
+  }
+
+  /** klingflow's own updates, and its patches (each patch a new run asks is one more update). */
+  async function updates(handle: WorkflowHandle): Promise<{ kling: number; patches: string[] }> {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const kling = events.filter((event) =>
+      Object.keys(
+        event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+      ).some((key) => key.startsWith('Kling')),
+    ).length;
+    const patches = events.flatMap((event) => {
+      const marker = event.markerRecordedEventAttributes;
+      const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
+      if (marker?.markerName !== 'core_patch' || !data) return [];
+      const { id } = JSON.parse(Buffer.from(data).toString('utf8')) as { id: string };
+      return id.startsWith('__sdk_internal') ? [] : [id];
+    });
+    return { kling, patches };
+  }
+
+  async function attributes(handle: WorkflowHandle): Promise<Record<string, unknown>> {
+    const { typedSearchAttributes } = await handle.describe();
+    return {
+      provider: typedSearchAttributes.get(KLING_PROVIDER),
+      model: typedSearchAttributes.get(KLING_MODEL),
+      phase: typedSearchAttributes.get(KLING_PHASE),
+      status: typedSearchAttributes.get(KLING_STATUS),
+    };
+  }
+
+  it('makes four updates and asks one patch when started with its attributes, five updates without, and ends current', async () => {
+    const worker = await context.createWorker();
+    const [started, bare] = await worker.runUntil(() => Promise.all([runJob(true), runJob(false)]));
+    const final = { provider: 'hyprlab', model: 'kling-v1.6', phase: 'done', status: 'succeeded' };
+
+    expect(await updates(started)).toEqual({ kling: 4, patches: ['job-v3'] });
+    expect(await attributes(started)).toEqual(final);
+    expect(await updates(bare)).toEqual({ kling: 5, patches: ['job-v3'] });
+    expect(await attributes(bare)).toEqual(final);
+  });
+});

@@ -10,7 +10,7 @@ import { providerHttpObserver } from './observability/provider-http-observer.js'
 import type { KlingflowTracing } from './observability/tracing.js';
 import {
   activityTelemetry,
-  WORKFLOW_INTERCEPTOR_MODULES,
+  workflowInterceptorModules,
   workflowSinks,
 } from './observability/worker-telemetry.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
@@ -26,6 +26,10 @@ export const WORKFLOWS_PATH = fileURLToPath(
 /** Written by `npm run build` next to the compiled worker, so it starts without webpack. */
 export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(
   new URL('./workflow-bundle.js', import.meta.url),
+);
+/** The same without OpenTelemetry's workflow interceptors, for workers with tracing off. */
+export const PREBUILT_UNTRACED_WORKFLOW_BUNDLE = fileURLToPath(
+  new URL('./workflow-bundle-untraced.js', import.meta.url),
 );
 
 export interface KlingflowWorkerOptions {
@@ -131,7 +135,8 @@ export async function createKlingflowWorker(
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
-  const source = workflowSource(options.workflowBundle);
+  const traced = options.tracing !== undefined;
+  const source = workflowSource(options.workflowBundle, traced);
   const usesPrebuiltBundle = source.workflowBundle !== undefined;
   const main = await Worker.create({
     connection: options.connection,
@@ -142,7 +147,7 @@ export async function createKlingflowWorker(
     interceptors: {
       activity: activityTelemetry(klingflowMetrics, options.tracing),
       // Only a worker that bundles the sources itself takes these; prebuilt bundles carry them.
-      ...(usesPrebuiltBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(usesPrebuiltBundle ? {} : { workflowModules: workflowInterceptorModules(traced) }),
     },
     sinks: workflowSinks(klingflowMetrics, options.tracing),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
@@ -179,9 +184,17 @@ export async function createKlingflowWorker(
   return new KlingflowWorker(main, providerWorkers);
 }
 
-/** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */
-function workflowSource(bundle: WorkerOptions['workflowBundle']): Partial<WorkerOptions> {
+/**
+ * The given bundle, else the prebuilt one (compiled package; untraced when tracing is off), else
+ * bundle the sources now.
+ */
+function workflowSource(
+  bundle: WorkerOptions['workflowBundle'],
+  traced: boolean,
+): Partial<WorkerOptions> {
   if (bundle) return { workflowBundle: bundle };
+  if (!traced && existsSync(PREBUILT_UNTRACED_WORKFLOW_BUNDLE))
+    return { workflowBundle: { codePath: PREBUILT_UNTRACED_WORKFLOW_BUNDLE } };
   if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
     return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
   return { workflowsPath: WORKFLOWS_PATH };

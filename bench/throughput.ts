@@ -18,6 +18,8 @@ export interface ThroughputResult {
   eventsPerJob: number;
   /** Distinct reasons of failed jobs. */
   failures: string[];
+  /** How long the worker took to stop after the last job (a graceful stop). */
+  stopSeconds: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function measureThroughput(options: {
   nodeArguments?: string[];
 }): Promise<ThroughputResult> {
   const workload = await startWorkload(options);
+  let result: Omit<ThroughputResult, 'stopSeconds'>;
   try {
     const started = Date.now();
     const handles = await Promise.all(
@@ -43,7 +46,7 @@ export async function measureThroughput(options: {
     const succeeded = outcomes.filter((outcome) => outcome.ok).length;
     const wallSeconds = (Math.max(...outcomes.map((outcome) => outcome.closedAt)) - started) / 1000;
     const overhead = overheads(outcomes, options.renderMs);
-    return {
+    result = {
       workload: options.workload,
       jobs: options.jobs,
       renderMs: options.renderMs,
@@ -61,7 +64,11 @@ export async function measureThroughput(options: {
       ),
       failures: [...new Set(outcomes.flatMap((outcome) => outcome.error ?? []))],
     };
-  } finally {
+  } catch (error) {
     await workload.close();
+    throw error;
   }
+  const stopping = Date.now();
+  await workload.close();
+  return { ...result, stopSeconds: (Date.now() - stopping) / 1000 };
 }

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 
 /** A V8 `.cpuprofile` (what `node --cpu-prof` writes). */
 interface CpuProfile {
+  startTime: number;
+  endTime: number;
   nodes: {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
@@ -38,10 +40,12 @@ export function areaOf(url: string, functionName: string): string {
 
 /**
  * Self time per function and per area over one or more profiles (one per thread), largest
- * first, idle time left out.
+ * first, idle time left out. With `lastMs`, only each profile's last milliseconds count (the
+ * measured work before the process exited, without its start).
  */
 export async function summarizeProfiles(
   paths: string[],
+  lastMs = Number.POSITIVE_INFINITY,
 ): Promise<{ functions: ProfileCost[]; areas: ProfileCost[]; busyMs: number }> {
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
@@ -49,10 +53,13 @@ export async function summarizeProfiles(
   for (const path of paths) {
     const profile = JSON.parse(await readFile(path, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    const from = profile.endTime - lastMs * 1000;
+    let at = profile.startTime;
     profile.samples.forEach((id, index) => {
       const node = nodes.get(id);
       const micros = profile.timeDeltas[index] ?? 0;
-      if (!node || node.callFrame.functionName === '(idle)') return;
+      at += micros;
+      if (at < from || !node || node.callFrame.functionName === '(idle)') return;
       const { functionName, url, lineNumber } = node.callFrame;
       const file = url ? ` (${url.split('/').slice(-2).join('/')}:${lineNumber + 1})` : '';
       const name = `${functionName || '(anonymous)'}${file}`;

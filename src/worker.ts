@@ -135,9 +135,7 @@ export async function createKlingflowWorker(
     },
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
   });
-  const traced = options.tracing !== undefined;
-  const source = workflowSource(options.workflowBundle, traced);
-  const usesPrebuiltBundle = source.workflowBundle !== undefined;
+  const { workflowModules, ...source } = workflowSource(options.workflowBundle, options.tracing);
   const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -146,8 +144,7 @@ export async function createKlingflowWorker(
     ...source,
     interceptors: {
       activity: activityTelemetry(klingflowMetrics, options.tracing),
-      // Only a worker that bundles the sources itself takes these; prebuilt bundles carry them.
-      ...(usesPrebuiltBundle ? {} : { workflowModules: workflowInterceptorModules(traced) }),
+      ...(workflowModules ? { workflowModules } : {}),
     },
     sinks: workflowSinks(klingflowMetrics, options.tracing),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
@@ -186,18 +183,21 @@ export async function createKlingflowWorker(
 
 /**
  * The given bundle, else the prebuilt one (compiled package; untraced when tracing is off), else
- * bundle the sources now.
+ * bundle the sources now with the interceptor modules (a prebuilt bundle carries its own).
  */
 function workflowSource(
   bundle: WorkerOptions['workflowBundle'],
-  traced: boolean,
-): Partial<WorkerOptions> {
+  tracing: KlingflowTracing | undefined,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
   if (bundle) return { workflowBundle: bundle };
-  if (!traced && existsSync(PREBUILT_UNTRACED_WORKFLOW_BUNDLE))
+  if (!tracing && existsSync(PREBUILT_UNTRACED_WORKFLOW_BUNDLE))
     return { workflowBundle: { codePath: PREBUILT_UNTRACED_WORKFLOW_BUNDLE } };
   if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
     return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
-  return { workflowsPath: WORKFLOWS_PATH };
+  return {
+    workflowsPath: WORKFLOWS_PATH,
+    workflowModules: workflowInterceptorModules(tracing !== undefined),
+  };
 }
 
 export { NativeConnection };

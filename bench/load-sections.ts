@@ -65,9 +65,15 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
   const largest = Math.max(...results.map((result) => result.jobs));
   const { ours, floor } = pair(results, largest);
   if (!ours || !floor) return [];
-  const ratio = ours.overheadP95Ms / floor.overheadP95Ms;
   const cpuRatio = ours.cpuMsPerJob / floor.cpuMsPerJob;
   const cpuMet = cpuRatio <= 2 && ours.cpuMsPerJob <= 15;
+  // Every burst size, not the most flattering one: on a shared machine the ratio swings.
+  const ratios = [...new Set(results.map((result) => result.jobs))].flatMap((jobs) => {
+    const both = pair(results, jobs);
+    if (!both.ours || !both.floor) return [];
+    return [{ jobs, ratio: both.ours.overheadP95Ms / both.floor.overheadP95Ms, ...both }];
+  });
+  const ratioMet = ratios.every((entry) => entry.ratio <= 1.25);
   return [
     {
       name: 'worker CPU per job',
@@ -83,13 +89,14 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
     {
       name: 'overhead vs trivial (burst)',
       target: '≤ 1.25×',
-      measured: `${ratio.toFixed(2)}× (p95 ${(ours.overheadP95Ms / 1000).toFixed(1)} s vs ${(floor.overheadP95Ms / 1000).toFixed(1)} s, ${largest} jobs)`,
-      met: ratio <= 1.25,
-      ...(ratio <= 1.25
-        ? {}
-        : {
-            note: 'a burst queues behind the worker CPU: more activations per job take proportionally longer to drain on 2 shared cores',
-          }),
+      measured: ratios
+        .map(
+          (entry) =>
+            `${entry.ratio.toFixed(2)}× at ${entry.jobs} jobs (p95 ${(entry.ours!.overheadP95Ms / 1000).toFixed(1)} s vs ${(entry.floor!.overheadP95Ms / 1000).toFixed(1)} s)`,
+        )
+        .join('; '),
+      met: ratioMet,
+      note: 'one burst per workload, one after the other, on 2 cores shared with other work: the other load differs between the two bursts, so these ratios swing run to run; CPU per job is the steadier comparison',
     },
     {
       name: `overhead p95 at ${largest} jobs`,

@@ -123,7 +123,7 @@ export function downloadReport(download: DownloadBenchmark): {
   section: string;
   targets: Target[];
 } {
-  const section = `## 3. Download
+  const section = `## 6. Download
 
 ${download.fileMb} MB loopback file; ${download.runs} runs, each measuring the three back to back in
 separate processes; medians. Load average ${download.loadAverage[0].toFixed(1)} → ${download.loadAverage[1].toFixed(1)}

@@ -1,17 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from '../src/contracts/generation.js';
-import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { startSimulatedProviders } from '../src/simulated/index.js';
-import { megabytes, monitorProcess, percentile } from './lib/process-stats.js';
-import { spawnNode, startWorkerProcess } from './lib/worker-process.js';
+import { megabytes } from './lib/process-stats.js';
+import { jobOutcome, overheads, round, startWorkload, type WorkloadName } from './lib/workload.js';
 
 export interface ThroughputResult {
-  workload: 'klingflow' | 'trivial';
+  workload: WorkloadName;
   jobs: number;
   renderMs: number;
   succeeded: number;
@@ -21,10 +12,15 @@ export interface ThroughputResult {
   overheadP95Ms: number;
   workerPeakRssMb: number;
   workerCpuSeconds: number;
+  /** Worker CPU divided by the jobs that ran. */
+  cpuMsPerJob: number;
+  /** Mean history events of a succeeded job. */
+  eventsPerJob: number;
+  /** Distinct reasons of failed jobs. */
+  failures: string[];
+  /** How long the worker took to stop after the last job (a graceful stop). */
+  stopSeconds: number;
 }
-
-const TRIVIAL_WORKER = fileURLToPath(new URL('./trivial/trivial-worker.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 /**
  * N generations started at once on the simulated providers with a fixed render time, one
@@ -35,91 +31,44 @@ export async function measureThroughput(options: {
   jobs: number;
   renderMs: number;
   pollIntervalMs: number;
-  workload: 'klingflow' | 'trivial';
+  workload: WorkloadName;
+  nodeArguments?: string[];
 }): Promise<ThroughputResult> {
-  const storage = await mkdtemp(join(tmpdir(), 'klingflow-bench-'));
-  const providers = await startSimulatedProviders({
-    renderMs: options.renderMs,
-    only: ['hyprlab'],
-  });
-  const taskQueue = `bench-${randomUUID()}`;
-  const environment: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...providers.environment,
-    TEMPORAL_ADDRESS: options.address,
-    KLINGFLOW_TASK_QUEUE: taskQueue,
-    KLINGFLOW_STORAGE_DIR: storage,
-    KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-    KLINGFLOW_POLL_INTERVAL: `${options.pollIntervalMs}ms`,
-    // Sleep through the known render time, as the default 80% of a typical render would.
-    KLINGFLOW_INITIAL_WAIT: `${options.renderMs}ms`,
-  };
-  const worker =
-    options.workload === 'klingflow'
-      ? await startWorkerProcess(environment)
-      : spawnNode([TSX, TRIVIAL_WORKER], environment);
-  if (options.workload === 'trivial') await worker.waitFor('worker connected to');
-  const monitor = monitorProcess(worker.child.pid!);
-  const connection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection });
+  const workload = await startWorkload(options);
+  let result: Omit<ThroughputResult, 'stopSeconds'>;
   try {
-    const request = parseUnifiedRequest({ prompt: 'benchmark', model: 'kling-v1.6' });
     const started = Date.now();
     const handles = await Promise.all(
-      Array.from({ length: options.jobs }, (_, index) =>
-        options.workload === 'klingflow'
-          ? client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
-              taskQueue,
-              workflowId: `${taskQueue}-${index}`,
-              args: [{ request, providers: ['hyprlab'] } satisfies GenerateVideoInput],
-            })
-          : client.workflow.start('trivialJob', {
-              taskQueue,
-              workflowId: `${taskQueue}-${index}`,
-              args: [options.renderMs],
-            }),
-      ),
+      Array.from({ length: options.jobs }, (_, index) => workload.start(index)),
     );
-    const outcomes = await Promise.all(
-      handles.map(async (handle) => {
-        try {
-          await handle.result();
-          const description = await handle.describe();
-          return {
-            ok: true,
-            endToEndMs:
-              (description.closeTime?.getTime() ?? Date.now()) - description.startTime.getTime(),
-            closedAt: description.closeTime?.getTime() ?? Date.now(),
-          };
-        } catch {
-          return { ok: false, endToEndMs: Number.NaN, closedAt: Date.now() };
-        }
-      }),
-    );
-    const stats = monitor.stop();
-    const succeeded = outcomes.filter((outcome) => outcome.ok);
+    const outcomes = await Promise.all(handles.map(jobOutcome));
+    const stats = workload.monitor.stop();
+    const succeeded = outcomes.filter((outcome) => outcome.ok).length;
     const wallSeconds = (Math.max(...outcomes.map((outcome) => outcome.closedAt)) - started) / 1000;
-    const overheads = succeeded.map((outcome) => outcome.endToEndMs - options.renderMs);
-    return {
+    const overhead = overheads(outcomes, options.renderMs);
+    result = {
       workload: options.workload,
       jobs: options.jobs,
       renderMs: options.renderMs,
-      succeeded: succeeded.length,
+      succeeded,
       wallSeconds: round(wallSeconds),
-      jobsPerSecond: round(succeeded.length / wallSeconds),
-      overheadP50Ms: Math.round(percentile(overheads, 0.5)),
-      overheadP95Ms: Math.round(percentile(overheads, 0.95)),
+      jobsPerSecond: round(succeeded / wallSeconds),
+      overheadP50Ms: overhead.p50Ms,
+      overheadP95Ms: overhead.p95Ms,
       workerPeakRssMb: megabytes(stats.peakRssBytes),
       workerCpuSeconds: round(stats.cpuSeconds),
+      cpuMsPerJob: round((stats.cpuSeconds * 1000) / options.jobs, 1),
+      eventsPerJob: round(
+        outcomes.reduce((sum, outcome) => sum + outcome.events, 0) / Math.max(1, succeeded),
+        1,
+      ),
+      failures: [...new Set(outcomes.flatMap((outcome) => outcome.error ?? []))],
     };
-  } finally {
-    await connection.close();
-    await worker.kill();
-    await providers.stop();
-    await rm(storage, { recursive: true, force: true });
+  } catch (error) {
+    await workload.close();
+    throw error;
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+  const stopping = Date.now();
+  await workload.close();
+  return { ...result, stopSeconds: (Date.now() - stopping) / 1000 };
 }

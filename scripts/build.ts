@@ -29,21 +29,27 @@ for (const asset of ASSETS) {
 
 // Bundled from the compiled JavaScript: exactly the workflow code that ships.
 // The interceptor modules (tracing, job metrics) are part of the bundle: a prebuilt bundle
-// ignores the worker's interceptors.workflowModules.
-const { WORKFLOW_INTERCEPTOR_MODULES } = (await import(
+// ignores the worker's interceptors.workflowModules. Two bundles: a worker with tracing off
+// loads the one without OpenTelemetry's workflow interceptors (src/worker.ts).
+const { workflowInterceptorModules } = (await import(
   pathToFileURL(join(dist, 'src/observability/worker-telemetry.js')).href
 )) as typeof import('../src/observability/worker-telemetry.js');
-const bundle = await bundleWorkflowCode({
-  workflowsPath: join(dist, 'src/workflows/index.js'),
-  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-  logger: {
-    log: () => {},
-    trace: () => {},
-    debug: () => {},
-    info: () => {},
-    warn: (message) => console.warn(message),
-    error: (message) => console.error(message),
-  },
-});
-await writeFile(join(dist, 'src/workflow-bundle.js'), bundle.code);
-console.error(`built dist/ (workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB)`);
+for (const [file, traced] of [
+  ['workflow-bundle.js', true],
+  ['workflow-bundle-untraced.js', false],
+] as const) {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: join(dist, 'src/workflows/index.js'),
+    workflowInterceptorModules: workflowInterceptorModules(traced),
+    logger: {
+      log: () => {},
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn: (message) => console.warn(message),
+      error: (message) => console.error(message),
+    },
+  });
+  await writeFile(join(dist, 'src', file), bundle.code);
+  console.error(`built dist/src/${file} (${(bundle.code.length / 1024).toFixed(0)} KiB)`);
+}

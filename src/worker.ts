@@ -11,7 +11,7 @@ import { providerHttpObserver } from './observability/provider-http-observer.js'
 import type { KlingflowTracing } from './observability/tracing.js';
 import {
   activityTelemetry,
-  WORKFLOW_INTERCEPTOR_MODULES,
+  workflowInterceptorModules,
   workflowSinks,
 } from './observability/worker-telemetry.js';
 import { createConfiguredProviders } from './providers/configured-providers.js';
@@ -29,6 +29,10 @@ export const WORKFLOWS_PATH = fileURLToPath(
 /** Written by `npm run build` next to the compiled worker, so it starts without webpack. */
 export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(
   new URL('./workflow-bundle.js', import.meta.url),
+);
+/** The same without OpenTelemetry's workflow interceptors, for workers with tracing off. */
+export const PREBUILT_UNTRACED_WORKFLOW_BUNDLE = fileURLToPath(
+  new URL('./workflow-bundle-untraced.js', import.meta.url),
 );
 
 export interface KlingflowWorkerOptions {
@@ -158,8 +162,7 @@ function createMainWorker(
   options: KlingflowWorkerOptions,
   activities: ReturnType<typeof createActivities>,
 ): Promise<Worker> {
-  const source = workflowSource(options.workflowBundle);
-  const usesPrebuiltBundle = source.workflowBundle !== undefined;
+  const { workflowModules, ...source } = workflowSource(options.workflowBundle, options.tracing);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -168,8 +171,7 @@ function createMainWorker(
     ...source,
     interceptors: {
       activity: activityTelemetry(klingflowMetrics, options.tracing),
-      // Only a worker that bundles the sources itself takes these; prebuilt bundles carry them.
-      ...(usesPrebuiltBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(workflowModules ? { workflowModules } : {}),
     },
     sinks: workflowSinks(klingflowMetrics, options.tracing),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
@@ -222,12 +224,23 @@ function routingSettings(
   };
 }
 
-/** The given bundle, else the prebuilt one (compiled package), else bundle the sources now. */
-function workflowSource(bundle: WorkerOptions['workflowBundle']): Partial<WorkerOptions> {
+/**
+ * The given bundle, else the prebuilt one (compiled package; untraced when tracing is off), else
+ * bundle the sources now with the interceptor modules (a prebuilt bundle carries its own).
+ */
+function workflowSource(
+  bundle: WorkerOptions['workflowBundle'],
+  tracing: KlingflowTracing | undefined,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
   if (bundle) return { workflowBundle: bundle };
+  if (!tracing && existsSync(PREBUILT_UNTRACED_WORKFLOW_BUNDLE))
+    return { workflowBundle: { codePath: PREBUILT_UNTRACED_WORKFLOW_BUNDLE } };
   if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
     return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
-  return { workflowsPath: WORKFLOWS_PATH };
+  return {
+    workflowsPath: WORKFLOWS_PATH,
+    workflowModules: workflowInterceptorModules(tracing !== undefined),
+  };
 }
 
 export { NativeConnection };

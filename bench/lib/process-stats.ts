@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-/** Resident memory and CPU time of a process, read from /proc (Linux). */
+/**
+ * Resident memory and CPU time of a process and every process below it, read from /proc
+ * (Linux). The tree, not just the pid: a launcher that re-spawns node (the tsx CLI does) would
+ * otherwise be measured instead of the worker it started.
+ */
 export interface ProcessSample {
   rssBytes: number;
   cpuSeconds: number;
@@ -9,24 +13,67 @@ export interface ProcessSample {
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_SIZE = 4096;
 
-export function sampleProcess(pid: number): ProcessSample | undefined {
+interface StatFields {
+  parent: number;
+  /** User + system CPU of the process itself and of its children it has waited for. */
+  cpuTicks: number;
+  rssPages: number;
+}
+
+function readStat(pid: number): StatFields | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const userTicks = Number(fields[11]);
-    const systemTicks = Number(fields[12]);
-    const rssPages = Number(fields[21]);
     return {
-      rssBytes: rssPages * PAGE_SIZE,
-      cpuSeconds: (userTicks + systemTicks) / CLOCK_TICKS_PER_SECOND,
+      parent: Number(fields[1]),
+      // utime, stime, cutime, cstime
+      cpuTicks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+      rssPages: Number(fields[21]),
     };
   } catch {
     return undefined;
   }
 }
 
-/** Samples a process every interval and keeps the peak RSS; stop() returns the summary. */
+/** The pid and its living descendants. */
+function processTree(root: number): Map<number, StatFields> {
+  const all = new Map<number, StatFields>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) all.set(Number(entry), stat);
+  }
+  const tree = new Map<number, StatFields>();
+  const rootStat = all.get(root);
+  if (!rootStat) return tree;
+  tree.set(root, rootStat);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, stat] of all) {
+      if (!tree.has(pid) && tree.has(stat.parent)) {
+        tree.set(pid, stat);
+        grew = true;
+      }
+    }
+  }
+  return tree;
+}
+
+export function sampleProcess(pid: number): ProcessSample | undefined {
+  const tree = processTree(pid);
+  if (tree.size === 0) return undefined;
+  let ticks = 0;
+  let pages = 0;
+  for (const stat of tree.values()) {
+    ticks += stat.cpuTicks;
+    pages += stat.rssPages;
+  }
+  return { rssBytes: pages * PAGE_SIZE, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
+}
+
+/** Samples a process tree every interval and keeps the peak RSS; stop() returns the summary. */
 export function monitorProcess(pid: number, intervalMs = 200) {
   const first = sampleProcess(pid);
   let peakRss = first?.rssBytes ?? 0;
@@ -38,6 +85,10 @@ export function monitorProcess(pid: number, intervalMs = 200) {
     peakRss = Math.max(peakRss, sample.rssBytes);
   }, intervalMs);
   return {
+    /** The current sample, without stopping. */
+    now(): ProcessSample | undefined {
+      return sampleProcess(pid) ?? last;
+    },
     stop(): { startRssBytes: number; peakRssBytes: number; cpuSeconds: number } {
       clearInterval(timer);
       const end = sampleProcess(pid) ?? last;

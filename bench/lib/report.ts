@@ -32,10 +32,15 @@ export function targetsTable(targets: Target[]): string {
   );
 }
 
-/** A `## Title` section of a markdown document (up to the next `## ` heading), if present. */
-export function extractSection(document: string, title: string): string | undefined {
+/**
+ * A `## Title` section of a markdown document (up to the next `## ` heading), if present; a
+ * RegExp matches headings like `## 6. Download (500 MB …)` whatever their number and details.
+ */
+export function extractSection(document: string, title: string | RegExp): string | undefined {
   const lines = document.split('\n');
-  const start = lines.findIndex((line) => line.trim() === `## ${title}`);
+  const start = lines.findIndex((line) =>
+    typeof title === 'string' ? line.trim() === `## ${title}` : title.test(line),
+  );
   if (start < 0) return undefined;
   const next = lines.findIndex((line, index) => index > start && /^## /.test(line));
   return `${lines
@@ -60,4 +65,48 @@ export function upsertSection(
   const anchor = extractSection(document, before);
   if (anchor) return document.replace(anchor, `${body}\n${anchor}`);
   return `${document.trimEnd()}\n\n${body}`;
+}
+
+/** The issue-15 targets, one row each in this order, followed over time by these names. */
+export const TRACKED_TARGETS = [
+  'worker CPU per job',
+  'steady-state overhead p95 at 5 jobs/s',
+  'overhead vs trivial (burst)',
+  'billable actions per polled job',
+  "download vs Node's ceiling",
+  'download RSS growth',
+] as const;
+
+/** The rows of a document's `## Targets` table, by target name, as written. */
+export function previousTargetRows(document: string): Map<string, string> {
+  const rows = new Map<string, string>();
+  const section = extractSection(document, 'Targets') ?? '';
+  for (const line of section.split('\n')) {
+    const name = line.match(/^\| ([^|]+?) \|/)?.[1];
+    if (!name || name === 'target' || /^-+$/.test(name)) continue;
+    rows.set(name, line);
+  }
+  return rows;
+}
+
+/**
+ * The targets table of this run: the tracked targets first (measured now, else as the previous
+ * document had them, else "pending"), then the other targets measured now, then other rows of
+ * the previous document that this run did not measure.
+ */
+export function mergedTargetsTable(measured: Target[], previous: Map<string, string>): string {
+  const now = new Map(measured.map((target) => [target.name, targetsTable([target])]));
+  const rowOf = (name: string) => now.get(name)?.split('\n')[2] ?? previous.get(name);
+  const tracked = TRACKED_TARGETS.map(
+    (name) => rowOf(name) ?? `| ${name} | see issue 15 | pending | pending |  |`,
+  );
+  const others = [
+    ...measured.map((target) => target.name),
+    ...[...previous.keys()].filter((name) => !now.has(name)),
+  ].filter(
+    (name, index, all) =>
+      !(TRACKED_TARGETS as readonly string[]).includes(name) && all.indexOf(name) === index,
+  );
+  const header = targetsTable([]).split('\n').slice(0, 2);
+  return [...header, ...tracked, ...others.map((name) => rowOf(name)!)].join('\n');
 }

@@ -1,7 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
 
 export interface SpawnedProcess {
   child: ChildProcess;
@@ -11,7 +8,10 @@ export interface SpawnedProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Runs a node script (a klingflow command, or a bench script through tsx) as a child process. */
+/**
+ * Runs node with `args` as a child process (a bench worker, `klingflow worker` with node options
+ * such as `--cpu-prof`). Plain `klingflow` commands are test/support/processes.ts's.
+ */
 export function spawnNode(args: string[], environment: NodeJS.ProcessEnv): SpawnedProcess {
   const child = spawn(process.execPath, args, {
     env: environment,
@@ -38,29 +38,10 @@ export function spawnNode(args: string[], environment: NodeJS.ProcessEnv): Spawn
     },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A graceful stop that hangs must not hang the benchmark.
+      const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(force);
     },
   };
-}
-
-/**
- * The runner's environment minus anything klingflow reads, so no real keys or settings reach a
- * klingflow child process; the caller adds what the run needs.
- */
-export function childBaseEnvironment(): NodeJS.ProcessEnv {
-  const inherited: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (
-      !/^(TEMPORAL_|KLINGFLOW_|HYPRLAB_|OPENAI_HK_|KLING_|AI302_|APIMODELS_|APIFRAME_)/.test(name)
-    )
-      inherited[name] = value;
-  }
-  return { ...inherited, NO_COLOR: '1' };
-}
-
-/** `klingflow worker` with the given environment; resolves once it is polling. */
-export async function startWorkerProcess(environment: NodeJS.ProcessEnv): Promise<SpawnedProcess> {
-  const worker = spawnNode([CLI, 'worker'], environment);
-  await worker.waitFor('worker connected to');
-  return worker;
 }

@@ -2,7 +2,7 @@ import type { Connection } from '@temporalio/client';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import type { RunningDevServer } from '../../src/temporal/dev-server.js';
-import type { SpawnedProcess } from '../lib/worker-process.js';
+import type { KlingflowProcess } from '../../test/support/processes.js';
 import { NAMESPACE, TASK_QUEUE } from './options.js';
 import { pick, seededRandom, shuffled } from './random.js';
 import { roundSeconds } from './report.js';
@@ -107,7 +107,7 @@ async function stopWorker(context: ChaosContext): Promise<void> {
   const inFlight = fake.requestsFor('submit').length > before;
   // A slow answer not taken now delays some later submit at that provider: harmless.
   if (inFlight) await sleep(500);
-  const victim: SpawnedProcess | undefined = supervisor.current;
+  const victim: KlingflowProcess | undefined = supervisor.current;
   const at = Date.now();
   const exit = await supervisor.stopGracefully(GRACEFUL_STOP_BOUND_MS);
   await supervisor.launch();
@@ -173,7 +173,7 @@ async function restartServer(context: ChaosContext): Promise<void> {
  */
 async function workerIsBack(
   context: ChaosContext,
-  worker: SpawnedProcess | undefined,
+  worker: KlingflowProcess | undefined,
   serverStartedAt: number,
   timeoutMs: number,
 ): Promise<boolean> {

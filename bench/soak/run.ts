@@ -7,8 +7,8 @@ import type { BatchResult } from '../../src/contracts/batch.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../test/setup/temporal-dev-server.js';
+import { childEnvironment } from '../../test/support/child-environment.js';
 import { megabytes } from '../lib/process-stats.js';
-import { childBaseEnvironment } from '../lib/worker-process.js';
 import { type ChaosContext, chaosSchedule, runChaosEvent } from './chaos.js';
 import { check } from './check.js';
 import { applyPlansToTasks, startImageServer, VIDEO_KIB } from './fixtures.js';
@@ -160,8 +160,7 @@ class SoakRun {
     this.connection = await Connection.connect({ address: this.server.current.address });
     const client = new Client({ connection: this.connection, namespace: 'default' });
     this.workers = new WorkerSupervisor(
-      {
-        ...childBaseEnvironment(),
+      childEnvironment({
         ...providers.environment,
         TEMPORAL_ADDRESS: this.server.current.address,
         KLINGFLOW_TASK_QUEUE: TASK_QUEUE,
@@ -169,7 +168,7 @@ class SoakRun {
         KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
         KLINGFLOW_POLL_INTERVAL: `${POLL_INTERVAL_MS}ms`,
         KLINGFLOW_INITIAL_WAIT: `${settings.renderMs[0]}ms`,
-      },
+      }),
       logDirectory,
       say,
       this.chaos.notes,

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type KlingflowProcess, startWorkerProcess } from '../../test/support/processes.js';
 import { monitorProcess } from '../lib/process-stats.js';
-import { type SpawnedProcess, startWorkerProcess } from '../lib/worker-process.js';
 
 export const sleep = (milliseconds: number) =>
   new Promise<void>((resolveSleep) => setTimeout(resolveSleep, Math.max(0, milliseconds)));
@@ -22,11 +22,11 @@ export interface GracefulExit {
  * over all of them.
  */
 export class WorkerSupervisor {
-  current: SpawnedProcess | undefined;
+  current: KlingflowProcess | undefined;
   launched = 0;
   unexpectedExits = 0;
   peakRssBytes = 0;
-  private readonly expectedExits = new WeakSet<SpawnedProcess>();
+  private readonly expectedExits = new WeakSet<KlingflowProcess>();
   private turn: Promise<unknown> = Promise.resolve();
   private stopping = false;
 
@@ -44,7 +44,7 @@ export class WorkerSupervisor {
   }
 
   /** Starts a worker (up to three tries) and resolves once it says it is connected. */
-  async launch(): Promise<SpawnedProcess> {
+  async launch(): Promise<KlingflowProcess> {
     let lastError: unknown;
     for (let tries = 0; tries < 3; tries++) {
       try {
@@ -62,7 +62,7 @@ export class WorkerSupervisor {
   }
 
   /** Kills the current worker with SIGKILL, as planned (not counted as an unexpected exit). */
-  async kill(): Promise<SpawnedProcess | undefined> {
+  async kill(): Promise<KlingflowProcess | undefined> {
     const worker = this.current;
     if (!worker) return undefined;
     this.expectedExits.add(worker);
@@ -93,7 +93,7 @@ export class WorkerSupervisor {
     };
   }
 
-  isAlive(worker: SpawnedProcess | undefined = this.current): boolean {
+  isAlive(worker: KlingflowProcess | undefined = this.current): boolean {
     return (
       worker !== undefined && worker.child.exitCode === null && worker.child.signalCode === null
     );
@@ -105,11 +105,11 @@ export class WorkerSupervisor {
     await this.kill();
   }
 
-  private watch(worker: SpawnedProcess, number: number): void {
+  private watch(worker: KlingflowProcess, number: number): void {
     const monitor = monitorProcess(worker.child.pid!);
     worker.child.once('exit', (code, signal) => {
       this.peakRssBytes = Math.max(this.peakRssBytes, monitor.stop().peakRssBytes);
-      void writeFile(join(this.logDirectory, `worker-${number}.log`), worker.output()).catch(
+      void writeFile(join(this.logDirectory, `worker-${number}.log`), worker.output).catch(
         () => {},
       );
       if (this.stopping || this.expectedExits.has(worker)) return;

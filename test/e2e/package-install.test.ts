@@ -69,6 +69,7 @@ describe('the packed package in a plain JavaScript project', () => {
     expect(existsSync(join(installed, 'dist/src/index.js'))).toBe(true);
     expect(existsSync(join(installed, 'dist/src/index.d.ts'))).toBe(true);
     expect(existsSync(join(installed, 'dist/src/workflow-bundle.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist/src/workflow-bundle-untraced.js'))).toBe(true);
     expect(existsSync(join(installed, 'src'))).toBe(false);
     for (const tool of ['typescript', 'tsx']) {
       expect(existsSync(join(project, 'node_modules', tool)), tool).toBe(false);

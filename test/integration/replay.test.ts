@@ -1,11 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
-import { replaySinks } from '../../src/observability/worker-telemetry.js';
+import {
+  replaySinks,
+  workflowInterceptorModules,
+} from '../../src/observability/worker-telemetry.js';
+import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { quietLogger } from '../setup/temporal-dev-server.js';
 
 /**
  * Jobs run for minutes; a worker deployed in the middle of one replays its history with the new
@@ -264,12 +269,12 @@ function replayOptions(): ReplayWorkerOptions {
   return { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: replaySinks() };
 }
 
-function replay(name: string, history: JsonHistory): Promise<void> {
-  return Worker.runReplayHistory(
-    replayOptions(),
-    historyFromJson(history),
-    historyWorkflowId(name),
-  );
+function replay(
+  name: string,
+  history: JsonHistory,
+  options: ReplayWorkerOptions = replayOptions(),
+): Promise<void> {
+  return Worker.runReplayHistory(options, historyFromJson(history), historyWorkflowId(name));
 }
 
 describe.each(SETS)('recorded workflow histories ($version)', ({ version, directory, paths }) => {
@@ -313,5 +318,28 @@ describe('replaying recorded histories against the current workflow code', () =>
     const error = await replay('succeeded', history).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(DeterminismViolationError);
     expect((error as Error).message).toMatch(/submitTask/);
+  });
+});
+
+describe('a worker with tracing off (no OpenTelemetry workflow interceptors)', () => {
+  // Histories are recorded with the traced bundle; a worker started without tracing loads the
+  // untraced one (src/worker.ts) and must replay every running job all the same.
+  let code = '';
+  beforeAll(async () => {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: workflowInterceptorModules(false),
+      logger: quietLogger,
+    });
+    code = bundle.code;
+  }, 180_000);
+
+  it.each(recorded)('$version/$name replays without a determinism error', async (file) => {
+    await expect(
+      replay(file.name, load(file.name, file.directory), {
+        workflowBundle: { code },
+        sinks: replaySinks(),
+      }),
+    ).resolves.toBeUndefined();
   });
 });

@@ -56,7 +56,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-const quietLogger = {
+/** A bundler logger that keeps warnings and errors only. */
+export const quietLogger = {
   log: () => {},
   trace: () => {},
   debug: () => {},

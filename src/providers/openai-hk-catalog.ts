@@ -1,12 +1,5 @@
 import type { Model, UnifiedRequest } from '../request/unified-request.js';
-import {
-  CAMERA_AT_5S_STD,
-  CAMERA_SIMPLE_AT_5S_PRO,
-  KLING_V1_END_IMAGE_DURATIONS,
-  NO_CFG_CAMERA_OR_SOUND,
-  OFFICIAL_ASPECT_RATIOS,
-  OFFICIAL_DURATIONS,
-} from './official-capability-map.js';
+import * as officialRules from './official-capability-map.js';
 import type { OfficialModelOffer } from './official-format.js';
 import type { Price } from './provider.js';
 
@@ -29,11 +22,11 @@ const TYPICAL_OMNI_RENDER_SECONDS = 60;
 const text2video = {
   officialEndpoint: 'text2video',
   endpoint: '/v1/videos/text2video',
-  durations: OFFICIAL_DURATIONS,
+  durations: officialRules.OFFICIAL_DURATIONS,
   startImage: 'unsupported',
   endImage: 'unsupported',
   aspectRatio: 'supported',
-  aspectRatios: OFFICIAL_ASPECT_RATIOS,
+  aspectRatios: officialRules.OFFICIAL_ASPECT_RATIOS,
   maxPromptLength: PROMPT_LIMIT,
   maxNegativePromptLength: NEGATIVE_PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
@@ -43,7 +36,7 @@ const image2video = {
   officialEndpoint: 'image2video',
   endpoint: '/v1/videos/image2video',
   modes: ['std', 'pro'],
-  durations: OFFICIAL_DURATIONS,
+  durations: officialRules.OFFICIAL_DURATIONS,
   startImage: 'required',
   // The seed's body lists aspect_ratio, but the official image2video endpoint takes none (the
   // video follows the image), so it is dropped with a warning rather than sent.
@@ -68,7 +61,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     providerModel: 'kling-v1',
     sendsMode: true,
     cfgScale: true,
-    cameraControl: CAMERA_AT_5S_STD,
+    cameraControl: officialRules.CAMERA_AT_5S_STD,
     sound: 'unsupported',
   },
   {
@@ -99,7 +92,7 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     modes: ['std'],
     providerModel: 'kling-v2-master',
     sendsMode: false,
-    ...NO_CFG_CAMERA_OR_SOUND,
+    ...officialRules.NO_CFG_CAMERA_OR_SOUND,
   },
   {
     ...text2video,
@@ -121,14 +114,14 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     model: 'kling-v1',
     providerModel: 'kling-v1',
     endImage: 'supported',
-    endImageDurations: KLING_V1_END_IMAGE_DURATIONS,
+    endImageDurations: officialRules.KLING_V1_END_IMAGE_DURATIONS,
   },
   {
     ...image2video,
     model: 'kling-v1.5',
     providerModel: 'kling-v1-5',
     endImage: 'pro-only',
-    cameraControl: CAMERA_SIMPLE_AT_5S_PRO,
+    cameraControl: officialRules.CAMERA_SIMPLE_AT_5S_PRO,
   },
   { ...image2video, model: 'kling-v1.6', providerModel: 'kling-v1-6', endImage: 'pro-only' },
   // omni-video: `kling-video-o1`; images go in `image_list` as first/end frame (official O1 docs).
@@ -139,12 +132,12 @@ export const OPENAI_HK_OFFERS: readonly OfficialModelOffer[] = [
     modes: ['std', 'pro'],
     providerModel: 'kling-video-o1',
     sendsMode: true,
-    durations: OFFICIAL_DURATIONS,
+    durations: officialRules.OFFICIAL_DURATIONS,
     startImage: 'optional',
     endImage: 'supported',
     aspectRatio: 'ignored-with-start-image',
-    aspectRatios: OFFICIAL_ASPECT_RATIOS,
-    ...NO_CFG_CAMERA_OR_SOUND,
+    aspectRatios: officialRules.OFFICIAL_ASPECT_RATIOS,
+    ...officialRules.NO_CFG_CAMERA_OR_SOUND,
     maxPromptLength: PROMPT_LIMIT,
     typicalRenderSeconds: TYPICAL_OMNI_RENDER_SECONDS,
     // `video_list`: a reference video, priced ×1.5 (seeds/001).

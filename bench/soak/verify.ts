@@ -6,6 +6,7 @@ import type { AttemptErrorKind, GenerationStatus } from '../../src/contracts/gen
 import type { ProviderId } from '../../src/request/unified-request.js';
 import type { FakeTask } from '../../src/simulated/fake-server.js';
 import type { SimulatedProviderSet } from '../../src/simulated/index.js';
+import { renderTimeStorePath } from '../../src/storage/render-time-store.js';
 import { check } from './check.js';
 import { MODERATION_MESSAGES } from './faults.js';
 import type { JobReport } from './jobs.js';
@@ -278,6 +279,8 @@ async function verifyStorage(
     for (const name of await readdir(storageDirectory)) {
       const path = resolve(storageDirectory, name);
       if ((await stat(path)).isDirectory()) continue;
+      // The worker's learned render times (poll policy) live beside the videos by design.
+      if (path === resolve(renderTimeStorePath(storageDirectory))) continue;
       if (!expectedFiles.has(path)) stray.push(name);
     }
   }

@@ -18,6 +18,7 @@ import { startHyprLabFake } from '../../src/simulated/hyprlab-fake.js';
 import { startKlingFake } from '../../src/simulated/kling-fake.js';
 import { officialErrorBody } from '../../src/simulated/official-format-fake.js';
 import { startOpenAiHkFake } from '../../src/simulated/openai-hk-fake.js';
+import { renderTimeStorePath } from '../../src/storage/render-time-store.js';
 import { childEnvironment } from '../support/child-environment.js';
 import { type KlingflowProcess, startWorkerProcess } from '../support/processes.js';
 
@@ -314,7 +315,9 @@ describe('credentials never leave the worker', () => {
 
   it('keeps them out of the stored videos’ sidecars and anything else written to storage', async () => {
     const files = await listFiles(storageDirectory);
-    const sidecars = files.filter((file) => file.endsWith('.json'));
+    // The worker's learned render times are JSON too, and are searched for leaks below.
+    const renderTimes = renderTimeStorePath(storageDirectory);
+    const sidecars = files.filter((file) => file.endsWith('.json') && file !== renderTimes);
     expect(sidecars.length).toBe([...outcomes.values()].filter((o) => o === 'completed').length);
     const searched = files.filter((file) => !file.endsWith('.mp4'));
     const leaks = await Promise.all(

@@ -3,12 +3,9 @@
  * written into BENCHMARKS.md (its section and its targets row). Sizes:
  *   BENCH_POLL_JOBS=30 BENCH_POLL_SPREAD=0.1 npx tsx bench/polling.ts
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../test/setup/temporal-dev-server.js';
+import { startBenchDevServer } from './lib/bench-dev-server.js';
 import { targetsTable, upsertSection } from './lib/report.js';
 import {
   comparePollingPolicies,
@@ -21,13 +18,7 @@ import {
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const log = (message: string) => console.error(`[bench] ${message}`);
-const directory = await mkdtemp(join(tmpdir(), 'klingflow-bench-polling-'));
-const server = await startDevServer({
-  port: await freePort(),
-  headless: true,
-  dbFilename: join(directory, 'temporal.db'),
-  output: 'ignore',
-});
+const { server, directory } = await startBenchDevServer('polling');
 try {
   const comparison = await comparePollingPolicies({
     address: server.address,

@@ -4,11 +4,9 @@
  * each worker (`--cpu-prof`) and prints where its CPU went during the burst.
  *   BENCH_JOBS=200 BENCH_WORKLOADS=klingflow,trivial npx tsx bench/quick-throughput.ts
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../test/support/free-port.js';
+import { startBenchDevServer } from './lib/bench-dev-server.js';
 import { summarizeProfiles } from './lib/cpu-profile.js';
 import type { WorkloadName } from './lib/workload.js';
 import { measureThroughput } from './throughput.js';
@@ -16,13 +14,7 @@ import { measureThroughput } from './throughput.js';
 const jobs = Number(process.env.BENCH_JOBS ?? 200);
 const workloads = (process.env.BENCH_WORKLOADS ?? 'klingflow,trivial').split(',') as WorkloadName[];
 const profiling = process.env.BENCH_PROFILE === '1';
-const directory = await mkdtemp(join(tmpdir(), 'klingflow-bench-quick-'));
-const server = await startDevServer({
-  port: await freePort(),
-  headless: true,
-  dbFilename: join(directory, 'temporal.db'),
-  output: 'ignore',
-});
+const { server, directory } = await startBenchDevServer('quick');
 try {
   for (const workload of workloads) {
     const profiles = join(directory, `profiles-${workload}`);

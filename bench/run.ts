@@ -7,15 +7,13 @@
  *   BENCH_JOBS=50,200 BENCH_STEADY_SECONDS=30 BENCH_IN_FLIGHT=200,1000 BENCH_DOWNLOAD_MB=100 npm run bench
  *   BENCH_SECTIONS=burst,steady,scaling npm run bench
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../test/support/free-port.js';
 import { measureDetectionLatency } from './detection-latency.js';
 import { downloadReport, measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
+import { startBenchDevServer } from './lib/bench-dev-server.js';
 import { summarizeProfiles } from './lib/cpu-profile.js';
 import {
   extractSection,
@@ -75,13 +73,7 @@ const HEADINGS: Record<SectionName, RegExp[]> = {
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 const previous = await readFile(OUTPUT, 'utf8').catch(() => '');
-const directory = await mkdtemp(join(tmpdir(), 'klingflow-bench-server-'));
-const server = await startDevServer({
-  port: await freePort(),
-  headless: true,
-  dbFilename: join(directory, 'temporal.db'),
-  output: 'ignore',
-});
+const { server, directory } = await startBenchDevServer('server');
 const sections: string[] = [];
 const targets: Target[] = [];
 /** Runs a section, or keeps what the previous BENCHMARKS.md had for it. */

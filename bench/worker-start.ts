@@ -6,12 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../test/setup/temporal-dev-server.js';
+import { startBenchDevServer } from './lib/bench-dev-server.js';
 import { machineDescription, markdownTable, upsertSection } from './lib/report.js';
 import { spawnNode } from './lib/worker-process.js';
 
@@ -31,13 +29,7 @@ if (!existsSync(join(root, 'dist/src/workflow-bundle.js'))) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const directory = await mkdtemp(join(tmpdir(), 'klingflow-bench-start-'));
-const server = await startDevServer({
-  port: await freePort(),
-  headless: true,
-  dbFilename: join(directory, 'temporal.db'),
-  output: 'ignore',
-});
+const { server, directory } = await startBenchDevServer('start');
 const rows: (string | number)[][] = [];
 try {
   for (const variant of variants) {

@@ -36,12 +36,10 @@ export interface Job {
    */
   current: boolean;
   /**
-   * Search attributes cost one billable action per update: the starter sets the first ones,
-   * and a change that has no await after it (the attempt's provider) waits for the next phase
-   * change to go out with it. False only when replaying a history recorded before.
+   * Search-attribute changes waiting for the next phase update. Each update is a billable
+   * action, so on the current version the starter sets the first attributes and a change with
+   * no await after it (the attempt's provider) goes out with the next phase change.
    */
-  fewerUpserts: boolean;
-  /** Search-attribute changes waiting for the next phase update (see `fewerUpserts`). */
   pendingAttributes: SearchAttributeUpdatePair[];
   workflowId: string;
   runId: string;
@@ -64,13 +62,11 @@ export function startJob(input: GenerateVideoInput): Job {
   const info = workflowInfo();
   const current = patched('job-v3');
   const v2 = current || patched('money-safety-v2');
-  const fewerUpserts = current;
   const startedAtMs = info.startTime.getTime();
   const job: Job = {
     input,
     v2,
     current,
-    fewerUpserts,
     pendingAttributes: [],
     workflowId: info.workflowId,
     runId: info.runId,
@@ -105,7 +101,7 @@ export function startJob(input: GenerateVideoInput): Job {
     if (attempt === job.attemptNumber) job.callbackForAttempt = attempt;
   });
   // A starter that set them (the client, a batch) saves this update; other starters do not.
-  if (fewerUpserts && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
+  if (current && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
   upsertSearchAttributes(
     v2
       ? [
@@ -131,11 +127,11 @@ export function setPhase(job: Job, phase: GenerationPhase): void {
 }
 
 /**
- * Sets a search attribute: at once on histories recorded before `fewerUpserts`, else with the
- * next phase update (every caller changes phase before its next await).
+ * Sets a search attribute: at once on histories recorded before the current version, else with
+ * the next phase update (every caller changes phase before its next await).
  */
 export function setSearchAttribute(job: Job, pair: SearchAttributeUpdatePair): void {
-  if (job.fewerUpserts) job.pendingAttributes.push(pair);
+  if (job.current) job.pendingAttributes.push(pair);
   else upsertSearchAttributes([pair]);
 }
 

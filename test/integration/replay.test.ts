@@ -11,6 +11,7 @@ import {
 } from '../../src/observability/worker-telemetry.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { quietLogger } from '../setup/temporal-dev-server.js';
+import { patchIdOf } from '../support/patch-markers.js';
 
 /**
  * Jobs run for minutes; a worker deployed in the middle of one replays its history with the new
@@ -238,12 +239,7 @@ const JOB_V3_PATCHES = [
 ];
 
 function patchesOf(events: JsonEvent[], implied: string[] = []): string[] {
-  const recorded = events.flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
-    if (marker?.markerName !== 'core_patch' || !data) return [];
-    return [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id];
-  });
+  const recorded = events.flatMap((event) => patchIdOf(event.markerRecordedEventAttributes) ?? []);
   return recorded.includes('job-v3') ? [...recorded, ...implied] : recorded;
 }
 

@@ -12,6 +12,7 @@ import {
   KLING_STATUS,
 } from '../../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { patchIdOf } from '../support/patch-markers.js';
 import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 
 /**
@@ -54,11 +55,8 @@ describe('search-attribute updates per job', () => {
       ).some((key) => key.startsWith('Kling')),
     ).length;
     const patches = events.flatMap((event) => {
-      const marker = event.markerRecordedEventAttributes;
-      const data = marker?.details?.['patch-data']?.payloads?.[0]?.data;
-      if (marker?.markerName !== 'core_patch' || !data) return [];
-      const { id } = JSON.parse(Buffer.from(data).toString('utf8')) as { id: string };
-      return id.startsWith('__sdk_internal') ? [] : [id];
+      const id = patchIdOf(event.markerRecordedEventAttributes);
+      return id === undefined || id.startsWith('__sdk_internal') ? [] : [id];
     });
     return { kling, patches };
   }

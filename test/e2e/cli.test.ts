@@ -1,23 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
-import { childEnvironment } from '../support/child-environment.js';
+import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import { freePort } from '../support/free-port.js';
-import {
-  endProcesses,
-  type KlingflowProcess,
-  runKlingflow,
-  runningProcesses,
-  startWorkerProcess,
-} from '../support/processes.js';
+import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
+import { type KlingflowProcess, runKlingflow, startWorkerProcess } from '../support/processes.js';
 import { waitUntil } from '../support/wait-until.js';
 
 /**
@@ -38,47 +31,21 @@ const CONTRACT_COMMANDS = [
   'list',
 ];
 
-interface Stack {
-  providers: SimulatedProviderSet;
-  storageDirectory: string;
-  taskQueue: string;
-  /** What the worker and every CLI call run with. */
-  environment: NodeJS.ProcessEnv;
+/** A process stack with every fake and a worker process serving its task queue. */
+interface Stack extends ProcessStack {
   worker: KlingflowProcess;
-  connection: Connection;
-  client: Client;
 }
 
-/** All six fakes, a storage directory, a task queue of its own and a worker process serving it. */
 async function startStack(): Promise<Stack> {
-  const address = inject('temporalAddress');
-  const providers = await startSimulatedProviders({ renderMs: 300 });
-  const storageDirectory = await mkdtemp(join(tmpdir(), 'klingflow-e2e-cli-'));
-  const taskQueue = `e2e-cli-${randomUUID()}`;
-  const environment = childEnvironment({
-    ...providers.environment,
-    TEMPORAL_ADDRESS: address,
-    KLINGFLOW_TASK_QUEUE: taskQueue,
-    KLINGFLOW_STORAGE_DIR: storageDirectory,
-    KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-    KLINGFLOW_POLL_INTERVAL: '200ms',
-    KLINGFLOW_INITIAL_WAIT: '0',
-  });
-  const worker = await startWorkerProcess(environment);
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
-  return { providers, storageDirectory, taskQueue, environment, worker, connection, client };
+  const base = await startProcessStack('e2e-cli', 'all');
+  return { ...base, worker: await startWorkerProcess(base.environment) };
 }
 
 async function stopStack(stack: Stack | undefined): Promise<void> {
   if (!stack) return;
   // SIGTERM is the worker's clean stop; it must exit by itself, with success.
   expect(await stack.worker.kill('SIGTERM')).toEqual({ code: 0, signal: null });
-  await endProcesses();
-  expect(runningProcesses()).toEqual([]);
-  await stack.connection.close();
-  await stack.providers.stop();
-  await rm(stack.storageDirectory, { recursive: true, force: true });
+  await stack.stop();
 }
 
 function parseJson<T>(stdout: string, output: string): T {

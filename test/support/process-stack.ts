@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect, inject } from 'vitest';
+import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { childEnvironment } from './child-environment.js';
 import { endProcesses, runningProcesses } from './processes.js';
 
-/** What an e2e test needs to run `klingflow worker` processes against HyprLab and Kling fakes. */
+/** What an e2e test needs to run `klingflow worker` processes against provider fakes. */
 export interface ProcessStack {
   client: Client;
   providers: SimulatedProviderSet;
+  storageDirectory: string;
   /** The environment for worker processes: the fakes, a fresh task queue and storage, fast polls. */
   environment: NodeJS.ProcessEnv;
   taskQueue: string;
@@ -19,10 +21,17 @@ export interface ProcessStack {
   stop(): Promise<void>;
 }
 
-export async function startProcessStack(name: string): Promise<ProcessStack> {
+/** `only`: the fakes to start (HyprLab and Kling by default), or every one. */
+export async function startProcessStack(
+  name: string,
+  only: ProviderId[] | 'all' = ['hyprlab', 'kling'],
+): Promise<ProcessStack> {
   const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
-  const providers = await startSimulatedProviders({ renderMs: 300, only: ['hyprlab', 'kling'] });
+  const providers = await startSimulatedProviders({
+    renderMs: 300,
+    ...(only === 'all' ? {} : { only }),
+  });
   const storageDirectory = await mkdtemp(join(tmpdir(), `klingflow-${name}-`));
   const taskQueue = `${name}-${randomUUID()}`;
   const environment = childEnvironment({
@@ -37,6 +46,7 @@ export async function startProcessStack(name: string): Promise<ProcessStack> {
   return {
     client: new Client({ connection }),
     providers,
+    storageDirectory,
     environment,
     taskQueue,
     async stop() {

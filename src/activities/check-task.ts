@@ -19,6 +19,11 @@ export interface CheckTaskInput {
    * a poll that finds it done records how long it took. Absent in jobs started before it.
    */
   renderTiming?: { key: string; acceptedAt: number; pollIntervalMs: number };
+  /**
+   * Wait this long before the first status call (`job-v4`): the first attempt calls nothing and
+   * asks to be retried after the rest of it, so the wait costs no workflow timer or task.
+   */
+  firstPollDelayMs?: number;
 }
 
 export function createCheckTask(deps: {
@@ -29,13 +34,15 @@ export function createCheckTask(deps: {
     // Polling stays pinned to the provider that accepted the task.
     const adapter = deps.providers.require(input.handle.provider);
     const context = Context.current();
+    const waitAttempts = input.untilDone && input.firstPollDelayMs ? 1 : 0;
+    if (waitAttempts > 0 && context.info.attempt === 1) throw firstWait(input, context);
     let status: Awaited<ReturnType<typeof adapter.status>>;
     try {
       status = await adapter.status(input.handle, { signal: context.cancellationSignal });
     } catch (error) {
       throw toActivityFailure(error, { submit: false });
     }
-    const polls = context.info.attempt;
+    const polls = context.info.attempt - waitAttempts;
     if (input.untilDone && (status.state === 'queued' || status.state === 'running')) {
       throw ApplicationFailure.create({
         type: FailureTypes.notReady,
@@ -57,6 +64,22 @@ export function createCheckTask(deps: {
     }
     return { status, polls };
   };
+}
+
+/**
+ * The first attempt's answer when the first status call is due later: retried after what is
+ * left of the wait (a slow pick-up of this attempt has used some of it).
+ */
+function firstWait(input: CheckTaskInput, context: Context): ApplicationFailure {
+  const scheduledAt = context.info.currentAttemptScheduledTimestampMs;
+  const pickedUpAfter = scheduledAt ? Math.max(0, Date.now() - scheduledAt) : 0;
+  const delayMs = Math.max(1, (input.firstPollDelayMs ?? 0) - pickedUpAfter);
+  return ApplicationFailure.create({
+    type: FailureTypes.notReady,
+    message: `task ${input.handle.taskId}: first status call in ${delayMs} ms`,
+    category: ApplicationFailureCategory.BENIGN,
+    nextRetryDelay: delayMs,
+  });
 }
 
 /**

@@ -25,11 +25,10 @@ const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.ur
 const V2_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v2/', import.meta.url));
 /** Recorded after `patched('store-in-download')` (download and store in one activity). */
 const V3_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v3/', import.meta.url));
-/**
- * The current version, `patched('job-v3')`:
- * `npx tsx scripts/record-histories.ts --version v2 test/fixtures/histories/v4`
- */
+/** Recorded on `patched('job-v3')`, before `job-v4`. */
 const V4_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v4/', import.meta.url));
+/** The current version, `patched('job-v4')`: `npm run histories:record`. */
+const V5_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v5/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
@@ -207,11 +206,47 @@ const V4_PATHS: PathExpectations = Object.fromEntries(
   ]),
 );
 
+/**
+ * The v4 paths started on `job-v4`, which stands for `job-v3` and what it implies: a polled
+ * task's first wait is the poll activity's first retry delay, so a polled job records no timer
+ * (and no `condition()` patch of the SDK's), and only `waiting` is published before the end.
+ */
+const V5_PATHS: PathExpectations = Object.fromEntries(
+  Object.entries(V3_PATHS).map(([name, expected]) => [
+    name,
+    {
+      ...expected,
+      // Waiting starts with the poll activity, so a job cancelled while it waits has one.
+      activities: name.startsWith('cancelled')
+        ? [...expected.activities.slice(0, 1), 'checkTask', ...expected.activities.slice(1)]
+        : expected.activities,
+      shows: (events: JsonEvent[]) =>
+        (name === 'stuck-failover-opt-in'
+          ? stuckPollEnded(events)
+          : V2_PATHS[name]!.shows(events, JOB_V3_PATCHES)) &&
+        !localActivitiesOf(events).includes('storeVideo') &&
+        patchesOf(events).join() === 'job-v4' &&
+        (name !== 'succeeded' || count(events, 'EVENT_TYPE_TIMER_STARTED') === 0),
+    },
+  ]),
+);
+
+/**
+ * The stuck task's poll ends at failoverStuckAfterMs: timed out, or (when the server sees the
+ * next retry would not fit) failed with its last "not ready"; either way once.
+ */
+function stuckPollEnded(events: JsonEvent[]): boolean {
+  const timedOut = count(events, 'EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT');
+  const failed = count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED');
+  return timedOut + failed === 1;
+}
+
 const SETS = [
   { version: 'v1', directory: HISTORIES, paths: PATHS },
   { version: 'v2', directory: V2_HISTORIES, paths: V2_PATHS },
   { version: 'v3', directory: V3_HISTORIES, paths: V3_PATHS },
   { version: 'v4', directory: V4_HISTORIES, paths: V4_PATHS },
+  { version: 'v5', directory: V5_HISTORIES, paths: V5_PATHS },
 ] as const;
 
 function recordedIn(directory: string): string[] {
@@ -230,7 +265,7 @@ function load(name: string, directory: string = HISTORIES): JsonHistory {
 }
 
 /** The ids of the `patched()` calls a history recorded (the SDK's core_patch markers). */
-/** What `job-v3` stands for: a v4 history shows these paths although it records one patch. */
+/** What `job-v3` (and so `job-v4`) stands for: such a history records one patch for these. */
 const JOB_V3_PATCHES = [
   'money-safety-v2',
   'provider-cancel',
@@ -240,7 +275,8 @@ const JOB_V3_PATCHES = [
 
 function patchesOf(events: JsonEvent[], implied: string[] = []): string[] {
   const recorded = events.flatMap((event) => patchIdOf(event.markerRecordedEventAttributes) ?? []);
-  return recorded.includes('job-v3') ? [...recorded, ...implied] : recorded;
+  const onJobVersion = recorded.includes('job-v3') || recorded.includes('job-v4');
+  return onJobVersion ? [...recorded, ...implied] : recorded;
 }
 
 /** The activity types of the local activities a history recorded (core_local_activity markers). */
@@ -288,12 +324,11 @@ describe.each(SETS)('recorded workflow histories ($version)', ({ version, direct
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
-    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 took it as part of
-    // `job-v3`: all must keep replaying.
+    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 and v5 took it as
+    // part of `job-v3` and `job-v4`: all must keep replaying.
     const patches = patchesOf(events);
-    expect(patches.includes('money-safety-v2') || patches.includes('job-v3')).toBe(
-      version !== 'v1',
-    );
+    const onJobVersion = patches.includes('job-v3') || patches.includes('job-v4');
+    expect(patches.includes('money-safety-v2') || onJobVersion).toBe(version !== 'v1');
   });
 });
 

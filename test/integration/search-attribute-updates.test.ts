@@ -17,9 +17,9 @@ import { createIntegrationContext, type IntegrationContext } from '../support/st
 
 /**
  * Each search-attribute update is a billable action. A job started with its first attributes
- * (as the client and batches do) updates them only when its phase changes: submitting (with
- * the provider), waiting, downloading, and the final status. The attributes stay current. Each
- * `patched()` a new run asks is one more update, so the current version asks one.
+ * (as the client and batches do) publishes only its long phase, waiting (with the provider),
+ * and its final status; the short phases show in the status query. Each `patched()` a new run
+ * asks is one more update, so the current version asks one.
  */
 describe('search-attribute updates per job', () => {
   let context: IntegrationContext;
@@ -46,17 +46,25 @@ describe('search-attribute updates per job', () => {
     return handle;
   }
 
-  /** klingflow's own updates, and its patches (each patch a new run asks is one more update). */
-  async function updates(handle: WorkflowHandle): Promise<{ kling: number; patches: string[] }> {
+  /** klingflow's own updates (key → value), and its patches (each one more update). */
+  async function updates(
+    handle: WorkflowHandle,
+  ): Promise<{ kling: Record<string, unknown>[]; patches: string[] }> {
     const events = (await handle.fetchHistory()).events ?? [];
-    const kling = events.filter((event) =>
-      Object.keys(
-        event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
-      ).some((key) => key.startsWith('Kling')),
-    ).length;
+    const kling = events.flatMap((event) => {
+      const fields =
+        event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      const keys = Object.keys(fields).filter((key) => key.startsWith('Kling'));
+      if (keys.length === 0) return [];
+      return [
+        Object.fromEntries(
+          keys.sort().map((key) => [key, JSON.parse(Buffer.from(fields[key]!.data!).toString())]),
+        ),
+      ];
+    });
     const patches = events.flatMap((event) => {
       const id = patchIdOf(event.markerRecordedEventAttributes);
-      return id === undefined || id.startsWith('__sdk_internal') ? [] : [id];
+      return id === undefined ? [] : [id];
     });
     return { kling, patches };
   }
@@ -71,14 +79,19 @@ describe('search-attribute updates per job', () => {
     };
   }
 
-  it('makes four updates and asks one patch when started with its attributes, five updates without, and ends current', async () => {
+  it('publishes waiting (with the provider) and the final status, asks one patch, and ends current', async () => {
     const worker = await context.createWorker();
     const [started, bare] = await worker.runUntil(() => Promise.all([runJob(true), runJob(false)]));
     const final = { provider: 'hyprlab', model: 'kling-v1.6', phase: 'done', status: 'succeeded' };
+    const waiting = { KlingPhase: 'waiting', KlingProvider: 'hyprlab' };
+    const ended = { KlingPhase: 'done', KlingStatus: 'succeeded' };
 
-    expect(await updates(started)).toEqual({ kling: 4, patches: ['job-v3'] });
+    // No SDK-internal patch either: a polled job's first wait is no `condition()` timer.
+    expect(await updates(started)).toEqual({ kling: [waiting, ended], patches: ['job-v4'] });
     expect(await attributes(started)).toEqual(final);
-    expect(await updates(bare)).toEqual({ kling: 5, patches: ['job-v3'] });
+    // A starter that set no attributes costs one update more: the job sets them itself.
+    const planning = { KlingModel: 'kling-v1.6', KlingPhase: 'planning', KlingStatus: 'running' };
+    expect(await updates(bare)).toEqual({ kling: [planning, waiting, ended], patches: ['job-v4'] });
     expect(await attributes(bare)).toEqual(final);
   });
 });

@@ -34,7 +34,8 @@ export async function runAttempt(
     Date.now() + (job.input.attemptDeadlineMs ?? DEFAULT_ATTEMPT_DEADLINE_MS),
   );
   if (entry.maxInFlight === undefined) return submitAndWait(job, entry, record, attemptDeadline);
-  setPhase(job, 'submitting');
+  // Waiting for a slot can take as long as a render: listed, so it shows in visibility.
+  setPhase(job, 'submitting', { listed: true });
   const attempt = job.attemptNumber;
   const slotKeeper = getExternalWorkflowHandle(
     providerSlotsWorkflowId(job.taskQueue, entry.provider),

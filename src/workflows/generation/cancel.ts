@@ -20,7 +20,7 @@ export interface WatchedTask {
  */
 export async function cancelAtProvider(job: Job, watched: WatchedTask): Promise<void> {
   // Jobs recorded before this call existed must replay without it.
-  if (!watched.entry.cancellable || !(job.current || patched('provider-cancel'))) return;
+  if (!watched.entry.cancellable || !(job.v3 || patched('provider-cancel'))) return;
   const { cancelTask } = providerActivities(watched.handle.provider);
   let outcome: CancelAttemptOutcome;
   try {

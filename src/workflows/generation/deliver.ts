@@ -40,7 +40,7 @@ export async function deliverVideos(
   setPhase(job, 'downloading');
   // One activity on one host: a separate store step could run where the file was not staged
   // (several worker hosts with S3 storage; a local activity re-runs on any worker).
-  const inOneActivity = job.current || patched('store-in-download');
+  const inOneActivity = job.v3 || patched('store-in-download');
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
     job.downloadKeys.push(key);

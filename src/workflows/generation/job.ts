@@ -30,15 +30,21 @@ export interface Job {
    */
   v2: boolean;
   /**
-   * Started on the current version, where every workflow change so far applies: one patch,
-   * `job-v3`, stands for all of them, because each patch a new run asks costs a search-attribute
-   * update (a billable action). Histories recorded before ask the patches they carry.
+   * Started on `job-v3` or later, where every workflow change up to it applies: one patch stands
+   * for all of them, because each patch a new run asks costs a search-attribute update (a
+   * billable action). Histories recorded before ask the patches they carry.
    */
-  current: boolean;
+  v3: boolean;
+  /**
+   * Started on `job-v4`, the current version (it implies v3): a polled task's first wait is the
+   * poll activity's first retry delay instead of a timer (one workflow task less per job), and
+   * only the long phase, `waiting`, is published as `KlingPhase` before the final status.
+   */
+  v4: boolean;
   /**
    * Search-attribute changes waiting for the next phase update. Each update is a billable
-   * action, so on the current version the starter sets the first attributes and a change with
-   * no await after it (the attempt's provider) goes out with the next phase change.
+   * action, so from `job-v3` on the starter sets the first attributes and a change with no
+   * long await after it (the attempt's provider) goes out with the next published phase.
    */
   pendingAttributes: SearchAttributeUpdatePair[];
   workflowId: string;
@@ -60,13 +66,16 @@ export interface Job {
 
 export function startJob(input: GenerateVideoInput): Job {
   const info = workflowInfo();
-  const current = patched('job-v3');
-  const v2 = current || patched('money-safety-v2');
+  // A new run asks only the newest version's patch; older histories replay the ones they carry.
+  const v4 = patched('job-v4');
+  const v3 = v4 || patched('job-v3');
+  const v2 = v3 || patched('money-safety-v2');
   const startedAtMs = info.startTime.getTime();
   const job: Job = {
     input,
     v2,
-    current,
+    v3,
+    v4,
     pendingAttributes: [],
     workflowId: info.workflowId,
     runId: info.runId,
@@ -101,7 +110,7 @@ export function startJob(input: GenerateVideoInput): Job {
     if (attempt === job.attemptNumber) job.callbackForAttempt = attempt;
   });
   // A starter that set them (the client, a batch) saves this update; other starters do not.
-  if (current && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
+  if (v3 && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
   upsertSearchAttributes(
     v2
       ? [
@@ -118,20 +127,35 @@ export function snapshot(job: Job): GenerationStatus {
   return { ...job.status, elapsedMs: Date.now() - job.startedAtMs };
 }
 
-/** Moves the job to a phase; `KlingPhase` follows so `workflow list --query` finds it there. */
-export function setPhase(job: Job, phase: GenerationPhase): void {
+/**
+ * Phases published as `KlingPhase` on `job-v4`: the ones a job can spend minutes in. Each
+ * update is a billable action, so the short ones (submitting, downloading) show in the status
+ * query only; visibility goes planning → waiting → the final phase.
+ */
+const LISTED_PHASES: ReadonlySet<GenerationPhase> = new Set(['waiting']);
+
+/**
+ * Moves the job to a phase; `KlingPhase` follows so `workflow list --query` finds it there
+ * (on `job-v4` only for the listed phases, or when `listed`: a wait for a provider slot).
+ */
+export function setPhase(
+  job: Job,
+  phase: GenerationPhase,
+  options: { listed?: boolean } = {},
+): void {
   if (job.status.phase === phase && job.pendingAttributes.length === 0) return;
   job.status.phase = phase;
   if (!job.v2) return;
+  if (job.v4 && !(options.listed ?? LISTED_PHASES.has(phase))) return;
   upsertSearchAttributes([...job.pendingAttributes.splice(0), { key: KLING_PHASE, value: phase }]);
 }
 
 /**
- * Sets a search attribute: at once on histories recorded before the current version, else with
- * the next phase update (every caller changes phase before its next await).
+ * Sets a search attribute: at once on histories recorded before `job-v3`, else with the next
+ * published phase or the final status.
  */
 export function setSearchAttribute(job: Job, pair: SearchAttributeUpdatePair): void {
-  if (job.current) job.pendingAttributes.push(pair);
+  if (job.v3) job.pendingAttributes.push(pair);
   else upsertSearchAttributes([pair]);
 }
 

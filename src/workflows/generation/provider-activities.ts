@@ -58,6 +58,7 @@ export function providerActivities(provider: ProviderId) {
     remainingMs: number,
     pollIntervalMs: number,
     renderTiming?: CheckTaskInput['renderTiming'],
+    firstPollDelayMs = 0,
   ) =>
     proxyActivities<Activities>({
       taskQueue,
@@ -68,6 +69,12 @@ export function providerActivities(provider: ProviderId) {
         backoffCoefficient: 1,
         maximumInterval: pollIntervalMs,
       },
-    }).checkTask({ handle, untilDone: true, ...(renderTiming ? { renderTiming } : {}) });
+    }).checkTask({
+      handle,
+      untilDone: true,
+      ...(renderTiming ? { renderTiming } : {}),
+      // Only when set: the inputs of histories recorded before it stay as they were.
+      ...(firstPollDelayMs > 0 ? { firstPollDelayMs } : {}),
+    });
   return { submitTask, findTask, checkTask, cancelTask, pollUntilDone };
 }

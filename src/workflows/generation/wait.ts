@@ -1,5 +1,5 @@
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
-import type { PollOutput, RouteEntry } from '../../contracts/generation.js';
+import { FailureTypes, type PollOutput, type RouteEntry } from '../../contracts/generation.js';
 import { cancelAtProvider } from './cancel.js';
 import {
   type AttemptResult,
@@ -29,6 +29,7 @@ type Poll =
   | { type: 'status'; outcome: PollOutput }
   | { type: 'callback' }
   | { type: 'timeout' }
+  | { type: 'limit' }
   | { type: 'error'; failure: ClassifiedFailure };
 
 const MAX_ERROR_BACKOFF_MS = 60_000;
@@ -47,15 +48,27 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
     ? Math.max(2 * entry.initialWaitMs, job.pollIntervalMs)
     : entry.initialWaitMs;
   const initialWait = Math.min(firstWait, Math.max(0, watchLimit(job, watch) - Date.now()));
-  let callbackSeen = await condition(() => job.callbackForAttempt === attempt, initialWait);
+  // On job-v4 a polled task's first wait is the poll activity's first retry delay: no timer, and
+  // one workflow task less per job. A callback still cuts it short (it cancels the poll).
+  const waitInPoll = job.v4 && !task.callbackExpected;
+  let firstPollDelayMs = waitInPoll ? initialWait : 0;
+  let callbackSeen = waitInPoll
+    ? false
+    : await condition(() => job.callbackForAttempt === attempt, initialWait);
   for (;;) {
     const remaining = watchLimit(job, watch) - Date.now();
     if (remaining <= 0) return await limitReached(job, watch);
-    const poll = await pollOnce(job, watch, callbackSeen, remaining);
+    const poll = await pollOnce(job, watch, {
+      callbackSeen,
+      remainingMs: remaining,
+      firstPollDelayMs,
+    });
+    firstPollDelayMs = 0;
     if (poll.type === 'callback') {
       callbackSeen = true;
       continue;
     }
+    if (poll.type === 'limit') return await limitReached(job, watch);
     if (poll.type === 'timeout') {
       if (!job.v2) return legacyDeadlineFailover();
       continue;
@@ -157,17 +170,19 @@ async function backOff(job: Job, watch: Watch): Promise<void> {
   await sleep(Math.max(1, Math.min(delay, watchLimit(job, watch) - Date.now())));
 }
 
-async function pollOnce(
-  job: Job,
-  watch: Watch,
-  callbackSeen: boolean,
-  remainingMs: number,
-): Promise<Poll> {
+interface PollRound {
+  callbackSeen: boolean;
+  remainingMs: number;
+  /** The first poll's wait, taken as the poll activity's first retry delay (job-v4). */
+  firstPollDelayMs: number;
+}
+
+async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll> {
   const { checkTask } = providerActivities(watch.task.handle.provider);
   try {
-    const outcome = callbackSeen
+    const outcome = round.callbackSeen
       ? await checkTask({ handle: watch.task.handle, untilDone: false })
-      : await pollUntilDoneOrCallback(job, watch, remainingMs);
+      : await pollUntilDoneOrCallback(job, watch, round);
     return { type: 'status', outcome };
   } catch (error) {
     // Our own scope was cancelled by a provider callback: confirm with one status call.
@@ -176,6 +191,9 @@ async function pollOnce(
     }
     if (isCancellation(error)) throw error;
     const failure = classifyFailure(error);
+    // The server ends a poll whose next retry would pass its schedule-to-close with the last
+    // "not ready": no poll fits before the limit any more (job-v4 takes it as reached).
+    if (job.v4 && failure.type === FailureTypes.notReady) return { type: 'limit' };
     return failure.timedOut ? { type: 'timeout' } : { type: 'error', failure };
   }
 }
@@ -184,7 +202,7 @@ async function pollOnce(
 async function pollUntilDoneOrCallback(
   job: Job,
   watch: Watch,
-  remainingMs: number,
+  { remainingMs, firstPollDelayMs }: PollRound,
 ): Promise<PollOutput> {
   const { handle } = watch.task;
   const scope = new CancellationScope();
@@ -204,6 +222,7 @@ async function pollUntilDoneOrCallback(
       remainingMs,
       job.pollIntervalMs,
       renderTiming,
+      firstPollDelayMs,
     ),
   );
   let pollFinished = false;

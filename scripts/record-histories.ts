@@ -6,6 +6,8 @@
  *   npx tsx scripts/record-histories.ts [OUTPUT_DIR]     (default test/fixtures/histories)
  *   npx tsx scripts/record-histories.ts --version v2 [OUTPUT_DIR]
  *                                                (default test/fixtures/histories/v5)
+ *   npx tsx scripts/record-histories.ts --batches [OUTPUT_DIR]
+ *                                                (default test/fixtures/histories/batch/v2)
  *
  * Two sets of paths: the first (no switch) is the one the files in test/fixtures/histories were
  * recorded with, before `patched('money-safety-v2')` and `patched('provider-cancel')`; kept to
@@ -29,16 +31,28 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { BatchEntry } from '../src/client/batch-file.js';
+import { KlingflowClient } from '../src/client/klingflow-client.js';
+import { batchWorkflowId } from '../src/contracts/batch.js';
 import { GENERATE_VIDEO_WORKFLOW, type GenerateVideoInput } from '../src/contracts/generation.js';
 import { providerCallbackSignal, statusQuery } from '../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../src/simulated/index.js';
+import { createFilesystemStorage } from '../src/storage/filesystem-storage.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
 import { freePort } from '../test/support/free-port.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 const V2_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/v5/', import.meta.url));
+const BATCH_OUTPUT = fileURLToPath(
+  new URL('../test/fixtures/histories/batch/v2/', import.meta.url),
+);
+/** The batch histories `--batches` records: the batch workflow with a budget and without. */
+export const BATCH_PATHS = [
+  ['budget', { maxCost: 10 }],
+  ['plain', {}],
+] as const;
 const RENDER_MS = 300;
 const REQUEST = parseUnifiedRequest({ prompt: 'a cat in a garden', model: 'kling-v1.6' });
 const POLL_INTERVAL_MS = 200;
@@ -307,7 +321,11 @@ async function main(): Promise<void> {
   const version = versionAt >= 0 ? args.splice(versionAt, 2)[1] : undefined;
   if (version !== undefined && version !== 'v2') throw new Error(`unknown --version ${version}`);
   const paths = version === 'v2' ? V2_PATHS : PATHS;
-  const output = args[0] ?? (version === 'v2' ? V2_OUTPUT : DEFAULT_OUTPUT);
+  const batchesAt = args.indexOf('--batches');
+  const batches = batchesAt >= 0;
+  if (batches) args.splice(batchesAt, 1);
+  const output =
+    args[0] ?? (batches ? BATCH_OUTPUT : version === 'v2' ? V2_OUTPUT : DEFAULT_OUTPUT);
   // Activity failures are expected on most paths; each path's outcome is checked below instead.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const directory = await mkdtemp(join(tmpdir(), 'klingflow-histories-'));
@@ -395,7 +413,30 @@ async function main(): Promise<void> {
         providers.fakes.fal.clearFaults();
       }
     };
-    await polling.runUntil(() => sleeping.runUntil(recordAll));
+    const recordBatches = async () => {
+      // Batches through the client, as users start them: with a budget (reservations) and without.
+      const klingflow = new KlingflowClient({
+        connection,
+        taskQueue: taskQueues.polling,
+        storage: createFilesystemStorage({ rootDirectory: join(directory, 'videos') }),
+        availableProviders: ['hyprlab'],
+      });
+      const items: BatchEntry[] = Array.from({ length: 6 }, (_, index) => ({
+        line: index + 1,
+        request: { prompt: `shot ${index + 1}: a cat in a garden`, model: 'kling-v1.6' },
+      }));
+      for (const [name, options] of BATCH_PATHS) {
+        const batchId = `history-batch-${name}`;
+        await klingflow.startBatch(items, { batchId, concurrency: 2, ...options });
+        const result = await within(60_000, klingflow.waitForBatch(batchId, { intervalMs: 200 }));
+        if (result.succeeded !== items.length) throw new Error(`batch ${name}: not all succeeded`);
+        const history = await client.workflow.getHandle(batchWorkflowId(batchId)).fetchHistory();
+        const json = historyToJson(history);
+        await writeFile(join(output, `${name}.json`), json);
+        console.log(`batch ${name}: ${history.events?.length ?? 0} events, ${json.length} bytes`);
+      }
+    };
+    await polling.runUntil(() => sleeping.runUntil(batches ? recordBatches : recordAll));
   } finally {
     await workerConnection.close().catch(() => {});
     await connection.close();

@@ -36,3 +36,16 @@ export function createEstimateCost(deps: { planRoute: ReturnType<typeof createPl
     };
   };
 }
+
+/**
+ * Many batch items' estimates in one call: a batch whose budget rule does not change between
+ * items estimates them in chunks, one local activity (and history marker) for many items
+ * instead of one each, which held the batch's workflow tasks open item by item.
+ */
+export function createEstimateCosts(deps: { estimateCost: ReturnType<typeof createEstimateCost> }) {
+  return async function estimateCosts(inputs: EstimateCostInput[]): Promise<CostEstimate[]> {
+    const estimates: CostEstimate[] = [];
+    for (const input of inputs) estimates.push(await deps.estimateCost(input));
+    return estimates;
+  };
+}

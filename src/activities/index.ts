@@ -6,7 +6,7 @@ import { createCancelTask } from './cancel-task.js';
 import { createCheckTask } from './check-task.js';
 import { createDownloadVideo } from './download-video.js';
 import { createDownloadVideoToStorage } from './download-video-to-storage.js';
-import { createEstimateCost } from './estimate-cost.js';
+import { createEstimateCost, createEstimateCosts } from './estimate-cost.js';
 import {
   createAwaitExistingGeneration,
   createEarlierGenerationSpend,
@@ -45,6 +45,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...(deps.maxVideoBytes !== undefined ? { maxBytes: deps.maxVideoBytes } : {}),
   };
   const planRoute = createPlanRoute(deps);
+  const estimateCost = createEstimateCost({ planRoute });
   return {
     planRoute,
     submitTask,
@@ -59,7 +60,9 @@ export function createActivities(deps: ActivityDependencies) {
     downloadVideo: createDownloadVideo(downloadDependencies),
     storeVideo: createStoreVideo({ storage: deps.storage }),
     /** Batch: the first route entry's price, before an item is started. */
-    estimateCost: createEstimateCost({ planRoute }),
+    estimateCost,
+    /** Batch (`batch-v2`): the next chunk of items' estimates in one call. */
+    estimateCosts: createEstimateCosts({ estimateCost }),
     /** Batch: waits for and reads an item's job that an earlier run of the batch started. */
     awaitExistingGeneration: createAwaitExistingGeneration(),
     /** Batch: what an item's failed earlier job spent, before `retryFailed` replaces it. */

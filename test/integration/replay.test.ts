@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
+import { BATCH_PATHS, historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
 import {
   replaySinks,
   workflowInterceptorModules,
@@ -349,6 +349,41 @@ describe('replaying recorded histories against the current workflow code', () =>
     const error = await replay('succeeded', history).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(DeterminismViolationError);
     expect((error as Error).message).toMatch(/submitTask/);
+  });
+});
+
+/**
+ * Batch workflows: v1 recorded before `batch-v2` (an estimate local activity per item), v2 on it
+ * (items estimated in chunks): `npx tsx scripts/record-histories.ts --batches`.
+ */
+const BATCH_SETS = ['v1', 'v2'].flatMap((version) => {
+  const directory = fileURLToPath(
+    new URL(`../fixtures/histories/batch/${version}/`, import.meta.url),
+  );
+  return BATCH_PATHS.map(([name]) => ({ version, directory, name }));
+});
+
+describe('recorded batch histories', () => {
+  it.each(BATCH_SETS)(
+    'batch $version/$name records its version',
+    ({ version, directory, name }) => {
+      const { events } = load(name, directory);
+      const estimates = localActivitiesOf(events).filter((type) => type.startsWith('estimateCost'));
+      // Six items: one estimate each before batch-v2, one chunk for all of them on it.
+      expect(estimates).toEqual(
+        version === 'v1' ? Array(6).fill('estimateCost') : ['estimateCosts'],
+      );
+      expect(patchesOf(events)).toEqual(
+        version === 'v1' ? ['batch-budget-reservations'] : ['batch-v2'],
+      );
+    },
+  );
+
+  it.each(BATCH_SETS)('batch $version/$name replays without a determinism error', async (file) => {
+    const history = load(file.name, file.directory);
+    await expect(
+      Worker.runReplayHistory(replayOptions(), historyFromJson(history), `batch-${file.name}`),
+    ).resolves.toBeUndefined();
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type BatchProgress,
   type BatchSkipReason,
   batchItemWorkflowId,
+  type CostEstimate,
   DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_BATCH_HISTORY_EVENT_LIMIT,
   MAX_BATCH_CONCURRENCY,
@@ -20,7 +21,7 @@ export type ItemIdentity = Pick<BatchItemResult, 'key' | 'line' | 'workflowId'>;
 /**
  * Everything one run of a batch knows, passed to each step (take, run, finish, status) instead
  * of being shared through closures. Built once at the start of the run: it reads the carried
- * progress and asks `patched('batch-budget-reservations')` in the order the workflow always did.
+ * progress and asks its version patches where the workflow always asked them.
  */
 export class BatchRun {
   readonly input: BatchInput;
@@ -43,8 +44,15 @@ export class BatchRun {
   bug: { error: unknown } | undefined;
   /** Items ended in this run: an item waiting for budget waits for this to change. */
   settledCount = 0;
+  /**
+   * Started on `batch-v2` (it implies the reservations and completion notifications): items are
+   * estimated in chunks. One patch, because each patch a new run asks is a billable update.
+   */
+  readonly v2: boolean;
   /** Budgets reserve for failover; false for batches started before, which keep their behaviour. */
   readonly reserving: boolean;
+  /** Estimates of the items ahead (by index in `items`), filled a chunk at a time (`batch-v2`). */
+  readonly estimates = new Map<number, CostEstimate>();
   readonly budget: BatchBudget | undefined;
   /** What became of the completion notification, once sent (batches given a notifyUrl). */
   notification: NotificationRecord | undefined;
@@ -70,7 +78,8 @@ export class BatchRun {
       Math.max(1, Math.floor(input.concurrency || DEFAULT_BATCH_CONCURRENCY)),
     );
     this.eventLimit = input.historyEventLimit ?? DEFAULT_BATCH_HISTORY_EVENT_LIMIT;
-    this.reserving = patched('batch-budget-reservations');
+    this.v2 = patched('batch-v2');
+    this.reserving = this.v2 || patched('batch-budget-reservations');
     this.budget =
       this.reserving && input.maxCost !== undefined
         ? new BatchBudget(input.maxCost, sumSpend(this.progress.results).usd)

@@ -1,14 +1,23 @@
 import { condition, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import { type BatchItem, roundUsd, truncateError } from '../../contracts/batch.js';
+import {
+  type BatchItem,
+  type CostEstimate,
+  type EstimateCostInput,
+  roundUsd,
+  truncateError,
+} from '../../contracts/batch.js';
 import type { BatchBudget, RoutePrice } from '../batch-budget.js';
 import { earlierGenerationSpend, type TakenItem } from '../batch-item-job.js';
 import type { BatchRun } from './batch-run.js';
 
-const { estimateCost } = proxyLocalActivities<Activities>({
+const { estimateCost, estimateCosts } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });
+
+/** Items estimated per local activity on `batch-v2`. */
+const ESTIMATE_CHUNK = 100;
 
 /**
  * Estimates the item and, under a budget, reserves what its route may cost (waiting while
@@ -36,11 +45,9 @@ export async function takeItem(
       ? Math.max(0, roundUsd(input.maxCost - progress.estimatedSpend))
       : undefined;
   const estimateBudget = reserving ? input.maxCost : legacyRemaining;
-  const estimate = await estimateCost({
-    request: item.request,
-    ...(item.providers ? { providers: item.providers } : {}),
-    ...(estimateBudget !== undefined ? { maxCost: estimateBudget } : {}),
-  });
+  const estimate = run.v2
+    ? await chunkedEstimate(run, position - run.offset)
+    : await estimateCost(estimateInput(item, estimateBudget));
   if (!estimate.provider) {
     // Over budget: the next item would push the spend past the budget, stop submitting.
     if (estimate.overBudget) progress.stoppedByBudget = true;
@@ -91,4 +98,31 @@ async function reserveWhenPossible(
     await condition(() => run.settledCount !== settledBefore || run.bug !== undefined);
     run.throwIfBug();
   }
+}
+
+function estimateInput(item: BatchItem, maxCost: number | undefined): EstimateCostInput {
+  return {
+    request: item.request,
+    ...(item.providers ? { providers: item.providers } : {}),
+    ...(maxCost !== undefined ? { maxCost } : {}),
+  };
+}
+
+/**
+ * The item's estimate from the chunk it falls in, estimating the next chunk when it is not
+ * there yet. Only on `batch-v2`, which reserves: every item is estimated against the whole
+ * `maxCost`, so estimating ahead gives what estimating one by one would.
+ */
+async function chunkedEstimate(run: BatchRun, index: number): Promise<CostEstimate> {
+  if (!run.estimates.has(index)) {
+    const chunk = run.items.slice(index, index + ESTIMATE_CHUNK);
+    const estimates = await estimateCosts(
+      chunk.map((item) => estimateInput(item, run.input.maxCost)),
+    );
+    for (const [offset, estimate] of estimates.entries())
+      run.estimates.set(index + offset, estimate);
+  }
+  const estimate = run.estimates.get(index)!;
+  run.estimates.delete(index);
+  return estimate;
 }

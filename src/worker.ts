@@ -176,7 +176,7 @@ function createMainWorker(
     sinks: workflowSinks(klingflowMetrics, options.tracing),
     // In-flight downloads get time to checkpoint their offset before the worker exits.
     shutdownGraceTime: '10 seconds',
-    // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (24 s for downloads) by
+    // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout (8 s for downloads) by
     // default; a download's offset must reach the server within about a second so a worker
     // killed mid-download loses little, and cancellation arrives promptly.
     maxHeartbeatThrottleInterval: '1 second',

@@ -147,7 +147,7 @@ describe('a worker process killed with SIGKILL mid-job', () => {
       expect(partialAtKill).toBeLessThanOrEqual(stallAt);
       expect(hyprlab.requestsFor('download')).toHaveLength(1);
 
-      // The server retries the download once its 30 s heartbeat timeout has expired.
+      // The server retries the download once its 10 s heartbeat timeout has expired.
       const second = await startWorkerProcess(workerEnvironment);
       const result: GenerationStatus = await handle.result();
 

@@ -14,7 +14,9 @@ import { type Job, setPhase } from './job.js';
 
 const DOWNLOAD_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
+  // The download beats about every second (download/heartbeats.ts), also while stalled or
+  // committing: a killed worker's download resumes elsewhere after 10 s, not half a minute.
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

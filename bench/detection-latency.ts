@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
+import { initialJobSearchAttributes } from '../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { percentile } from './lib/process-stats.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
@@ -67,6 +68,7 @@ async function runJobs(options: { address: string; jobs: number; webhooks: boole
             taskQueue,
             workflowId: `${taskQueue}-${index}`,
             args: [{ request, providers: ['kling'] }],
+            typedSearchAttributes: initialJobSearchAttributes(request.model),
           }),
         );
         while (fake.tasks.size < index + 1) await new Promise((resolve) => setTimeout(resolve, 20));

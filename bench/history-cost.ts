@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
+import { initialJobSearchAttributes } from '../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
@@ -82,6 +83,8 @@ export async function measureHistoryCost(options: {
                       ...(variant === 'webhook' ? { pollIntervalMs: 60 * pollMs } : {}),
                     },
                   ],
+                  // As the klingflow client starts a job: its first search attributes with it.
+                  typedSearchAttributes: initialJobSearchAttributes(request.model),
                 });
           await handle.result();
           const label = {

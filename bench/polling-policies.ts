@@ -4,9 +4,11 @@
  * noticed. Run alone with `npx tsx bench/polling-policies.ts` (writes its section and target
  * row into BENCHMARKS.md) or as part of `npm run bench`.
  */
+
 import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
+import { initialJobSearchAttributes } from '../src/contracts/search-attributes.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/observability/worker-telemetry.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
 import type { FakeProviderServer } from '../src/simulated/fake-server.js';
@@ -162,6 +164,7 @@ async function measurePolicy(options: {
               taskQueue: setup.taskQueue,
               workflowId: `${setup.taskQueue}-${round}-${index}`,
               args: [{ request: REQUEST, providers: ['kling'] }],
+              typedSearchAttributes: initialJobSearchAttributes(REQUEST.model),
             }),
           ),
         ).then(async (handles) => {

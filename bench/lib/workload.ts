@@ -8,6 +8,7 @@ import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
 } from '../../src/contracts/generation.js';
+import { initialJobSearchAttributes } from '../../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { childEnvironment } from '../../test/support/child-environment.js';
@@ -103,6 +104,8 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
             taskQueue,
             workflowId,
             args: [{ request, providers: ['hyprlab'] } satisfies GenerateVideoInput],
+            // As the klingflow client starts a job: its first search attributes come with it.
+            typedSearchAttributes: initialJobSearchAttributes(request.model),
           })
         : client.workflow.start('trivialJob', { taskQueue, workflowId, args: [options.renderMs] });
     },

@@ -201,7 +201,7 @@ background syncs (8–60 ms after).`;
         measured: `${download.rssGrowthMb} MB`,
         met: download.rssGrowthMb <= 64,
         // Met or not, the figure moves with when V8 collects socket buffers: say so.
-        note: `${download.rssGrowthMb > 64 ? `missed by ${(download.rssGrowthMb - 64).toFixed(1)} MB: ` : ''}RSS peak of the downloading process, runs ${download.rssGrowthRangeMb[0]}–${download.rssGrowthRangeMb[1]} MB; mostly socket buffers V8 has not collected yet (undici alone grows by ${download.ceilingRssGrowthMb} MB reading the same file); the activity itself holds about two 1 MiB write batches`,
+        note: `${download.rssGrowthMb > 64 ? `missed by ${(download.rssGrowthMb - 64).toFixed(1)} MB: ` : ''}RSS peak of the downloading process, runs ${download.rssGrowthRangeMb[0]}–${download.rssGrowthRangeMb[1]} MB; mostly received socket buffers V8 has not collected yet: it collects them once about 64 MB of new external memory has been allocated since its last collection (\`--trace-gc\` shows 'external memory pressure' scavenges during the download), so any fast reader peaks near 64 MB (undici alone grows by ${download.ceilingRssGrowthMb} MB reading the same file); the activity itself holds about two 1 MiB write batches`,
       },
     ],
   };

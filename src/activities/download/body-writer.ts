@@ -97,14 +97,7 @@ class BodyWriter {
     this.batchBytes = 0;
     this.writing = true;
     writeAll(this.handle, buffers, this.position).then(
-      () => {
-        this.writing = false;
-        this.position = end;
-        this.hooks.written(end);
-        if (this.ended || this.failure) return this.settle();
-        if (this.batchBytes >= WRITE_BATCH_BYTES) this.writeBatch();
-        this.body.resume();
-      },
+      () => this.afterWrite(end),
       (error: unknown) => {
         // The file cannot take more: nothing after this write is kept.
         this.writing = false;
@@ -113,6 +106,23 @@ class BodyWriter {
         this.settle();
       },
     );
+  }
+
+  private afterWrite(end: number): void {
+    this.writing = false;
+    this.position = end;
+    try {
+      this.hooks.written(end);
+    } catch (error) {
+      // Nothing may escape a promise callback unobserved: the failure ends this body instead.
+      this.stop(error);
+    }
+    if (this.ended || this.failure) {
+      this.settle();
+      return;
+    }
+    if (this.batchBytes >= WRITE_BATCH_BYTES) this.writeBatch();
+    this.body.resume();
   }
 
   /** Takes no more chunks; the first failure is the one reported. */

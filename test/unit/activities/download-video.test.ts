@@ -276,30 +276,38 @@ describe('downloadVideo', () => {
     expect(heartbeats.at(-1)?.validator).toBe('"v2"');
   });
 
-  it('fails retryably when the body stops short of Content-Length, keeping progress for the next attempt', async () => {
-    const { env, heartbeats } = environment();
+  // 9 MB: the cut comes after several full write batches, with the body paused for the disk.
+  it.each([
+    ['one write batch', undefined],
+    ['several write batches', 9 * 1024 * 1024],
+  ])(
+    'fails retryably when the body stops short of Content-Length, keeping progress for the next attempt (%s)',
+    async (_, size) => {
+      if (size !== undefined) fake.setVideoSize(size);
+      const { env, heartbeats } = environment();
 
-    const failure = await env
-      .run(download(), { url: `${fake.origin}/truncated/task-1.mp4`, key: KEY })
-      .catch((error: unknown) => error);
+      const failure = await env
+        .run(download(), { url: `${fake.origin}/truncated/task-1.mp4`, key: KEY })
+        .catch((error: unknown) => error);
 
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'DownloadInterrupted', nonRetryable: false });
-    expect(existsSync(storage.videoPath(KEY))).toBe(false);
-    const half = Math.floor(fake.videoBuffer.length / 2);
-    const last = heartbeats.at(-1);
-    expect(last?.offset).toBe(half);
-    expect((await stat(storage.partialPath(KEY))).size).toBe(half);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: 'DownloadInterrupted', nonRetryable: false });
+      expect(existsSync(storage.videoPath(KEY))).toBe(false);
+      const half = Math.floor(fake.videoBuffer.length / 2);
+      const last = heartbeats.at(-1);
+      expect(last?.offset).toBe(half);
+      expect((await stat(storage.partialPath(KEY))).size).toBe(half);
 
-    // The retry picks up where the heartbeat left off, from the real file route.
-    const retry = environment(last);
-    const result = await run(retry.env, download(), {
-      url: `${fake.origin}/files/task-1.mp4`,
-      key: KEY,
-    });
-    expect(fake.requestsFor('download')[0]?.headers.range).toBe(`bytes=${half}-`);
-    expect(result.sha256).toBe(sha256(fake.videoBuffer));
-  });
+      // The retry picks up where the heartbeat left off, from the real file route.
+      const retry = environment(last);
+      const result = await run(retry.env, download(), {
+        url: `${fake.origin}/files/task-1.mp4`,
+        key: KEY,
+      });
+      expect(fake.requestsFor('download')[0]?.headers.range).toBe(`bytes=${half}-`);
+      expect(result.sha256).toBe(sha256(fake.videoBuffer));
+    },
+  );
 
   it('fails retryably when the connection is reset', async () => {
     fake.injectFault({ route: 'download', fault: { type: 'reset' }, times: 1 });

@@ -161,6 +161,24 @@ ${markdownTable(['workload', 'jobs', 'CPU ms per job', 'history events per job']
 ${profiled}`;
 }
 
+/** What the steady state was waiting on, found from the jobs' histories (issue 15, item 3). */
+const STEADY_CAUSE = `Timed-out tasks: workflow tasks that timed out, activity attempts retried after a timeout and
+activities that timed out for good, over all jobs of the rate (bench/lib/timed-out-tasks.ts).
+Each costs its job the timeout: 10 s for a workflow task, 30 s for a download or a status
+check; a submit that never ran fails its job as ambiguous (never re-sent).
+
+Until the dev server kept its SQLite file in write-ahead-log mode (src/temporal/dev-server.ts),
+this section measured klingflow's p95 at 121 s at 5 jobs/s (trivial 6.1 s) with the worker at 6%
+of a core. The jobs' histories showed why: neither worker was busy, the time went to tasks that
+timed out. In SQLite's default rollback-journal mode every commit syncs the journal and the
+database several times; the server commits once per workflow task, activity start and
+completion, and a klingflow job is about 19 execution updates (5 workflow tasks and 3 activities)
+against the trivial job's 9 (3 and 1), from the server's persistence metrics. At 5 klingflow jobs/s
+(10 trivial ones) the writes queued past the server's own deadlines ("Update workflow execution
+operation failed: context canceled" in its log), and tasks it recorded as started never reached
+the worker: 30–50 timed-out tasks per 150 jobs. WAL mode with \`synchronous=full\` syncs the log
+once per commit and still keeps every committed transaction across a power cut.`;
+
 export function steadySection(results: SteadyStateResult[], renderMs: number): string {
   const rates = [...new Set(results.map((result) => result.rate))];
   const ratioLines = rates.flatMap((rate) => {
@@ -191,6 +209,7 @@ ${markdownTable(
     'overhead max ms',
     'CPU ms per job',
     'worker CPU % of a core',
+    'timed-out tasks',
   ],
   results.map((result) => [
     result.workload,
@@ -202,10 +221,13 @@ ${markdownTable(
     result.overheadMaxMs,
     result.cpuMsPerJob,
     result.cpuPercent,
+    result.timedOutTasks,
   ]),
 )}
 
-${ratioLines.join('\n')}`;
+${ratioLines.join('\n')}
+
+${STEADY_CAUSE}`;
 }
 
 export function steadyTargets(results: SteadyStateResult[]): Target[] {
@@ -222,7 +244,7 @@ export function steadyTargets(results: SteadyStateResult[]): Target[] {
       ...(met
         ? {}
         : {
-            note: `${ours.succeeded}/${ours.jobs} succeeded; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job), so its own CPU does not explain the wait; measured over ${ours.seconds} s on 2 cores shared with the dev server, the load generator and other work`,
+            note: `${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). The wait is the dev server's SQLite writes (section 3): a klingflow job is about 19 execution updates (5 workflow tasks, 3 activities) against the trivial job's 9 (3 and 1), plus one visibility write for each of its 6 search-attribute upserts, all through one SQLite writer; fewer workflow tasks and upserts per job is a workflow change. Measured over ${ours.seconds} s per rate, not 3 minutes, on 2 cores shared with the load generator and other work`,
           }),
     },
   ];

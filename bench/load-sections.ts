@@ -254,7 +254,7 @@ export function steadyTargets(results: SteadyStateResult[]): Target[] {
       ...(met
         ? {}
         : {
-            note: `${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). No one queue is starved (section 3): a klingflow job is twice the trivial job's sequential steps (5 workflow tasks and 3 activities against 3 and 1), each slower on the worker, and about twice its server writes (19 execution updates against 9, plus a visibility write per search-attribute upsert, 6 a job) through the dev server's one SQLite writer; fewer workflow tasks and upserts per job are workflow changes. Runs swing with the machine's other load (p95 1.9–13 s at 5 jobs/s this session). Measured over ${ours.seconds} s per rate, not 3 minutes, on 2 cores shared with the load generator and other work`,
+            note: `${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). No one queue is starved (section 3): a klingflow job is twice the trivial job's sequential steps (5 workflow tasks and 3 activities against 3 and 1), each slower on the worker, and about twice its server writes (19 execution updates against 9, plus a visibility write per search-attribute upsert, 6 a job) through the dev server's one SQLite writer; fewer workflow tasks and upserts per job are workflow changes. Runs swing with the machine's other load (p95 1.9–15 s at 5 jobs/s this session). Measured over ${ours.seconds} s per rate, not 3 minutes, on 2 cores shared with the load generator and other work`,
           }),
     },
   ];

@@ -1,4 +1,6 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { percentile } from './lib/process-stats.js';
+import { timedOutTasks } from './lib/timed-out-tasks.js';
 import {
   jobOutcome,
   overheads,
@@ -23,6 +25,8 @@ export interface SteadyStateResult {
   cpuMsPerJob: number;
   /** The same CPU as a share of one core over that time. */
   cpuPercent: number;
+  /** Tasks that came back only through a timeout, over all jobs (timed-out-tasks.ts). */
+  timedOutTasks: number;
 }
 
 const WARM_UP_JOBS = 10;
@@ -67,13 +71,16 @@ async function oneRate(
   const before = workload.monitor.now();
   const started = Date.now();
   const outcomes: ReturnType<typeof jobOutcome>[] = [];
+  const handles: Promise<WorkflowHandle | undefined>[] = [];
   for (let index = 0; index < options.jobs; index++) {
     // On a schedule, not after the previous start: a slow start does not lower the rate.
     const due = started + (index * 1000) / options.rate;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const handle = workload.start(options.first + index);
+    handles.push(handle.catch(() => undefined));
     outcomes.push(
-      workload.start(options.first + index).then(jobOutcome, () => ({
+      handle.then(jobOutcome, () => ({
         ok: false,
         endToEndMs: Number.NaN,
         closedAt: Date.now(),
@@ -86,6 +93,8 @@ async function oneRate(
   const after = workload.monitor.now();
   const cpuSeconds = (after?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0);
   const wallSeconds = (Date.now() - started) / 1000;
+  // Read after the CPU sample and before the next rate, so neither is charged for it.
+  const timedOut = await countTimedOutTasks(await Promise.all(handles));
   const overhead = overheads(settled, options.renderMs);
   const values = settled
     .filter((outcome) => outcome.ok)
@@ -101,5 +110,19 @@ async function oneRate(
     overheadMaxMs: Math.round(percentile(values, 1)),
     cpuMsPerJob: round((cpuSeconds * 1000) / options.jobs, 1),
     cpuPercent: round((cpuSeconds / wallSeconds) * 100, 0),
+    timedOutTasks: timedOut,
   };
+}
+
+/** Timed-out tasks over the jobs' histories, a few histories at a time. */
+async function countTimedOutTasks(handles: (WorkflowHandle | undefined)[]): Promise<number> {
+  let total = 0;
+  const started = handles.filter((handle) => handle !== undefined);
+  for (let index = 0; index < started.length; index += 10) {
+    const histories = await Promise.all(
+      started.slice(index, index + 10).map((handle) => handle.fetchHistory()),
+    );
+    for (const history of histories) total += timedOutTasks(history.events ?? []);
+  }
+  return total;
 }

@@ -14,8 +14,9 @@ export interface DevServerOptions {
   /** SQLite file; workflows survive restarts on the same file. */
   dbFilename?: string;
   /**
-   * SQLite pragmas (`--sqlite-pragma name=value`), e.g. `{ synchronous: 'off' }` for a
-   * throwaway server whose data need not survive a power cut (the test run's).
+   * SQLite pragmas (`--sqlite-pragma name=value`) over DURABLE_SQLITE_PRAGMAS, e.g.
+   * `{ synchronous: 'off' }` for a throwaway server whose data need not survive a power cut
+   * (the test run's).
    */
   sqlitePragmas?: Readonly<Record<string, string>>;
   namespace?: string;
@@ -40,7 +41,22 @@ export interface RunningDevServer {
   exited: Promise<void>;
 }
 
-function pragmaArgs(pragmas: Readonly<Record<string, string>> = {}): string[] {
+/**
+ * The server's SQLite file in write-ahead-log mode, still synced on every commit. SQLite's own
+ * default (a rollback journal) syncs the journal and the database several times per commit, and
+ * the server writes one transaction per workflow task, activity start and completion: at a few
+ * jobs a second on a loaded disk, writes queue past the server's internal deadlines, and tasks
+ * it records as handed to a worker never reach one, to be retried only after their timeouts
+ * (BENCHMARKS.md, steady state). WAL with `synchronous=full` syncs the log once per commit and
+ * keeps every committed transaction across a power cut, as the rollback journal did.
+ */
+export const DURABLE_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'full',
+};
+
+function pragmaArgs(overrides: Readonly<Record<string, string>> = {}): string[] {
+  const pragmas = { ...DURABLE_SQLITE_PRAGMAS, ...overrides };
   return Object.entries(pragmas).flatMap(([name, value]) => [
     '--sqlite-pragma',
     `${name}=${value}`,

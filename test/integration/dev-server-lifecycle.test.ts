@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,18 @@ describe('klingflow server and dev (the embedded Temporal dev server)', () => {
     child.kill(signal);
     expect(await exited(child)).toBe(0);
     expect(processesOnPort(port)).toEqual([]);
+  });
+
+  it('keeps its SQLite file in write-ahead-log mode, synced on every commit', async () => {
+    const port = await freePort();
+    const dbFilename = join(directory, 'temporal.db');
+    const { child } = await startServerCommand(port, dbFilename);
+    // The log exists only in WAL mode (a rollback journal is deleted after each commit).
+    expect(existsSync(`${dbFilename}-wal`)).toBe(true);
+    const commandLine = processesOnPort(port).find((line) => line.includes('start-dev'));
+    expect(commandLine).toContain('--sqlite-pragma synchronous=full');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
   });
 
   it('keeps workflows in its SQLite file: a second start on the same file sees them', async () => {

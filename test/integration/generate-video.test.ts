@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -10,7 +10,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { type IntegrationContext, itWithContext } from '../support/stack.js';
 
 /** A failed generation carries its final status as the failure's details. */
 function failedStatus(error: unknown): GenerationStatus {
@@ -23,16 +23,7 @@ function failedStatus(error: unknown): GenerationStatus {
  * Each test gets a context of its own (fakes, task queue, storage), so the tests run
  * concurrently: most of their time is spent waiting on renders and polls.
  */
-const it = base.extend<{ context: IntegrationContext }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
-  context: async ({}, use) => {
-    const context = await createIntegrationContext({
-      providers: ['hyprlab', 'apimodels', 'kling'],
-    });
-    await use(context);
-    await context.teardown();
-  },
-});
+const it = itWithContext({ providers: ['hyprlab', 'apimodels', 'kling'] });
 
 describe.concurrent('generateVideo on a real Temporal dev server', () => {
   function start(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { it as base, inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
@@ -89,4 +89,19 @@ export async function createIntegrationContext(
       await rm(storageDirectory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `it` with a `context` fixture: each test gets an integration context of its own (fakes, task
+ * queue, storage), torn down after it, so a describe.concurrent block's tests run side by side.
+ */
+export function itWithContext(options: Parameters<typeof createIntegrationContext>[0]) {
+  return base.extend<{ context: IntegrationContext }>({
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+    context: async ({}, use) => {
+      const context = await createIntegrationContext(options);
+      await use(context);
+      await context.teardown();
+    },
+  });
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { describe, expect, inject, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -13,7 +12,7 @@ import type { ProviderId } from '../../src/request/unified-request.js';
 import { type CallbackingFakeServer, callbacksOf } from '../../src/simulated/fake-callbacks.js';
 import { createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackToken, callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
-import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
+import type { KlingflowWorker } from '../../src/worker.js';
 import { createIntegrationContext } from '../support/stack.js';
 
 /**
@@ -51,33 +50,19 @@ describe('provider callbacks on a real Temporal dev server', () => {
       },
     });
     const publicUrl = `http://127.0.0.1:${callbackServer.port}`;
-    const workerConnections: NativeConnection[] = [];
     onTestFinished(async () => {
       await callbackServer.close();
       await context.teardown();
-      await Promise.all(workerConnections.map((connection) => connection.close()));
     });
 
     return {
       logs,
       publicUrl,
-      async createWorker(): Promise<KlingflowWorker> {
-        const workerConnection = await NativeConnection.connect({
-          address: inject('temporalAddress'),
-        });
-        workerConnections.push(workerConnection);
-        return createKlingflowWorker({
-          connection: workerConnection,
-          namespace: 'default',
-          settings: {
-            ...context.settings,
-            pollIntervalMs: SLOW_POLLING_MS,
-            initialWaitMs: SLOW_POLLING_MS,
-          },
-          environment: context.providers.environment,
-          workflowBundle: { codePath: inject('workflowBundlePath') },
-          callbackUrl: callbackUrlBuilder(publicUrl, secret),
-        });
+      createWorker(): Promise<KlingflowWorker> {
+        return context.createWorker(
+          { pollIntervalMs: SLOW_POLLING_MS, initialWaitMs: SLOW_POLLING_MS },
+          { callbackUrl: callbackUrlBuilder(publicUrl, secret) },
+        );
       },
       start(provider: ProviderId = 'kling', model = 'kling-v1.6') {
         const request = parseUnifiedRequest({ prompt: 'a cat in a garden', model });

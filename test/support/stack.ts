@@ -14,7 +14,7 @@ import {
   type KlingflowWorkerOptions,
 } from '../../src/worker.js';
 
-export interface WorkerTestOptions extends Pick<KlingflowWorkerOptions, 'routing'> {
+export interface WorkerTestOptions extends Pick<KlingflowWorkerOptions, 'routing' | 'callbackUrl'> {
   environment?: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +27,7 @@ export interface IntegrationContext {
   /**
    * Starts a worker on this test's task queue (its own connection) — call `shutdown` or use
    * runUntil. `environment` adds variables to the fakes' (e.g. KLINGFLOW_NOTIFY_SECRET);
-   * `routing` overrides the first-poll policy.
+   * `routing` overrides the first-poll policy; `callbackUrl` hands providers callback URLs.
    */
   createWorker(
     overrides?: Partial<KlingflowSettings>,

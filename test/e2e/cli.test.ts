@@ -6,6 +6,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
+import { KLING_PROVIDER } from '../../src/contracts/search-attributes.js';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
 import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import { freePort } from '../support/free-port.js';
@@ -173,23 +174,27 @@ describe('klingflow CLI with a worker process', () => {
         costUsd: number | null;
       }[];
     }
-    // Visibility is eventually consistent: wait until the finished job is listed as such.
-    const listed = await waitUntil('the job listed as succeeded', async () => {
-      const result = await klingflow(
-        'list',
-        '--status',
-        'succeeded',
-        '--since',
-        '10m',
-        '--limit',
-        '1000',
-        '--json',
-      );
-      expect(result.code, result.output).toBe(0);
-      return parseJson<ListedJobs>(result.stdout, result.output).jobs.find(
-        (job) => job.workflowId === workflowId && job.provider === provider,
-      );
+    // Visibility is eventually consistent: wait (through the client, not a CLI process per try)
+    // until the server lists the finished job with its provider, then ask the CLI once.
+    await waitUntil('the job listed as succeeded', async () => {
+      const query = `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Completed' AND ${KLING_PROVIDER.name} = '${provider}'`;
+      for await (const _execution of stack.client.workflow.list({ query })) return true;
+      return false;
     });
+    const listedJson = await klingflow(
+      'list',
+      '--status',
+      'succeeded',
+      '--since',
+      '10m',
+      '--limit',
+      '1000',
+      '--json',
+    );
+    expect(listedJson.code, listedJson.output).toBe(0);
+    const listed = parseJson<ListedJobs>(listedJson.stdout, listedJson.output).jobs.find(
+      (job) => job.workflowId === workflowId && job.provider === provider,
+    );
     expect(listed).toMatchObject({
       status: 'succeeded',
       phase: 'done',
@@ -325,7 +330,8 @@ describe('klingflow CLI refusing to start a job', () => {
     }
   }
 
-  it.each([
+  // Independent refusals (each its own id, none may reach a provider): run side by side.
+  it.concurrent.each([
     { field: 'model', flags: ['--model', 'kling-v9'], allowed: 'kling-v2.6' },
     { field: 'duration', flags: ['--duration', '7'], allowed: '5, 10' },
     { field: 'cfgScale', flags: ['--cfg-scale', '1.5'], allowed: '0 and 1' },
@@ -370,7 +376,7 @@ describe('klingflow CLI refusing to start a job', () => {
     },
   );
 
-  it('exits 2 naming prompt when neither a prompt, an image nor shots is given', async () => {
+  it.concurrent('exits 2 naming prompt when neither a prompt, an image nor shots is given', async () => {
     const workflowId = `e2e-no-prompt-${randomUUID()}`;
     const result = await runKlingflow(
       ['generate', '--model', 'kling-v1.6', '--id', workflowId, '--wait'],
@@ -383,7 +389,7 @@ describe('klingflow CLI refusing to start a job', () => {
     await expectNothingStarted(workflowId);
   });
 
-  it('exits 3 when nothing answers at TEMPORAL_ADDRESS', async () => {
+  it.concurrent('exits 3 when nothing answers at TEMPORAL_ADDRESS', async () => {
     const closedPort = await freePort();
     const workflowId = `e2e-unreachable-${randomUUID()}`;
     const result = await runKlingflow(['generate', '--prompt', 'x', '--id', workflowId], {

@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -8,7 +8,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { type IntegrationContext, itWithContext } from '../support/stack.js';
 
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
   try {
@@ -28,14 +28,7 @@ async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
  * Each test gets a context of its own (fakes, task queue, worker), so the tests run
  * concurrently: most of their time is spent waiting on retries and polls.
  */
-const it = base.extend<{ context: IntegrationContext }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
-  context: async ({}, use) => {
-    const context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
-    await use(context);
-    await context.teardown();
-  },
-});
+const it = itWithContext({ providers: ['hyprlab', 'kling'] });
 
 describe.concurrent('never paying twice, under the faults production sees', () => {
   async function run(

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchEntry } from '../../src/client/batch-file.js';
-import { KlingflowClient } from '../../src/client/klingflow-client.js';
+import type { KlingflowClient } from '../../src/client/klingflow-client.js';
 import {
   BATCH_GENERATE_WORKFLOW,
   BATCH_ITEM_ID_SCHEME,
@@ -21,59 +21,15 @@ import {
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
-import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
-
-/**
- * Size of the continue-as-new batch. KLINGFLOW_TEST_BATCH_SIZE lowers it for quick local runs;
- * a smaller batch then gets a proportionally lower history bound, so it still continues as new.
- * At the default size the server's own continue-as-new suggestion triggers it.
- */
-const DEFAULT_LARGE_BATCH_SIZE = 2_000;
-const LARGE_BATCH_SIZE = Number(process.env.KLINGFLOW_TEST_BATCH_SIZE ?? DEFAULT_LARGE_BATCH_SIZE);
+import {
+  batchEntries,
+  readManifest,
+  uniqueBatchId,
+  useBatchStack,
+} from '../support/batch-stack.js';
 
 describe('batchGenerate on a real Temporal dev server', () => {
-  let context: IntegrationContext | undefined;
-
-  afterEach(async () => {
-    await context?.teardown();
-    context = undefined;
-  });
-
-  async function setUp(options: { renderMs?: number; providers?: ProviderId[] } = {}) {
-    const providers = options.providers ?? ['hyprlab'];
-    context = await createIntegrationContext({
-      providers,
-      ...(options.renderMs !== undefined ? { renderMs: options.renderMs } : {}),
-    });
-    const client = new KlingflowClient({
-      connection: context.client.connection as Connection,
-      taskQueue: context.taskQueue,
-      storage: createFilesystemStorage({ rootDirectory: context.storageDirectory }),
-      availableProviders: providers,
-    });
-    return { context, client, fake: context.providers.fakes.hyprlab };
-  }
-
-  function entries(count: number, extra: Partial<BatchEntry['request']> = {}): BatchEntry[] {
-    return Array.from({ length: count }, (_, index) => ({
-      line: index + 1,
-      request: { prompt: `shot ${index + 1}: a lighthouse at dusk`, model: 'kling-v1.6', ...extra },
-    }));
-  }
-
-  function uniqueBatchId(name: string): string {
-    return `${name}-${Math.random().toString(36).slice(2, 8)}`;
-  }
-
-  async function readManifest(path: string | undefined): Promise<Record<string, unknown>[]> {
-    expect(path, 'the batch wrote no manifest').toBeDefined();
-    const text = await readFile(path!, 'utf8');
-    return text
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
+  const setUp = useBatchStack();
 
   /** Polls the status until `predicate` holds (a condition, not a fixed sleep). */
   async function statusWhen(
@@ -155,7 +111,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const { context, client, fake } = await setUp();
     const worker = await context.createWorker();
     const batchId = uniqueBatchId('rerun');
-    const items = entries(4);
+    const items = batchEntries(4);
 
     await worker.runUntil(async () => {
       await client.startBatch(items, { batchId, concurrency: 4 });
@@ -197,7 +153,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const { context, client, fake } = await setUp();
     const worker = await context.createWorker();
     const batchId = uniqueBatchId('first-scheme');
-    const items = entries(2);
+    const items = batchEntries(2);
 
     await worker.runUntil(async () => {
       // A batch as an earlier klingflow started it: items named `<batchId>-<key>`.
@@ -232,7 +188,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const { context, client, fake } = await setUp({ renderMs: 1_500 });
     const worker = await context.createWorker();
     const batchId = uniqueBatchId('running');
-    const items = entries(2);
+    const items = batchEntries(2);
 
     const result = await worker.runUntil(async () => {
       // As if an earlier run of this batch had started item 1 and then gone away.
@@ -266,7 +222,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const batchId = uniqueBatchId('limit');
 
     const result = await worker.runUntil(async () => {
-      await client.startBatch(entries(6), { batchId, concurrency: 2 });
+      await client.startBatch(batchEntries(6), { batchId, concurrency: 2 });
       const busy = await statusWhen(client, batchId, (status) => status.running === 2);
       expect(busy).toMatchObject({ state: 'running', total: 6, running: 2 });
       expect(busy.pending + busy.succeeded).toBe(4);
@@ -300,7 +256,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
 
     // Each item is estimated at $0.20 (HyprLab, kling-v1.6 std 5 s): $0.50 pays for two.
     const result = await worker.runUntil(async () => {
-      await client.startBatch(entries(5), { batchId, concurrency: 5, maxCost: 0.5 });
+      await client.startBatch(batchEntries(5), { batchId, concurrency: 5, maxCost: 0.5 });
       return client.waitForBatch(batchId, { intervalMs: 100 });
     });
 
@@ -337,7 +293,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const kling = context.providers.fakes.kling;
     hyprlab.defaultOutcome = { type: 'fail', message: 'internal error' };
     const batchId = uniqueBatchId('failover-budget');
-    const items = entries(10).map((entry) => ({
+    const items = batchEntries(10).map((entry) => ({
       ...entry,
       providers: ['hyprlab', 'kling'] as ProviderId[],
     }));
@@ -394,7 +350,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const batchId = uniqueBatchId('failures');
     fake.queueOutcome({ type: 'fail', message: 'Content policy violation: sensitive content' });
     const items: BatchEntry[] = [
-      ...entries(2),
+      ...batchEntries(2),
       // Only HyprLab has a key on this worker: no provider can serve this item.
       { id: 'kling-only', request: { prompt: 'a fox', model: 'kling-v1.6' }, providers: ['kling'] },
     ];
@@ -443,7 +399,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
     const batchId = uniqueBatchId('cancel');
 
     await worker.runUntil(async () => {
-      await client.startBatch(entries(3), { batchId, concurrency: 2 });
+      await client.startBatch(batchEntries(3), { batchId, concurrency: 2 });
       await statusWhen(client, batchId, (status) => status.running === 2);
       await client.cancel(batchWorkflowId(batchId));
       const error = await client.waitForBatch(batchId).catch((failure: unknown) => failure);
@@ -468,54 +424,4 @@ describe('batchGenerate on a real Temporal dev server', () => {
       ]);
     });
   });
-
-  it(`finishes a ${LARGE_BATCH_SIZE}-item batch by continuing as new before its history grows too long`, async () => {
-    const { context, client, fake } = await setUp({ renderMs: 0 });
-    const worker = await context.createWorker();
-    const batchId = uniqueBatchId('large');
-
-    const startedAt = Date.now();
-    const result = await worker.runUntil(async () => {
-      await client.startBatch(entries(LARGE_BATCH_SIZE), {
-        batchId,
-        concurrency: 50,
-        ...(LARGE_BATCH_SIZE < DEFAULT_LARGE_BATCH_SIZE
-          ? { historyEventLimit: LARGE_BATCH_SIZE * 4 }
-          : {}),
-      });
-      return client.waitForBatch(batchId, { intervalMs: 1_000 });
-    });
-    const elapsedMs = Date.now() - startedAt;
-    const resultBytes = Buffer.byteLength(JSON.stringify(result));
-    console.info(
-      `${LARGE_BATCH_SIZE}-item batch: ${elapsedMs} ms, ${result.runs} runs, result ${resultBytes} bytes`,
-    );
-
-    expect(result.total).toBe(LARGE_BATCH_SIZE);
-    expect(result.succeeded).toBe(LARGE_BATCH_SIZE);
-    expect(result.items.map((item) => item.key)).toEqual(
-      Array.from({ length: LARGE_BATCH_SIZE }, (_, index) => String(index + 1)),
-    );
-    expect(fake.submissions).toBe(LARGE_BATCH_SIZE);
-    expect(result.runs).toBeGreaterThan(1);
-
-    // The last run was continued from an earlier one; the first run's history ends in
-    // continue-as-new, well under Temporal's event limits.
-    const lastRun = await context.client.workflow
-      .getHandle(batchWorkflowId(batchId))
-      .fetchHistory();
-    const started = lastRun.events?.[0]?.workflowExecutionStartedEventAttributes;
-    expect(started?.continuedExecutionRunId).toBeTruthy();
-    const firstRun = await context.client.workflow
-      .getHandle(batchWorkflowId(batchId), started!.firstExecutionRunId!)
-      .fetchHistory();
-    const events = firstRun.events ?? [];
-    expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-    expect(events.length).toBeLessThan(10_240);
-
-    // Results stay compact: the whole batch's state is far below Temporal's 2 MB payload cap.
-    expect(resultBytes / LARGE_BATCH_SIZE).toBeLessThan(400);
-    const manifest = await readManifest(result.manifestPath);
-    expect(manifest).toHaveLength(LARGE_BATCH_SIZE);
-  }, 1_800_000);
 });

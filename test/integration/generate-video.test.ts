@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -10,7 +10,7 @@ import {
 } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { type IntegrationContext, itWithContext } from '../support/stack.js';
 
 /** A failed generation carries its final status as the failure's details. */
 function failedStatus(error: unknown): GenerationStatus {
@@ -19,18 +19,17 @@ function failedStatus(error: unknown): GenerationStatus {
   return (cause as ApplicationFailure).details?.[0] as GenerationStatus;
 }
 
-describe('generateVideo on a real Temporal dev server', () => {
-  let context: IntegrationContext;
+/**
+ * Each test gets a context of its own (fakes, task queue, storage), so the tests run
+ * concurrently: most of their time is spent waiting on renders and polls.
+ */
+const it = itWithContext({ providers: ['hyprlab', 'apimodels', 'kling'] });
 
-  beforeEach(async () => {
-    context = await createIntegrationContext({ providers: ['hyprlab', 'apimodels', 'kling'] });
-  });
-
-  afterEach(async () => {
-    await context.teardown();
-  });
-
-  function start(input: Partial<GenerateVideoInput> & { request?: Record<string, unknown> }) {
+describe.concurrent('generateVideo on a real Temporal dev server', () => {
+  function start(
+    context: IntegrationContext,
+    input: Partial<GenerateVideoInput> & { request?: Record<string, unknown> },
+  ) {
     const request = parseUnifiedRequest({
       prompt: 'a cat in a garden',
       model: 'kling-v1.6',
@@ -43,9 +42,11 @@ describe('generateVideo on a real Temporal dev server', () => {
     });
   }
 
-  it('submits once, polls, downloads a verified MP4 and stores it with a sidecar', async () => {
+  it('submits once, polls, downloads a verified MP4 and stores it with a sidecar', async ({
+    context,
+  }) => {
     const worker = await context.createWorker();
-    const handle = await start({ providers: ['hyprlab'] });
+    const handle = await start(context, { providers: ['hyprlab'] });
     const result: GenerationStatus = await worker.runUntil(handle.result());
 
     expect(result.status).toBe('succeeded');
@@ -81,10 +82,12 @@ describe('generateVideo on a real Temporal dev server', () => {
     expect(localActivities).toEqual(['planRoute']);
   });
 
-  it('answers the status query with phase, provider and attempts while running', async () => {
+  it('answers the status query with phase, provider and attempts while running', async ({
+    context,
+  }) => {
     context.providers.fakes.hyprlab.renderMs = 3_000;
     const worker = await context.createWorker();
-    const handle = await start({ providers: ['hyprlab'] });
+    const handle = await start(context, { providers: ['hyprlab'] });
     await worker.runUntil(async () => {
       let status: GenerationStatus | undefined;
       for (let tries = 0; tries < 100; tries++) {
@@ -109,13 +112,15 @@ describe('generateVideo on a real Temporal dev server', () => {
     });
   });
 
-  it('fails over to the next provider when the first is out of credit, and records both attempts', async () => {
+  it('fails over to the next provider when the first is out of credit, and records both attempts', async ({
+    context,
+  }) => {
     context.providers.fakes.hyprlab.injectFault({
       route: 'submit',
       fault: { type: 'status', status: 402, body: { error: { message: 'Insufficient credits' } } },
     });
     const worker = await context.createWorker();
-    const handle = await start({ providers: ['hyprlab', 'kling'] });
+    const handle = await start(context, { providers: ['hyprlab', 'kling'] });
     const result: GenerationStatus = await worker.runUntil(handle.result());
 
     expect(result.status).toBe('succeeded');
@@ -130,13 +135,15 @@ describe('generateVideo on a real Temporal dev server', () => {
     expect(context.providers.fakes.kling.submissions).toBe(1);
   });
 
-  it('fails the job without failover when the provider rejects the content', async () => {
+  it('fails the job without failover when the provider rejects the content', async ({
+    context,
+  }) => {
     context.providers.fakes.hyprlab.queueOutcome({
       type: 'fail',
       message: 'Content policy violation: sensitive content',
     });
     const worker = await context.createWorker();
-    const handle = await start({ providers: ['hyprlab', 'kling'] });
+    const handle = await start(context, { providers: ['hyprlab', 'kling'] });
     const error = await worker.runUntil(handle.result().catch((failure: unknown) => failure));
 
     expect(error).toBeInstanceOf(WorkflowFailedError);

@@ -1,5 +1,5 @@
 import type { temporal } from '@temporalio/proto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -27,17 +27,18 @@ interface JobCost {
 }
 
 describe('history cost of a job', () => {
-  let context: IntegrationContext;
+  /** The test's own fakes and task queue (the two tests wait on renders: they run side by side). */
+  async function setUp(onTestFinished: TestContext['onTestFinished']) {
+    const context = await createIntegrationContext({ providers: ['hyprlab'], renderMs: 4_000 });
+    onTestFinished(() => context.teardown());
+    return context;
+  }
 
-  beforeEach(async () => {
-    context = await createIntegrationContext({ providers: ['hyprlab'], renderMs: 4_000 });
-  });
-
-  afterEach(async () => {
-    await context.teardown();
-  });
-
-  async function runJob(pollIntervalMs: number, label: string): Promise<JobCost> {
+  async function runJob(
+    context: IntegrationContext,
+    pollIntervalMs: number,
+    label: string,
+  ): Promise<JobCost> {
     const handle = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
       taskQueue: context.taskQueue,
       workflowId: `history-cost-${Math.random().toString(36).slice(2)}`,
@@ -69,9 +70,12 @@ describe('history cost of a job', () => {
     return cost;
   }
 
-  it('stays within 40 events for a 4 s render with an initial wait of 80% and 500 ms polls', async () => {
+  it.concurrent('stays within 40 events for a 4 s render with an initial wait of 80% and 500 ms polls', async ({
+    onTestFinished,
+  }) => {
+    const context = await setUp(onTestFinished);
     const worker = await context.createWorker({ initialWaitMs: 3_200 });
-    const cost = await worker.runUntil(runJob(500, '4 s render, 3.2 s initial wait'));
+    const cost = await worker.runUntil(runJob(context, 500, '4 s render, 3.2 s initial wait'));
 
     expect(cost.events).toBeLessThanOrEqual(40);
     expect(cost.checkTaskActivities).toBe(1);
@@ -82,16 +86,19 @@ describe('history cost of a job', () => {
     expect(cost.polls).toBeLessThanOrEqual(4);
   });
 
-  it('does not grow with the number of polls, even with no initial wait', async () => {
+  it.concurrent('does not grow with the number of polls, even with no initial wait', async ({
+    onTestFinished,
+  }) => {
+    const context = await setUp(onTestFinished);
     const worker = await context.createWorker({ initialWaitMs: 0 });
     const fake = context.providers.fakes.hyprlab;
     // The dev server fires timers and activity retries about a second apart at best, so the
     // renders are long enough for ~2 and ~10 polls at that pace (more where it is faster).
     const [few, many] = await worker.runUntil(async () => {
       fake.renderMs = 1_200;
-      const few = await runJob(500, 'no initial wait, 1.2 s render');
+      const few = await runJob(context, 500, 'no initial wait, 1.2 s render');
       fake.renderMs = 9_500;
-      const many = await runJob(500, 'no initial wait, 9.5 s render');
+      const many = await runJob(context, 500, 'no initial wait, 9.5 s render');
       return [few, many];
     });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, type TestContext, vi } from 'vitest';
 import { KlingflowClient } from '../../src/client/klingflow-client.js';
 import { batchWorkflowId } from '../../src/contracts/batch.js';
 import type { GenerationStatus } from '../../src/contracts/generation.js';
@@ -27,25 +27,30 @@ const FAST = { notifyRetryIntervalMs: 20 };
  * recorded in the job's status without changing its outcome.
  */
 describe('completion notifications', () => {
-  let context: IntegrationContext | undefined;
-  let receiver: Awaited<ReturnType<typeof startNotifyReceiver>> | undefined;
-
-  beforeEach(() => {
+  beforeAll(() => {
     // The client checks the URL (loopback needs the test allowance) and the secret up front.
+    // Set once for the block: its tests run side by side, so none may unset them for another.
     vi.stubEnv('KLINGFLOW_NOTIFY_SECRET', SECRET);
     vi.stubEnv('KLINGFLOW_ALLOW_PRIVATE_NETWORK', '1');
   });
-  afterEach(async () => {
+  afterAll(() => {
     vi.unstubAllEnvs();
-    await receiver?.close();
-    await context?.teardown();
-    context = undefined;
-    receiver = undefined;
   });
 
-  async function setUp(answer?: Parameters<typeof startNotifyReceiver>[0]) {
-    context = await createIntegrationContext({ providers: ['hyprlab'] });
-    receiver = await startNotifyReceiver(answer);
+  /**
+   * A test's own stack (task queue, fakes, receiver, worker), torn down when that test ends: the
+   * tests share nothing, so they run concurrently.
+   */
+  async function setUp(
+    onTestFinished: TestContext['onTestFinished'],
+    answer?: Parameters<typeof startNotifyReceiver>[0],
+  ) {
+    const context = await createIntegrationContext({ providers: ['hyprlab'] });
+    const receiver = await startNotifyReceiver(answer);
+    onTestFinished(async () => {
+      await receiver.close();
+      await context.teardown();
+    });
     const client = new KlingflowClient({
       connection: context.client.connection as Connection,
       taskQueue: context.taskQueue,
@@ -75,8 +80,10 @@ describe('completion notifications', () => {
     ) as GenerationStatus;
   }
 
-  it('POSTs a succeeded job’s status, signed, and records the delivery in its status', async () => {
-    const { receiver, runJob } = await setUp();
+  it.concurrent('POSTs a succeeded job’s status, signed, and records the delivery in its status', async ({
+    onTestFinished,
+  }) => {
+    const { context, receiver, runJob } = await setUp(onTestFinished);
     const status = await runJob();
     const workflowId = status.workflowId;
 
@@ -100,14 +107,16 @@ describe('completion notifications', () => {
     });
     expect(generationStatusSchema.parse(status)).toEqual(status);
     // The secret reaches neither the job's history nor its status.
-    const history = await context!.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await context.client.workflow.getHandle(workflowId).fetchHistory();
     const secretKey = SECRET.slice('whsec_'.length);
     expect(JSON.stringify(history)).not.toContain(secretKey);
     expect(JSON.stringify(status)).not.toContain(secretKey);
   });
 
-  it('notifies for a failed job too, and the failure stays the job’s own', async () => {
-    const { receiver, runJob, fake } = await setUp();
+  it.concurrent('notifies for a failed job too, and the failure stays the job’s own', async ({
+    onTestFinished,
+  }) => {
+    const { receiver, runJob, fake } = await setUp(onTestFinished);
     fake.defaultOutcome = { type: 'fail', message: 'internal error' };
     const status = await runJob();
 
@@ -121,8 +130,8 @@ describe('completion notifications', () => {
     expect(status.notification).toMatchObject({ state: 'delivered', attempts: 1 });
   });
 
-  it('notifies for a cancelled job', async () => {
-    const { client, receiver, runJob, fake } = await setUp();
+  it.concurrent('notifies for a cancelled job', async ({ onTestFinished }) => {
+    const { client, receiver, runJob, fake } = await setUp(onTestFinished);
     fake.renderMs = 60_000;
     const status = await runJob(async (workflowId) => {
       await waitUntil('the task is submitted', () => fake.submissions === 1);
@@ -134,10 +143,15 @@ describe('completion notifications', () => {
     expect(status.notification).toMatchObject({ state: 'delivered', attempts: 1 });
   });
 
-  it('retries a receiver that is down for a while, with the same webhook-id every time', async () => {
+  it.concurrent('retries a receiver that is down for a while, with the same webhook-id every time', async ({
+    onTestFinished,
+  }) => {
     // Two dropped connections, two 503s, then it takes it.
     const answers = ['reset', 'reset', 503, 503] as const;
-    const { receiver, runJob } = await setUp((attempt) => answers[attempt - 1] ?? 200);
+    const { receiver, runJob } = await setUp(
+      onTestFinished,
+      (attempt) => answers[attempt - 1] ?? 200,
+    );
     const status = await runJob();
 
     expect(receiver.received).toHaveLength(5);
@@ -153,8 +167,10 @@ describe('completion notifications', () => {
     });
   });
 
-  it('gives up on a receiver that refuses it (4xx), and the job still succeeded', async () => {
-    const { receiver, runJob } = await setUp(() => 404);
+  it.concurrent('gives up on a receiver that refuses it (4xx), and the job still succeeded', async ({
+    onTestFinished,
+  }) => {
+    const { receiver, runJob } = await setUp(onTestFinished, () => 404);
     const status = await runJob();
 
     // A 404 is permanent: no retry.
@@ -166,8 +182,10 @@ describe('completion notifications', () => {
     expect(status.notification?.lastError).not.toContain('receiver-secret');
   });
 
-  it('notifies once the whole batch has ended, and each item that asked for it', async () => {
-    const { client, worker, receiver } = await setUp();
+  it.concurrent('notifies once the whole batch has ended, and each item that asked for it', async ({
+    onTestFinished,
+  }) => {
+    const { client, worker, receiver } = await setUp(onTestFinished);
     const batchId = `notify-${Math.random().toString(36).slice(2, 8)}`;
     const itemUrl = `${receiver.url.replace(/\?.*$/, '')}/item`;
     const result = await worker.runUntil(async () => {
@@ -198,7 +216,6 @@ describe('completion notifications', () => {
 });
 
 describe('a notify URL the workers must not call is refused before anything starts', () => {
-  let directory: string | undefined;
   /** A CLI run against the test server and fakes, with the secret but no private-network allowance. */
   const cliEnvironment = (context: IntegrationContext) =>
     childEnvironment({
@@ -207,11 +224,8 @@ describe('a notify URL the workers must not call is refused before anything star
       KLINGFLOW_NOTIFY_SECRET: SECRET,
       ...context.providers.environment,
     });
-  afterEach(async () => {
-    if (directory) await rm(directory, { recursive: true, force: true });
-  });
-
-  it.each([
+  // Each test has its own fakes and files: they run side by side.
+  it.concurrent.each([
     ['a private address', 'http://10.1.2.3/hook', /notifyUrl: 10\.1\.2\.3 is a private/],
     ['loopback', 'http://localhost:9/hook', /notifyUrl: localhost is a private/],
     ['not http(s)', 'ftp://example.com/hook', /notifyUrl: only http\(s\) URLs/],
@@ -231,38 +245,41 @@ describe('a notify URL the workers must not call is refused before anything star
     }
   });
 
-  it('a batch line’s notifyUrl, the batch’s --notify-url, and a missing secret exit 2 too', async () => {
+  it.concurrent('a batch line’s notifyUrl, the batch’s --notify-url, and a missing secret exit 2 too', async () => {
     const context = await createIntegrationContext({ providers: ['hyprlab'] });
-    directory = await mkdtemp(join(tmpdir(), 'klingflow-notify-'));
-    const file = join(directory, 'batch.jsonl');
+    const directory = await mkdtemp(join(tmpdir(), 'klingflow-notify-'));
+    const privateLine = join(directory, 'private-line.jsonl');
+    const plainLine = join(directory, 'plain-line.jsonl');
     try {
       const environment = cliEnvironment(context);
       await writeFile(
-        file,
+        privateLine,
         `${JSON.stringify({ prompt: 'a', model: 'kling-v1.6', notifyUrl: 'http://192.168.1.1/x' })}\n`,
       );
-      const line = await runKlingflow(['batch', file, '--wait'], environment);
+      await writeFile(plainLine, `${JSON.stringify({ prompt: 'a', model: 'kling-v1.6' })}\n`);
+      const { KLINGFLOW_NOTIFY_SECRET: _secret, ...withoutSecret } = environment;
+      // Three independent refusals: three CLI processes at once.
+      const [line, flag, unsigned] = await Promise.all([
+        runKlingflow(['batch', privateLine, '--wait'], environment),
+        runKlingflow(
+          ['batch', plainLine, '--notify-url', 'http://169.254.169.254/x', '--wait'],
+          environment,
+        ),
+        runKlingflow(
+          ['generate', '--prompt', 'a', '--notify-url', 'https://hooks.example.com/x', '--wait'],
+          withoutSecret,
+        ),
+      ]);
       expect(line.code, line.output).toBe(2);
       expect(line.stderr).toMatch(/line 1: notifyUrl: 192\.168\.1\.1 is a private/);
-
-      await writeFile(file, `${JSON.stringify({ prompt: 'a', model: 'kling-v1.6' })}\n`);
-      const flag = await runKlingflow(
-        ['batch', file, '--notify-url', 'http://169.254.169.254/x', '--wait'],
-        environment,
-      );
       expect(flag.code, flag.output).toBe(2);
       expect(flag.stderr).toMatch(/notifyUrl: 169\.254\.169\.254 is a private/);
-
-      const { KLINGFLOW_NOTIFY_SECRET: _secret, ...withoutSecret } = environment;
-      const unsigned = await runKlingflow(
-        ['generate', '--prompt', 'a', '--notify-url', 'https://hooks.example.com/x', '--wait'],
-        withoutSecret,
-      );
       expect(unsigned.code, unsigned.output).toBe(2);
       expect(unsigned.stderr).toMatch(/notifyUrl: needs KLINGFLOW_NOTIFY_SECRET/);
       expect(context.providers.fakes.hyprlab!.requests).toHaveLength(0);
     } finally {
       await context.teardown();
+      await rm(directory, { recursive: true, force: true });
     }
   });
 });

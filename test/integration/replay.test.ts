@@ -1,16 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type ReplayWorkerOptions, Worker } from '@temporalio/worker';
+import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { BATCH_PATHS, historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
-import {
-  replaySinks,
-  workflowInterceptorModules,
-} from '../../src/observability/worker-telemetry.js';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
-import { quietLogger } from '../setup/temporal-dev-server.js';
+import { replaySinks } from '../../src/observability/worker-telemetry.js';
 import { patchIdOf } from '../support/patch-markers.js';
 
 /**
@@ -297,8 +292,9 @@ function count(events: JsonEvent[], eventType: string): number {
 }
 
 function replayOptions(): ReplayWorkerOptions {
-  // The workflow code of this checkout, bundled once per run by test/setup.
-  return { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: replaySinks() };
+  // The workflow code of this checkout as the histories were recorded (traced), bundled once per
+  // run by test/setup.
+  return { workflowBundle: { codePath: inject('tracedWorkflowBundlePath') }, sinks: replaySinks() };
 }
 
 function replay(
@@ -389,21 +385,12 @@ describe('recorded batch histories', () => {
 
 describe('a worker with tracing off (no OpenTelemetry workflow interceptors)', () => {
   // Histories are recorded with the traced bundle; a worker started without tracing loads the
-  // untraced one (src/worker.ts) and must replay every running job all the same.
-  let code = '';
-  beforeAll(async () => {
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      workflowInterceptorModules: workflowInterceptorModules(false),
-      logger: quietLogger,
-    });
-    code = bundle.code;
-  }, 180_000);
-
+  // untraced one (src/worker.ts) and must replay every running job all the same. test/setup
+  // bundles it the way src/worker.ts does for tracing off.
   it.each(recorded)('$version/$name replays without a determinism error', async (file) => {
     await expect(
       replay(file.name, load(file.name, file.directory), {
-        workflowBundle: { code },
+        workflowBundle: { codePath: inject('workflowBundlePath') },
         sinks: replaySinks(),
       }),
     ).resolves.toBeUndefined();

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -11,10 +10,10 @@ import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type CallbackingFakeServer, callbacksOf } from '../../src/simulated/fake-callbacks.js';
-import { type CallbackServer, createCallbackServer } from '../../src/webhooks/callback-server.js';
+import { createCallbackServer } from '../../src/webhooks/callback-server.js';
 import { callbackToken, callbackUrlBuilder } from '../../src/webhooks/callback-token.js';
-import { createKlingflowWorker, type KlingflowWorker } from '../../src/worker.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import type { KlingflowWorker } from '../../src/worker.js';
+import { createIntegrationContext } from '../support/stack.js';
 
 /**
  * Provider callbacks end the wait early: with a 60 s initial wait and a 60 s poll interval, a
@@ -27,19 +26,20 @@ const SLOW_POLLING_MS = 60_000;
 const RENDER_MS = 1_000;
 
 describe('provider callbacks on a real Temporal dev server', () => {
-  let context: IntegrationContext;
-  let callbackServer: CallbackServer;
-  let publicUrl: string;
-  let workerConnection: NativeConnection | undefined;
   const secret = randomBytes(32);
-  const logs: string[] = [];
 
-  beforeEach(async () => {
-    context = await createIntegrationContext({
+  /**
+   * The test's own stack: fakes, callback server, and a worker that polls only every 60 s and
+   * hands providers callback URLs for that server. Torn down when the test ends; the tests share
+   * nothing and mostly wait on renders, so they run side by side.
+   */
+  async function setUp(onTestFinished: TestContext['onTestFinished']) {
+    const context = await createIntegrationContext({
       providers: ['kling', 'apimodels'],
       renderMs: RENDER_MS,
     });
-    callbackServer = await createCallbackServer({
+    const logs: string[] = [];
+    const callbackServer = await createCallbackServer({
       port: 0,
       host: '127.0.0.1',
       client: context.client,
@@ -49,51 +49,39 @@ describe('provider callbacks on a real Temporal dev server', () => {
         warn: (message) => logs.push(`warn: ${message}`),
       },
     });
-    publicUrl = `http://127.0.0.1:${callbackServer.port}`;
-  });
+    const publicUrl = `http://127.0.0.1:${callbackServer.port}`;
+    onTestFinished(async () => {
+      await callbackServer.close();
+      await context.teardown();
+    });
 
-  afterEach(async () => {
-    await callbackServer.close();
-    await context.teardown();
-    await workerConnection?.close();
-    workerConnection = undefined;
-    logs.length = 0;
-  });
-
-  /** A worker that polls only every 60 s and hands providers callback URLs for this server. */
-  async function createWorker(): Promise<KlingflowWorker> {
-    workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-    return createKlingflowWorker({
-      connection: workerConnection,
-      namespace: 'default',
-      settings: {
-        ...context.settings,
-        pollIntervalMs: SLOW_POLLING_MS,
-        initialWaitMs: SLOW_POLLING_MS,
+    return {
+      logs,
+      publicUrl,
+      createWorker(): Promise<KlingflowWorker> {
+        return context.createWorker(
+          { pollIntervalMs: SLOW_POLLING_MS, initialWaitMs: SLOW_POLLING_MS },
+          { callbackUrl: callbackUrlBuilder(publicUrl, secret) },
+        );
       },
-      environment: context.providers.environment,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      callbackUrl: callbackUrlBuilder(publicUrl, secret),
-    });
-  }
-
-  function start(provider: ProviderId = 'kling', model = 'kling-v1.6') {
-    const request = parseUnifiedRequest({ prompt: 'a cat in a garden', model });
-    return context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
-      taskQueue: context.taskQueue,
-      workflowId: `webhook-${Math.random().toString(36).slice(2)}`,
-      args: [
-        {
-          request,
-          providers: [provider],
-          pollIntervalMs: SLOW_POLLING_MS,
-        } satisfies GenerateVideoInput,
-      ],
-    });
-  }
-
-  function fake(provider: ProviderId = 'kling'): CallbackingFakeServer {
-    return callbacksOf(context.providers.fakes[provider]);
+      start(provider: ProviderId = 'kling', model = 'kling-v1.6') {
+        const request = parseUnifiedRequest({ prompt: 'a cat in a garden', model });
+        return context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+          taskQueue: context.taskQueue,
+          workflowId: `webhook-${Math.random().toString(36).slice(2)}`,
+          args: [
+            {
+              request,
+              providers: [provider],
+              pollIntervalMs: SLOW_POLLING_MS,
+            } satisfies GenerateVideoInput,
+          ],
+        });
+      },
+      fake(provider: ProviderId = 'kling'): CallbackingFakeServer {
+        return callbacksOf(context.providers.fakes[provider]);
+      },
+    };
   }
 
   /** Status calls the provider received after the first callback was sent (the confirmation). */
@@ -107,7 +95,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     };
   }
 
-  it('ends the wait within seconds of the callback although polling is every 60 s', async () => {
+  it.concurrent('ends the wait within seconds of the callback although polling is every 60 s', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start } = await setUp(onTestFinished);
     const kling = fake();
     const worker = await createWorker();
     const startedAt = Date.now();
@@ -136,7 +127,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     expect(await signalCount(handle)).toBe(1);
   });
 
-  it('sends the provider a per-task URL whose token never enters workflow history', async () => {
+  it.concurrent('sends the provider a per-task URL whose token never enters workflow history', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start, publicUrl, logs } = await setUp(onTestFinished);
     const kling = fake();
     const worker = await createWorker();
     const handle = await start();
@@ -155,7 +149,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     expect(logs.join('\n')).not.toContain(token);
   });
 
-  it('wakes the workflow from an apimodels.app callback (its query `data` as the body)', async () => {
+  it.concurrent('wakes the workflow from an apimodels.app callback (its query `data` as the body)', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start } = await setUp(onTestFinished);
     const apimodels = fake('apimodels');
     const worker = await createWorker();
     const startedAt = Date.now();
@@ -179,7 +176,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     expect(after).toBeLessThanOrEqual(2);
   });
 
-  it('shrugs off duplicate callbacks: one submission, one success, at most one extra status call', async () => {
+  it.concurrent('shrugs off duplicate callbacks: one submission, one success, at most one extra status call', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start } = await setUp(onTestFinished);
     const kling = fake();
     kling.callbacks.duplicate = true;
     const worker = await createWorker();
@@ -206,7 +206,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
 
-  it('rejects a forged callback (wrong token) with 404 and the job keeps waiting', async () => {
+  it.concurrent('rejects a forged callback (wrong token) with 404 and the job keeps waiting', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start, publicUrl } = await setUp(onTestFinished);
     const kling = fake();
     kling.renderMs = 10 * 60_000; // the fake's own callback is not due during this test
     const worker = await createWorker();
@@ -248,7 +251,10 @@ describe('provider callbacks on a real Temporal dev server', () => {
     });
   });
 
-  it('answers a late callback after the job finished with 200 and changes nothing', async () => {
+  it.concurrent('answers a late callback after the job finished with 200 and changes nothing', async ({
+    onTestFinished,
+  }) => {
+    const { fake, createWorker, start, logs } = await setUp(onTestFinished);
     const kling = fake();
     const worker = await createWorker();
     const handle = await start();

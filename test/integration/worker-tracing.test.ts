@@ -37,7 +37,7 @@ describe('tracing a job through OpenTelemetry', () => {
       namespace: 'default',
       settings: context.settings,
       environment: context.providers.environment,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
+      workflowBundle: { codePath: inject('tracedWorkflowBundlePath') },
       tracing,
     });
     const handle = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {

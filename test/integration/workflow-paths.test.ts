@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
@@ -12,7 +12,7 @@ import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
-import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { type IntegrationContext, itWithContext } from '../support/stack.js';
 
 /** The final status of a job, whether it succeeded (result) or failed (failure details). */
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
@@ -41,14 +41,7 @@ async function waitForPhase(
  * Each test gets a context of its own (fakes, task queue, storage), so the tests run
  * concurrently: most of their time is spent waiting on renders, polls and retries.
  */
-const it = base.extend<{ context: IntegrationContext }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
-  context: async ({}, use) => {
-    const context = await createIntegrationContext({ providers: ['hyprlab', 'kling'] });
-    await use(context);
-    await context.teardown();
-  },
-});
+const it = itWithContext({ providers: ['hyprlab', 'kling'] });
 
 describe.concurrent('every path of a generation, with exact submission counts from the fakes', () => {
   function start(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { it as base, inject } from 'vitest';
 import type { KlingflowSettings } from '../../src/config/environment.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
@@ -14,7 +14,7 @@ import {
   type KlingflowWorkerOptions,
 } from '../../src/worker.js';
 
-export interface WorkerTestOptions extends Pick<KlingflowWorkerOptions, 'routing'> {
+export interface WorkerTestOptions extends Pick<KlingflowWorkerOptions, 'routing' | 'callbackUrl'> {
   environment?: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +27,7 @@ export interface IntegrationContext {
   /**
    * Starts a worker on this test's task queue (its own connection) — call `shutdown` or use
    * runUntil. `environment` adds variables to the fakes' (e.g. KLINGFLOW_NOTIFY_SECRET);
-   * `routing` overrides the first-poll policy.
+   * `routing` overrides the first-poll policy; `callbackUrl` hands providers callback URLs.
    */
   createWorker(
     overrides?: Partial<KlingflowSettings>,
@@ -89,4 +89,19 @@ export async function createIntegrationContext(
       await rm(storageDirectory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `it` with a `context` fixture: each test gets an integration context of its own (fakes, task
+ * queue, storage), torn down after it, so a describe.concurrent block's tests run side by side.
+ */
+export function itWithContext(options: Parameters<typeof createIntegrationContext>[0]) {
+  return base.extend<{ context: IntegrationContext }>({
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+    context: async ({}, use) => {
+      const context = await createIntegrationContext(options);
+      await use(context);
+      await context.teardown();
+    },
+  });
 }

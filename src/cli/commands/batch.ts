@@ -14,7 +14,6 @@ import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { createVideoStorage } from '../../storage/storage-factory.js';
 import { createBatchProgress } from '../batch-progress.js';
-import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, printText } from '../output.js';
 import {
@@ -80,6 +79,8 @@ export function registerBatchCommand(program: Command): void {
       });
       const { batchId } = withFlagNames(() => createBatchInput(items, options));
 
+      // Loaded only now: a refused batch file skips the Temporal client and worker.
+      const { connectOrEmbed } = await import('../embedded-runtime.js');
       const { client, close } = await connectOrEmbed({
         wait: Boolean(flags.wait),
         purpose: 'batch',

@@ -1,18 +1,13 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  type KlingflowClient,
-  type StartGenerationOptions,
-  validateGenerationRequest,
-  validateStartOptions,
-} from '../../client/klingflow-client.js';
+import type { KlingflowClient, StartGenerationOptions } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
+import { validateGenerationRequest, validateStartOptions } from '../../client/start-options.js';
 import type { GenerationStatus } from '../../contracts/generation.js';
 import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { parsePresignDuration } from '../../storage/presign-videos.js';
-import { connectOrEmbed } from '../embedded-runtime.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { note, printJson, summarise } from '../output.js';
 import {
@@ -121,6 +116,8 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     options.providers ? { providers: options.providers } : availableProviders(),
   );
 
+  // Loaded only now: refusals (most CLI calls that end early) skip the Temporal client and worker.
+  const { connectOrEmbed } = await import('../embedded-runtime.js');
   const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
   try {
     const { workflowId, attached } = await client.startGeneration(request, options);

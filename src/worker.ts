@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { RoutingSettings } from './activities/plan-route.js';
 import type { KlingflowSettings } from './config/environment.js';
+import { VARIABLES } from './config/variables.js';
 import { providerTaskQueue, SUBMIT_START_TO_CLOSE_MS } from './contracts/task-queues.js';
+import { ConfigurationError } from './errors.js';
 import { createGuardedAgent } from './http/guarded-agent.js';
 import { klingflowMetrics } from './observability/klingflow-metrics.js';
 import { providerHttpObserver } from './observability/provider-http-observer.js';
@@ -162,7 +165,11 @@ function createMainWorker(
   options: KlingflowWorkerOptions,
   activities: ReturnType<typeof createActivities>,
 ): Promise<Worker> {
-  const { workflowModules, ...source } = workflowSource(options.workflowBundle, options.tracing);
+  const { workflowModules, ...source } = workflowSource(
+    options.workflowBundle ??
+      prebuiltBundleIn(options.settings.workflowBundleDirectory, options.tracing),
+    options.tracing,
+  );
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -228,6 +235,23 @@ function routingSettings(
  * The given bundle, else the prebuilt one (compiled package; untraced when tracing is off), else
  * bundle the sources now with the interceptor modules (a prebuilt bundle carries its own).
  */
+/** The prebuilt bundle in KLINGFLOW_WORKFLOW_BUNDLE_DIR for this worker's tracing, if set. */
+function prebuiltBundleIn(
+  directory: string | undefined,
+  tracing: KlingflowTracing | undefined,
+): WorkerOptions['workflowBundle'] {
+  if (directory === undefined) return undefined;
+  const file = basename(tracing ? PREBUILT_WORKFLOW_BUNDLE : PREBUILT_UNTRACED_WORKFLOW_BUNDLE);
+  const codePath = join(directory, file);
+  if (!existsSync(codePath)) {
+    throw new ConfigurationError(
+      VARIABLES.workflowBundleDirectory,
+      `has no ${file} (npm run build writes it into dist/src)`,
+    );
+  }
+  return { codePath };
+}
+
 function workflowSource(
   bundle: WorkerOptions['workflowBundle'],
   tracing: KlingflowTracing | undefined,

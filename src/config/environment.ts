@@ -27,6 +27,11 @@ export interface KlingflowSettings {
    * take part in budgets and cheapest-first ordering. Absent or empty: no conversions.
    */
   priceRates?: PriceRates;
+  /**
+   * A directory with prebuilt workflow bundles (`workflow-bundle.js`, `workflow-bundle-untraced.js`,
+   * as `npm run build` writes them), so a worker run from the sources starts without webpack.
+   */
+  workflowBundleDirectory?: string;
 }
 
 export const DEFAULT_TASK_QUEUE = 'klingflow';
@@ -52,7 +57,15 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Klin
       },
     ),
     priceRates: parsePriceRates(environment[VARIABLES.priceRates]),
+    ...optionalPath(environment[VARIABLES.workflowBundleDirectory], 'workflowBundleDirectory'),
   };
+}
+
+function optionalPath<Key extends string>(
+  value: string | undefined,
+  key: Key,
+): Partial<Record<Key, string>> {
+  return value ? ({ [key]: resolve(value) } as Record<Key, string>) : {};
 }
 
 export function parseProviderList(

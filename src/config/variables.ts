@@ -25,6 +25,7 @@ export const VARIABLES = {
   notifySecret: 'KLINGFLOW_NOTIFY_SECRET',
   simulatedRenderTime: 'KLINGFLOW_SIMULATED_RENDER_TIME',
   toolsDirectory: 'KLINGFLOW_TOOLS_DIR',
+  workflowBundleDirectory: 'KLINGFLOW_WORKFLOW_BUNDLE_DIR',
   temporalCliPath: 'TEMPORAL_CLI_PATH',
 } as const;
 

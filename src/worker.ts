@@ -236,7 +236,7 @@ function routingSettings(
  * bundle the sources now with the interceptor modules (a prebuilt bundle carries its own).
  */
 /** The prebuilt bundle in KLINGFLOW_WORKFLOW_BUNDLE_DIR for this worker's tracing, if set. */
-function prebuiltBundleIn(
+export function prebuiltBundleIn(
   directory: string | undefined,
   tracing: KlingflowTracing | undefined,
 ): WorkerOptions['workflowBundle'] {

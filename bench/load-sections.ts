@@ -83,7 +83,7 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
       ...(cpuMet
         ? {}
         : {
-            note: `a klingflow job is ${ours.eventsPerJob} history events and 6–7 workflow activations (start, route-planning and storing local activities, submit, timer, status, download) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 6 activity executions against 1; most of the CPU is the SDK's per-activation cost (section 2). Cutting further means fewer activations per job, a workflow change`,
+            note: `a klingflow job is ${ours.eventsPerJob} history events and 5 workflow activations (start, the route-planning local activity, submitted, polled, downloaded) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 4–5 activity executions (submit, the first-poll wait, a status call or two, download) and a local activity against 1 activity; most of the CPU is the SDK's cost per activation and per task (section 2), so each remaining step is one the job needs`,
           }),
     },
     {

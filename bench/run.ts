@@ -102,7 +102,8 @@ try {
 
 Time scaled 1/10 (render 24 s, poll 1 s, first poll at 16.8 s = 80% of the typical 210 s); counts do not depend on the scale. Billable actions
 as Temporal Cloud counts them: workflow start, timers, activity attempts (retries included),
-local activities, signals and search-attribute upserts.
+local activities, signals and search-attribute upserts. Polls count every attempt of the status
+activity, including the first, which only waits out the first-poll delay (in place of a timer).
 
 ${markdownTable(
   [

@@ -179,15 +179,12 @@ operation failed: context canceled" in its log), and tasks it recorded as starte
 the worker: 30–50 timed-out tasks per 150 jobs. WAL mode with \`synchronous=full\` syncs the log
 once per commit and still keeps every committed transaction across a power cut.
 
-What is left, from the histories of a 5 jobs/s run without timed-out tasks (p95 4.8 s against the
-trivial's 0.4 s): no one queue; every step of a klingflow job takes longer and there are twice as
-many. A job is 5 workflow tasks and 3 activities one after the other (the trivial job 3 and 1),
-each a server round trip and commit; its workflow tasks take 50–90 ms on the worker at the median
-(about 400 ms at p95) against the trivial's 15–22 ms, its activities 40–100 ms against 8 ms (the
-worker's CPU per job is 2.5× the trivial's, section 2); and its ~19 execution updates a job
-against 9, plus a visibility write for each of its 6 search-attribute upserts, make the server's
-one SQLite writer the first thing to saturate as the rate rises. Fewer workflow tasks and upserts
-per job are workflow changes; the rest is the worker's cost per activation (issue 15, item 2).`;
+What was left after that, from the histories of a 5 jobs/s run without timed-out tasks (p95 4.8 s
+against the trivial's 0.4 s): no one queue; every step of a klingflow job took longer and there
+were twice as many (5 workflow tasks and 3 activities against 3 and 1; about 19 execution updates
+a job against 9, plus a visibility write for each of 6 search-attribute updates), so the server's
+one SQLite writer saturated first as the rate rose. \`job-v4\` then cut a workflow task (no timer
+before the first poll) and three search-attribute updates a job: the table above is measured on it.`;
 
 export function steadySection(results: SteadyStateResult[], renderMs: number): string {
   const rates = [...new Set(results.map((result) => result.rate))];
@@ -244,17 +241,19 @@ export function steadyTargets(results: SteadyStateResult[]): Target[] {
   const ours = results.find((result) => result.workload === 'klingflow' && result.rate === 5);
   if (!ours) return [];
   const floor = results.find((result) => result.workload === 'trivial' && result.rate === 5);
-  const met = ours.overheadP95Ms <= 2000 && ours.succeeded === ours.jobs;
+  const ratio = floor ? ours.overheadP95Ms / floor.overheadP95Ms : Number.NaN;
+  const withinTwoSeconds = ours.overheadP95Ms <= 2000 && ours.succeeded === ours.jobs;
+  const met = withinTwoSeconds && ratio <= 1.25;
   return [
     {
       name: 'steady-state overhead p95 at 5 jobs/s',
       target: '≤ 2 s (and ≤ 1.25× trivial)',
-      measured: `${(ours.overheadP95Ms / 1000).toFixed(2)} s${floor ? ` (trivial ${(floor.overheadP95Ms / 1000).toFixed(2)} s, ${(ours.overheadP95Ms / floor.overheadP95Ms).toFixed(2)}×)` : ''}`,
+      measured: `${(ours.overheadP95Ms / 1000).toFixed(2)} s${floor ? ` (trivial ${(floor.overheadP95Ms / 1000).toFixed(2)} s, ${ratio.toFixed(2)}×)` : ''}`,
       met,
       ...(met
         ? {}
         : {
-            note: `${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). No one queue is starved (section 3): a klingflow job is twice the trivial job's sequential steps (5 workflow tasks and 3 activities against 3 and 1), each slower on the worker, and about twice its server writes (19 execution updates against 9, plus a visibility write per search-attribute upsert, 6 a job) through the dev server's one SQLite writer; fewer workflow tasks and upserts per job are workflow changes. Runs swing with the machine's other load (p95 1.9–15 s at 5 jobs/s this session). Measured over ${ours.seconds} s per rate, not 3 minutes, on 2 cores shared with the load generator and other work`,
+            note: `${withinTwoSeconds ? '≤ 2 s met, ≤ 1.25× trivial not' : 'over 2 s'}; ${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). A klingflow job is 4 workflow tasks and 3 activities one after the other against the trivial job's 3 and 1, each a server round trip and commit, and its worker CPU per job is about 2.5× the trivial's (sections 2 and 3): a fraction of a second more per job, which the ratio makes large because the trivial job's overhead is itself a fraction of a second. Measured over ${ours.seconds} s per rate, not 3 minutes`,
           }),
     },
   ];

@@ -165,11 +165,7 @@ function createMainWorker(
   options: KlingflowWorkerOptions,
   activities: ReturnType<typeof createActivities>,
 ): Promise<Worker> {
-  const { workflowModules, ...source } = workflowSource(
-    options.workflowBundle ??
-      prebuiltBundleIn(options.settings.workflowBundleDirectory, options.tracing),
-    options.tracing,
-  );
+  const { workflowModules, ...source } = workflowSource(options);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -231,10 +227,6 @@ function routingSettings(
   };
 }
 
-/**
- * The given bundle, else the prebuilt one (compiled package; untraced when tracing is off), else
- * bundle the sources now with the interceptor modules (a prebuilt bundle carries its own).
- */
 /** The prebuilt bundle in KLINGFLOW_WORKFLOW_BUNDLE_DIR for this worker's tracing, if set. */
 export function prebuiltBundleIn(
   directory: string | undefined,
@@ -252,10 +244,17 @@ export function prebuiltBundleIn(
   return { codePath };
 }
 
+/**
+ * The given bundle, else the one in KLINGFLOW_WORKFLOW_BUNDLE_DIR, else the prebuilt one
+ * (compiled package; untraced when tracing is off), else bundle the sources now with the
+ * interceptor modules (a prebuilt bundle carries its own).
+ */
 function workflowSource(
-  bundle: WorkerOptions['workflowBundle'],
-  tracing: KlingflowTracing | undefined,
+  options: Pick<KlingflowWorkerOptions, 'workflowBundle' | 'tracing' | 'settings'>,
 ): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
+  const { tracing } = options;
+  const bundle =
+    options.workflowBundle ?? prebuiltBundleIn(options.settings.workflowBundleDirectory, tracing);
   if (bundle) return { workflowBundle: bundle };
   if (!tracing && existsSync(PREBUILT_UNTRACED_WORKFLOW_BUNDLE))
     return { workflowBundle: { codePath: PREBUILT_UNTRACED_WORKFLOW_BUNDLE } };

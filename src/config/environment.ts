@@ -38,6 +38,7 @@ export const DEFAULT_TASK_QUEUE = 'klingflow';
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
 export function readSettings(environment: NodeJS.ProcessEnv = process.env): KlingflowSettings {
+  const bundleDirectory = environment[VARIABLES.workflowBundleDirectory];
   return {
     taskQueue: environment[VARIABLES.taskQueue] || DEFAULT_TASK_QUEUE,
     storageDirectory: resolve(environment[VARIABLES.storageDirectory] || './videos'),
@@ -57,15 +58,8 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Klin
       },
     ),
     priceRates: parsePriceRates(environment[VARIABLES.priceRates]),
-    ...optionalPath(environment[VARIABLES.workflowBundleDirectory], 'workflowBundleDirectory'),
+    ...(bundleDirectory ? { workflowBundleDirectory: resolve(bundleDirectory) } : {}),
   };
-}
-
-function optionalPath<Key extends string>(
-  value: string | undefined,
-  key: Key,
-): Partial<Record<Key, string>> {
-  return value ? ({ [key]: resolve(value) } as Record<Key, string>) : {};
 }
 
 export function parseProviderList(

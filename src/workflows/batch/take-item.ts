@@ -46,7 +46,7 @@ export async function takeItem(
       : undefined;
   const estimateBudget = reserving ? input.maxCost : legacyRemaining;
   const estimate = run.v2
-    ? await chunkedEstimate(run, position - run.offset)
+    ? await chunkedEstimate(run, position - run.offset, estimateBudget)
     : await estimateCost(estimateInput(item, estimateBudget));
   if (!estimate.provider) {
     // Over budget: the next item would push the spend past the budget, stop submitting.
@@ -110,15 +110,17 @@ function estimateInput(item: BatchItem, maxCost: number | undefined): EstimateCo
 
 /**
  * The item's estimate from the chunk it falls in, estimating the next chunk when it is not
- * there yet. Only on `batch-v2`, which reserves: every item is estimated against the whole
- * `maxCost`, so estimating ahead gives what estimating one by one would.
+ * there yet. Only on `batch-v2`, which reserves: every item is estimated against the same
+ * budget (the whole `maxCost`), so estimating ahead gives what estimating one by one would.
  */
-async function chunkedEstimate(run: BatchRun, index: number): Promise<CostEstimate> {
+async function chunkedEstimate(
+  run: BatchRun,
+  index: number,
+  maxCost: number | undefined,
+): Promise<CostEstimate> {
   if (!run.estimates.has(index)) {
     const chunk = run.items.slice(index, index + ESTIMATE_CHUNK);
-    const estimates = await estimateCosts(
-      chunk.map((item) => estimateInput(item, run.input.maxCost)),
-    );
+    const estimates = await estimateCosts(chunk.map((item) => estimateInput(item, maxCost)));
     for (const [offset, estimate] of estimates.entries())
       run.estimates.set(index + offset, estimate);
   }

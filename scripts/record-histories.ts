@@ -413,29 +413,14 @@ async function main(): Promise<void> {
         providers.fakes.fal.clearFaults();
       }
     };
-    const recordBatches = async () => {
-      // Batches through the client, as users start them: with a budget (reservations) and without.
-      const klingflow = new KlingflowClient({
+    const recordBatches = () =>
+      recordBatchHistories({
         connection,
+        client,
         taskQueue: taskQueues.polling,
-        storage: createFilesystemStorage({ rootDirectory: join(directory, 'videos') }),
-        availableProviders: ['hyprlab'],
+        storageDirectory: join(directory, 'videos'),
+        output,
       });
-      const items: BatchEntry[] = Array.from({ length: 6 }, (_, index) => ({
-        line: index + 1,
-        request: { prompt: `shot ${index + 1}: a cat in a garden`, model: 'kling-v1.6' },
-      }));
-      for (const [name, options] of BATCH_PATHS) {
-        const batchId = `history-batch-${name}`;
-        await klingflow.startBatch(items, { batchId, concurrency: 2, ...options });
-        const result = await within(60_000, klingflow.waitForBatch(batchId, { intervalMs: 200 }));
-        if (result.succeeded !== items.length) throw new Error(`batch ${name}: not all succeeded`);
-        const history = await client.workflow.getHandle(batchWorkflowId(batchId)).fetchHistory();
-        const json = historyToJson(history);
-        await writeFile(join(output, `${name}.json`), json);
-        console.log(`batch ${name}: ${history.events?.length ?? 0} events, ${json.length} bytes`);
-      }
-    };
     await polling.runUntil(() => sleeping.runUntil(batches ? recordBatches : recordAll));
   } finally {
     await workerConnection.close().catch(() => {});
@@ -443,6 +428,37 @@ async function main(): Promise<void> {
     await providers.stop();
     await server.stop();
     await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** The batch workflow's histories, batches started through the client as users start them. */
+async function recordBatchHistories(options: {
+  connection: Connection;
+  client: Client;
+  taskQueue: string;
+  storageDirectory: string;
+  output: string;
+}): Promise<void> {
+  const { client, output } = options;
+  const klingflow = new KlingflowClient({
+    connection: options.connection,
+    taskQueue: options.taskQueue,
+    storage: createFilesystemStorage({ rootDirectory: options.storageDirectory }),
+    availableProviders: ['hyprlab'],
+  });
+  const items: BatchEntry[] = Array.from({ length: 6 }, (_, index) => ({
+    line: index + 1,
+    request: { prompt: `shot ${index + 1}: a cat in a garden`, model: 'kling-v1.6' },
+  }));
+  for (const [name, batchOptions] of BATCH_PATHS) {
+    const batchId = `history-batch-${name}`;
+    await klingflow.startBatch(items, { batchId, concurrency: 2, ...batchOptions });
+    const result = await within(60_000, klingflow.waitForBatch(batchId, { intervalMs: 200 }));
+    if (result.succeeded !== items.length) throw new Error(`batch ${name}: not all succeeded`);
+    const history = await client.workflow.getHandle(batchWorkflowId(batchId)).fetchHistory();
+    const json = historyToJson(history);
+    await writeFile(join(output, `${name}.json`), json);
+    console.log(`batch ${name}: ${history.events?.length ?? 0} events, ${json.length} bytes`);
   }
 }
 

@@ -279,13 +279,16 @@ describe('kling (official API) adapter against its fake', () => {
 
     it('signs a new token after code 1004 (expired) and repeats the call once', async () => {
       let reads = 0;
-      // Each clock read is a second earlier, so the renewed token differs but is still valid.
+      // Each clock read is a whole second before the previous one, counted from a clock fixed at
+      // the start: the renewed token always differs (a real clock moving on between the reads
+      // could land both in one second), and both are still valid.
+      const startedAt = Math.floor(Date.now() / 1000) * 1000;
       const renewing = createKlingProvider({
         accessKey: KLING_FAKE_ACCESS_KEY,
         secretKey: KLING_FAKE_SECRET_KEY,
         baseUrl: fake.baseUrl,
         http,
-        now: () => Date.now() - reads++ * 1000,
+        now: () => startedAt - reads++ * 1000,
       });
       const before = fake.submissions;
       fake.injectFault({ route: 'submit', fault: officialFault(1004), times: 1 });

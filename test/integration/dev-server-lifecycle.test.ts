@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { test as base, describe, expect } from 'vitest';
 import { freePort } from '../support/free-port.js';
 
 const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
@@ -61,30 +61,40 @@ function processesOnPort(port: number): string[] {
   }
 }
 
-describe('klingflow server and dev (the embedded Temporal dev server)', () => {
-  let directory: string;
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'klingflow-server-'));
-  });
-  afterEach(async () => {
+/**
+ * Each test gets a directory of its own: the tests share nothing, so they run side by side (a
+ * server start mostly waits on SQLite's synced commits, not on the CPU).
+ */
+const it = base.extend<{ directory: string }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+  directory: async ({}, use) => {
+    const directory = await mkdtemp(join(tmpdir(), 'klingflow-server-'));
+    await use(directory);
     await rm(directory, { recursive: true, force: true });
-  });
+  },
+});
 
-  it.each([
+describe.concurrent('klingflow server and dev (the embedded Temporal dev server)', () => {
+  it.for([
     ['server', 'SIGTERM'],
     ['server', 'SIGINT'],
     ['dev', 'SIGINT'],
     ['dev', 'SIGTERM'],
-  ] as const)('`klingflow %s` stops on %s with no orphan process', async (command, signal) => {
-    const port = await freePort();
-    const { child } = await startServerCommand(port, join(directory, 'temporal.db'), command);
-    expect(processesOnPort(port).length).toBeGreaterThan(0);
-    child.kill(signal);
-    expect(await exited(child)).toBe(0);
-    expect(processesOnPort(port)).toEqual([]);
-  });
+  ] as const)(
+    '`klingflow %s` stops on %s with no orphan process',
+    async ([command, signal], { directory }) => {
+      const port = await freePort();
+      const { child } = await startServerCommand(port, join(directory, 'temporal.db'), command);
+      expect(processesOnPort(port).length).toBeGreaterThan(0);
+      child.kill(signal);
+      expect(await exited(child)).toBe(0);
+      expect(processesOnPort(port)).toEqual([]);
+    },
+  );
 
-  it('keeps its SQLite file in write-ahead-log mode, synced on every commit', async () => {
+  it('keeps its SQLite file in write-ahead-log mode, synced on every commit', async ({
+    directory,
+  }) => {
     const port = await freePort();
     const dbFilename = join(directory, 'temporal.db');
     const { child } = await startServerCommand(port, dbFilename);
@@ -96,7 +106,9 @@ describe('klingflow server and dev (the embedded Temporal dev server)', () => {
     expect(await exited(child)).toBe(0);
   });
 
-  it('keeps workflows in its SQLite file: a second start on the same file sees them', async () => {
+  it('keeps workflows in its SQLite file: a second start on the same file sees them', async ({
+    directory,
+  }) => {
     const port = await freePort();
     const dbFilename = join(directory, 'temporal.db');
     const first = await startServerCommand(port, dbFilename);

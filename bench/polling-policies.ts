@@ -328,7 +328,7 @@ export function pollingTarget(comparison: PollingComparison): Target {
       : {
           note: [
             chosen.billableActions > 12
-              ? `missed by ${round(chosen.billableActions - 12, 1)}: ${chosen.polls} poll attempts a job (the catalog policy ${baseline.polls}; the first attempt only waits out the first-poll delay, in place of a timer) and ${round(chosen.billableActions - chosen.polls, 1)} other actions, each one the job needs: the start, route planning, the submit, the download and ${chosen.upserts} search-attribute updates (the version patch's, \`waiting\` with the provider, the final status); with σ = ${comparison.spread} the renders spread over more poll intervals than a first poll can skip without leaving the fast ones waiting`
+              ? `missed by ${round(chosen.billableActions - 12, 1)}: ${chosen.polls} poll attempts a job (the catalog policy ${baseline.polls}; the first attempt only waits out the first-poll delay, in place of a timer) and ${round(chosen.billableActions - chosen.polls, 1)} other actions, each one the job needs: the start, route planning, the submit, the download and ${chosen.upserts} search-attribute updates (the version patch's and \`waiting\` with the provider); with σ = ${comparison.spread} the renders spread over more poll intervals than a first poll can skip without leaving the fast ones waiting`
               : '',
             latencyOk ? '' : 'detection latency worse than the catalog policy',
           ]

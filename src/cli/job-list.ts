@@ -82,7 +82,11 @@ export function toListedJob(execution: WorkflowExecutionInfo, costUsd?: number):
   return {
     workflowId: execution.workflowId,
     status,
-    phase: attributes.get(KLING_PHASE) ?? (running ? null : 'done'),
+    // A job that succeeded on `job-v5` keeps its last running phase: Completed means done.
+    phase:
+      execution.status.name === 'COMPLETED'
+        ? 'done'
+        : (attributes.get(KLING_PHASE) ?? (running ? null : 'done')),
     provider: attributes.get(KLING_PROVIDER) ?? null,
     model: attributes.get(KLING_MODEL) ?? null,
     batchId: attributes.get(KLING_BATCH_ID) ?? null,

@@ -11,7 +11,10 @@ export const KLING_PROVIDER = defineSearchAttributeKey(
 );
 export const KLING_MODEL = defineSearchAttributeKey('KlingModel', SearchAttributeType.KEYWORD);
 export const KLING_PHASE = defineSearchAttributeKey('KlingPhase', SearchAttributeType.KEYWORD);
-/** The job's status (`running`, `succeeded`, `failed`, `cancelled`), kept current for `list`. */
+/**
+ * `running` while the job runs; `failed` or `cancelled` when it ends so. A job that succeeded
+ * keeps `running` (one billable update less): a closed job's outcome is its ExecutionStatus.
+ */
 export const KLING_STATUS = defineSearchAttributeKey('KlingStatus', SearchAttributeType.KEYWORD);
 export const KLING_BATCH_ID = defineSearchAttributeKey('KlingBatchId', SearchAttributeType.KEYWORD);
 

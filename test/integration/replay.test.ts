@@ -22,8 +22,10 @@ const V2_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v2/', import.m
 const V3_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v3/', import.meta.url));
 /** Recorded on `patched('job-v3')`, before `job-v4`. */
 const V4_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v4/', import.meta.url));
-/** The current version, `patched('job-v4')`: `npm run histories:record`. */
+/** Recorded on `patched('job-v4')`, before `job-v5`. */
 const V5_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v5/', import.meta.url));
+/** The current version, `patched('job-v5')`: `npm run histories:record`. */
+const V6_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v6/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
@@ -202,29 +204,49 @@ const V4_PATHS: PathExpectations = Object.fromEntries(
 );
 
 /**
- * The v4 paths started on `job-v4`, which stands for `job-v3` and what it implies: a polled
+ * The v5 paths started on `job-v4`, which stands for `job-v3` and what it implies: a polled
  * task's first wait is the poll activity's first retry delay, so a polled job records no timer
  * (and no `condition()` patch of the SDK's), and only `waiting` is published before the end.
+ * The v6 paths started on `job-v5`, which stands for `job-v4`: the same paths, and a succeeded
+ * job ends without a search-attribute update (only the patch's and `waiting`), where a failed
+ * or cancelled one still records its end.
  */
-const V5_PATHS: PathExpectations = Object.fromEntries(
-  Object.entries(V3_PATHS).map(([name, expected]) => [
-    name,
-    {
-      ...expected,
-      // Waiting starts with the poll activity, so a job cancelled while it waits has one.
-      activities: name.startsWith('cancelled')
-        ? [...expected.activities.slice(0, 1), 'checkTask', ...expected.activities.slice(1)]
-        : expected.activities,
-      shows: (events: JsonEvent[]) =>
-        (name === 'stuck-failover-opt-in'
-          ? stuckPollEnded(events)
-          : V2_PATHS[name]!.shows(events, JOB_V3_PATCHES)) &&
-        !localActivitiesOf(events).includes('storeVideo') &&
-        patchesOf(events).join() === 'job-v4' &&
-        (name !== 'succeeded' || count(events, 'EVENT_TYPE_TIMER_STARTED') === 0),
-    },
-  ]),
-);
+function pathsOnJobVersion(patch: 'job-v4' | 'job-v5'): PathExpectations {
+  return Object.fromEntries(
+    Object.entries(V3_PATHS).map(([name, expected]) => [
+      name,
+      {
+        ...expected,
+        // Waiting starts with the poll activity, so a job cancelled while it waits has one.
+        activities: name.startsWith('cancelled')
+          ? [...expected.activities.slice(0, 1), 'checkTask', ...expected.activities.slice(1)]
+          : expected.activities,
+        shows: (events: JsonEvent[]) =>
+          (name === 'stuck-failover-opt-in'
+            ? stuckPollEnded(events)
+            : V2_PATHS[name]!.shows(events, JOB_V3_PATCHES)) &&
+          !localActivitiesOf(events).includes('storeVideo') &&
+          patchesOf(events).join() === patch &&
+          (name !== 'succeeded' || count(events, 'EVENT_TYPE_TIMER_STARTED') === 0) &&
+          (name !== 'succeeded' || endsWithStatusUpdate(events) === (patch === 'job-v4')),
+      },
+    ]),
+  );
+}
+
+const V5_PATHS = pathsOnJobVersion('job-v4');
+const V6_PATHS = pathsOnJobVersion('job-v5');
+
+/** Whether the job's last search-attribute update set `KlingStatus` (its final status). */
+function endsWithStatusUpdate(events: JsonEvent[]): boolean {
+  const updates = events.filter(
+    (event) => event.eventType === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  );
+  const last = updates.at(-1)?.upsertWorkflowSearchAttributesEventAttributes as
+    | { searchAttributes?: { indexedFields?: Record<string, unknown> } }
+    | undefined;
+  return 'KlingStatus' in (last?.searchAttributes?.indexedFields ?? {});
+}
 
 /**
  * The stuck task's poll ends at failoverStuckAfterMs: timed out, or (when the server sees the
@@ -242,6 +264,7 @@ const SETS = [
   { version: 'v3', directory: V3_HISTORIES, paths: V3_PATHS },
   { version: 'v4', directory: V4_HISTORIES, paths: V4_PATHS },
   { version: 'v5', directory: V5_HISTORIES, paths: V5_PATHS },
+  { version: 'v6', directory: V6_HISTORIES, paths: V6_PATHS },
 ] as const;
 
 function recordedIn(directory: string): string[] {
@@ -260,7 +283,8 @@ function load(name: string, directory: string = HISTORIES): JsonHistory {
 }
 
 /** The ids of the `patched()` calls a history recorded (the SDK's core_patch markers). */
-/** What `job-v3` (and so `job-v4`) stands for: such a history records one patch for these. */
+/** What `job-v3` (and so `job-v4`, `job-v5`) stands for: such a history records one patch for these. */
+const JOB_VERSIONS = ['job-v3', 'job-v4', 'job-v5'];
 const JOB_V3_PATCHES = [
   'money-safety-v2',
   'provider-cancel',
@@ -270,7 +294,7 @@ const JOB_V3_PATCHES = [
 
 function patchesOf(events: JsonEvent[], implied: string[] = []): string[] {
   const recorded = events.flatMap((event) => patchIdOf(event.markerRecordedEventAttributes) ?? []);
-  const onJobVersion = recorded.includes('job-v3') || recorded.includes('job-v4');
+  const onJobVersion = recorded.some((id) => JOB_VERSIONS.includes(id));
   return onJobVersion ? [...recorded, ...implied] : recorded;
 }
 
@@ -320,10 +344,10 @@ describe.each(SETS)('recorded workflow histories ($version)', ({ version, direct
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
-    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 and v5 took it as
-    // part of `job-v3` and `job-v4`: all must keep replaying.
+    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 to v6 took it as
+    // part of `job-v3`, `job-v4` or `job-v5`: all must keep replaying.
     const patches = patchesOf(events);
-    const onJobVersion = patches.includes('job-v3') || patches.includes('job-v4');
+    const onJobVersion = patches.some((id) => JOB_VERSIONS.includes(id));
     expect(patches.includes('money-safety-v2') || onJobVersion).toBe(version !== 'v1');
   });
 });

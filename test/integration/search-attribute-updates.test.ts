@@ -79,19 +79,20 @@ describe('search-attribute updates per job', () => {
     };
   }
 
-  it('publishes waiting (with the provider) and the final status, asks one patch, and ends current', async () => {
+  it('publishes waiting (with the provider), asks one patch, and a success ends with no update', async () => {
     const worker = await context.createWorker();
     const [started, bare] = await worker.runUntil(() => Promise.all([runJob(true), runJob(false)]));
-    const final = { provider: 'hyprlab', model: 'kling-v1.6', phase: 'done', status: 'succeeded' };
+    // A succeeded job keeps its last running values; its execution status says it is done.
+    const final = { provider: 'hyprlab', model: 'kling-v1.6', phase: 'waiting', status: 'running' };
     const waiting = { KlingPhase: 'waiting', KlingProvider: 'hyprlab' };
-    const ended = { KlingPhase: 'done', KlingStatus: 'succeeded' };
 
     // No SDK-internal patch either: a polled job's first wait is no `condition()` timer.
-    expect(await updates(started)).toEqual({ kling: [waiting, ended], patches: ['job-v4'] });
+    expect(await updates(started)).toEqual({ kling: [waiting], patches: ['job-v5'] });
     expect(await attributes(started)).toEqual(final);
+    expect((await started.describe()).status.name).toBe('COMPLETED');
     // A starter that set no attributes costs one update more: the job sets them itself.
     const planning = { KlingModel: 'kling-v1.6', KlingPhase: 'planning', KlingStatus: 'running' };
-    expect(await updates(bare)).toEqual({ kling: [planning, waiting, ended], patches: ['job-v4'] });
+    expect(await updates(bare)).toEqual({ kling: [planning, waiting], patches: ['job-v5'] });
     expect(await attributes(bare)).toEqual(final);
   });
 });

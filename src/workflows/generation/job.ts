@@ -36,11 +36,17 @@ export interface Job {
    */
   v3: boolean;
   /**
-   * Started on `job-v4`, the current version (it implies v3): a polled task's first wait is the
+   * Started on `job-v4` or later (it implies v3): a polled task's first wait is the
    * poll activity's first retry delay instead of a timer (one workflow task less per job), and
    * only the long phase, `waiting`, is published as `KlingPhase` before the final status.
    */
   v4: boolean;
+  /**
+   * Started on `job-v5`, the current version (it implies v4): a job that succeeds ends without a
+   * search-attribute update. Its execution status (Completed) already says so, for one billable
+   * action less; failed and cancelled jobs still record the status and the phase they ended in.
+   */
+  v5: boolean;
   /**
    * Search-attribute changes waiting for the next phase update. Each update is a billable
    * action, so from `job-v3` on the starter sets the first attributes and a change with no
@@ -67,7 +73,8 @@ export interface Job {
 export function startJob(input: GenerateVideoInput): Job {
   const info = workflowInfo();
   // A new run asks only the newest version's patch; older histories replay the ones they carry.
-  const v4 = patched('job-v4');
+  const v5 = patched('job-v5');
+  const v4 = v5 || patched('job-v4');
   const v3 = v4 || patched('job-v3');
   const v2 = v3 || patched('money-safety-v2');
   const startedAtMs = info.startTime.getTime();
@@ -76,6 +83,7 @@ export function startJob(input: GenerateVideoInput): Job {
     v2,
     v3,
     v4,
+    v5,
     pendingAttributes: [],
     workflowId: info.workflowId,
     runId: info.runId,
@@ -159,7 +167,10 @@ export function setSearchAttribute(job: Job, pair: SearchAttributeUpdatePair): v
   else upsertSearchAttributes([pair]);
 }
 
-/** Ends the job's status (and `KlingStatus`, `KlingPhase`) in one search-attribute update. */
+/**
+ * Ends the job's status (and `KlingStatus`, `KlingPhase`) in one search-attribute update; on
+ * `job-v5` a success with nothing else to publish ends without one (see `Job.v5`).
+ */
 export function setFinalStatus(
   job: Job,
   status: GenerationStatusName,
@@ -167,6 +178,7 @@ export function setFinalStatus(
 ): void {
   job.status.status = status;
   if (phase) job.status.phase = phase;
+  if (job.v5 && status === 'succeeded' && job.pendingAttributes.length === 0) return;
   if (job.v2) {
     upsertSearchAttributes([
       ...job.pendingAttributes.splice(0),

@@ -62,6 +62,18 @@ describe('klingflow list', () => {
     expect(
       toListedJob(execution('TERMINATED', [{ key: KLING_STATUS, value: 'running' }]), 0.28),
     ).toMatchObject({ status: 'failed', phase: 'done', provider: null, costUsd: 0.28 });
+    // A job that succeeded on job-v5 keeps its last running attributes: Completed wins.
+    expect(
+      toListedJob(
+        execution('COMPLETED', [
+          { key: KLING_STATUS, value: 'running' },
+          { key: KLING_PHASE, value: 'waiting' },
+        ]),
+      ),
+    ).toMatchObject({ status: 'succeeded', phase: 'done' });
+    expect(
+      toListedJob(execution('FAILED', [{ key: KLING_PHASE, value: 'submitting' }])),
+    ).toMatchObject({ status: 'failed', phase: 'submitting' });
   });
 
   it('prints an aligned table with ages and costs', () => {

@@ -9,6 +9,7 @@ import {
   startHeartbeats,
 } from './download/heartbeats.js';
 import {
+  DEFAULT_HEARTBEAT_EVERY_BYTES,
   type DownloadVideoDependencies,
   type DownloadVideoInput,
   stageVideo,
@@ -51,8 +52,12 @@ export function createDownloadVideoToStorage(deps: DownloadVideoDependencies) {
     } satisfies DownloadProgress);
     try {
       // A crash from here on leaves a complete, verified file: say so, so a retry commits it.
+      // Said at once only for a file worth more than a heartbeat (a billable action): a retry
+      // fetches a smaller one again, unless the commit took the pacer's second to record it.
       progress.staged = { sha256: video.sha256, bytes: video.bytes };
-      pacer.beatNow();
+      if (video.bytes >= (deps.heartbeatEveryBytes ?? DEFAULT_HEARTBEAT_EVERY_BYTES)) {
+        pacer.beatNow();
+      }
       return await commitStagedVideo(deps.storage, {
         ...video,
         key: input.key,

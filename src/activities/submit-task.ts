@@ -50,8 +50,8 @@ export function createSubmitTask(deps: SubmitDependencies) {
       fields: { startImage: input.request.startImage, endImage: input.request.endImage },
     });
     // Heartbeats while the provider answers, so a worker that dies mid-submit is noticed after
-    // the heartbeat timeout rather than the whole start-to-close.
-    context.heartbeat();
+    // the heartbeat timeout rather than the whole start-to-close. Not at once: the timeout runs
+    // from the start anyway, and each heartbeat is a billable action most submits never need.
     const beating = setInterval(() => context.heartbeat(), SUBMIT_HEARTBEAT_EVERY_MS);
     try {
       const submitted = await adapter.submit(input.request, {

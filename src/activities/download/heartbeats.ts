@@ -32,15 +32,17 @@ export interface HeartbeatPacer {
 /**
  * Heartbeats every `everyBytes` or about once a second, whichever comes first. The timer also
  * beats while no bytes arrive (waiting for headers, a stalled body), because cancellation only
- * reaches an activity through heartbeats.
+ * reaches an activity through heartbeats. The first beat waits as well: each is a billable
+ * action, and the progress at the start is what the attempt was given (a crash before the
+ * first beat resumes from there).
  */
 export function startHeartbeats(
   context: Context,
   progress: DownloadProgress,
   everyBytes: number,
 ): HeartbeatPacer {
-  let lastOffset = -1;
-  let lastAt = 0;
+  let lastOffset = progress.offset;
+  let lastAt = Date.now();
   const beatNow = () => {
     lastOffset = progress.offset;
     lastAt = Date.now();

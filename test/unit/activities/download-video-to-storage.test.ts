@@ -32,23 +32,27 @@ beforeEach(async () => {
 
 afterEach(() => server.stop());
 
-function activity() {
+function activity(heartbeatEveryBytes: number) {
   return createDownloadVideoToStorage({
     storage,
     dispatcher,
     allowPrivateNetwork: true,
-    heartbeatEveryBytes: 32 * 1024,
+    heartbeatEveryBytes,
   });
 }
 
-function run(input: DownloadVideoToStorageInput, resume?: DownloadProgress) {
+function run(
+  input: DownloadVideoToStorageInput,
+  resume?: DownloadProgress,
+  heartbeatEveryBytes = 1024,
+) {
   const env = new MockActivityEnvironment(
     resume ? { heartbeatDetails: resume, attempt: 2 } : undefined,
     { logger: new DefaultLogger('ERROR') },
   );
   const heartbeats: DownloadProgress[] = [];
   env.on('heartbeat', (details: DownloadProgress) => heartbeats.push(details));
-  const result = env.run(activity(), input) as Promise<StoredVideo>;
+  const result = env.run(activity(heartbeatEveryBytes), input) as Promise<StoredVideo>;
   return { result, heartbeats };
 }
 
@@ -95,6 +99,14 @@ describe('downloadVideoToStorage', () => {
     expect(existsSync(storage.partialPath(KEY))).toBe(false);
     // Before committing, a heartbeat recorded the verified staged file for a retry on this host.
     expect(heartbeats.at(-1)?.staged).toEqual({ sha256: sha256(video), bytes: video.length });
+  });
+
+  it('sends no heartbeat for a file smaller than a heartbeat is worth, when it is quick', async () => {
+    const video = fake.videoBuffer;
+    const { result, heartbeats } = run(input(), undefined, video.length + 1);
+    expect((await result).sha256).toBe(sha256(video));
+    // Each heartbeat is a billable action: a quick small file is fetched again by a retry instead.
+    expect(heartbeats).toEqual([]);
   });
 
   it('commits the staged file again without fetching it when it died mid-commit on this host', async () => {

@@ -18,10 +18,11 @@ import {
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const log = (message: string) => console.error(`[bench] ${message}`);
-const { server, directory } = await startBenchDevServer('polling');
+const { server, directory, metricsUrl } = await startBenchDevServer('polling');
 try {
   const comparison = await comparePollingPolicies({
     address: server.address,
+    metricsUrl,
     jobs: Number(process.env.BENCH_POLL_JOBS ?? 30),
     spread: Number(process.env.BENCH_POLL_SPREAD ?? 0.1),
     log,

@@ -73,7 +73,7 @@ const HEADINGS: Record<SectionName, RegExp[]> = {
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 const previous = await readFile(OUTPUT, 'utf8').catch(() => '');
-const { server, directory } = await startBenchDevServer('server');
+const { server, directory, metricsUrl } = await startBenchDevServer('server');
 const sections: string[] = [];
 const targets: Target[] = [];
 /** Runs a section, or keeps what the previous BENCHMARKS.md had for it. */
@@ -93,6 +93,7 @@ try {
     log('history cost: 4-minute render, scaled 1/10');
     const costs = await measureHistoryCost({
       address: server.address,
+      metricsUrl,
       renderSeconds: 240,
       pollSeconds: 10,
       scale: 10,
@@ -101,9 +102,11 @@ try {
     sections.push(`## 5. Cost per job (4-minute render, 10 s poll interval)
 
 Time scaled 1/10 (render 24 s, poll 1 s, first poll at 16.8 s = 80% of the typical 210 s); counts do not depend on the scale. Billable actions
-as Temporal Cloud counts them: workflow start, timers, activity attempts (retries included),
-local activities, signals and search-attribute upserts. Polls count every attempt of the status
-activity, including the first, which only waits out the first-poll delay (in place of a timer).
+as Temporal Cloud counts them, from the history: workflow start, timers, activity attempts
+(retries included), local activities, signals and search-attribute upserts. The server's count
+is its own \`action\` metric over the job: the same, and heartbeats, which leave no event. Polls
+count every attempt of the status activity, including the first, which only waits out the
+first-poll delay (in place of a timer).
 
 ${markdownTable(
   [
@@ -115,7 +118,9 @@ ${markdownTable(
     'activity attempts',
     'local activities',
     'signals',
-    'billable actions',
+    'billable actions (history)',
+    'billable actions (server count)',
+    'of which heartbeats',
   ],
   allCosts.map((cost) => [
     cost.variant,
@@ -127,6 +132,8 @@ ${markdownTable(
     cost.localActivities,
     cost.signals,
     cost.billableActions,
+    cost.serverActions ?? '-',
+    cost.heartbeats ?? '-',
   ]),
 )}`);
     const polled = costs.find((cost) => cost.variant === 'klingflow, polled')!;
@@ -139,7 +146,7 @@ ${markdownTable(
   });
   await section('polling', async () => {
     // Polling policies over a spread of render times (billable actions per polled job).
-    const polling = await comparePollingPolicies({ address: server.address, log });
+    const polling = await comparePollingPolicies({ address: server.address, metricsUrl, log });
     sections.push(pollingSection(polling));
     targets.push(pollingTarget(polling));
   });

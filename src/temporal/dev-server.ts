@@ -21,6 +21,8 @@ export interface DevServerOptions {
   sqlitePragmas?: Readonly<Record<string, string>>;
   namespace?: string;
   ip?: string;
+  /** Serves the server's Prometheus metrics (`/metrics`) on this port; none when unset. */
+  metricsPort?: number;
   /** The dev server's own log level (`warn` keeps the terminal for klingflow's output). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** Where the server's own output goes: the terminal, or nowhere (tests keep their output clean). */
@@ -109,6 +111,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     '--log-level',
     options.logLevel ?? 'error',
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
     ...pragmaArgs(options.sqlitePragmas),
     ...SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',

@@ -1,0 +1,43 @@
+/**
+ * The Temporal server's own count of billable actions: its `action` Prometheus counter, by
+ * `action_type` (commands such as `command_ScheduleActivityTask`, `activity_retry`,
+ * `grpc_RecordActivityTaskHeartbeat`, …). Unlike a count from history it includes heartbeats,
+ * which leave no event.
+ */
+export type ActionCounts = ReadonlyMap<string, number>;
+
+const ACTION_LINE = /^action\{([^}]*)\}\s+([0-9.e+]+)$/;
+
+export async function readServerActions(
+  metricsUrl: string,
+  namespace = 'default',
+): Promise<ActionCounts> {
+  const response = await fetch(metricsUrl);
+  if (!response.ok) throw new Error(`metrics at ${metricsUrl}: HTTP ${response.status}`);
+  const counts = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    const match = ACTION_LINE.exec(line.trim());
+    if (!match) continue;
+    const labels = Object.fromEntries(
+      [...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => [name, value]),
+    );
+    if (labels.namespace !== namespace || !labels.action_type) continue;
+    counts.set(labels.action_type, (counts.get(labels.action_type) ?? 0) + Number(match[2]));
+  }
+  return counts;
+}
+
+/** Actions counted between two readings: the total and the heartbeats among them. */
+export function actionsBetween(
+  before: ActionCounts,
+  after: ActionCounts,
+): { total: number; heartbeats: number } {
+  let total = 0;
+  let heartbeats = 0;
+  for (const [type, count] of after) {
+    const added = count - (before.get(type) ?? 0);
+    total += added;
+    if (type.includes('Heartbeat')) heartbeats += added;
+  }
+  return { total, heartbeats };
+}

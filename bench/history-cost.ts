@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
 import { initialJobSearchAttributes } from '../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { actionsBetween, readServerActions } from './lib/server-actions.js';
+import { actionsBetween, settledServerActions } from './lib/server-actions.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface HistoryCost {
@@ -68,7 +68,7 @@ export async function measureHistoryCost(options: {
       workflowBundle: bundle,
     });
     try {
-      const before = await readServerActions(options.metricsUrl);
+      const before = await settledServerActions(options.metricsUrl);
       const cost = await worker.runUntil(async () => {
         const handle =
           variant === 'naive'
@@ -99,7 +99,7 @@ export async function measureHistoryCost(options: {
         }[variant];
         return costOf(label, handle);
       });
-      const server = actionsBetween(before, await readServerActions(options.metricsUrl));
+      const server = actionsBetween(before, await settledServerActions(options.metricsUrl));
       results.push({ ...cost, serverActions: server.total, heartbeats: server.heartbeats });
     } finally {
       await close();

@@ -20,7 +20,7 @@ import {
 } from '../src/workflows/generation/poll-policy.js';
 import { costOf, type HistoryCost } from './history-cost.js';
 import { markdownTable, type Target } from './lib/report.js';
-import { actionsBetween, readServerActions } from './lib/server-actions.js';
+import { actionsBetween, settledServerActions } from './lib/server-actions.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface PollingPolicy {
@@ -186,9 +186,9 @@ async function measurePolicy(options: {
         await runRound(options.warmupJobs, 'warmup');
       }
       fake.startRenderSeries('measured');
-      const before = await readServerActions(options.metricsUrl);
+      const before = await settledServerActions(options.metricsUrl);
       const handles = await runRound(options.jobs, 'measured');
-      const server = actionsBetween(before, await readServerActions(options.metricsUrl));
+      const server = actionsBetween(before, await settledServerActions(options.metricsUrl));
       return await summarize(policy, handles, fake, { ...options, server });
     });
   } finally {

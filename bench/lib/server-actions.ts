@@ -27,6 +27,28 @@ export async function readServerActions(
   return counts;
 }
 
+/**
+ * The server hands its counters to the metrics page on a reporting interval, so a reading right
+ * after a job can miss its last actions: read until two readings a second apart agree.
+ */
+export async function settledServerActions(
+  metricsUrl: string,
+  namespace = 'default',
+): Promise<ActionCounts> {
+  let last = await readServerActions(metricsUrl, namespace);
+  for (let reading = 0; reading < 30; reading += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const next = await readServerActions(metricsUrl, namespace);
+    if (sameCounts(last, next)) return next;
+    last = next;
+  }
+  throw new Error(`the server's action counters at ${metricsUrl} did not settle in 30 s`);
+}
+
+function sameCounts(left: ActionCounts, right: ActionCounts): boolean {
+  return left.size === right.size && [...left].every(([type, count]) => right.get(type) === count);
+}
+
 /** Actions counted between two readings: the total and the heartbeats among them. */
 export function actionsBetween(
   before: ActionCounts,

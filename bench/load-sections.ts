@@ -66,7 +66,10 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
   const { ours, floor } = pair(results, largest);
   if (!ours || !floor) return [];
   const cpuRatio = ours.cpuMsPerJob / floor.cpuMsPerJob;
-  const cpuMet = cpuRatio <= 2 && ours.cpuMsPerJob <= 15;
+  // "≤ 15 ms if the engine allows it": it does not when its own floor, one activity and no
+  // provider work, already costs more than that.
+  const engineAllows15 = floor.cpuMsPerJob <= 15;
+  const cpuMet = cpuRatio <= 2 && (!engineAllows15 || ours.cpuMsPerJob <= 15);
   // Every burst size, not the most flattering one: on a shared machine the ratio swings.
   const ratios = [...new Set(results.map((result) => result.jobs))].flatMap((jobs) => {
     const both = pair(results, jobs);
@@ -78,7 +81,7 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
     {
       name: 'worker CPU per job',
       target: '≤ 2× trivial and ≤ 15 ms',
-      measured: `${ours.cpuMsPerJob} ms (trivial ${floor.cpuMsPerJob} ms, ${cpuRatio.toFixed(2)}×; ${largest}-job burst)`,
+      measured: `${ours.cpuMsPerJob} ms (trivial ${floor.cpuMsPerJob} ms, ${cpuRatio.toFixed(2)}×; ${largest}-job burst)${engineAllows15 ? '' : `; ≤ 15 ms is below the engine's own floor of ${floor.cpuMsPerJob} ms`}`,
       met: cpuMet,
       ...(cpuMet
         ? {}
@@ -184,7 +187,9 @@ against the trivial's 0.4 s): no one queue; every step of a klingflow job took l
 were twice as many (5 workflow tasks and 3 activities against 3 and 1; about 19 execution updates
 a job against 9, plus a visibility write for each of 6 search-attribute updates), so the server's
 one SQLite writer saturated first as the rate rose. \`job-v4\` then cut a workflow task (no timer
-before the first poll) and three search-attribute updates a job: the table above is measured on it.`;
+before the first poll) and three search-attribute updates a job, and \`job-v5\` the final status
+update of a job that succeeds; the submit's and the download's first heartbeats went too (each
+a server write). The table above is measured on that.`;
 
 export function steadySection(results: SteadyStateResult[], renderMs: number): string {
   const rates = [...new Set(results.map((result) => result.rate))];

@@ -99,6 +99,12 @@ export class ConfigurationError extends Error {
   }
 }
 
+/** Nothing answers at the Temporal address (exit code 3). */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  readonly kind = 'temporal-unreachable' as const;
+}
+
 /** The Temporal CLI could not be found, built or downloaded. */
 export class TemporalCliUnavailableError extends Error {
   override readonly name = 'TemporalCliUnavailableError';

@@ -18,6 +18,7 @@ export {
   ConfigurationError,
   ProviderError,
   type ProviderErrorKind,
+  TemporalUnreachableError,
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
@@ -37,7 +38,7 @@ export {
   type UnifiedRequest,
   type UnifiedRequestInput,
 } from './request/unified-request.js';
-export { resolveTemporalTarget, TemporalUnreachableError } from './temporal/connection.js';
+export { resolveTemporalTarget } from './temporal/connection.js';
 export {
   type DevServerOptions,
   type RunningDevServer,

@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
+import { TemporalUnreachableError } from '../errors.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
 import { configuredProviderIds } from '../providers/configured-providers.js';
 import {
@@ -8,7 +9,6 @@ import {
   isTemporalReachable,
   resolveTemporalTarget,
   type TemporalTarget,
-  TemporalUnreachableError,
 } from '../temporal/connection.js';
 import {
   type DevServerOptions,

@@ -1,5 +1,9 @@
-import { ConfigurationError, TemporalCliUnavailableError, ValidationError } from '../errors.js';
-import { TemporalUnreachableError } from '../temporal/connection.js';
+import {
+  ConfigurationError,
+  TemporalCliUnavailableError,
+  TemporalUnreachableError,
+  ValidationError,
+} from '../errors.js';
 
 /** The contract's exit codes. */
 export const ExitCode = {

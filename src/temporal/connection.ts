@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { TemporalUnreachableError } from '../errors.js';
 
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
@@ -11,11 +12,6 @@ export interface TemporalTarget {
   connectionOptions: Record<string, unknown>;
   /** True when TEMPORAL_ADDRESS, a profile or a config file chose the server (no embedded fallback). */
   explicitlyConfigured: boolean;
-}
-
-export class TemporalUnreachableError extends Error {
-  override readonly name = 'TemporalUnreachableError';
-  readonly kind = 'temporal-unreachable' as const;
 }
 
 /** The Temporal server to use, from TEMPORAL_* variables and the envconfig profile file. */

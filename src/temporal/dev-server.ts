@@ -23,6 +23,8 @@ export interface DevServerOptions {
   ip?: string;
   /** Serves the server's Prometheus metrics (`/metrics`) on this port; none when unset. */
   metricsPort?: number;
+  /** Dynamic config values (`--dynamic-config-value key=JSON`), e.g. task-queue partitions. */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** The dev server's own log level (`warn` keeps the terminal for klingflow's output). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** Where the server's own output goes: the terminal, or nowhere (tests keep their output clean). */
@@ -112,6 +114,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     options.logLevel ?? 'error',
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
     ...pragmaArgs(options.sqlitePragmas),
     ...SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',

@@ -5,7 +5,7 @@ type RegisterCommands = (program: Command) => void;
 /**
  * Each command's module, loaded when that command runs: a CLI call then loads what its command
  * needs instead of the Temporal worker, client, dev server and S3 SDK together (about two CPU
- * seconds a call). `--help` and unknown commands load them all, in this order.
+ * seconds a call). `--help` and unknown commands load them all, in this order; `--version` none.
  */
 const COMMAND_MODULES: Record<string, () => Promise<RegisterCommands>> = {
   server: async () => (await import('./commands/server.js')).registerServerCommands,
@@ -29,10 +29,13 @@ export async function createProgram(argv: readonly string[]): Promise<Command> {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
-  const named = argv.slice(2).find((argument) => !argument.startsWith('-'));
+  const args = argv.slice(2);
+  const named = args.find((argument) => !argument.startsWith('-'));
   const module = named === undefined ? undefined : (REGISTERED_WITH[named] ?? named);
-  const loaders =
-    module !== undefined && Object.hasOwn(COMMAND_MODULES, module)
+  const versionOnly = args.length > 0 && args.every((arg) => arg === '--version' || arg === '-V');
+  const loaders = versionOnly
+    ? []
+    : module !== undefined && Object.hasOwn(COMMAND_MODULES, module)
       ? [COMMAND_MODULES[module]!]
       : Object.values(COMMAND_MODULES);
   for (const register of await Promise.all(loaders.map((load) => load()))) register(program);

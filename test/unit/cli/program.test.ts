@@ -29,6 +29,11 @@ describe('the CLI program', () => {
     }
   });
 
+  it('loads no command module for --version', async () => {
+    expect(await names(['--version'])).toEqual([]);
+    expect(await names(['-V'])).toEqual([]);
+  });
+
   it('registers every command for an unknown one, so the error can suggest the right one', async () => {
     expect(await names(['generat'])).toEqual(await names([]));
   });

@@ -59,12 +59,17 @@ export const DURABLE_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
   synchronous: 'full',
 };
 
-function pragmaArgs(overrides: Readonly<Record<string, string>> = {}): string[] {
-  const pragmas = { ...DURABLE_SQLITE_PRAGMAS, ...overrides };
-  return Object.entries(pragmas).flatMap(([name, value]) => [
-    '--sqlite-pragma',
-    `${name}=${value}`,
-  ]);
+/** The server flags for the options both ways of starting it pass the same way. */
+function tuningArgs(options: DevServerOptions): string[] {
+  const pragmas = { ...DURABLE_SQLITE_PRAGMAS, ...options.sqlitePragmas };
+  return [
+    ...Object.entries(pragmas).flatMap(([name, value]) => ['--sqlite-pragma', `${name}=${value}`]),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
+  ];
 }
 
 export const DEFAULT_DB_FILENAME = '.klingflow/temporal.db';
@@ -95,7 +100,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
       dbFilename,
       uiPort,
       logLevel: options.logLevel ?? 'error',
-      pragmaArgs: pragmaArgs(options.sqlitePragmas),
+      tuningArgs: tuningArgs(options),
     });
   }
 
@@ -113,12 +118,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     '--log-level',
     options.logLevel ?? 'error',
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
-    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
-    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
-      '--dynamic-config-value',
-      `${key}=${JSON.stringify(value)}`,
-    ]),
-    ...pragmaArgs(options.sqlitePragmas),
+    ...tuningArgs(options),
     ...SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
       `${key.name}=${searchAttributeTypeName(key.type)}`,
@@ -159,7 +159,7 @@ async function startWithSdkDownload(settings: {
   dbFilename: string;
   uiPort: number | undefined;
   logLevel: string;
-  pragmaArgs: string[];
+  tuningArgs: string[];
 }): Promise<RunningDevServer> {
   const environment = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -172,7 +172,7 @@ async function startWithSdkDownload(settings: {
       ...(settings.uiPort !== undefined ? { uiPort: settings.uiPort } : {}),
       searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: settings.logLevel },
-      extraArgs: settings.pragmaArgs,
+      extraArgs: settings.tuningArgs,
     },
   });
   let resolveExit: () => void = () => {};

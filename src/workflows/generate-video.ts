@@ -99,7 +99,7 @@ function skipReason(
   if (Date.now() >= job.jobDeadline) {
     return { errorKind: 'provider-unavailable', error: 'job deadline passed' };
   }
-  if (!job.v2) return undefined;
+  if (job.version < 2) return undefined;
   const overCap = overBudget(job.status.spend, entry.price, job.input.maxCost);
   return overCap ? { errorKind: 'over-budget', error: overCap } : undefined;
 }

@@ -49,7 +49,7 @@ export async function runAttempt(
       limit: entry.maxInFlight,
       // Reclaimed by the keeper if this job dies without releasing it. A pinned task may be
       // watched until the job deadline.
-      leaseMs: (job.v2 ? job.jobDeadline : attemptDeadline) - Date.now() + 60_000,
+      leaseMs: (job.version >= 2 ? job.jobDeadline : attemptDeadline) - Date.now() + 60_000,
     });
     const granted = await condition(
       () => job.slotGrantedAttempt === attempt,

@@ -20,7 +20,7 @@ export interface WatchedTask {
  */
 export async function cancelAtProvider(job: Job, watched: WatchedTask): Promise<void> {
   // Jobs recorded before this call existed must replay without it.
-  if (!watched.entry.cancellable || !(job.v3 || patched('provider-cancel'))) return;
+  if (!watched.entry.cancellable || !(job.version >= 3 || patched('provider-cancel'))) return;
   const { cancelTask } = providerActivities(watched.handle.provider);
   let outcome: CancelAttemptOutcome;
   try {
@@ -39,7 +39,7 @@ export async function cancelAtProvider(job: Job, watched: WatchedTask): Promise<
  */
 export async function cancelWatchedTask(job: Job): Promise<void> {
   const watched = job.watched;
-  if (!job.v2 || !watched) return;
+  if (job.version < 2 || !watched) return;
   if (taskOfAttempt(job.status.spend, watched.attempt)?.outcome !== 'rendering') return;
   settleAttempt(job.status.spend, watched.attempt, 'abandoned');
   await cancelAtProvider(job, watched);

@@ -42,7 +42,7 @@ export async function deliverVideos(
   setPhase(job, 'downloading');
   // One activity on one host: a separate store step could run where the file was not staged
   // (several worker hosts with S3 storage; a local activity re-runs on any worker).
-  const inOneActivity = job.v3 || patched('store-in-download');
+  const inOneActivity = job.version >= 3 || patched('store-in-download');
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
     job.downloadKeys.push(key);
@@ -103,7 +103,7 @@ function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
     providerTaskId: job.status.providerTaskId,
     estimatedCost: entry.price,
     attempts: job.status.attempts,
-    ...(job.v2 ? { spend: job.status.spend } : {}),
+    ...(job.version >= 2 ? { spend: job.status.spend } : {}),
     batchId: job.input.batchId,
     startedAt: job.status.startedAt,
   };
@@ -114,7 +114,7 @@ function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
  * downloading under (a resumed download must find its partial file).
  */
 function storageKey(job: Job, index: number, count: number): string {
-  if (job.v2) return videoStorageKey(job.workflowId, index, count);
+  if (job.version >= 2) return videoStorageKey(job.workflowId, index, count);
   const legacy = job.workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
   return count > 1 ? `${legacy}-${index + 1}` : legacy;
 }

@@ -92,7 +92,7 @@ const { discardPartialDownloads } = proxyLocalActivities<Activities>({
  * its outcome is in those details.
  */
 export async function failJob(job: Job, message: string): Promise<never> {
-  if (job.v2 && job.downloadKeys.length > 0) {
+  if (job.version >= 2 && job.downloadKeys.length > 0) {
     await CancellationScope.nonCancellable(() =>
       discardPartialDownloads({ keys: job.downloadKeys }),
     );

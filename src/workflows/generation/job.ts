@@ -24,29 +24,10 @@ export interface Job {
   input: GenerateVideoInput;
   status: GenerationStatus;
   /**
-   * The money-safety rules (pinned tasks, ledger budget, run-scoped idempotency keys, lookups
-   * that can say "unknown") and the kept-current search attributes. False only when replaying a
-   * history recorded before them, which must take its old paths to stay deterministic.
+   * The workflow version the run started on (see JobVersion): a history replays the paths of
+   * its version, and each version keeps every change of the ones before it.
    */
-  v2: boolean;
-  /**
-   * Started on `job-v3` or later, where every workflow change up to it applies: one patch stands
-   * for all of them, because each patch a new run asks costs a search-attribute update (a
-   * billable action). Histories recorded before ask the patches they carry.
-   */
-  v3: boolean;
-  /**
-   * Started on `job-v4` or later (it implies v3): a polled task's first wait is the
-   * poll activity's first retry delay instead of a timer (one workflow task less per job), and
-   * only the long phase, `waiting`, is published as `KlingPhase` before the final status.
-   */
-  v4: boolean;
-  /**
-   * Started on `job-v5`, the current version (it implies v4): a job that succeeds ends without a
-   * search-attribute update. Its execution status (Completed) already says so, for one billable
-   * action less; failed and cancelled jobs still record the status and the phase they ended in.
-   */
-  v5: boolean;
+  version: JobVersion;
   /**
    * Search-attribute changes waiting for the next phase update. Each update is a billable
    * action, so from `job-v3` on the starter sets the first attributes and a change with no
@@ -70,20 +51,36 @@ export interface Job {
   downloadKeys: string[];
 }
 
+/**
+ * Which changes a run takes, each version with every one before it:
+ * - 1: recorded before the money-safety rules, which it must replay without;
+ * - 2 (`money-safety-v2`): pinned tasks, ledger budget, run-scoped idempotency keys, lookups that
+ *   can say "unknown", and kept-current search attributes;
+ * - 3 (`job-v3`): one patch stands for every change so far, because each patch a new run asks
+ *   costs a search-attribute update (a billable action); the starter sets the first attributes;
+ * - 4 (`job-v4`): a polled task's first wait is the poll activity's first retry delay instead of
+ *   a timer (one workflow task less per job), and only the long phase, `waiting`, is published
+ *   as `KlingPhase` before the final status;
+ * - 5 (`job-v5`, current): a job that succeeds ends without a search-attribute update; its
+ *   execution status (Completed) already says so. Failed and cancelled jobs still record theirs.
+ */
+export type JobVersion = 1 | 2 | 3 | 4 | 5;
+
+/** A new run asks only the newest version's patch; older histories replay the ones they carry. */
+function jobVersion(): JobVersion {
+  if (patched('job-v5')) return 5;
+  if (patched('job-v4')) return 4;
+  if (patched('job-v3')) return 3;
+  return patched('money-safety-v2') ? 2 : 1;
+}
+
 export function startJob(input: GenerateVideoInput): Job {
   const info = workflowInfo();
-  // A new run asks only the newest version's patch; older histories replay the ones they carry.
-  const v5 = patched('job-v5');
-  const v4 = v5 || patched('job-v4');
-  const v3 = v4 || patched('job-v3');
-  const v2 = v3 || patched('money-safety-v2');
+  const version = jobVersion();
   const startedAtMs = info.startTime.getTime();
   const job: Job = {
     input,
-    v2,
-    v3,
-    v4,
-    v5,
+    version,
     pendingAttributes: [],
     workflowId: info.workflowId,
     runId: info.runId,
@@ -118,9 +115,9 @@ export function startJob(input: GenerateVideoInput): Job {
     if (attempt === job.attemptNumber) job.callbackForAttempt = attempt;
   });
   // A starter that set them (the client, a batch) saves this update; other starters do not.
-  if (v3 && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
+  if (version >= 3 && info.typedSearchAttributes.get(KLING_STATUS) !== undefined) return job;
   upsertSearchAttributes(
-    v2
+    version >= 2
       ? [
           { key: KLING_MODEL, value: input.request.model },
           { key: KLING_PHASE, value: 'planning' },
@@ -153,8 +150,8 @@ export function setPhase(
 ): void {
   if (job.status.phase === phase && job.pendingAttributes.length === 0) return;
   job.status.phase = phase;
-  if (!job.v2) return;
-  if (job.v4 && !(options.listed ?? LISTED_PHASES.has(phase))) return;
+  if (job.version < 2) return;
+  if (job.version >= 4 && !(options.listed ?? LISTED_PHASES.has(phase))) return;
   upsertSearchAttributes([...job.pendingAttributes.splice(0), { key: KLING_PHASE, value: phase }]);
 }
 
@@ -163,13 +160,13 @@ export function setPhase(
  * published phase or the final status.
  */
 export function setSearchAttribute(job: Job, pair: SearchAttributeUpdatePair): void {
-  if (job.v3) job.pendingAttributes.push(pair);
+  if (job.version >= 3) job.pendingAttributes.push(pair);
   else upsertSearchAttributes([pair]);
 }
 
 /**
  * Ends the job's status (and `KlingStatus`, `KlingPhase`) in one search-attribute update; on
- * `job-v5` a success with nothing else to publish ends without one (see `Job.v5`).
+ * `job-v5` a success with nothing else to publish ends without one (see JobVersion).
  */
 export function setFinalStatus(
   job: Job,
@@ -178,8 +175,8 @@ export function setFinalStatus(
 ): void {
   job.status.status = status;
   if (phase) job.status.phase = phase;
-  if (job.v5 && status === 'succeeded' && job.pendingAttributes.length === 0) return;
-  if (job.v2) {
+  if (job.version >= 5 && status === 'succeeded' && job.pendingAttributes.length === 0) return;
+  if (job.version >= 2) {
     upsertSearchAttributes([
       ...job.pendingAttributes.splice(0),
       { key: KLING_STATUS, value: status },

@@ -10,6 +10,6 @@ import { type Job, snapshot } from './job.js';
  */
 export async function notifyJobEnd(job: Job): Promise<void> {
   const url = job.input.notifyUrl;
-  if (!url || !(job.v3 || patched('completion-notify'))) return;
+  if (!url || !(job.version >= 3 || patched('completion-notify'))) return;
   job.status.notification = await sendNotification({ ...job.input, notifyUrl: url }, snapshot(job));
 }

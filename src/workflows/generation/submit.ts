@@ -46,7 +46,7 @@ export async function submitToProvider(job: Job, entry: RouteEntry): Promise<Sub
     request: job.input.request,
     workflowId: job.workflowId,
     attempt: job.attemptNumber,
-    ...(job.v2 ? { runId: job.runId } : {}),
+    ...(job.version >= 2 ? { runId: job.runId } : {}),
   };
   let sent = await send(job, entry, input);
   const lookupMode = lookupModeOf(entry);
@@ -55,7 +55,7 @@ export async function submitToProvider(job: Job, entry: RouteEntry): Promise<Sub
   }
   for (let round = 0; sent.type === 'ambiguous' && lookupMode === 'idempotent'; round++) {
     if (round >= RECOVERY_ROUNDS) break;
-    const lookup = await lookUp(input, job.v2);
+    const lookup = await lookUp(input, job.version >= 2);
     if (lookup.outcome === 'unknown') {
       return ambiguous(
         job,
@@ -92,7 +92,7 @@ async function adoptOrEnd(
   input: SubmitInput,
   message: string,
 ): Promise<SubmitResult> {
-  const lookup = await lookUp(input, job.v2);
+  const lookup = await lookUp(input, job.version >= 2);
   if (lookup.outcome === 'found') return accepted(job, entry, lookup.task);
   const why =
     lookup.outcome === 'unknown'
@@ -109,7 +109,7 @@ async function send(job: Job, entry: RouteEntry, input: SubmitInput): Promise<Se
   } catch (error) {
     if (isCancellation(error)) {
       // Cancelled while the submit was in flight: the provider may still create the task.
-      if (job.v2) recordAmbiguous(job, entry);
+      if (job.version >= 2) recordAmbiguous(job, entry);
       throw error;
     }
     const failure = classifyFailure(error);

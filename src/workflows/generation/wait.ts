@@ -50,7 +50,7 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
   const initialWait = Math.min(firstWait, Math.max(0, watchLimit(job, watch) - Date.now()));
   // On job-v4 a polled task's first wait is the poll activity's first retry delay: no timer, and
   // one workflow task less per job. A callback still cuts it short (it cancels the poll).
-  const waitInPoll = job.v4 && !task.callbackExpected;
+  const waitInPoll = job.version >= 4 && !task.callbackExpected;
   let firstPollDelayMs = waitInPoll ? initialWait : 0;
   let callbackSeen = waitInPoll
     ? false
@@ -70,11 +70,11 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
     }
     if (poll.type === 'limit') return await limitReached(job, watch);
     if (poll.type === 'timeout') {
-      if (!job.v2) return legacyDeadlineFailover();
+      if (job.version < 2) return legacyDeadlineFailover();
       continue;
     }
     if (poll.type === 'error') {
-      if (!job.v2) return failedResult(poll.failure.kind, poll.failure.message);
+      if (job.version < 2) return failedResult(poll.failure.kind, poll.failure.message);
       await backOff(job, watch);
       callbackSeen = false;
       continue;
@@ -94,14 +94,14 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
  */
 async function pauseAfterStatusCall(job: Job, watch: Watch): Promise<boolean> {
   const pause = Math.max(1, Math.min(job.pollIntervalMs, watchLimit(job, watch) - Date.now()));
-  if (!job.v2) return condition(() => job.callbackForAttempt === watch.attempt, pause);
+  if (job.version < 2) return condition(() => job.callbackForAttempt === watch.attempt, pause);
   await sleep(pause);
   return job.callbackForAttempt === watch.attempt;
 }
 
 /** When the wait ends: the job deadline, or earlier the opt-in stuck failover. */
 function watchLimit(job: Job, watch: Watch): number {
-  if (!job.v2) return watch.attemptDeadline;
+  if (job.version < 2) return watch.attemptDeadline;
   const stuckAfter = job.input.failoverStuckAfterMs;
   return stuckAfter === undefined
     ? job.jobDeadline
@@ -109,7 +109,7 @@ function watchLimit(job: Job, watch: Watch): number {
 }
 
 async function limitReached(job: Job, watch: Watch): Promise<AttemptResult> {
-  if (!job.v2) return legacyDeadlineFailover();
+  if (job.version < 2) return legacyDeadlineFailover();
   const { entry, task } = watch;
   settleAttempt(job.status.spend, watch.attempt, 'abandoned');
   const stuckAfter = job.input.failoverStuckAfterMs;
@@ -147,7 +147,7 @@ function finishedResult(
 ): AttemptResult | undefined {
   if (status.state === 'succeeded') {
     // A success without a video to fetch is not an answer: keep checking the same task.
-    if (job.v2 && status.videos.length === 0) return undefined;
+    if (job.version >= 2 && status.videos.length === 0) return undefined;
     settleAttempt(job.status.spend, watch.attempt, 'delivered');
     return { type: 'succeeded', videos: status.videos };
   }
@@ -193,7 +193,7 @@ async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll>
     const failure = classifyFailure(error);
     // The server ends a poll whose next retry would pass its schedule-to-close with the last
     // "not ready": no poll fits before the limit any more (job-v4 takes it as reached).
-    if (job.v4 && failure.type === FailureTypes.notReady) return { type: 'limit' };
+    if (job.version >= 4 && failure.type === FailureTypes.notReady) return { type: 'limit' };
     return failure.timedOut ? { type: 'timeout' } : { type: 'error', failure };
   }
 }

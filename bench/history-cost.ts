@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { GENERATE_VIDEO_WORKFLOW } from '../src/contracts/generation.js';
 import { initialJobSearchAttributes } from '../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { actionsBetween, settledServerActions } from './lib/server-actions.js';
+import { countServerActions } from './lib/server-actions.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface HistoryCost {
@@ -68,39 +68,39 @@ export async function measureHistoryCost(options: {
       workflowBundle: bundle,
     });
     try {
-      const before = await settledServerActions(options.metricsUrl);
-      const cost = await worker.runUntil(async () => {
-        const handle =
-          variant === 'naive'
-            ? await client.workflow.start('naiveGenerate', {
-                taskQueue,
-                workflowId: `${taskQueue}-naive`,
-                args: [{ request, providers: ['kling'], intervalMs: pollMs }],
-              })
-            : await client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
-                taskQueue,
-                workflowId: `${taskQueue}-${variant}`,
-                // With webhooks the wait is one long timer that the callback cuts short.
-                args: [
-                  {
-                    request,
-                    providers: ['kling'],
-                    ...(variant === 'webhook' ? { pollIntervalMs: 60 * pollMs } : {}),
-                  },
-                ],
-                // As the klingflow client starts a job: its first search attributes with it.
-                typedSearchAttributes: initialJobSearchAttributes(request.model),
-              });
-        await handle.result();
-        const label = {
-          polled: 'klingflow, polled',
-          webhook: 'klingflow, webhook',
-          naive: 'naive 10 s sleep/poll loop',
-        }[variant];
-        return costOf(label, handle);
-      });
-      const server = actionsBetween(before, await settledServerActions(options.metricsUrl));
-      results.push({ ...cost, serverActions: server.total, heartbeats: server.heartbeats });
+      const { result: cost, actions } = await countServerActions(options.metricsUrl, () =>
+        worker.runUntil(async () => {
+          const handle =
+            variant === 'naive'
+              ? await client.workflow.start('naiveGenerate', {
+                  taskQueue,
+                  workflowId: `${taskQueue}-naive`,
+                  args: [{ request, providers: ['kling'], intervalMs: pollMs }],
+                })
+              : await client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+                  taskQueue,
+                  workflowId: `${taskQueue}-${variant}`,
+                  // With webhooks the wait is one long timer that the callback cuts short.
+                  args: [
+                    {
+                      request,
+                      providers: ['kling'],
+                      ...(variant === 'webhook' ? { pollIntervalMs: 60 * pollMs } : {}),
+                    },
+                  ],
+                  // As the klingflow client starts a job: its first search attributes with it.
+                  typedSearchAttributes: initialJobSearchAttributes(request.model),
+                });
+          await handle.result();
+          const label = {
+            polled: 'klingflow, polled',
+            webhook: 'klingflow, webhook',
+            naive: 'naive 10 s sleep/poll loop',
+          }[variant];
+          return costOf(label, handle);
+        }),
+      );
+      results.push({ ...cost, serverActions: actions.total, heartbeats: actions.heartbeats });
     } finally {
       await close();
     }

@@ -20,7 +20,7 @@ import {
 } from '../src/workflows/generation/poll-policy.js';
 import { costOf, type HistoryCost } from './history-cost.js';
 import { markdownTable, type Target } from './lib/report.js';
-import { actionsBetween, settledServerActions } from './lib/server-actions.js';
+import { countServerActions } from './lib/server-actions.js';
 import { startWorkerWithFakes } from './lib/worker-with-fakes.js';
 
 export interface PollingPolicy {
@@ -186,10 +186,10 @@ async function measurePolicy(options: {
         await runRound(options.warmupJobs, 'warmup');
       }
       fake.startRenderSeries('measured');
-      const before = await settledServerActions(options.metricsUrl);
-      const handles = await runRound(options.jobs, 'measured');
-      const server = actionsBetween(before, await settledServerActions(options.metricsUrl));
-      return await summarize(policy, handles, fake, { ...options, server });
+      const { result: handles, actions } = await countServerActions(options.metricsUrl, () =>
+        runRound(options.jobs, 'measured'),
+      );
+      return await summarize(policy, handles, fake, { ...options, server: actions });
     });
   } finally {
     await setup.close();

@@ -31,7 +31,7 @@ export async function readServerActions(
  * The server hands its counters to the metrics page on a reporting interval, so a reading right
  * after a job can miss its last actions: read until two readings a second apart agree.
  */
-export async function settledServerActions(
+async function settledServerActions(
   metricsUrl: string,
   namespace = 'default',
 ): Promise<ActionCounts> {
@@ -62,4 +62,14 @@ export function actionsBetween(
     if (type.includes('Heartbeat')) heartbeats += added;
   }
   return { total, heartbeats };
+}
+
+/** Runs `work` and counts the server's actions over it, from readings taken once they settle. */
+export async function countServerActions<T>(
+  metricsUrl: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; actions: { total: number; heartbeats: number } }> {
+  const before = await settledServerActions(metricsUrl);
+  const result = await work();
+  return { result, actions: actionsBetween(before, await settledServerActions(metricsUrl)) };
 }

@@ -9,7 +9,6 @@ import {
   startHeartbeats,
 } from './download/heartbeats.js';
 import {
-  DEFAULT_HEARTBEAT_EVERY_BYTES,
   type DownloadVideoDependencies,
   type DownloadVideoInput,
   stageVideo,
@@ -55,9 +54,7 @@ export function createDownloadVideoToStorage(deps: DownloadVideoDependencies) {
       // Said at once only for a file worth more than a heartbeat (a billable action): a retry
       // fetches a smaller one again, unless the commit took the pacer's second to record it.
       progress.staged = { sha256: video.sha256, bytes: video.bytes };
-      if (video.bytes >= (deps.heartbeatEveryBytes ?? DEFAULT_HEARTBEAT_EVERY_BYTES)) {
-        pacer.beatNow();
-      }
+      pacer.beatNowIfWorth(video.bytes);
       return await commitStagedVideo(deps.storage, {
         ...video,
         key: input.key,

@@ -26,6 +26,8 @@ export interface HeartbeatPacer {
   /** Called after bytes were written; beats when enough bytes or time have passed. */
   advanced(): void;
   beatNow(): void;
+  /** Beats at once for a file of `bytes` worth a heartbeat (a billable action): `everyBytes` or more. */
+  beatNowIfWorth(bytes: number): void;
   stop(): void;
 }
 
@@ -66,6 +68,9 @@ export function startHeartbeats(
       }
     },
     beatNow,
+    beatNowIfWorth(bytes) {
+      if (bytes >= everyBytes) beatNow();
+    },
     stop: () => clearInterval(timer),
   };
 }

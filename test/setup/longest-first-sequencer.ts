@@ -51,7 +51,7 @@ export function expectedSeconds(file: string): number {
 }
 
 /**
- * Longest file first, across both projects. Two forks take files from this list in order, so the
+ * Longest file first, across both projects. The forks take files from this list in order, so the
  * long files start at once and the short ones fill in at the end: the forks finish together.
  * Vitest's own order needs its duration cache, which a fresh clone (CI) does not have; without
  * it, it goes by file size and runs the projects one after the other, so a long file with little

@@ -86,7 +86,7 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
       ...(cpuMet
         ? {}
         : {
-            note: `a klingflow job is ${ours.eventsPerJob} history events and 5 workflow activations (start, the route-planning local activity, submitted, polled, downloaded) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 4–5 activity executions (submit, the first-poll wait, a status call or two, download) and a local activity against 1 activity; most of the CPU is the SDK's cost per activation and per task (section 2), so each remaining step is one the job needs`,
+            note: `a klingflow job is ${ours.eventsPerJob} history events and 4 workflow activations (start, the route-planning local activity, submitted, polled and delivered: job-v6 downloads in the poll that finds the task done) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 3–4 activity executions (submit, the first-poll wait, a status call or two with the download) and a local activity against 1 activity, and its provider HTTP calls and file writes; most of the CPU is the SDK's cost per activation and per task (section 2)`,
           }),
     },
     {
@@ -189,7 +189,8 @@ a job against 9, plus a visibility write for each of 6 search-attribute updates)
 one SQLite writer saturated first as the rate rose. \`job-v4\` then cut a workflow task (no timer
 before the first poll) and three search-attribute updates a job, and \`job-v5\` the final status
 update of a job that succeeds; the submit's and the download's first heartbeats went too (each
-a server write). The table above is measured on that.`;
+a server write), and \`job-v6\` a workflow task and an activity (the poll that finds the task
+done downloads its video). The table above is measured on that.`;
 
 export function steadySection(results: SteadyStateResult[], renderMs: number): string {
   const rates = [...new Set(results.map((result) => result.rate))];

@@ -5,16 +5,16 @@
  *
  *   npx tsx scripts/record-histories.ts [OUTPUT_DIR]     (default test/fixtures/histories)
  *   npx tsx scripts/record-histories.ts --version v2 [OUTPUT_DIR]
- *                                                (default test/fixtures/histories/v6)
+ *                                                (default test/fixtures/histories/v7)
  *   npx tsx scripts/record-histories.ts --batches [OUTPUT_DIR]
  *                                                (default test/fixtures/histories/batch/v2)
  *
  * Two sets of paths: the first (no switch) is the one the files in test/fixtures/histories were
  * recorded with, before `patched('money-safety-v2')` and `patched('provider-cancel')`; kept to
  * document them (recorded again today they would take the patched branches). `--version v2`
- * records the current version's paths (V2_PATHS) into test/fixtures/histories/v6 (v2 to v5
+ * records the current version's paths (V2_PATHS) into test/fixtures/histories/v7 (v2 to v6
  * hold the versions before `patched('store-in-download')`, `patched('job-v3')`,
- * `patched('job-v4')` and `patched('job-v5')`).
+ * `patched('job-v4')`, `patched('job-v5')` and `patched('job-v6')`).
  *
  * Starts its own Temporal dev server (temporary SQLite file), the loopback provider fakes and
  * workers built like the integration harness's; runs each path with short renders and polls,
@@ -44,7 +44,7 @@ import { createKlingflowWorker, WORKFLOWS_PATH } from '../src/worker.js';
 import { freePort } from '../test/support/free-port.js';
 
 const DEFAULT_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
-const V2_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/v6/', import.meta.url));
+const V2_OUTPUT = fileURLToPath(new URL('../test/fixtures/histories/v7/', import.meta.url));
 const BATCH_OUTPUT = fileURLToPath(
   new URL('../test/fixtures/histories/batch/v2/', import.meta.url),
 );

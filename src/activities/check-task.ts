@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes, type PollOutput } from '../contracts/generation.js';
+import { FailureTypes, type PollDelivery, type PollOutput } from '../contracts/generation.js';
 import type { TaskHandle } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { RenderTimeStore } from '../storage/render-time-store.js';
 import { renderSampleMs } from '../workflows/generation/poll-policy.js';
+import { deliverInPoll, keepPollAlive } from './deliver-in-poll.js';
+import type { DownloadVideoDependencies } from './download-video.js';
 import { toActivityFailure } from './provider-failure.js';
 
 export interface CheckTaskInput {
@@ -24,11 +26,15 @@ export interface CheckTaskInput {
    * asks to be retried after the rest of it, so the wait costs no workflow timer or task.
    */
   firstPollDelayMs?: number;
+  /** `job-v6`: deliver the video of a task found done in the same attempt (deliver-in-poll.ts). */
+  delivery?: PollDelivery;
 }
 
 export function createCheckTask(deps: {
   providers: ProviderRegistry;
   routing?: { renderTimes?: RenderTimeStore };
+  /** What a poll needs to deliver a finished task's video itself (`job-v6`). */
+  download?: DownloadVideoDependencies;
 }) {
   return async function checkTask(input: CheckTaskInput): Promise<PollOutput> {
     // Polling stays pinned to the provider that accepted the task.
@@ -37,10 +43,13 @@ export function createCheckTask(deps: {
     const waitAttempts = input.untilDone && input.firstPollDelayMs ? 1 : 0;
     if (waitAttempts > 0 && context.info.attempt === 1) throw firstWait(input, context);
     let status: Awaited<ReturnType<typeof adapter.status>>;
+    const stopKeepAlive = input.delivery ? keepPollAlive(context) : undefined;
     try {
       status = await adapter.status(input.handle, { signal: context.cancellationSignal });
     } catch (error) {
       throw toActivityFailure(error, { submit: false });
+    } finally {
+      stopKeepAlive?.();
     }
     const polls = context.info.attempt - waitAttempts;
     if (input.untilDone && (status.state === 'queued' || status.state === 'running')) {
@@ -57,10 +66,9 @@ export function createCheckTask(deps: {
         // measured the same way (from acceptance), so pickup lag is not learned twice.
         dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
       });
-      return {
-        status: { state: 'succeeded', videos: status.videos.map((video) => ({ url: video.url })) },
-        polls,
-      };
+      const videos = status.videos.map((video) => ({ url: video.url }));
+      const stored = await deliverInPoll(deps.download, input.delivery, videos, context);
+      return { status: { state: 'succeeded', videos }, polls, ...(stored ? { stored } : {}) };
     }
     return { status, polls };
   };

@@ -33,49 +33,60 @@ export function createDownloadVideoToStorage(deps: DownloadVideoDependencies) {
   return async function downloadVideoToStorage(
     input: DownloadVideoToStorageInput,
   ): Promise<StoredVideo> {
-    const context = Context.current();
-    const resumeFrom = readProgress(context.info.heartbeatDetails);
-    if (resumeFrom?.staged) {
-      // Heartbeats keep recording the staged file while it is committed again.
-      const pacer = startHeartbeats(context, { ...resumeFrom }, Number.POSITIVE_INFINITY);
-      try {
-        const stored = await commitEarlierStaging(deps, input, resumeFrom.staged);
-        if (stored) return stored;
-      } finally {
-        pacer.stop();
-      }
-    }
-    const { video, pacer, progress } = await stageVideo(deps, input, context, {
-      ...resumeFrom,
-      offset: resumeFrom?.staged ? 0 : (resumeFrom?.offset ?? 0),
-    } satisfies DownloadProgress);
+    return downloadToStorage(deps, input, Context.current());
+  };
+}
+
+/**
+ * The attempt's work, also done by a poll that finds its task done (`job-v6`, deliver-in-poll.ts):
+ * resumes from the attempt's heartbeat details, which the poll's earlier attempts recorded.
+ */
+export async function downloadToStorage(
+  deps: DownloadVideoDependencies,
+  input: DownloadVideoToStorageInput,
+  context: Context,
+): Promise<StoredVideo> {
+  const resumeFrom = readProgress(context.info.heartbeatDetails);
+  if (resumeFrom?.staged) {
+    // Heartbeats keep recording the staged file while it is committed again.
+    const pacer = startHeartbeats(context, { ...resumeFrom }, Number.POSITIVE_INFINITY);
     try {
-      // A crash from here on leaves a complete, verified file: say so, so a retry commits it.
-      // Said at once only for a file worth more than a heartbeat (a billable action): a retry
-      // fetches a smaller one again, unless the commit took the pacer's second to record it.
-      progress.staged = { sha256: video.sha256, bytes: video.bytes };
-      pacer.beatNowIfWorth(video.bytes);
-      return await commitStagedVideo(deps.storage, {
-        ...video,
-        key: input.key,
-        sidecar: finished(input.sidecar),
-      });
-    } catch (error) {
-      if (isStagingLost(error)) {
-        // The file changed or vanished under us after it verified: fetch it again next attempt.
-        await rm(video.tempPath, { force: true });
-        progress.offset = 0;
-        progress.staged = undefined;
-        pacer.beatNow();
-        throw interrupted(
-          `the staged download changed before it was stored: ${(error as Error).message}`,
-        );
-      }
-      throw storeFailure(error);
+      const stored = await commitEarlierStaging(deps, input, resumeFrom.staged);
+      if (stored) return stored;
     } finally {
       pacer.stop();
     }
-  };
+  }
+  const { video, pacer, progress } = await stageVideo(deps, input, context, {
+    ...resumeFrom,
+    offset: resumeFrom?.staged ? 0 : (resumeFrom?.offset ?? 0),
+  } satisfies DownloadProgress);
+  try {
+    // A crash from here on leaves a complete, verified file: say so, so a retry commits it.
+    // Said at once only for a file worth more than a heartbeat (a billable action): a retry
+    // fetches a smaller one again, unless the commit took the pacer's second to record it.
+    progress.staged = { sha256: video.sha256, bytes: video.bytes };
+    pacer.beatNowIfWorth(video.bytes);
+    return await commitStagedVideo(deps.storage, {
+      ...video,
+      key: input.key,
+      sidecar: finished(input.sidecar),
+    });
+  } catch (error) {
+    if (isStagingLost(error)) {
+      // The file changed or vanished under us after it verified: fetch it again next attempt.
+      await rm(video.tempPath, { force: true });
+      progress.offset = 0;
+      progress.staged = undefined;
+      pacer.beatNow();
+      throw interrupted(
+        `the staged download changed before it was stored: ${(error as Error).message}`,
+      );
+    }
+    throw storeFailure(error);
+  } finally {
+    pacer.stop();
+  }
 }
 
 /**

@@ -50,7 +50,7 @@ export function createActivities(deps: ActivityDependencies) {
     planRoute,
     submitTask,
     findTask,
-    checkTask: createCheckTask(deps),
+    checkTask: createCheckTask({ ...deps, download: downloadDependencies }),
     /** Asks the provider to stop a task the job no longer wants (providers with a cancel call). */
     cancelTask: createCancelTask(deps),
     requestProviderSlot,

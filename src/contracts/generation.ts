@@ -187,6 +187,20 @@ export interface PollOutput {
     | { state: 'failed'; reason: string; kind: ProviderErrorKind };
   /** Status calls this activity made (retry attempts when polling by retry). */
   polls: number;
+  /**
+   * `job-v6`: the poll that found the task done also fetched, verified and stored its one video
+   * (`PollDelivery`). Absent when it did not: the workflow's download activity then delivers.
+   */
+  stored?: StoredVideoRecord;
+}
+
+/**
+ * `job-v6`: what a poll needs to deliver the video of a task it finds done, in the same
+ * activity attempt: the storage key of a single video and the sidecar the job would write.
+ */
+export interface PollDelivery {
+  key: string;
+  sidecar: Record<string, unknown>;
 }
 
 /** ApplicationFailure types raised by the activities; the workflow branches on them. */

@@ -119,6 +119,9 @@ export class KlingflowMetrics {
     this.activities.inc({ activity, outcome: result });
     if (activity === 'checkTask') {
       this.recordCheck(input, outcome);
+      const stored = outcome.failed ? undefined : (outcome.result as PollOutput).stored;
+      // A poll that delivered the video (`job-v6`): the attempt's time is mostly the download's.
+      if (stored) this.recordDelivery(stored.bytes, outcome.seconds);
       return;
     }
     if (outcome.failed) return;
@@ -140,10 +143,14 @@ export class KlingflowMetrics {
       this.videosStored.inc();
     } else if (activity === 'downloadVideoToStorage') {
       // Download and store in one activity (jobs since `patched('store-in-download')`).
-      this.downloadBytes.inc((outcome.result as DownloadedVideo).bytes);
-      this.downloadSeconds.observe(outcome.seconds);
-      this.videosStored.inc();
+      this.recordDelivery((outcome.result as DownloadedVideo).bytes, outcome.seconds);
     }
+  }
+
+  private recordDelivery(bytes: number, seconds: number): void {
+    this.downloadBytes.inc(bytes);
+    this.downloadSeconds.observe(seconds);
+    this.videosStored.inc();
   }
 
   private recordCheck(input: unknown, outcome: ActivityOutcome): void {

@@ -64,7 +64,7 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
         if (!result.failover) return failJob(job, `${entry.provider}: ${result.message}`);
         continue;
       }
-      await deliverVideos(job, entry, record, result.videos);
+      await deliverVideos(job, entry, record, result.videos, result.stored);
       record.outcome = 'succeeded';
       setFinalStatus(job, 'succeeded', 'done');
       await notifyJobEnd(job);

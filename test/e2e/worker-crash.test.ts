@@ -216,10 +216,12 @@ async function pendingActivity(handle: WorkflowHandle, type: string) {
   return raw.pendingActivities?.find((pending) => pending.activityType?.name === type);
 }
 
-/** The byte offset the download activity's last heartbeat recorded on the server, if any. */
+/**
+ * The byte offset the download's last heartbeat recorded on the server, if any: a job polls
+ * and downloads in one activity (`job-v6`, checkTask).
+ */
 async function recordedDownloadOffset(handle: WorkflowHandle): Promise<number | undefined> {
-  const payload = (await pendingActivity(handle, 'downloadVideoToStorage'))?.heartbeatDetails
-    ?.payloads?.[0];
+  const payload = (await pendingActivity(handle, 'checkTask'))?.heartbeatDetails?.payloads?.[0];
   if (!payload) return undefined;
   return defaultPayloadConverter.fromPayload<{ offset?: number }>(payload as Payload).offset;
 }

@@ -24,8 +24,10 @@ const V3_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v3/', import.m
 const V4_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v4/', import.meta.url));
 /** Recorded on `patched('job-v4')`, before `job-v5`. */
 const V5_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v5/', import.meta.url));
-/** The current version, `patched('job-v5')`: `npm run histories:record`. */
+/** Recorded on `patched('job-v5')`, before `job-v6`. */
 const V6_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v6/', import.meta.url));
+/** The current version, `patched('job-v6')`: `npm run histories:record`. */
+const V7_HISTORIES = fileURLToPath(new URL('../fixtures/histories/v7/', import.meta.url));
 
 interface JsonEvent {
   eventType: string;
@@ -210,32 +212,52 @@ const V4_PATHS: PathExpectations = Object.fromEntries(
  * The v6 paths started on `job-v5`, which stands for `job-v4`: the same paths, and a succeeded
  * job ends without a search-attribute update (only the patch's and `waiting`), where a failed
  * or cancelled one still records its end.
+ * The v7 paths started on `job-v6`: the poll that finds the task done also delivers its video,
+ * so no download activity follows it; except in stuck-failover-opt-in, whose second poll had too
+ * little of the job's deadline left, and the download activity delivered.
  */
-function pathsOnJobVersion(patch: 'job-v4' | 'job-v5'): PathExpectations {
+function pathsOnJobVersion(patch: 'job-v4' | 'job-v5' | 'job-v6'): PathExpectations {
   return Object.fromEntries(
-    Object.entries(V3_PATHS).map(([name, expected]) => [
-      name,
-      {
-        ...expected,
-        // Waiting starts with the poll activity, so a job cancelled while it waits has one.
-        activities: name.startsWith('cancelled')
-          ? [...expected.activities.slice(0, 1), 'checkTask', ...expected.activities.slice(1)]
-          : expected.activities,
-        shows: (events: JsonEvent[]) =>
-          (name === 'stuck-failover-opt-in'
-            ? stuckPollEnded(events)
-            : V2_PATHS[name]!.shows(events, JOB_V3_PATCHES)) &&
-          !localActivitiesOf(events).includes('storeVideo') &&
-          patchesOf(events).join() === patch &&
-          (name !== 'succeeded' || count(events, 'EVENT_TYPE_TIMER_STARTED') === 0) &&
-          (name !== 'succeeded' || endsWithStatusUpdate(events) === (patch === 'job-v4')),
-      },
-    ]),
+    Object.entries(V3_PATHS).map(([name, expected]) => {
+      const deliveredByPoll =
+        patch === 'job-v6' &&
+        expected.activities.at(-1) === 'downloadVideoToStorage' &&
+        name !== 'stuck-failover-opt-in';
+      const activities = deliveredByPoll ? expected.activities.slice(0, -1) : expected.activities;
+      const pathShows = (deliveredByPoll && POLL_DELIVERED_SHOWS[name]) || V2_PATHS[name]!.shows;
+      return [
+        name,
+        {
+          ...expected,
+          // Waiting starts with the poll activity, so a job cancelled while it waits has one.
+          activities: name.startsWith('cancelled')
+            ? [...activities.slice(0, 1), 'checkTask', ...activities.slice(1)]
+            : activities,
+          shows: (events: JsonEvent[]) =>
+            (name === 'stuck-failover-opt-in'
+              ? stuckPollEnded(events)
+              : pathShows(events, JOB_V3_PATCHES)) &&
+            !localActivitiesOf(events).includes('storeVideo') &&
+            patchesOf(events).join() === patch &&
+            (name !== 'succeeded' || count(events, 'EVENT_TYPE_TIMER_STARTED') === 0) &&
+            (name !== 'succeeded' || endsWithStatusUpdate(events) === (patch === 'job-v4')),
+        },
+      ];
+    }),
   );
 }
 
+/** The v2 checks that count completed activities, with the download activity gone (v7). */
+const POLL_DELIVERED_SHOWS: Record<string, PathExpectations[string]['shows']> = {
+  succeeded: (events) => count(events, 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED') === 2,
+  'failover-provider-failed': (events) =>
+    count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 0 &&
+    count(events, 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED') === 4,
+};
+
 const V5_PATHS = pathsOnJobVersion('job-v4');
 const V6_PATHS = pathsOnJobVersion('job-v5');
+const V7_PATHS = pathsOnJobVersion('job-v6');
 
 /** Whether the job's last search-attribute update set `KlingStatus` (its final status). */
 function endsWithStatusUpdate(events: JsonEvent[]): boolean {
@@ -265,6 +287,7 @@ const SETS = [
   { version: 'v4', directory: V4_HISTORIES, paths: V4_PATHS },
   { version: 'v5', directory: V5_HISTORIES, paths: V5_PATHS },
   { version: 'v6', directory: V6_HISTORIES, paths: V6_PATHS },
+  { version: 'v7', directory: V7_HISTORIES, paths: V7_PATHS },
 ] as const;
 
 function recordedIn(directory: string): string[] {
@@ -283,8 +306,8 @@ function load(name: string, directory: string = HISTORIES): JsonHistory {
 }
 
 /** The ids of the `patched()` calls a history recorded (the SDK's core_patch markers). */
-/** What `job-v3` (and so `job-v4`, `job-v5`) stands for: such a history records one patch for these. */
-const JOB_VERSIONS = ['job-v3', 'job-v4', 'job-v5'];
+/** What `job-v3` (and so `job-v4` to `job-v6`) stands for: such a history records one patch for these. */
+const JOB_VERSIONS = ['job-v3', 'job-v4', 'job-v5', 'job-v6'];
 const JOB_V3_PATCHES = [
   'money-safety-v2',
   'provider-cancel',
@@ -344,8 +367,8 @@ describe.each(SETS)('recorded workflow histories ($version)', ({ version, direct
       ),
     ).toEqual(expected.activities);
     expect(expected.shows(events)).toBe(true);
-    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 to v6 took it as
-    // part of `job-v3`, `job-v4` or `job-v5`: all must keep replaying.
+    // v1 is from before the money-safety patch, v2 and v3 took its branch, v4 to v7 took it as
+    // part of `job-v3` to `job-v6`: all must keep replaying.
     const patches = patchesOf(events);
     const onJobVersion = patches.some((id) => JOB_VERSIONS.includes(id));
     expect(patches.includes('money-safety-v2') || onJobVersion).toBe(version !== 'v1');

@@ -87,12 +87,12 @@ describe('search-attribute updates per job', () => {
     const waiting = { KlingPhase: 'waiting', KlingProvider: 'hyprlab' };
 
     // No SDK-internal patch either: a polled job's first wait is no `condition()` timer.
-    expect(await updates(started)).toEqual({ kling: [waiting], patches: ['job-v5'] });
+    expect(await updates(started)).toEqual({ kling: [waiting], patches: ['job-v6'] });
     expect(await attributes(started)).toEqual(final);
     expect((await started.describe()).status.name).toBe('COMPLETED');
     // A starter that set no attributes costs one update more: the job sets them itself.
     const planning = { KlingModel: 'kling-v1.6', KlingPhase: 'planning', KlingStatus: 'running' };
-    expect(await updates(bare)).toEqual({ kling: [planning, waiting], patches: ['job-v5'] });
+    expect(await updates(bare)).toEqual({ kling: [planning, waiting], patches: ['job-v6'] });
     expect(await attributes(bare)).toEqual(final);
   });
 });

@@ -13,6 +13,7 @@ import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
 import { type IntegrationContext, itWithContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /** The final status of a job, whether it succeeded (result) or failed (failure details). */
 async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
@@ -226,6 +227,27 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.polls).toBeGreaterThanOrEqual(4);
   });
 
+  it('hands a download that failed in the poll over to the download activity, which delivers it', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({ route: 'download', times: 1, fault: { type: 'status', status: 503 } });
+    const worker = await context.createWorker();
+    const handle = await start(context, ['hyprlab']);
+    const status = await worker.runUntil(outcome(handle));
+
+    expect(status.status).toBe('succeeded');
+    expect(hyprlab.submissions).toBe(1);
+    expect(hyprlab.requestsFor('download')).toHaveLength(2);
+    const history = await handle.fetchHistory();
+    const activities = (history.events ?? []).flatMap(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    expect(activities).toEqual(['submitTask', 'checkTask', 'downloadVideoToStorage']);
+    expect(status.videos).toHaveLength(1);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+  });
+
   it('ends cancelled when cancelled while it polls', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.queueOutcome({ type: 'stuck' });
@@ -250,8 +272,14 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     hyprlab.setVideoSize(256 * 1024 * 1024);
     const worker = await context.createWorker();
     const handle = await start(context, ['hyprlab']);
+    const partialDirectory = join(context.storageDirectory, '.partial');
     await worker.runUntil(async () => {
-      await waitForPhase(handle, 'downloading');
+      // The poll that found the task done is downloading it (`job-v6`): its phase is still
+      // `waiting`, so wait for the partial file itself.
+      await waitUntil(
+        'a partial download',
+        async () => (await readdir(partialDirectory).catch(() => [])).length > 0,
+      );
       await handle.cancel();
       const error = await handle.result().catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -259,7 +287,7 @@ describe.concurrent('every path of a generation, with exact submission counts fr
       const status = await handle.query(statusQuery);
       expect(status.status).toBe('cancelled');
     });
-    const partials = await readdir(join(context.storageDirectory, '.partial')).catch(() => []);
+    const partials = await readdir(partialDirectory).catch(() => []);
     expect(partials).toEqual([]);
     const stored = (await readdir(context.storageDirectory)).filter((name) =>
       name.endsWith('.mp4'),

@@ -6,11 +6,17 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import type { AttemptRecord, RouteEntry } from '../../contracts/generation.js';
+import type {
+  AttemptRecord,
+  PollDelivery,
+  RouteEntry,
+  StoredVideoRecord,
+} from '../../contracts/generation.js';
 import { videoStorageKey } from '../../storage/storage-key.js';
 import type { StoredVideo } from '../../storage/video-storage.js';
 import { failJob, failureMessage } from './failures.js';
 import { type Job, setPhase } from './job.js';
+import { settleAttempt } from './ledger.js';
 
 const DOWNLOAD_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
@@ -32,20 +38,28 @@ const { storeVideo } = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 5 },
 });
 
-/** Downloads, verifies and stores every video of a finished task, with the job's sidecar. */
+/**
+ * Downloads, verifies and stores every video of a finished task, with the job's sidecar; a video
+ * the poll already delivered (`job-v6`) is only recorded.
+ */
 export async function deliverVideos(
   job: Job,
   entry: RouteEntry,
   record: AttemptRecord,
   videos: { url: string }[],
+  storedByPoll?: StoredVideoRecord,
 ): Promise<void> {
+  if (storedByPoll) {
+    job.status.videos.push(storedByPoll);
+    return;
+  }
   setPhase(job, 'downloading');
   // One activity on one host: a separate store step could run where the file was not staged
   // (several worker hosts with S3 storage; a local activity re-runs on any worker).
   const inOneActivity = job.version >= 3 || patched('store-in-download');
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
-    job.downloadKeys.push(key);
+    if (!job.downloadKeys.includes(key)) job.downloadKeys.push(key);
     const stored = inOneActivity
       ? await downloadVideoToStorage({ url: video.url, key, sidecar: sidecar(job, entry) }).catch(
           // A storage failure (a conflicting video under the key) also ends the job here.
@@ -89,6 +103,17 @@ function downloadFailed(
   record.errorKind = 'download-failed';
   record.error = failureMessage(error);
   return failJob(job, `download from ${entry.provider} failed: ${record.error}`);
+}
+
+/**
+ * What a poll needs to deliver a finished task's one video itself (`job-v6`): its key and the
+ * sidecar as it will be then, with the attempt's task delivered.
+ */
+export function pollDelivery(job: Job, entry: RouteEntry, attempt: number): PollDelivery {
+  const key = storageKey(job, 0, 1);
+  const spend = { ...job.status.spend, tasks: job.status.spend.tasks.map((task) => ({ ...task })) };
+  settleAttempt(spend, attempt, 'delivered');
+  return { key, sidecar: { ...sidecar(job, entry), spend } };
 }
 
 /**

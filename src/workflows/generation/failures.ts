@@ -11,6 +11,7 @@ import {
   type AttemptRecord,
   FailureTypes,
   providerKindOfFailureType,
+  type StoredVideoRecord,
 } from '../../contracts/generation.js';
 import { cancelWatchedTask } from './cancel.js';
 import { type Job, setFinalStatus, snapshot } from './job.js';
@@ -18,7 +19,12 @@ import { notifyJobEnd } from './notify.js';
 
 /** Result of one provider attempt, as the route loop sees it. */
 export type AttemptResult =
-  | { type: 'succeeded'; videos: { url: string }[] }
+  | {
+      type: 'succeeded';
+      videos: { url: string }[];
+      /** The one video, already delivered by the poll that found the task done (`job-v6`). */
+      stored?: StoredVideoRecord;
+    }
   | { type: 'failed'; kind: AttemptErrorKind; message: string; failover: boolean };
 
 export interface ClassifiedFailure {

@@ -61,13 +61,17 @@ export interface Job {
  * - 4 (`job-v4`): a polled task's first wait is the poll activity's first retry delay instead of
  *   a timer (one workflow task less per job), and only the long phase, `waiting`, is published
  *   as `KlingPhase` before the final status;
- * - 5 (`job-v5`, current): a job that succeeds ends without a search-attribute update; its
- *   execution status (Completed) already says so. Failed and cancelled jobs still record theirs.
+ * - 5 (`job-v5`): a job that succeeds ends without a search-attribute update; its execution
+ *   status (Completed) already says so. Failed and cancelled jobs still record theirs;
+ * - 6 (`job-v6`, current): the poll that finds a task done with one video also delivers it
+ *   (deliver-in-poll.ts): one workflow task and one activity less per polled job. Its phase goes
+ *   from `waiting` to `done`; callbacks and several videos still go through `downloading`.
  */
-export type JobVersion = 1 | 2 | 3 | 4 | 5;
+export type JobVersion = 1 | 2 | 3 | 4 | 5 | 6;
 
 /** A new run asks only the newest version's patch; older histories replay the ones they carry. */
 function jobVersion(): JobVersion {
+  if (patched('job-v6')) return 6;
   if (patched('job-v5')) return 5;
   if (patched('job-v4')) return 4;
   if (patched('job-v3')) return 3;

@@ -52,29 +52,42 @@ export function providerActivities(provider: ProviderId) {
     scheduleToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
   });
-  /** Polls by activity retry: one activity in history however many polls it takes. */
-  const pollUntilDone = (
-    handle: TaskHandle,
-    remainingMs: number,
-    pollIntervalMs: number,
-    renderTiming?: CheckTaskInput['renderTiming'],
-    firstPollDelayMs = 0,
-  ) =>
+  /**
+   * Polls by activity retry: one activity in history however many polls it takes. A delivering
+   * poll (`job-v6`) also downloads the finished task's video: the download's time limit, and a
+   * heartbeat timeout so a worker killed mid-download is noticed in seconds.
+   */
+  const pollUntilDone = (poll: PollUntilDone) =>
     proxyActivities<Activities>({
       taskQueue,
-      startToCloseTimeout: '30 seconds',
-      scheduleToCloseTimeout: remainingMs,
+      ...(poll.delivery
+        ? { startToCloseTimeout: '30 minutes', heartbeatTimeout: '10 seconds' }
+        : { startToCloseTimeout: '30 seconds' }),
+      scheduleToCloseTimeout: poll.remainingMs,
       retry: {
-        initialInterval: pollIntervalMs,
+        initialInterval: poll.pollIntervalMs,
         backoffCoefficient: 1,
-        maximumInterval: pollIntervalMs,
+        maximumInterval: poll.pollIntervalMs,
       },
     }).checkTask({
-      handle,
+      handle: poll.handle,
       untilDone: true,
-      ...(renderTiming ? { renderTiming } : {}),
-      // Only when set: the inputs of histories recorded before it stay as they were.
-      ...(firstPollDelayMs > 0 ? { firstPollDelayMs } : {}),
+      // Each only when set: the inputs of histories recorded before them stay as they were.
+      ...(poll.renderTiming ? { renderTiming: poll.renderTiming } : {}),
+      ...(poll.firstPollDelayMs > 0 ? { firstPollDelayMs: poll.firstPollDelayMs } : {}),
+      ...(poll.delivery ? { delivery: poll.delivery } : {}),
     });
   return { submitTask, findTask, checkTask, cancelTask, pollUntilDone };
+}
+
+/** One poll by activity retry: its task, window and pace, and what it may do on the way. */
+export interface PollUntilDone {
+  handle: TaskHandle;
+  /** The poll's schedule-to-close: until the job's deadline (or its stuck failover). */
+  remainingMs: number;
+  pollIntervalMs: number;
+  renderTiming: CheckTaskInput['renderTiming'];
+  /** The first poll's wait, taken as the first attempt's retry delay (`job-v4`); 0 for none. */
+  firstPollDelayMs: number;
+  delivery: CheckTaskInput['delivery'];
 }

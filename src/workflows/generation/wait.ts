@@ -1,6 +1,12 @@
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
-import { FailureTypes, type PollOutput, type RouteEntry } from '../../contracts/generation.js';
+import {
+  FailureTypes,
+  type PollDelivery,
+  type PollOutput,
+  type RouteEntry,
+} from '../../contracts/generation.js';
 import { cancelAtProvider } from './cancel.js';
+import { pollDelivery } from './deliver.js';
 import {
   type AttemptResult,
   type ClassifiedFailure,
@@ -81,7 +87,7 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
     }
     job.status.polls += poll.outcome.polls;
     job.callbackForAttempt = 0;
-    const finished = finishedResult(job, watch, poll.outcome.status);
+    const finished = finishedResult(job, watch, poll.outcome);
     if (finished) return finished;
     callbackSeen = await pauseAfterStatusCall(job, watch);
   }
@@ -143,13 +149,13 @@ function legacyDeadlineFailover(): AttemptResult {
 function finishedResult(
   job: Job,
   watch: Watch,
-  status: PollOutput['status'],
+  { status, stored }: PollOutput,
 ): AttemptResult | undefined {
   if (status.state === 'succeeded') {
     // A success without a video to fetch is not an answer: keep checking the same task.
     if (job.version >= 2 && status.videos.length === 0) return undefined;
     settleAttempt(job.status.spend, watch.attempt, 'delivered');
-    return { type: 'succeeded', videos: status.videos };
+    return { type: 'succeeded', videos: status.videos, ...(stored ? { stored } : {}) };
   }
   if (status.state === 'failed') {
     // The provider itself says the task failed: the one case that frees the job to move on.
@@ -179,12 +185,19 @@ interface PollRound {
 
 async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll> {
   const { checkTask } = providerActivities(watch.task.handle.provider);
+  // On job-v6 the poll that finds the task done delivers its video (deliver-in-poll.ts).
+  const delivery =
+    job.version >= 6 && !round.callbackSeen
+      ? pollDelivery(job, watch.entry, watch.attempt)
+      : undefined;
   try {
     const outcome = round.callbackSeen
       ? await checkTask({ handle: watch.task.handle, untilDone: false })
-      : await pollUntilDoneOrCallback(job, watch, round);
+      : await pollUntilDoneOrCallback(job, watch, round, delivery);
     return { type: 'status', outcome };
   } catch (error) {
+    // A poll cut short may have left a partial download: the job's end removes it.
+    if (delivery && !job.downloadKeys.includes(delivery.key)) job.downloadKeys.push(delivery.key);
     // Our own scope was cancelled by a provider callback: confirm with one status call.
     if (isCancellation(error) && !CancellationScope.current().consideredCancelled) {
       return { type: 'callback' };
@@ -203,6 +216,7 @@ async function pollUntilDoneOrCallback(
   job: Job,
   watch: Watch,
   { remainingMs, firstPollDelayMs }: PollRound,
+  delivery: PollDelivery | undefined,
 ): Promise<PollOutput> {
   const { handle } = watch.task;
   const scope = new CancellationScope();
@@ -217,13 +231,14 @@ async function pollUntilDoneOrCallback(
         pollIntervalMs: job.pollIntervalMs,
       };
   const poll = scope.run(() =>
-    providerActivities(handle.provider).pollUntilDone(
+    providerActivities(handle.provider).pollUntilDone({
       handle,
       remainingMs,
-      job.pollIntervalMs,
+      pollIntervalMs: job.pollIntervalMs,
       renderTiming,
       firstPollDelayMs,
-    ),
+      delivery,
+    }),
   );
   let pollFinished = false;
   void condition(() => pollFinished || job.callbackForAttempt === watch.attempt).then(

@@ -249,20 +249,35 @@ export function steadyTargets(results: SteadyStateResult[]): Target[] {
   const floor = results.find((result) => result.workload === 'trivial' && result.rate === 5);
   const ratio = floor ? ours.overheadP95Ms / floor.overheadP95Ms : Number.NaN;
   const withinTwoSeconds = ours.overheadP95Ms <= 2000 && ours.succeeded === ours.jobs;
-  const met = withinTwoSeconds && ratio <= 1.25;
+  // The issue asks ≤ 1.25× the trivial workflow's overhead at every rate, not only at 5 jobs/s.
+  const otherRates = steadyRatios(results).filter(({ rate }) => rate !== 5);
+  const ratiosMet = ratio <= 1.25 && otherRates.every((other) => other.ratio <= 1.25);
+  const met = withinTwoSeconds && ratiosMet;
+  const others = otherRates.map((other) => `${other.ratio.toFixed(2)}× at ${other.rate} jobs/s`);
   return [
     {
       name: 'steady-state overhead p95 at 5 jobs/s',
-      target: '≤ 2 s (and ≤ 1.25× trivial)',
-      measured: `${(ours.overheadP95Ms / 1000).toFixed(2)} s${floor ? ` (trivial ${(floor.overheadP95Ms / 1000).toFixed(2)} s, ${ratio.toFixed(2)}×)` : ''}`,
+      target: '≤ 2 s (and ≤ 1.25× trivial at every rate)',
+      measured: `${(ours.overheadP95Ms / 1000).toFixed(2)} s${floor ? ` (trivial ${(floor.overheadP95Ms / 1000).toFixed(2)} s, ${ratio.toFixed(2)}×)` : ''}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
       met,
       ...(met
         ? {}
         : {
-            note: `${withinTwoSeconds ? '≤ 2 s met, ≤ 1.25× trivial not' : 'over 2 s'}; ${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). A klingflow job is 4 workflow tasks and 3 activities one after the other against the trivial job's 3 and 1, each a server round trip and commit, and its worker CPU per job is about 2.5× the trivial's (sections 2 and 3): a fraction of a second more per job, which the ratio makes large because the trivial job's overhead is itself a fraction of a second. Measured over ${ours.seconds} s per rate, not 3 minutes`,
+            note: `${withinTwoSeconds ? `≤ 2 s met${ratiosMet ? '' : ', ≤ 1.25× trivial not at every rate'}` : 'over 2 s'}; ${ours.succeeded}/${ours.jobs} succeeded, ${ours.timedOutTasks} timed-out tasks; the worker used ${Math.round(ours.cpuPercent)}% of a core (${ours.cpuMsPerJob} ms a job). A klingflow job is 3 workflow tasks and 2 activities (plus the first-poll wait, an activity attempt) one after the other against the trivial job's 3 and 1, each a server round trip and commit, and its worker CPU per job is about 2.2× the trivial's (sections 2 and 3): a fraction of a second more per job, which the ratio makes large where the trivial job's overhead is itself a fraction of a second. Measured over ${ours.seconds} s per rate, not 3 minutes`,
           }),
     },
   ];
+}
+
+/** klingflow's p95 overhead over the trivial workflow's, at each rate both were measured at. */
+function steadyRatios(results: SteadyStateResult[]): { rate: number; ratio: number }[] {
+  return results.flatMap((ours) => {
+    if (ours.workload !== 'klingflow') return [];
+    const floor = results.find(
+      (result) => result.workload === 'trivial' && result.rate === ours.rate,
+    );
+    return floor ? [{ rate: ours.rate, ratio: ours.overheadP95Ms / floor.overheadP95Ms }] : [];
+  });
 }
 
 export function scalingSection(points: ScalingPoint[]): string {

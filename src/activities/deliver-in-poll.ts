@@ -4,11 +4,12 @@ import type { DownloadVideoDependencies } from './download-video.js';
 import { downloadToStorage } from './download-video-to-storage.js';
 
 /**
- * A poll needs this much of its window (its schedule-to-close, the job's deadline) left to
- * deliver the video itself: the workflow's own download activity is not bound by that window, so
- * a paid video found done near the deadline is still fetched.
+ * A poll delivers the video itself only while its window (its schedule-to-close: the job's
+ * deadline) still holds a whole download's time limit, the download activity's start-to-close.
+ * That activity is not bound by the window, so a paid video found done near the deadline is
+ * still fetched, however slowly.
  */
-export const MIN_DELIVERY_WINDOW_MS = 10 * 60_000;
+export const MIN_DELIVERY_WINDOW_MS = 30 * 60_000;
 
 /** How often a delivering poll beats while its status call is in flight (its heartbeat timeout is 10 s). */
 const KEEP_ALIVE_EVERY_MS = 2_000;

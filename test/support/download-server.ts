@@ -19,6 +19,21 @@ export interface DownloadServer {
   stop(): Promise<void>;
 }
 
+/** `/stall/<name>.mp4`: sends the first 64 KiB of the video, then nothing more, never ending. */
+export const stallRoute: FakeRoute = {
+  name: 'stall',
+  method: 'GET',
+  pattern: /^\/stall\/[^/]+\.mp4$/,
+  authenticated: false,
+  handle: ({ response, fake }) => {
+    response.writeHead(200, {
+      'content-type': 'video/mp4',
+      'content-length': fake.videoBuffer.length,
+    });
+    response.write(fake.videoBuffer.subarray(0, 64 * 1024));
+  },
+};
+
 /** The loopback file server, dispatcher and storage the download activity tests use. */
 export async function startDownloadServer(
   name: string,

@@ -13,9 +13,13 @@ import {
 } from '../../../src/activities/deliver-in-poll.js';
 import type { DownloadProgress } from '../../../src/activities/download-video.js';
 import type { PollDelivery, StoredVideoRecord } from '../../../src/contracts/generation.js';
-import type { FakeProviderServer, FakeRoute } from '../../../src/simulated/fake-server.js';
+import type { FakeProviderServer } from '../../../src/simulated/fake-server.js';
 import type { FilesystemStorage } from '../../../src/storage/filesystem-storage.js';
-import { type DownloadServer, startDownloadServer } from '../../support/download-server.js';
+import {
+  type DownloadServer,
+  stallRoute,
+  startDownloadServer,
+} from '../../support/download-server.js';
 
 const KEY = 'job-7-0';
 const HOUR_MS = 3_600_000;
@@ -24,21 +28,6 @@ let server: DownloadServer;
 let fake: FakeProviderServer;
 let dispatcher: Agent;
 let storage: FilesystemStorage;
-
-/** Sends the first 64 KiB of the video, then nothing more: a download caught mid-transfer. */
-const stallRoute: FakeRoute = {
-  name: 'stall',
-  method: 'GET',
-  pattern: /^\/stall\/[^/]+\.mp4$/,
-  authenticated: false,
-  handle: ({ response, fake }) => {
-    response.writeHead(200, {
-      'content-type': 'video/mp4',
-      'content-length': fake.videoBuffer.length,
-    });
-    response.write(fake.videoBuffer.subarray(0, 64 * 1024));
-  },
-};
 
 beforeEach(async () => {
   server = await startDownloadServer('deliver-in-poll-test', {

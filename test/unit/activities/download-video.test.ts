@@ -20,7 +20,11 @@ import {
   serveWithRange,
 } from '../../../src/simulated/fake-server.js';
 import type { FilesystemStorage } from '../../../src/storage/filesystem-storage.js';
-import { type DownloadServer, startDownloadServer } from '../../support/download-server.js';
+import {
+  type DownloadServer,
+  stallRoute,
+  startDownloadServer,
+} from '../../support/download-server.js';
 
 const KEY = 'job-1-0';
 
@@ -114,20 +118,7 @@ const extraRoutes: FakeRoute[] = [
       serveWithRange(asked, response, fake.videoBuffer);
     },
   },
-  {
-    // Sends the first 64 KiB, then stalls forever.
-    name: 'stall',
-    method: 'GET',
-    pattern: /^\/stall\/[^/]+\.mp4$/,
-    authenticated: false,
-    handle: ({ response, fake }) => {
-      response.writeHead(200, {
-        'content-type': 'video/mp4',
-        'content-length': fake.videoBuffer.length,
-      });
-      response.write(fake.videoBuffer.subarray(0, 64 * 1024));
-    },
-  },
+  stallRoute,
 ];
 
 let server: DownloadServer;

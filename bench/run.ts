@@ -10,6 +10,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installQuietRuntime } from '../src/temporal/sdk-logging.js';
 import { measureDetectionLatency } from './detection-latency.js';
 import { downloadReport, measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
@@ -38,6 +39,10 @@ import { measureScaling, type ScalingPoint } from './scaling.js';
 import { extractSoakSection, replaceSoakSection } from './soak/report.js';
 import { measureSteadyState, type SteadyStateResult } from './steady-state.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
+
+// The in-process workers (history cost, polling policies, detection) log like a worker does:
+// warnings only, so the run's own progress lines stay readable.
+installQuietRuntime();
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const numbers = (value: string) => value.split(',').filter(Boolean).map(Number);

@@ -399,6 +399,29 @@ describe.concurrent('generateVideo branches, with stubbed activities', () => {
     await waitUntil('listed as failed', () => listed('KlingStatus = "failed"'));
   });
 
+  it('lets the poll that finds the task done deliver its one video (job-v6)', async ({ stack }) => {
+    const status = await finalStatus(await stack.start());
+    expect(status.status).toBe('succeeded');
+    const key = videoStorageKey(status.workflowId);
+    expect(stack.calls.downloads).toEqual([{ url: 'https://x/v.mp4', key, byPoll: true }]);
+    expect(status.videos).toEqual([expect.objectContaining({ path: `/videos/${key}.mp4` })]);
+    expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-1', 'delivered']]);
+  });
+
+  it('downloads each video of a task with several through the download activity', async ({
+    stack,
+  }) => {
+    const videos = [{ url: 'https://x/a.mp4' }, { url: 'https://x/b.mp4' }];
+    stack.scripts.hyprlab = { status: () => ({ state: 'succeeded', videos }) };
+    const status = await finalStatus(await stack.start());
+    expect(status.status).toBe('succeeded');
+    expect(stack.calls.downloads.map(({ url, byPoll }) => [url, byPoll ?? false])).toEqual([
+      ['https://x/a.mp4', false],
+      ['https://x/b.mp4', false],
+    ]);
+    expect(status.videos).toHaveLength(2);
+  });
+
   it('removes partial downloads of a job that fails, under a collision-free key', async ({
     stack,
   }) => {

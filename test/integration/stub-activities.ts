@@ -12,6 +12,7 @@ import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
+  type PollDelivery,
   type PollOutput,
   type RouteEntry,
   type SubmitInput,
@@ -41,7 +42,8 @@ export interface StubCalls {
   cancels: TaskHandle[];
   /** When each status call that was not part of a poll (a callback's confirmation) came. */
   confirmations: number[];
-  downloads: { url: string; key: string }[];
+  /** Every download started: by the download activity, or by the poll (`byPoll`, job-v6). */
+  downloads: { url: string; key: string; byPoll?: true }[];
   discarded: string[][];
 }
 
@@ -72,6 +74,10 @@ export const accept = (provider: ProviderId, call: number): SubmitOutput => ({
   taskId: `${provider}-task-${call}`,
   handle: { provider, taskId: `${provider}-task-${call}` },
 });
+
+function storedVideo(key: string, url: string) {
+  return { path: `/videos/${key}.mp4`, sha256: '0'.repeat(64), bytes: 1, sourceUrl: url };
+}
 
 export const done: PollOutput['status'] = {
   state: 'succeeded',
@@ -149,7 +155,11 @@ export async function startStubStack(): Promise<StubStack> {
       const call = next(`cancel:${input.handle.provider}`);
       return script ? script(input.handle, call) : { outcome: 'cancelled' };
     },
-    async checkTask(input: { handle: TaskHandle; untilDone: boolean }): Promise<PollOutput> {
+    async checkTask(input: {
+      handle: TaskHandle;
+      untilDone: boolean;
+      delivery?: PollDelivery;
+    }): Promise<PollOutput> {
       calls.statuses.push(input.handle);
       if (!input.untilDone) calls.confirmations.push(Date.now());
       const script = stack.scripts[input.handle.provider]?.status;
@@ -161,7 +171,15 @@ export async function startStubStack(): Promise<StubStack> {
           category: ApplicationFailureCategory.BENIGN,
         });
       }
-      return { status, polls: Context.current().info.attempt };
+      const polls = Context.current().info.attempt;
+      // Like deliver-in-poll.ts: one video is delivered by the poll; a failed download is left
+      // to the download activity.
+      const [video] = status.state === 'succeeded' ? status.videos : [];
+      if (!input.delivery || !video || status.state !== 'succeeded' || status.videos.length !== 1)
+        return { status, polls };
+      calls.downloads.push({ url: video.url, key: input.delivery.key, byPoll: true });
+      if (stack.downloadFails) return { status, polls };
+      return { status, polls, stored: storedVideo(input.delivery.key, video.url) };
     },
   };
   const mainActivities = {
@@ -182,12 +200,7 @@ export async function startStubStack(): Promise<StubStack> {
     async downloadVideoToStorage(input: { url: string; key: string }) {
       calls.downloads.push({ url: input.url, key: input.key });
       if (stack.downloadFails) throw providerFailure('DownloadBlocked');
-      return {
-        path: `/videos/${input.key}.mp4`,
-        sha256: '0'.repeat(64),
-        bytes: 1,
-        sourceUrl: input.url,
-      };
+      return storedVideo(input.key, input.url);
     },
     async storeVideo(input: { key: string; sha256: string; bytes: number; sourceUrl: string }) {
       return {

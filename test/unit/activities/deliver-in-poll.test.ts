@@ -127,6 +127,25 @@ describe('deliverInPoll (job-v6: the poll that finds the task done delivers its 
   });
 });
 
+describe('deliverInPoll when its worker stops (SIGTERM, a deploy)', () => {
+  it('rethrows, keeping the partial file and its heartbeated offset for the retried poll', async () => {
+    const { env, heartbeats, deliver } = pollAttempt();
+    const firstBytes = new Promise<void>((resolve) =>
+      env.on('heartbeat', (beat: DownloadProgress) => beat.offset > 0 && resolve()),
+    );
+    const running = deliver([{ url: `${fake.origin}/stall/task-7.mp4` }]).catch(
+      (error: unknown) => error,
+    );
+    await firstBytes;
+    env.cancel('WORKER_SHUTDOWN');
+
+    expect(await running).toBeInstanceOf(Error);
+    expect(existsSync(storage.partialPath(KEY))).toBe(true);
+    const last = heartbeats.at(-1) as DownloadProgress;
+    expect(last.offset).toBeGreaterThan(0);
+  });
+});
+
 describe('keepPollAlive', () => {
   it("beats with the earlier attempts' details, so a slow status call keeps a download's progress", async () => {
     const earlier: DownloadProgress = { offset: 4096, validator: '"v1"' };

@@ -60,12 +60,18 @@ export function createCheckTask(deps: {
       });
     }
     if (status.state === 'succeeded') {
-      await learnRenderTime(deps.routing?.renderTimes, input, {
-        polls,
-        // When this poll was due, not when a busy worker got to it: the planned first poll is
-        // measured the same way (from acceptance), so pickup lag is not learned twice.
-        dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
-      });
+      // An attempt with heartbeat details resumes a delivery an earlier attempt began (job-v6):
+      // that one found the task done, so this render time is not learned twice.
+      const resumingDelivery =
+        input.delivery !== undefined && context.info.heartbeatDetails != null;
+      if (!resumingDelivery) {
+        await learnRenderTime(deps.routing?.renderTimes, input, {
+          polls,
+          // When this poll was due, not when a busy worker got to it: the planned first poll is
+          // measured the same way (from acceptance), so pickup lag is not learned twice.
+          dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
+        });
+      }
       const videos = status.videos.map((video) => ({ url: video.url }));
       const stored = await deliverInPoll(deps.download, input.delivery, videos, context);
       return { status: { state: 'succeeded', videos }, polls, ...(stored ? { stored } : {}) };

@@ -15,7 +15,7 @@ import type {
 import { videoStorageKey } from '../../storage/storage-key.js';
 import type { StoredVideo } from '../../storage/video-storage.js';
 import { failJob, failureMessage } from './failures.js';
-import { type Job, setPhase } from './job.js';
+import { type Job, rememberDownloadKey, setPhase } from './job.js';
 import { settleAttempt } from './ledger.js';
 
 const DOWNLOAD_OPTIONS: ActivityOptions = {
@@ -59,7 +59,7 @@ export async function deliverVideos(
   const inOneActivity = job.version >= 3 || patched('store-in-download');
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
-    if (!job.downloadKeys.includes(key)) job.downloadKeys.push(key);
+    rememberDownloadKey(job, key);
     const stored = inOneActivity
       ? await downloadVideoToStorage({ url: video.url, key, sidecar: sidecar(job, entry) }).catch(
           // A storage failure (a conflicting video under the key) also ends the job here.

@@ -132,6 +132,11 @@ export function startJob(input: GenerateVideoInput): Job {
   return job;
 }
 
+/** A storage key a download may have written under, once: the job's end removes its partial file. */
+export function rememberDownloadKey(job: Job, key: string): void {
+  if (!job.downloadKeys.includes(key)) job.downloadKeys.push(key);
+}
+
 export function snapshot(job: Job): GenerationStatus {
   return { ...job.status, elapsedMs: Date.now() - job.startedAtMs };
 }

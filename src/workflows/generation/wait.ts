@@ -13,7 +13,7 @@ import {
   classifyFailure,
   failedResult,
 } from './failures.js';
-import { type Job, setPhase } from './job.js';
+import { type Job, rememberDownloadKey, setPhase } from './job.js';
 import { settleAttempt } from './ledger.js';
 import { renderTimeKey } from './poll-policy.js';
 import { providerActivities } from './provider-activities.js';
@@ -197,7 +197,7 @@ async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll>
     return { type: 'status', outcome };
   } catch (error) {
     // A poll cut short may have left a partial download: the job's end removes it.
-    if (delivery && !job.downloadKeys.includes(delivery.key)) job.downloadKeys.push(delivery.key);
+    if (delivery) rememberDownloadKey(job, delivery.key);
     // Our own scope was cancelled by a provider callback: confirm with one status call.
     if (isCancellation(error) && !CancellationScope.current().consideredCancelled) {
       return { type: 'callback' };

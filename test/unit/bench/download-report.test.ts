@@ -34,6 +34,7 @@ describe('the download report', () => {
     expect(ceiling.met).toBe(false);
     expect(ceiling.measured).toBe('40%');
     expect(ceiling.note).toContain('reaches 42% of the ceiling');
+    expect(ceiling.note).toContain("not klingflow's code");
     expect(ceiling.note).toContain("runs at 95% of that plain code's speed");
     expect(section).toContain('| 400 | 1000 | 40% (35%–45%) | 420 (42%) | 95% |');
   });

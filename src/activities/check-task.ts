@@ -23,7 +23,9 @@ export interface CheckTaskInput {
   renderTiming?: { key: string; acceptedAt: number; pollIntervalMs: number };
   /**
    * Wait this long before the first status call (`job-v4`): the first attempt calls nothing and
-   * asks to be retried after the rest of it, so the wait costs no workflow timer or task.
+   * asks to be retried after the rest of it, so the wait costs no workflow timer or task. It
+   * counts from `renderTiming.acceptedAt` when known (the delay is learned from there too),
+   * else from this activity's scheduling.
    */
   firstPollDelayMs?: number;
   /** `job-v6`: deliver the video of a task found done in the same attempt (deliver-in-poll.ts). */
@@ -82,12 +84,15 @@ export function createCheckTask(deps: {
 
 /**
  * The first attempt's answer when the first status call is due later: retried after what is
- * left of the wait (a slow pick-up of this attempt has used some of it).
+ * left of the wait. The time since the provider accepted the task (the workflow task that
+ * scheduled this poll, a slow pick-up of this attempt) has used some of it.
  */
 function firstWait(input: CheckTaskInput, context: Context): ApplicationFailure {
-  const scheduledAt = context.info.currentAttemptScheduledTimestampMs;
-  const pickedUpAfter = scheduledAt ? Math.max(0, Date.now() - scheduledAt) : 0;
-  const delayMs = Math.max(1, (input.firstPollDelayMs ?? 0) - pickedUpAfter);
+  const waitingSince =
+    input.renderTiming?.acceptedAt ??
+    (context.info.currentAttemptScheduledTimestampMs || Date.now());
+  const waitedMs = Math.max(0, Date.now() - waitingSince);
+  const delayMs = Math.max(1, (input.firstPollDelayMs ?? 0) - waitedMs);
   return ApplicationFailure.create({
     type: FailureTypes.notReady,
     message: `task ${input.handle.taskId}: first status call in ${delayMs} ms`,

@@ -60,7 +60,7 @@ export function createSubmitTask(deps: SubmitDependencies) {
         externalTaskId: externalTaskIdFor(input.workflowId, input.attempt, input.runId),
         ...(callbackUrl ? { callbackUrl } : {}),
       });
-      return { ...submitted, callbackExpected: callbackUrl !== undefined };
+      return { ...submitted, callbackExpected: callbackUrl !== undefined, acceptedAt: Date.now() };
     } catch (error) {
       throw toActivityFailure(error, { submit: true });
     } finally {

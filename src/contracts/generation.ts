@@ -170,6 +170,12 @@ export interface SubmitOutput {
   handle: TaskHandle;
   /** The provider was given a callback URL for this task, so the job can wait for the callback. */
   callbackExpected?: boolean;
+  /**
+   * When the provider's answer accepting the task arrived (the submitting worker's clock, ms
+   * since the epoch): the render runs from here, so the first status call is timed from it.
+   * Absent for a task found by a lookup and in histories recorded before it.
+   */
+  acceptedAt?: number;
 }
 
 export interface FindTaskInput extends SubmitInput {}

@@ -408,6 +408,30 @@ describe.concurrent('generateVideo branches, with stubbed activities', () => {
     expect(ledgerOf(status)).toEqual([['hyprlab', 'hyprlab-task-1', 'delivered']]);
   });
 
+  it("times the first poll from the provider's answer, not from the workflow task after it", async ({
+    stack,
+  }) => {
+    // The render started when the provider answered the submit: an earlier time than the
+    // workflow task that then schedules the poll, however busy the worker and server are.
+    const answeredAt = Date.now() - 60_000;
+    stack.scripts.hyprlab = {
+      submit: (_, call) => ({ ...accept('hyprlab', call), acceptedAt: answeredAt }),
+    };
+    expect((await finalStatus(await stack.start())).status).toBe('succeeded');
+    expect(stack.calls.pollsAcceptedAt).toEqual([answeredAt]);
+  });
+
+  it("counts from the workflow's clock when the answer has no time (a lookup, an older worker)", async ({
+    stack,
+  }) => {
+    const started = Date.now();
+    const status = await finalStatus(await stack.start());
+    expect(status.status).toBe('succeeded');
+    const [acceptedAt] = stack.calls.pollsAcceptedAt;
+    expect(acceptedAt).toBeGreaterThanOrEqual(started - 1_000);
+    expect(acceptedAt).toBeLessThanOrEqual(Date.now());
+  });
+
   it('downloads each video of a task with several through the download activity', async ({
     stack,
   }) => {

@@ -42,6 +42,8 @@ export interface StubCalls {
   cancels: TaskHandle[];
   /** When each status call that was not part of a poll (a callback's confirmation) came. */
   confirmations: number[];
+  /** When each poll until done counts the render from (`renderTiming.acceptedAt`), if it knows. */
+  pollsAcceptedAt: (number | undefined)[];
   /** Every download started: by the download activity, or by the poll (`byPoll`, job-v6). */
   downloads: { url: string; key: string; byPoll?: true }[];
   discarded: string[][];
@@ -107,6 +109,7 @@ export async function startStubStack(): Promise<StubStack> {
     statuses: [],
     cancels: [],
     confirmations: [],
+    pollsAcceptedAt: [],
     downloads: [],
     discarded: [],
   };
@@ -159,9 +162,11 @@ export async function startStubStack(): Promise<StubStack> {
       handle: TaskHandle;
       untilDone: boolean;
       delivery?: PollDelivery;
+      renderTiming?: { acceptedAt: number };
     }): Promise<PollOutput> {
       calls.statuses.push(input.handle);
       if (!input.untilDone) calls.confirmations.push(Date.now());
+      else calls.pollsAcceptedAt.push(input.renderTiming?.acceptedAt);
       const script = stack.scripts[input.handle.provider]?.status;
       const status = script ? script(input.handle, next(`status:${input.handle.provider}`)) : done;
       if (input.untilDone && (status.state === 'running' || status.state === 'queued')) {

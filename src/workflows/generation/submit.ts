@@ -20,6 +20,8 @@ export interface AcceptedTask {
   taskId: string;
   handle: SubmitOutput['handle'];
   callbackExpected: boolean;
+  /** The submitting worker's clock when the provider accepted it (SubmitOutput.acceptedAt). */
+  acceptedAt?: number;
 }
 
 export type SubmitResult =
@@ -140,6 +142,7 @@ function acceptedTask(submitted: SubmitOutput): AcceptedTask {
     taskId: submitted.taskId,
     handle: submitted.handle,
     callbackExpected: submitted.callbackExpected === true,
+    ...(submitted.acceptedAt === undefined ? {} : { acceptedAt: submitted.acceptedAt }),
   };
 }
 

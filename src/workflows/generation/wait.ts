@@ -222,12 +222,14 @@ async function pollUntilDoneOrCallback(
   const scope = new CancellationScope();
   // The poll that finds the task done teaches the worker this render's length (poll-policy.ts);
   // not when a lost callback's safety net polls, which starts late on purpose. Only the
-  // activity's input changes, not the commands: old histories replay unchanged.
+  // activity's input changes, not the commands: old histories replay unchanged. The render
+  // runs from the provider's answer, not from this workflow task, which a busy worker or
+  // server may start much later: the first poll and the learned times count from there.
   const renderTiming = watch.task.callbackExpected
     ? undefined
     : {
         key: renderTimeKey(handle.provider, job.input.request),
-        acceptedAt: watch.acceptedAt,
+        acceptedAt: watch.task.acceptedAt ?? watch.acceptedAt,
         pollIntervalMs: job.pollIntervalMs,
       };
   const poll = scope.run(() =>

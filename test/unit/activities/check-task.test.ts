@@ -1,8 +1,9 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckTaskInput, createCheckTask } from '../../../src/activities/check-task.js';
-import type { PollOutput } from '../../../src/contracts/generation.js';
+import { FailureTypes, type PollOutput } from '../../../src/contracts/generation.js';
 import type { ProviderRegistry } from '../../../src/providers/registry.js';
 import type { RenderTimeStore } from '../../../src/storage/render-time-store.js';
 import { type DownloadServer, startDownloadServer } from '../../support/download-server.js';
@@ -73,5 +74,63 @@ describe('checkTask finding a task done (job-v6, delivering)', () => {
     const output = await attempt({ offset: 0 });
     expect(output.stored?.path).toBe(server.storage.videoPath('job-3-0'));
     expect(learned).toEqual([]);
+  });
+});
+
+describe('checkTask waiting for its first status call (job-v4)', () => {
+  const TEN_SECONDS = 10_000;
+
+  /** The first attempt's "retry me later" delay, in ms; it must make no status call. */
+  async function firstRetryDelay(wait: Partial<CheckTaskInput>, scheduledMsAgo: number) {
+    const providers = {
+      require: () => ({
+        status: async () => {
+          throw new Error('the first attempt of a waiting poll must not call the provider');
+        },
+      }),
+    } as unknown as ProviderRegistry;
+    const env = new MockActivityEnvironment(
+      { attempt: 1, currentAttemptScheduledTimestampMs: Date.now() - scheduledMsAgo },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const poll: CheckTaskInput = {
+      handle: { provider: 'hyprlab', taskId: 'task-4' },
+      untilDone: true,
+      firstPollDelayMs: TEN_SECONDS,
+      ...wait,
+    };
+    const failure = await env.run(createCheckTask({ providers }), poll).then(
+      () => expect.unreachable('the first attempt should ask to be retried'),
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    const { type, nextRetryDelay } = failure as ApplicationFailure;
+    expect(type).toBe(FailureTypes.notReady);
+    return Number(nextRetryDelay);
+  }
+
+  const timing = (acceptedMsAgo: number) => ({
+    renderTiming: {
+      key: 'hyprlab/kling-v1.6/std/5',
+      acceptedAt: Date.now() - acceptedMsAgo,
+      pollIntervalMs: 1000,
+    },
+  });
+
+  it('counts the wait from when the provider accepted the task, like the learned times', async () => {
+    // Accepted 3 s ago, this poll scheduled 1 s ago: 7 s are left, not 9.
+    const delay = await firstRetryDelay(timing(3_000), 1_000);
+    expect(delay).toBeGreaterThan(6_800);
+    expect(delay).toBeLessThanOrEqual(7_000);
+  });
+
+  it('calls at once when the render time has already passed since acceptance', async () => {
+    expect(await firstRetryDelay(timing(TEN_SECONDS + 5_000), 0)).toBe(1);
+  });
+
+  it('counts from its own scheduling when the acceptance time is not known', async () => {
+    const delay = await firstRetryDelay({}, 2_000);
+    expect(delay).toBeGreaterThan(7_800);
+    expect(delay).toBeLessThanOrEqual(8_000);
   });
 });

@@ -66,17 +66,22 @@ export function createCheckTask(deps: {
       // that one found the task done, so this render time is not learned twice.
       const resumingDelivery =
         input.delivery !== undefined && context.info.heartbeatDetails != null;
-      if (!resumingDelivery) {
-        await learnRenderTime(deps.routing?.renderTimes, input, {
-          polls,
-          // When this poll was due, not when a busy worker got to it: the planned first poll is
-          // measured the same way (from acceptance), so pickup lag is not learned twice.
-          dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
-        });
-      }
+      // Saved while the video downloads: the job's result does not wait for the hint's disk sync.
+      const learning = resumingDelivery
+        ? undefined
+        : learnRenderTime(deps.routing?.renderTimes, input, {
+            polls,
+            // When this poll was due, not when a busy worker got to it: the planned first poll
+            // is measured the same way (from acceptance), so pickup lag is not learned twice.
+            dueAt: context.info.currentAttemptScheduledTimestampMs || Date.now(),
+          });
       const videos = status.videos.map((video) => ({ url: video.url }));
-      const stored = await deliverInPoll(deps.download, input.delivery, videos, context);
-      return { status: { state: 'succeeded', videos }, polls, ...(stored ? { stored } : {}) };
+      try {
+        const stored = await deliverInPoll(deps.download, input.delivery, videos, context);
+        return { status: { state: 'succeeded', videos }, polls, ...(stored ? { stored } : {}) };
+      } finally {
+        await learning;
+      }
     }
     return { status, polls };
   };

@@ -208,6 +208,21 @@ syncs (36–48 ms against 36–42 ms on disk); the poll's callback watcher left 
 poll ends, one sandbox call less per job (replay CPU 16.6–18.0 ms against 15.4–17.4 ms).`;
 
 /** What the steady state was waiting on, found from the jobs' histories (issue 15, item 3). */
+const STEADY_TIMELINE = `Where the overhead goes, from the jobs' histories (the server's clock; the median job's
+of each part, so the parts need not add up to the p50 above; bench/lib/job-timeline.ts):
+time in workflow tasks (from scheduled to completed: the task queue, the worker's activations,
+with the route-planning local activity inside the first one, and the server's commit), time in
+activities (the last attempt's start to completion: provider calls, the download and its
+storage), and the overhead minus both: dispatching activity tasks, the server's steps between a
+completion and the next task, and how long after the render the status call that found it done
+came, less the work done while the provider renders. That last part makes it negative for
+klingflow: its render starts inside the submit, so the workflow task after the submit and the
+poll's scheduling run during the render and cost the job no time. They did until 2026-11-30,
+when the first status call counted its wait from that workflow task instead of from the
+provider's answer: about 20 ms later on an idle worker, more on a busy one (the overhead p50 at 2
+jobs/s went from 101 to 93 ms over 25 jobs, and this section's p95 from 131 to 118 ms at 2 jobs/s,
+233 to 171 ms at 5 and 387 to 257 ms at 10).`;
+
 const STEADY_CAUSE = `Timed-out tasks: workflow tasks that timed out, activity attempts retried after a timeout and
 activities that timed out for good, over all jobs of the rate (bench/lib/timed-out-tasks.ts).
 Each costs its job the timeout: 10 s for a workflow task, 30 s for a download or a status
@@ -277,6 +292,29 @@ ${markdownTable(
 )}
 
 ${ratioLines.join('\n')}
+
+${STEADY_TIMELINE}
+
+${markdownTable(
+  [
+    'workload',
+    'jobs/s',
+    'workflow tasks',
+    'in workflow tasks ms',
+    'activities',
+    'in activities ms',
+    'overhead minus both ms',
+  ],
+  results.map(({ workload, rate, timeline }) => [
+    workload,
+    rate,
+    timeline.workflowTasks,
+    timeline.workflowTaskMs,
+    timeline.activities,
+    timeline.activityMs,
+    timeline.restMs,
+  ]),
+)}
 
 ${STEADY_CAUSE}`;
 }

@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { type JobTimeline, jobTimeline, medianTimeline } from './lib/job-timeline.js';
 import { percentile } from './lib/process-stats.js';
 import { timedOutTasks } from './lib/timed-out-tasks.js';
 import {
@@ -27,6 +28,8 @@ export interface SteadyStateResult {
   cpuPercent: number;
   /** Tasks that came back only through a timeout, over all jobs (timed-out-tasks.ts). */
   timedOutTasks: number;
+  /** Where the overhead went, the median job's of each part (job-timeline.ts). */
+  timeline: JobTimeline;
 }
 
 const WARM_UP_JOBS = 10;
@@ -94,7 +97,7 @@ async function oneRate(
   const cpuSeconds = (after?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0);
   const wallSeconds = (Date.now() - started) / 1000;
   // Read after the CPU sample and before the next rate, so neither is charged for it.
-  const timedOut = await countTimedOutTasks(await Promise.all(handles));
+  const histories = await readHistories(await Promise.all(handles), options.renderMs);
   const overhead = overheads(settled, options.renderMs);
   const values = settled
     .filter((outcome) => outcome.ok)
@@ -110,19 +113,32 @@ async function oneRate(
     overheadMaxMs: Math.round(percentile(values, 1)),
     cpuMsPerJob: round((cpuSeconds * 1000) / options.jobs, 1),
     cpuPercent: round((cpuSeconds / wallSeconds) * 100, 0),
-    timedOutTasks: timedOut,
+    timedOutTasks: histories.timedOutTasks,
+    timeline: histories.timeline,
   };
 }
 
-/** Timed-out tasks over the jobs' histories, a few histories at a time. */
-async function countTimedOutTasks(handles: (WorkflowHandle | undefined)[]): Promise<number> {
+/**
+ * Timed-out tasks over the jobs' histories, and the median timeline of the jobs that succeeded,
+ * a few histories at a time.
+ */
+async function readHistories(
+  handles: (WorkflowHandle | undefined)[],
+  renderMs: number,
+): Promise<{ timedOutTasks: number; timeline: JobTimeline }> {
   let total = 0;
+  const timelines: JobTimeline[] = [];
   const started = handles.filter((handle) => handle !== undefined);
   for (let index = 0; index < started.length; index += 10) {
     const histories = await Promise.all(
       started.slice(index, index + 10).map((handle) => handle.fetchHistory()),
     );
-    for (const history of histories) total += timedOutTasks(history.events ?? []);
+    for (const history of histories) {
+      const events = history.events ?? [];
+      total += timedOutTasks(events);
+      if (events.at(-1)?.workflowExecutionCompletedEventAttributes)
+        timelines.push(jobTimeline(events, renderMs));
+    }
   }
-  return total;
+  return { timedOutTasks: total, timeline: medianTimeline(timelines) };
 }

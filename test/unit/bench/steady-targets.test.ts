@@ -19,6 +19,7 @@ function steady(
     cpuMsPerJob: 50,
     cpuPercent: 20,
     timedOutTasks: 0,
+    timeline: { workflowTasks: 3, workflowTaskMs: 45, activities: 2, activityMs: 30, restMs: 20 },
   };
 }
 

@@ -3,6 +3,7 @@
  * their targets, from the measurements of bench/throughput.ts, bench/steady-state.ts,
  * bench/scaling.ts and a `--cpu-prof` profile (bench/lib/cpu-profile.ts).
  */
+import { type CpuPair, medianPair } from './cpu-pairs.js';
 import type { ProfileCost } from './lib/cpu-profile.js';
 import { markdownTable, type Target } from './lib/report.js';
 import type { ScalingPoint } from './scaling.js';
@@ -61,15 +62,25 @@ ${ratios.map((ratio) => `- ${ratio}`).join('\n')}
 ${failures.length > 0 ? `\nJobs that failed, and why (the machine's load slows submits past their timeout; a timed-out submit is never re-sent):\n\n${failures.join('\n')}\n` : ''}`;
 }
 
-export function burstTargets(results: ThroughputResult[]): Target[] {
+export function burstTargets(results: ThroughputResult[], cpuPairs: CpuPair[] = []): Target[] {
   const largest = Math.max(...results.map((result) => result.jobs));
   const { ours, floor } = pair(results, largest);
   if (!ours || !floor) return [];
-  const cpuRatio = ours.cpuMsPerJob / floor.cpuMsPerJob;
+  const burstRatio = ours.cpuMsPerJob / floor.cpuMsPerJob;
+  // Judged by the median of alternated pairs when there are some: one burst each is noise here.
+  const median = medianPair(cpuPairs);
+  const cpu = median
+    ? { ours: median.klingflowMs, floor: median.trivialMs, ratio: median.ratio }
+    : { ours: ours.cpuMsPerJob, floor: floor.cpuMsPerJob, ratio: burstRatio };
   // "≤ 15 ms if the engine allows it": it does not when its own floor, one activity and no
   // provider work, already costs more than that.
-  const engineAllows15 = floor.cpuMsPerJob <= 15;
-  const cpuMet = cpuRatio <= 2 && (!engineAllows15 || ours.cpuMsPerJob <= 15);
+  const engineAllows15 = cpu.floor <= 15;
+  const cpuMet = cpu.ratio <= 2 && (!engineAllows15 || cpu.ours <= 15);
+  const pairRatios = cpuPairs.map((each) => each.ratio);
+  const burstMeasured = `${ours.cpuMsPerJob} ms (trivial ${floor.cpuMsPerJob} ms, ${burstRatio.toFixed(2)}×; ${largest}-job burst)`;
+  const cpuMeasured = median
+    ? `${cpu.ours} ms (trivial ${cpu.floor} ms, ${cpu.ratio.toFixed(2)}×; median of ${cpuPairs.length} alternated pairs of ${median.jobs}-job bursts, ratios ${Math.min(...pairRatios).toFixed(2)}–${Math.max(...pairRatios).toFixed(2)}); ${burstMeasured}`
+    : burstMeasured;
   // Every burst size, not the most flattering one: on a shared machine the ratio swings.
   const ratios = [...new Set(results.map((result) => result.jobs))].flatMap((jobs) => {
     const both = pair(results, jobs);
@@ -81,7 +92,7 @@ export function burstTargets(results: ThroughputResult[]): Target[] {
     {
       name: 'worker CPU per job',
       target: '≤ 2× trivial and ≤ 15 ms',
-      measured: `${ours.cpuMsPerJob} ms (trivial ${floor.cpuMsPerJob} ms, ${cpuRatio.toFixed(2)}×; ${largest}-job burst)${engineAllows15 ? '' : `; ≤ 15 ms is below the engine's own floor of ${floor.cpuMsPerJob} ms`}`,
+      measured: `${cpuMeasured}${engineAllows15 ? '' : `; ≤ 15 ms is below the engine's own floor of ${cpu.floor} ms`}`,
       met: cpuMet,
       ...(cpuMet
         ? {}
@@ -120,6 +131,7 @@ export function cpuSection(
   profile:
     | { functions: ProfileCost[]; areas: ProfileCost[]; busyMs: number; jobs: number }
     | undefined,
+  cpuPairs: CpuPair[] = [],
 ): string {
   const rows = results.map((result) => [
     result.workload,
@@ -161,9 +173,31 @@ trivial workflow is the engine's floor for one timer and one activity.
 
 ${markdownTable(['workload', 'jobs', 'CPU ms per job', 'history events per job'], rows)}
 
+${pairsText(cpuPairs)}
+
 ${profiled}
 
 ${CPU_DECOMPOSITION}`;
+}
+
+function pairsText(cpuPairs: CpuPair[]): string {
+  const median = medianPair(cpuPairs);
+  if (!median) return 'No alternated pairs in this run (BENCH_CPU_PAIRS=0).';
+  return `One burst per workload moves by ±15% with whatever else runs on this shared machine, so the
+target is judged by alternated pairs: a klingflow burst and a trivial one of ${median.jobs} jobs back
+to back, each on a fresh worker, the first workload swapped from pair to pair
+(\`BENCH_CPU_PAIRS\`, \`BENCH_CPU_PAIR_JOBS\`). The median pair's ratio is ${median.ratio.toFixed(2)}×.
+
+${markdownTable(
+  ['pair', 'first', 'klingflow CPU ms per job', 'trivial CPU ms per job', 'ratio'],
+  cpuPairs.map((each, index) => [
+    index + 1,
+    each.first,
+    each.klingflowMs,
+    each.trivialMs,
+    `${each.ratio.toFixed(2)}×`,
+  ]),
+)}`;
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * `npm run bench`: measures a burst of jobs and the worker's CPU per job (with a CPU profile),
+ * `npm run bench`: measures a burst of jobs and the worker's CPU per job (in alternated pairs of
+ * bursts, with a CPU profile),
  * steady arrival rates, worker memory against in-flight jobs, cost per job in history events and
  * actions, download speed and memory, and detection latency, and writes BENCHMARKS.md with the
  * machine, the date and every figure next to its target. Sizes can be lowered for a quick look,
  * and sections picked (the others keep what BENCHMARKS.md had):
- *   BENCH_JOBS=50,200 BENCH_STEADY_SECONDS=30 BENCH_IN_FLIGHT=200,1000 BENCH_DOWNLOAD_MB=100 npm run bench
+ *   BENCH_JOBS=50,200 BENCH_CPU_PAIRS=1 BENCH_STEADY_SECONDS=30 BENCH_IN_FLIGHT=200,1000 BENCH_DOWNLOAD_MB=100 npm run bench
  *   BENCH_SECTIONS=burst,steady,scaling npm run bench
  */
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installQuietRuntime } from '../src/temporal/sdk-logging.js';
+import { measureCpuPairs } from './cpu-pairs.js';
 import { measureDetectionLatency } from './detection-latency.js';
 import { downloadReport, measureDownload } from './download.js';
 import { measureHistoryCost } from './history-cost.js';
@@ -48,6 +50,8 @@ const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const numbers = (value: string) => value.split(',').filter(Boolean).map(Number);
 const jobCounts = numbers(process.env.BENCH_JOBS ?? '200,1000');
 const profileJobs = Number(process.env.BENCH_PROFILE_JOBS ?? 200);
+const cpuPairCount = Number(process.env.BENCH_CPU_PAIRS ?? 5);
+const cpuPairJobs = Number(process.env.BENCH_CPU_PAIR_JOBS ?? 300);
 const steadyRates = numbers(process.env.BENCH_STEADY_RATES ?? '2,5,10');
 const steadySeconds = Number(process.env.BENCH_STEADY_SECONDS ?? 180);
 const inFlightCounts = numbers(process.env.BENCH_IN_FLIGHT ?? '200,1000,3000');
@@ -230,7 +234,14 @@ async function burst(address: string): Promise<void> {
     }
   }
   sections.push(burstSection(throughput, renderMs));
-  targets.push(...burstTargets(throughput));
+  const cpuPairs = await measureCpuPairs({
+    address,
+    pairs: cpuPairCount,
+    jobs: cpuPairJobs,
+    renderMs,
+    log,
+  });
+  targets.push(...burstTargets(throughput, cpuPairs));
   let profile: Parameters<typeof cpuSection>[1];
   if (profileJobs > 0) {
     log(`profile: ${profileJobs} klingflow jobs under --cpu-prof`);
@@ -248,7 +259,7 @@ async function burst(address: string): Promise<void> {
     const windowMs = (profiled.wallSeconds + profiled.stopSeconds + 1) * 1000;
     profile = { ...(await summarizeProfiles(files, windowMs)), jobs: profileJobs };
   }
-  sections.push(cpuSection(throughput, profile));
+  sections.push(cpuSection(throughput, profile, cpuPairs));
 }
 
 async function steady(address: string): Promise<void> {

@@ -36,3 +36,30 @@ describe('the worker CPU per job target', () => {
     expect(cpuTarget(16, 8.5)).toMatchObject({ met: false });
   });
 });
+
+describe('the worker CPU per job target, from alternated pairs of bursts', () => {
+  const pair = (klingflowMs: number, trivialMs: number) => ({
+    jobs: 300,
+    first: 'klingflow' as const,
+    klingflowMs,
+    trivialMs,
+    ratio: klingflowMs / trivialMs,
+  });
+  const judged = (pairs: ReturnType<typeof pair>[]) =>
+    burstTargets([burst('klingflow', 44), burst('trivial', 20)], pairs).find(
+      (target) => target.name === 'worker CPU per job',
+    )!;
+
+  it('is judged by the median pair, not by the one burst of each (2.2× here)', () => {
+    const target = judged([pair(38, 20), pair(46, 20), pair(39, 20)]);
+    expect(target.met).toBe(true);
+    expect(target.measured).toContain('39 ms (trivial 20 ms, 1.95×; median of 3 alternated pairs');
+    expect(target.measured).toContain('ratios 1.90–2.30');
+    expect(target.measured).toContain('44 ms (trivial 20 ms, 2.20×; 1000-job burst)');
+  });
+
+  it('takes the upper of the two middle pairs of an even count', () => {
+    expect(judged([pair(38, 20), pair(42, 20)]).met).toBe(false);
+    expect(judged([pair(38, 20), pair(39, 20)]).met).toBe(true);
+  });
+});

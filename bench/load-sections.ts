@@ -236,6 +236,15 @@ activation is at least three calls (activate, one \`tryUnblockConditions\` per r
 unblocks something, conclude), plus three per workflow (runtime, start, eviction): replaying a
 polled klingflow job's history makes 16 calls, the trivial job's shape 12.
 
+The sandbox's promise hook takes a stack trace, mapped through the bundle's source map, for every
+promise workflow code creates (\`vm-shared.js\`): about 22% of the workflow thread's time in a
+300-job profile. Counted by hand on 2026-11-30 (a counter in that hook, 50-job bursts), a
+klingflow job creates 53 promises, the trivial job 12: one per \`async\` call and \`await\` of
+its steps, about 8 for the poll's callback watcher (a cancellation scope and a condition), 4 for
+the job-metrics interceptor's watchers and 2 in the SDK per activity. The profile puts each at
+about 0.1 ms under profiling, so removing a dozen would save about 1 ms a job at most, and the
+watcher is what lets a callback cut a poll short, so they stay.
+
 Tried and not kept, each within the run-to-run noise: both workers from compiled JavaScript
 instead of tsx (trivial 16.8 ms, klingflow 36–45 ms); klingflow's storage on tmpfs, so no disk
 syncs (36–48 ms against 36–42 ms on disk); the poll's callback watcher left pending when the

@@ -263,8 +263,9 @@ klingflow: its render starts inside the submit, so the workflow task after the s
 poll's scheduling run during the render and cost the job no time. They did until 2026-11-30,
 when the first status call counted its wait from that workflow task instead of from the
 provider's answer: about 20 ms later on an idle worker, more on a busy one (the overhead p50 at 2
-jobs/s went from 101 to 93 ms over 25 jobs, and this section's p95 from 131 to 118 ms at 2 jobs/s,
-233 to 171 ms at 5 and 387 to 257 ms at 10).`;
+jobs/s went from 101 to 93 ms over 25 jobs, and this section's p95 at 2, 5 and 10 jobs/s from 131,
+233 and 387 ms to 118, 171 and 257 ms in the first run after it, 125, 171 and 300 ms in the
+second).`;
 
 const STEADY_CAUSE = `Timed-out tasks: workflow tasks that timed out, activity attempts retried after a timeout and
 activities that timed out for good, over all jobs of the rate (bench/lib/timed-out-tasks.ts).

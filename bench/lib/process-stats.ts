@@ -36,6 +36,20 @@ function readStat(pid: number): StatFields | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) of this process's main thread alone, the one running the event loop,
+ * or undefined where /proc is missing.
+ */
+export function eventLoopCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid and its living descendants. */
 function processTree(root: number): Map<number, StatFields> {
   const all = new Map<number, StatFields>();

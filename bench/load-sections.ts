@@ -6,6 +6,7 @@
 import { type CpuPair, medianPair } from './cpu-pairs.js';
 import type { ProfileCost } from './lib/cpu-profile.js';
 import { markdownTable, type Target } from './lib/report.js';
+import type { OwnActivityCpu } from './own-activity-cpu.js';
 import type { ScalingPoint } from './scaling.js';
 import { scalingSlope } from './scaling.js';
 import type { SteadyStateResult } from './steady-state.js';
@@ -62,7 +63,11 @@ ${ratios.map((ratio) => `- ${ratio}`).join('\n')}
 ${failures.length > 0 ? `\nJobs that failed, and why (the machine's load slows submits past their timeout; a timed-out submit is never re-sent):\n\n${failures.join('\n')}\n` : ''}`;
 }
 
-export function burstTargets(results: ThroughputResult[], cpuPairs: CpuPair[] = []): Target[] {
+export function burstTargets(
+  results: ThroughputResult[],
+  cpuPairs: CpuPair[] = [],
+  ownActivity?: OwnActivityCpu,
+): Target[] {
   const largest = Math.max(...results.map((result) => result.jobs));
   const { ours, floor } = pair(results, largest);
   if (!ours || !floor) return [];
@@ -97,7 +102,7 @@ export function burstTargets(results: ThroughputResult[], cpuPairs: CpuPair[] = 
       ...(cpuMet
         ? {}
         : {
-            note: `a klingflow job is ${ours.eventsPerJob} history events and 4 workflow activations (start, the route-planning local activity, submitted, polled and delivered: job-v6 downloads in the poll that finds the task done) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 3–4 activity executions (submit, the first-poll wait, a status call or two with the download) and a local activity against 1 activity, and its provider HTTP calls and file writes; most of the CPU is the SDK's cost per activation and per task, and those steps added to the trivial workflow alone cost about 1.5× its CPU (section 2)`,
+            note: `a klingflow job is ${ours.eventsPerJob} history events and 4 workflow activations (start, the route-planning local activity, submitted, polled and delivered: job-v6 downloads in the poll that finds the task done) against the trivial job's ${floor.eventsPerJob} events and 3 activations, plus 3–4 activity executions (submit, the first-poll wait, a status call or two with the download) and a local activity against 1 activity, and its provider HTTP calls and file writes; most of the CPU is the SDK's cost per activation and per task, and those steps added to the trivial workflow alone cost about 1.5× its CPU (section 2)${ownActivity ? `; klingflow's own activity code is ${ownActivity.cpuMsPerJob} ms of a job, and without any of it the ratio would still be ${withoutOwnCode(cpu.ours, cpu.floor, ownActivity)}× (section 2)` : ''}`,
           }),
     },
     {
@@ -132,6 +137,7 @@ export function cpuSection(
     | { functions: ProfileCost[]; areas: ProfileCost[]; busyMs: number; jobs: number }
     | undefined,
   cpuPairs: CpuPair[] = [],
+  ownActivity?: OwnActivityCpu,
 ): string {
   const rows = results.map((result) => [
     result.workload,
@@ -175,9 +181,31 @@ ${markdownTable(['workload', 'jobs', 'CPU ms per job', 'history events per job']
 
 ${pairsText(cpuPairs)}
 
+${ownActivityText(cpuPairs, ownActivity)}
+
 ${profiled}
 
 ${CPU_DECOMPOSITION}`;
+}
+
+/** The ratio left if klingflow's own activity code cost nothing. */
+function withoutOwnCode(ours: number, floor: number, own: OwnActivityCpu): string {
+  return ((ours - own.cpuMsPerJob) / floor).toFixed(2);
+}
+
+function ownActivityText(cpuPairs: CpuPair[], own: OwnActivityCpu | undefined): string {
+  if (!own) return "klingflow's own activity code was not measured in this run.";
+  const median = medianPair(cpuPairs);
+  const without = median
+    ? ` Without any of it, the median pair would still be ${withoutOwnCode(median.klingflowMs, median.trivialMs, own)}× the trivial job.`
+    : '';
+  return `klingflow's own activity code for a polled job (route planning, the submit, the first-poll
+wait's attempt, and the poll that finds the task done with its status call, download, sha256,
+storage and syncs) costs ${own.cpuMsPerJob} ms of CPU a job, ${own.eventLoopMsPerJob} ms of it on the event loop: called
+directly through the SDK's \`MockActivityEnvironment\`, without a server, against the same
+simulated provider in another process (bench/own-activity-probe.ts; median of ${own.runs} runs of
+${own.jobs} jobs, ${own.concurrency} at a time).${without} The rest of the gap is the SDK's cost per activity
+task, local activity and workflow activation, and the garbage collection behind them.`;
 }
 
 function pairsText(cpuPairs: CpuPair[]): string {
@@ -245,10 +273,25 @@ the job-metrics interceptor's watchers and 2 in the SDK per activity. The profil
 about 0.1 ms under profiling, so removing a dozen would save about 1 ms a job at most, and the
 watcher is what lets a callback cut a poll short, so they stay.
 
+By thread (read from /proc at the start and end of 300-job bursts, four alternated bursts on
+a quiet machine, 2026-11-30; klingflow 32.5–35.5 ms a job, trivial 14.8–15.0):
+
+| thread | klingflow ms per job | trivial ms per job |
+| --- | --- | --- |
+| main (event loop: activities, provider calls, files, the SDK's task handling) | 11.5–12.6 | 3.8–3.9 |
+| the workflow thread (the sandbox) | 9.0–9.4 | 5.1 |
+| four other node threads (V8's garbage collection and compiler, libuv's pool) | 5.1–6.0 | 1.2–1.5 |
+| the Rust core (\`tokio-runtime-w\`, \`workflow-processing\`) | 5.5–6.1 | 3.8 |
+
 Tried and not kept, each within the run-to-run noise: both workers from compiled JavaScript
 instead of tsx (trivial 16.8 ms, klingflow 36–45 ms); klingflow's storage on tmpfs, so no disk
 syncs (36–48 ms against 36–42 ms on disk); the poll's callback watcher left pending when the
-poll ends, one sandbox call less per job (replay CPU 16.6–18.0 ms against 15.4–17.4 ms).`;
+poll ends, one sandbox call less per job (replay CPU 16.6–18.0 ms against 15.4–17.4 ms);
+without the job-metrics workflow interceptor, the activity metrics and log interceptors, or
+both (34.1–36.7 ms in eight alternated 300-job bursts, the same as with them); klingflow's
+workflow modules loaded once for every workflow (the bundler's \`preloadModules\`) instead of
+once per workflow (31.6–32.0 ms against 31.0–38.8 ms); V8's young generation at 64 MB
+(\`--max-semi-space-size\`: 39.5–46.2 ms against 41.0–41.3 ms).`;
 
 /** What the steady state was waiting on, found from the jobs' histories (issue 15, item 3). */
 const STEADY_TIMELINE = `Where the overhead goes, from the jobs' histories (the server's clock; the median job's

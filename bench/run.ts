@@ -36,6 +36,7 @@ import {
   steadySection,
   steadyTargets,
 } from './load-sections.js';
+import { measureOwnActivityCpu } from './own-activity-cpu.js';
 import { comparePollingPolicies, pollingSection, pollingTarget } from './polling-policies.js';
 import { measureScaling, type ScalingPoint } from './scaling.js';
 import { extractSoakSection, replaceSoakSection } from './soak/report.js';
@@ -241,7 +242,9 @@ async function burst(address: string): Promise<void> {
     renderMs,
     log,
   });
-  targets.push(...burstTargets(throughput, cpuPairs));
+  log('own activity code: 3 runs of 300 jobs outside Temporal');
+  const ownActivity = await measureOwnActivityCpu({ jobs: 300, concurrency: 10, runs: 3 });
+  targets.push(...burstTargets(throughput, cpuPairs, ownActivity));
   let profile: Parameters<typeof cpuSection>[1];
   if (profileJobs > 0) {
     log(`profile: ${profileJobs} klingflow jobs under --cpu-prof`);
@@ -259,7 +262,7 @@ async function burst(address: string): Promise<void> {
     const windowMs = (profiled.wallSeconds + profiled.stopSeconds + 1) * 1000;
     profile = { ...(await summarizeProfiles(files, windowMs)), jobs: profileJobs };
   }
-  sections.push(cpuSection(throughput, profile, cpuPairs));
+  sections.push(cpuSection(throughput, profile, cpuPairs, ownActivity));
 }
 
 async function steady(address: string): Promise<void> {

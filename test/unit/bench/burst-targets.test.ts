@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { burstTargets } from '../../../bench/load-sections.js';
+import { burstTargets, cpuSection } from '../../../bench/load-sections.js';
 import type { ThroughputResult } from '../../../bench/throughput.js';
 
 function burst(workload: 'klingflow' | 'trivial', cpuMsPerJob: number): ThroughputResult {
@@ -61,5 +61,28 @@ describe('the worker CPU per job target, from alternated pairs of bursts', () =>
   it('takes the upper of the two middle pairs of an even count', () => {
     expect(judged([pair(38, 20), pair(42, 20)]).met).toBe(false);
     expect(judged([pair(38, 20), pair(39, 20)]).met).toBe(true);
+  });
+
+  const ownActivity = { jobs: 300, concurrency: 10, runs: 3, cpuMsPerJob: 4, eventLoopMsPerJob: 2 };
+
+  it('says what the ratio would be without klingflow’s own activity code', () => {
+    const pairs = [pair(48, 20), pair(46, 20), pair(50, 20)];
+    const target = burstTargets(
+      [burst('klingflow', 44), burst('trivial', 20)],
+      pairs,
+      ownActivity,
+    ).find((each) => each.name === 'worker CPU per job')!;
+    // The median pair is 48 vs 20 ms: (48 − 4) / 20.
+    expect(target.note).toContain("klingflow's own activity code is 4 ms of a job");
+    expect(target.note).toContain('the ratio would still be 2.20×');
+
+    const section = cpuSection(
+      [burst('klingflow', 44), burst('trivial', 20)],
+      undefined,
+      pairs,
+      ownActivity,
+    );
+    expect(section).toContain('costs 4 ms of CPU a job, 2 ms of it on the event loop');
+    expect(section).toContain('the median pair would still be 2.20× the trivial job');
   });
 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FakeProviderServer } from '../src/simulated/fake-server.js';
-import { megabytes } from './lib/process-stats.js';
+import { runProbeProcess } from './lib/probe-process.js';
+import { median, megabytes } from './lib/process-stats.js';
 import { markdownTable, type Target } from './lib/report.js';
 
 const run = promisify(execFile);
@@ -161,16 +162,8 @@ function eventLoopCpu(result: ProbeResult): number {
   return result.eventLoopCpuSeconds ?? Number.NaN;
 }
 
-/**
- * Runs a probe as `node --import tsx`, not through the tsx CLI: the CLI runs the script in a
- * child process of its own and does not pass it `--expose-gc`, so the probe's baseline would not
- * be taken after a collection.
- */
-async function probe(script: string, url: string): Promise<ProbeResult> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', script, url], {
-    maxBuffer: 1024 * 1024,
-  });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ProbeResult;
+function probe(script: string, url: string): Promise<ProbeResult> {
+  return runProbeProcess<ProbeResult>(script, [url], { nodeFlags: ['--expose-gc'] });
 }
 
 /** The BENCHMARKS.md section and its two rows of the targets table. */
@@ -294,12 +287,6 @@ function ceilingMissedNote(download: DownloadBenchmark): string {
 
 function percent(ratio: number): string {
   return `${Math.round(ratio * 100)}%`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function loadAverage(): number {

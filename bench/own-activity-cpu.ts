@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startSimulatedProviders } from '../src/simulated/index.js';
 import { childEnvironment } from '../test/support/child-environment.js';
+import { runProbeProcess } from './lib/probe-process.js';
+import { median } from './lib/process-stats.js';
 
 const PROBE = fileURLToPath(new URL('./own-activity-probe.ts', import.meta.url));
 
@@ -29,18 +29,15 @@ export async function measureOwnActivityCpu(options: {
   const results: { cpuMsPerJob: number; eventLoopMsPerJob: number }[] = [];
   try {
     for (let run = 0; run < options.runs; run++) {
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', PROBE, String(options.jobs), String(options.concurrency)],
-        { env: childEnvironment(providers.environment), maxBuffer: 1024 * 1024 },
+      results.push(
+        await runProbeProcess(PROBE, [String(options.jobs), String(options.concurrency)], {
+          env: childEnvironment(providers.environment),
+        }),
       );
-      results.push(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
     }
   } finally {
     await providers.stop();
   }
-  const median = (values: number[]) =>
-    [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)] ?? Number.NaN;
   const round = (value: number) => Math.round(value * 10) / 10;
   return {
     ...options,

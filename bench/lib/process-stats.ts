@@ -20,20 +20,26 @@ interface StatFields {
   rssPages: number;
 }
 
-function readStat(pid: number): StatFields | undefined {
+/** The fields of a /proc stat file after the command name, or undefined where it is missing. */
+function statFields(path: string): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return {
-      parent: Number(fields[1]),
-      // utime, stime, cutime, cstime
-      cpuTicks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
-      rssPages: Number(fields[21]),
-    };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function readStat(pid: number): StatFields | undefined {
+  const fields = statFields(`/proc/${pid}/stat`);
+  if (!fields) return undefined;
+  return {
+    parent: Number(fields[1]),
+    // utime, stime, cutime, cstime
+    cpuTicks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+    rssPages: Number(fields[21]),
+  };
 }
 
 /**
@@ -41,13 +47,9 @@ function readStat(pid: number): StatFields | undefined {
  * or undefined where /proc is missing.
  */
 export function eventLoopCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(`/proc/self/task/${process.pid}/stat`);
+  if (!fields) return undefined;
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** The pid and its living descendants. */
@@ -120,6 +122,14 @@ export function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((left, right) => left - right);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[index]!;
+}
+
+/** The middle value; with an even count, the mean of the two middle ones. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export function megabytes(bytes: number): number {

@@ -14,15 +14,11 @@ import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createActivities } from '../src/activities/index.js';
+import { readSettings } from '../src/config/environment.js';
+import { VARIABLES } from '../src/config/variables.js';
 import { FailureTypes } from '../src/contracts/generation.js';
-import { createGuardedAgent } from '../src/http/guarded-agent.js';
-import { createConfiguredProviders } from '../src/providers/configured-providers.js';
-import { ProviderRegistry } from '../src/providers/registry.js';
 import { parseUnifiedRequest } from '../src/request/parse-request.js';
-import { createFilesystemStorage } from '../src/storage/filesystem-storage.js';
-import { imageResolverFactory } from '../src/storage/image-resolver.js';
-import { createRenderTimeStore } from '../src/storage/render-time-store.js';
+import { workerDependencies } from '../src/worker.js';
 import { eventLoopCpuSeconds } from './lib/process-stats.js';
 
 const jobs = Number(process.argv[2] ?? 300);
@@ -30,20 +26,16 @@ const concurrency = Number(process.argv[3] ?? 10);
 const WARM_UP_JOBS = Math.min(30, jobs);
 
 const directory = await mkdtemp(join(tmpdir(), 'klingflow-own-activity-'));
-const dispatcher = createGuardedAgent({ allowPrivateNetwork: true });
-const http = { dispatcher, allowPrivateNetwork: true };
-const storage = createFilesystemStorage({ rootDirectory: directory });
-const activities = createActivities({
-  providers: new ProviderRegistry(createConfiguredProviders(process.env, http)),
-  storage,
-  images: imageResolverFactory({ storage, dispatcher, allowPrivateNetwork: true }),
-  http,
-  routing: {
-    pollIntervalMs: 1000,
-    initialWaitShare: 0.8,
-    renderTimes: createRenderTimeStore({ path: join(directory, '.render-times.json') }),
-  },
-  environment: process.env,
+// The worker's own wiring (providers, storage, learned render times), on loopback fakes.
+const environment = {
+  ...process.env,
+  [VARIABLES.storageDirectory]: directory,
+  [VARIABLES.allowPrivateNetwork]: '1',
+  [VARIABLES.pollInterval]: '1s',
+};
+const { dispatcher, activities } = workerDependencies({
+  settings: readSettings(environment),
+  environment,
 });
 const request = parseUnifiedRequest({ prompt: 'benchmark', model: 'kling-v1.6' });
 const logger = new DefaultLogger('ERROR');
@@ -54,11 +46,11 @@ function run<P extends unknown[], R>(
   info: Partial<Context['info']>,
   ...args: P
 ): Promise<R> {
-  const environment = new MockActivityEnvironment(
+  const mock = new MockActivityEnvironment(
     { scheduledTimestampMs: Date.now(), scheduleToCloseTimeoutMs: 3_600_000, ...info },
     { logger },
   );
-  return environment.run(activity, ...args);
+  return mock.run(activity, ...args);
 }
 
 async function job(index: number): Promise<void> {

@@ -127,8 +127,13 @@ export async function createKlingflowWorker(
   return new KlingflowWorker(main, providerWorkers);
 }
 
-/** The guarded HTTP agent, the configured providers, the storage and the activities on them. */
-function workerDependencies(options: KlingflowWorkerOptions) {
+/**
+ * The guarded HTTP agent, the configured providers, the storage and the activities on them: what
+ * the workers run (and what bench/own-activity-probe.ts measures without Temporal).
+ */
+export function workerDependencies(
+  options: Pick<KlingflowWorkerOptions, 'settings' | 'environment' | 'routing' | 'callbackUrl'>,
+) {
   const { settings } = options;
   const environment = options.environment ?? process.env;
   const dispatcher = createGuardedAgent({ allowPrivateNetwork: settings.allowPrivateNetwork });
@@ -155,9 +160,9 @@ function workerDependencies(options: KlingflowWorkerOptions) {
     http,
     routing: routingSettings(settings, options.routing),
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
-    environment: options.environment ?? process.env,
+    environment,
   });
-  return { providers, activities };
+  return { dispatcher, providers, activities };
 }
 
 /** The main worker: workflows, route planning, downloads and storage. */

@@ -18,6 +18,13 @@ everything below it, from /proc (RSS summed over the tree, CPU as user + system 
 (bin/klingflow.js); the trivial worker runs with \`node --import tsx\`. Earlier versions of this
 file measured the trivial worker's tsx CLI wrapper instead (52.9 MB, 0.02 s).`;
 
+export const PROVIDER_HOW = `klingflow's jobs call a simulated HyprLab that runs in a node process of its own
+(bench/provider-server.ts), as a real provider does. Until 2026-12-01 it ran in the benchmark's
+process, which starts and awaits every job over gRPC, so its answers waited on that work: moving
+it took klingflow's p95 overhead from 6.8 and 7.8 s to 6.4 and 6.2 s on 200-job bursts, and from
+137 and 120 ms to 110 and 114 ms at 2 jobs/s (two runs each, measured by hand; the trivial
+workflow calls no provider).`;
+
 const pair = (results: ThroughputResult[], jobs: number) => ({
   ours: results.find((result) => result.workload === 'klingflow' && result.jobs === jobs),
   floor: results.find((result) => result.workload === 'trivial' && result.jobs === jobs),
@@ -56,6 +63,8 @@ close) minus the render time. The trivial workload is one timer for the render p
 activity: the engine's floor here.
 
 ${MEASURED_HOW}
+
+${PROVIDER_HOW}
 
 ${markdownTable(['workload', 'jobs', 'succeeded', 'wall s', 'jobs/s', 'overhead p50 ms', 'overhead p95 ms', 'worker peak RSS MB', 'worker CPU s', 'CPU ms per job', 'history events per job'], rows)}
 
@@ -350,6 +359,8 @@ after 10 warm-up jobs that are not counted.
 CPU is the worker's from the first start until the last job of that rate closed.
 \`BENCH_STEADY_SECONDS\` sets the duration (180 s by default, as the issue asks),
 \`BENCH_STEADY_RATES\` the rates.
+
+${PROVIDER_HOW}
 
 ${markdownTable(
   [

@@ -63,15 +63,15 @@ async function bringInFlight(workload: RunningWorkload, count: number): Promise<
   // on its timer from its first workflow task. Then wait for the worker to go quiet.
   let inFlightJobs = count;
   if (workload.name === 'klingflow') {
-    const fake = workload.providers.fakes.hyprlab;
     // A job whose submit failed never gets there: stop once no task came for a minute.
     let progressAt = Date.now();
     let seen = 0;
-    while (fake.tasks.size < count && Date.now() - progressAt < 60_000) {
+    while (seen < count && Date.now() - progressAt < 60_000) {
       await sleep(500);
-      if (fake.tasks.size > seen) [seen, progressAt] = [fake.tasks.size, Date.now()];
+      const created = await workload.providers.tasksCreated();
+      if (created > seen) [seen, progressAt] = [created, Date.now()];
     }
-    inFlightJobs = fake.tasks.size;
+    inFlightJobs = seen;
   }
   await untilQuiet(workload);
   const inFlight = workload.monitor.now();

@@ -10,10 +10,10 @@ import {
 } from '../../src/contracts/generation.js';
 import { initialJobSearchAttributes } from '../../src/contracts/search-attributes.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
-import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
 import { childEnvironment } from '../../test/support/child-environment.js';
 import { KLINGFLOW_BIN } from '../../test/support/processes.js';
 import { monitorProcess, percentile } from './process-stats.js';
+import { type ProviderProcess, startProviderProcess } from './provider-process.js';
 import { spawnNode } from './worker-process.js';
 
 export type WorkloadName = 'klingflow' | 'trivial';
@@ -44,7 +44,7 @@ export interface JobOutcome {
 
 /**
  * One workload's worker process, measured as a process tree from /proc, with the simulated
- * provider (klingflow) on its own task queue and storage. Both workers are the node process
+ * provider (klingflow) in a process of its own, on its own task queue and storage. Both workers are the node process
  * that runs the worker itself: `klingflow worker` registers tsx in-process (bin/klingflow.js),
  * and the trivial worker is started with `node --import tsx`, not through the tsx CLI, whose
  * wrapper process would be the one measured.
@@ -53,7 +53,8 @@ export interface RunningWorkload {
   name: WorkloadName;
   client: Client;
   taskQueue: string;
-  providers: SimulatedProviderSet;
+  /** The simulated provider klingflow's jobs call (provider-process.ts). */
+  providers: ProviderProcess;
   monitor: ReturnType<typeof monitorProcess>;
   pid: number;
   /** Starts job number `index`. */
@@ -64,10 +65,9 @@ export interface RunningWorkload {
 
 export async function startWorkload(options: WorkloadOptions): Promise<RunningWorkload> {
   const storage = await mkdtemp(join(tmpdir(), 'klingflow-bench-'));
-  const providers = await startSimulatedProviders({
-    renderMs: options.renderMs,
-    only: ['hyprlab'],
-  });
+  // Not in this process: it starts and awaits every job, and a provider answering from its
+  // event loop would charge klingflow's submits and polls for that work.
+  const providers = await startProviderProcess({ provider: 'hyprlab', renderMs: options.renderMs });
   const taskQueue = `bench-${randomUUID()}`;
   const environment = childEnvironment({
     ...providers.environment,

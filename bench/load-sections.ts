@@ -18,7 +18,7 @@ everything below it, from /proc (RSS summed over the tree, CPU as user + system 
 (bin/klingflow.js); the trivial worker runs with \`node --import tsx\`. Earlier versions of this
 file measured the trivial worker's tsx CLI wrapper instead (52.9 MB, 0.02 s).`;
 
-export const PROVIDER_HOW = `klingflow's jobs call a simulated HyprLab that runs in a node process of its own
+const PROVIDER_HOW = `klingflow's jobs call a simulated HyprLab that runs in a node process of its own
 (bench/provider-server.ts), as a real provider does. Until 2026-12-01 it ran in the benchmark's
 process, which starts and awaits every job over gRPC, so its answers waited on that work: moving
 it took klingflow's p95 overhead from 6.8 and 7.8 s to 6.4 and 6.2 s on 200-job bursts, and from
@@ -363,7 +363,7 @@ CPU is the worker's from the first start until the last job of that rate closed.
 \`BENCH_STEADY_SECONDS\` sets the duration (180 s by default, as the issue asks),
 \`BENCH_STEADY_RATES\` the rates.
 
-${PROVIDER_HOW}
+klingflow's jobs call the simulated provider in a process of its own, as in section 1.
 
 ${markdownTable(
   [

@@ -43,11 +43,11 @@ export interface JobOutcome {
 }
 
 /**
- * One workload's worker process, measured as a process tree from /proc, with the simulated
- * provider (klingflow) in a process of its own, on its own task queue and storage. Both workers are the node process
- * that runs the worker itself: `klingflow worker` registers tsx in-process (bin/klingflow.js),
- * and the trivial worker is started with `node --import tsx`, not through the tsx CLI, whose
- * wrapper process would be the one measured.
+ * One workload's worker process, measured as a process tree from /proc, on its own task queue
+ * and storage, with the simulated provider (klingflow) in a process of its own. Both workers are
+ * the node process that runs the worker itself: `klingflow worker` registers tsx in-process
+ * (bin/klingflow.js), and the trivial worker is started with `node --import tsx`, not through the
+ * tsx CLI, whose wrapper process would be the one measured.
  */
 export interface RunningWorkload {
   name: WorkloadName;

@@ -6,6 +6,7 @@ import {
   isNotFound,
   normaliseContentType,
   placeWithoutClobbering,
+  removeAbandonedTempFiles,
   sha256Hex,
   sha256OfFile,
   sha256OfFileIfExists,
@@ -57,16 +58,28 @@ interface Layout {
  */
 export function createFilesystemStorage(options: FilesystemStorageOptions): FilesystemStorage {
   const layout = filesystemLayout(resolve(options.rootDirectory));
+  // Without this, the temp files of a worker killed mid-write would stay in .partial for good.
+  let swept: Promise<void> | undefined;
+  const sweepOnce = () => {
+    swept ??= removeAbandonedTempFiles(layout.partialDirectory);
+    return swept;
+  };
   return {
     rootDirectory: layout.root,
     videoPath: layout.videoPath,
     sidecarPath: layout.sidecarPath,
     partialPath: layout.partialPath,
-    commitVideo: (input) => commitVideo(layout, input),
+    async commitVideo(input) {
+      await sweepOnce();
+      return commitVideo(layout, input);
+    },
     async removePartial(key: string): Promise<void> {
       await rm(layout.partialPath(key), { force: true });
     },
-    putBlob: (bytes, contentType) => putBlob(layout, bytes, contentType),
+    async putBlob(bytes, contentType) {
+      await sweepOnce();
+      return putBlob(layout, bytes, contentType);
+    },
     readBlob: (reference) => readBlob(layout, reference),
   };
 }

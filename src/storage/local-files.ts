@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError, type VideoSidecar } from './video-storage.js';
 
@@ -36,6 +36,53 @@ export async function writeFileAtomically(
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/** A process holds its temp file for one write and sync; one this old was abandoned. */
+const ABANDONED_TEMP_AGE_MS = 60_000;
+
+const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temp files `writeFileAtomically` left in `directory` when its process died
+ * mid-write (SIGKILL, OOM, power loss), for targets named `targetName` (all by default): those
+ * of a process no longer running on this host, and any older than a minute (the writer's pid
+ * may have been reused, or belong to another host sharing the directory). Best effort: a
+ * directory it cannot read is left as it is.
+ */
+export async function removeAbandonedTempFiles(
+  directory: string,
+  targetName?: string,
+): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name);
+    if (!match || (targetName !== undefined && match[1] !== targetName)) continue;
+    const path = join(directory, name);
+    try {
+      const abandoned =
+        !isRunningHere(Number(match[2])) ||
+        now - (await stat(path)).mtimeMs > ABANDONED_TEMP_AGE_MS;
+      if (abandoned) await rm(path, { force: true });
+    } catch {
+      // Gone meanwhile (its writer renamed it), or not ours to remove: leave it.
+    }
+  }
+}
+
+function isRunningHere(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

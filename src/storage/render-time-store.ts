@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomically } from './local-files.js';
+import { removeAbandonedTempFiles, writeFileAtomically } from './local-files.js';
 
 /**
  * Render times of finished jobs, per key (provider/model/mode/duration, see poll-policy.ts),
@@ -41,7 +41,10 @@ export function createRenderTimeStore(options: { path: string; window?: number }
   let dirty = false;
 
   const document = () => {
-    loaded ??= readDocument(options.path);
+    // A worker killed mid-save leaves its temp file beside the videos: clear it on first use.
+    loaded ??= removeAbandonedTempFiles(dirname(options.path), basename(options.path)).then(() =>
+      readDocument(options.path),
+    );
     return loaded;
   };
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mp4Bytes } from '../../../src/simulated/sample-video.js';
 import {
@@ -10,6 +10,7 @@ import {
   type FilesystemStorage,
 } from '../../../src/storage/filesystem-storage.js';
 import { storageKeyFor, type VideoSidecar } from '../../../src/storage/video-storage.js';
+import { tempFileOfKilledWriter } from '../../support/killed-writer.js';
 
 let root: string;
 let storage: FilesystemStorage;
@@ -68,6 +69,19 @@ describe('filesystem storage: partial files', () => {
     await storage.removePartial('job-1-0');
 
     expect(existsSync(tempPath)).toBe(false);
+  });
+
+  it('clears the sidecar temp file of a worker killed mid-write, and keeps downloads in progress', async () => {
+    await mkdir(join(root, '.partial'), { recursive: true });
+    const abandoned = await tempFileOfKilledWriter(join(root, '.partial'), 'job-1-0.json');
+    const inProgress = await stageDownload('job-2-0', mp4Bytes());
+    const bytes = mp4Bytes();
+    const tempPath = await stageDownload('job-1-0', bytes);
+
+    await storage.commitVideo({ key: 'job-1-0', tempPath, sidecar: sidecarFor(bytes) });
+
+    expect(existsSync(abandoned)).toBe(false);
+    expect(await readdir(join(root, '.partial'))).toEqual([basename(inProgress)]);
   });
 });
 

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import {
   createRenderTimeStore,
   renderTimeStorePath,
 } from '../../../src/storage/render-time-store.js';
+import { tempFileOfKilledWriter } from '../../support/killed-writer.js';
 
 describe('render-time store', () => {
   let directory: string;
@@ -53,5 +55,15 @@ describe('render-time store', () => {
     expect(await store.samples('key')).toEqual([]);
     await store.record('key', 5);
     expect(await createRenderTimeStore({ path }).samples('key')).toEqual([5]);
+  });
+
+  it('clears the temp file of a worker killed mid-save, and keeps what was saved before', async () => {
+    await createRenderTimeStore({ path }).record('key', 7);
+    const abandoned = await tempFileOfKilledWriter(directory, '.render-times.json');
+
+    const restarted = createRenderTimeStore({ path });
+    expect(await restarted.samples('key')).toEqual([7]);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(await readdir(directory)).toEqual(['.render-times.json']);
   });
 });

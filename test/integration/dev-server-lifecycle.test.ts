@@ -10,12 +10,26 @@ import { freePort } from '../support/free-port.js';
 
 const CLI = fileURLToPath(new URL('../../bin/klingflow.js', import.meta.url));
 
+/*
+ * The command's own bounds, plus slack: the dev server gets 60 s to answer and 10 s to stop.
+ * Six of them start at once here beside other test files; on a freshly booted CI machine one
+ * ran past the old 60 s test timeout, which said nothing of where. Now a test that runs out
+ * of these bounds fails with the command's output instead of a bare timeout.
+ */
+const READY_WITHIN_MS = 75_000;
+const STOPPED_WITHIN_MS = 20_000;
+
+interface StartedCommand {
+  child: ChildProcess;
+  output: () => string;
+}
+
 /** Starts `klingflow server` (or `dev`) and resolves once it says it is ready. */
 async function startServerCommand(
   port: number,
   dbFilename: string,
   command: 'server' | 'dev' = 'server',
-): Promise<{ child: ChildProcess; output: () => string }> {
+): Promise<StartedCommand> {
   const child = spawn(
     process.execPath,
     [CLI, command, '--headless', '--port', String(port), '--db-filename', dbFilename],
@@ -32,7 +46,10 @@ async function startServerCommand(
     output += chunk;
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`not ready in ${READY_WITHIN_MS / 1000} s:\n${output}`)),
+      READY_WITHIN_MS,
+    );
     const check = () => {
       if (output.includes('Temporal dev server at') || output.includes('ready: Temporal at')) {
         clearTimeout(timer);
@@ -45,9 +62,18 @@ async function startServerCommand(
   return { child, output: () => output };
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
+function exited({ child, output }: StartedCommand): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`still running ${STOPPED_WITHIN_MS / 1000} s later:\n${output()}`)),
+      STOPPED_WITHIN_MS,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 }
 
 /** Every process whose command line mentions this port, other than the pgrep itself. */
@@ -74,7 +100,12 @@ const it = base.extend<{ directory: string }>({
   },
 });
 
-describe.concurrent('klingflow server and dev (the embedded Temporal dev server)', () => {
+// One test starts the server twice.
+const TWO_STARTS_MS = 2 * (READY_WITHIN_MS + STOPPED_WITHIN_MS) + 10_000;
+
+describe.concurrent('klingflow server and dev (the embedded Temporal dev server)', {
+  timeout: TWO_STARTS_MS,
+}, () => {
   it.for([
     ['server', 'SIGTERM'],
     ['server', 'SIGINT'],
@@ -84,10 +115,10 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
     '`klingflow %s` stops on %s with no orphan process',
     async ([command, signal], { directory }) => {
       const port = await freePort();
-      const { child } = await startServerCommand(port, join(directory, 'temporal.db'), command);
+      const server = await startServerCommand(port, join(directory, 'temporal.db'), command);
       expect(processesOnPort(port).length).toBeGreaterThan(0);
-      child.kill(signal);
-      expect(await exited(child)).toBe(0);
+      server.child.kill(signal);
+      expect(await exited(server)).toBe(0);
       expect(processesOnPort(port)).toEqual([]);
     },
   );
@@ -97,13 +128,13 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
   }) => {
     const port = await freePort();
     const dbFilename = join(directory, 'temporal.db');
-    const { child } = await startServerCommand(port, dbFilename);
+    const server = await startServerCommand(port, dbFilename);
     // The log exists only in WAL mode (a rollback journal is deleted after each commit).
     expect(existsSync(`${dbFilename}-wal`)).toBe(true);
     const commandLine = processesOnPort(port).find((line) => line.includes('start-dev'));
     expect(commandLine).toContain('--sqlite-pragma synchronous=full');
-    child.kill('SIGTERM');
-    expect(await exited(child)).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await exited(server)).toBe(0);
   });
 
   it('keeps workflows in its SQLite file: a second start on the same file sees them', async ({
@@ -121,7 +152,7 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
     });
     await connection.close();
     first.child.kill('SIGTERM');
-    await exited(first.child);
+    await exited(first);
 
     const second = await startServerCommand(port, dbFilename);
     connection = await Connection.connect({ address: `127.0.0.1:${port}` });
@@ -130,6 +161,6 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
     expect(description.taskQueue).toBe('nobody-polls-this-queue');
     await connection.close();
     second.child.kill('SIGTERM');
-    expect(await exited(second.child)).toBe(0);
+    expect(await exited(second)).toBe(0);
   });
 });

@@ -73,10 +73,11 @@ export function workflowSinks(
 }
 
 /**
- * Sinks for a replay worker (replay tests, `startDebugReplayer`): it runs the bundled interceptor
- * modules too, and must neither count replayed jobs nor log "unregistered external sink".
+ * Sinks that drop what they are given, for a worker whose jobs must not count: a replay worker
+ * (replay tests, `startDebugReplayer`) or a test worker with stub activities. It runs the
+ * bundled interceptor modules too, and must not log "unregistered external sink".
  */
-export function replaySinks(): WorkerOptions['sinks'] {
+export function discardingSinks(): WorkerOptions['sinks'] {
   const ignore = { fn: () => {}, callDuringReplay: false };
   return {
     klingflowJobs: {

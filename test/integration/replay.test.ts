@@ -5,7 +5,7 @@ import { type ReplayWorkerOptions, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
 import { BATCH_PATHS, historyFromJson, historyWorkflowId } from '../../scripts/record-histories.js';
-import { replaySinks } from '../../src/observability/worker-telemetry.js';
+import { discardingSinks } from '../../src/observability/worker-telemetry.js';
 import { patchIdOf } from '../support/patch-markers.js';
 
 /**
@@ -341,7 +341,10 @@ function count(events: JsonEvent[], eventType: string): number {
 function replayOptions(): ReplayWorkerOptions {
   // The workflow code of this checkout as the histories were recorded (traced), bundled once per
   // run by test/setup.
-  return { workflowBundle: { codePath: inject('tracedWorkflowBundlePath') }, sinks: replaySinks() };
+  return {
+    workflowBundle: { codePath: inject('tracedWorkflowBundlePath') },
+    sinks: discardingSinks(),
+  };
 }
 
 function replay(
@@ -438,7 +441,7 @@ describe('a worker with tracing off (no OpenTelemetry workflow interceptors)', (
     await expect(
       replay(file.name, load(file.name, file.directory), {
         workflowBundle: { codePath: inject('workflowBundlePath') },
-        sinks: replaySinks(),
+        sinks: discardingSinks(),
       }),
     ).resolves.toBeUndefined();
   });

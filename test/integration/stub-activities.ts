@@ -19,6 +19,7 @@ import {
   type SubmitOutput,
 } from '../../src/contracts/generation.js';
 import { providerTaskQueue } from '../../src/contracts/task-queues.js';
+import { discardingSinks } from '../../src/observability/worker-telemetry.js';
 import type { TaskHandle } from '../../src/providers/provider.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
@@ -225,6 +226,7 @@ export async function startStubStack(): Promise<StubStack> {
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: mainActivities,
+      sinks: discardingSinks(),
     }),
     ...(await Promise.all(
       PROVIDERS.map((provider) =>

@@ -9,6 +9,9 @@ import { StorageError, type VideoSidecar } from './video-storage.js';
  * "does it exist", no-clobber placement and the staging-path guard.
  */
 
+/** `<target>.<pid>.<12 hex>.tmp`, as writeFileAtomically names its temp files. */
+const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
 /**
  * Writes to a unique temp file in `tempDirectory` (on the target's filesystem; beside the
  * target by default), syncs it, then renames it over the target: a reader sees the old or the
@@ -41,8 +44,6 @@ export async function writeFileAtomically(
 
 /** A process holds its temp file for one write and sync; one this old was abandoned. */
 const ABANDONED_TEMP_AGE_MS = 60_000;
-
-const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * Removes the temp files `writeFileAtomically` left in `directory` when its process died

@@ -14,6 +14,8 @@ const run = promisify(execFile);
 const PROBE = fileURLToPath(new URL('./download-probe.ts', import.meta.url));
 const CEILING_PROBE = fileURLToPath(new URL('./download-ceiling-probe.ts', import.meta.url));
 const WORK_PROBE = fileURLToPath(new URL('./download-work-probe.ts', import.meta.url));
+const HASH_PROBE = fileURLToPath(new URL('./download-hash-probe.ts', import.meta.url));
+const DISK_PROBE = fileURLToPath(new URL('./disk-write-probe.ts', import.meta.url));
 const MB = 1024 * 1024;
 
 export interface DownloadBenchmark {
@@ -31,6 +33,19 @@ export interface DownloadBenchmark {
   plainWorkRatio: number;
   /** Median of each run's klingflow / plain work: what klingflow's own code costs on top. */
   klingflowVsPlainWork: number;
+  /** undici and sha256 on the event loop, nothing written: see download-hash-probe.ts. */
+  hashOnlyMbPerSecond: number;
+  /** Median of each run's hash only / ceiling: the most a step hashing on the event loop gets. */
+  hashOnlyRatio: number;
+  hashOnlyCpuSeconds: number;
+  hashOnlyEventLoopCpuSeconds: number;
+  /** The same writes and syncs from memory, no network: see disk-write-probe.ts. */
+  diskMbPerSecond: number;
+  /** Median of each run's disk alone / ceiling, and the slowest and fastest run's. */
+  diskRatio: number;
+  diskRatioRange: [number, number];
+  diskCpuSeconds: number;
+  diskEventLoopCpuSeconds: number;
   /** Lowest and highest per-run ratio: how much the shared machine moved the runs. */
   ratioRange: [number, number];
   /** Median CPU seconds (every thread of the process) of one run of each. */
@@ -65,8 +80,9 @@ interface ProbeResult {
 
 /**
  * The download step of the activity against Node's ceiling (undici alone reading the same
- * loopback file and discarding it), the same work written plainly, and curl, each in its own
- * process. Every run measures the four back to back, so a run's ratios compare them under the
+ * loopback file and discarding it), the two limits under it (sha256 beside undici's parsing with
+ * nothing written, and the disk alone), the same work written plainly, and curl, each in its own
+ * process. Every run measures the six back to back, so a run's ratios compare them under the
  * same load; medians over `runs`.
  */
 export async function measureDownload(options: {
@@ -88,6 +104,8 @@ export async function measureDownload(options: {
   const klingflow: ProbeResult[] = [];
   const ceiling: ProbeResult[] = [];
   const plainWork: ProbeResult[] = [];
+  const hashOnly: ProbeResult[] = [];
+  const disk: ProbeResult[] = [];
   const curl: number[] = [];
   const serverCpu: number[] = [];
   let verified = true;
@@ -97,6 +115,14 @@ export async function measureDownload(options: {
       const read = await probe(CEILING_PROBE, url);
       verified &&= read.bytes === options.bytes;
       ceiling.push(read);
+
+      const hashed = await probe(HASH_PROBE, url);
+      verified &&= hashed.sha256 === expected && hashed.bytes === options.bytes;
+      hashOnly.push(hashed);
+
+      const written = await probe(DISK_PROBE, String(options.bytes));
+      verified &&= written.bytes === options.bytes;
+      disk.push(written);
 
       const plain = await probe(WORK_PROBE, url);
       verified &&= plain.sha256 === expected && plain.bytes === options.bytes;
@@ -120,8 +146,11 @@ export async function measureDownload(options: {
     await fake.stop();
     await rm(directory, { recursive: true, force: true });
   }
-  const ratios = klingflow.map((result, index) => ceiling[index]!.seconds / result.seconds);
-  const plainRatios = plainWork.map((result, index) => ceiling[index]!.seconds / result.seconds);
+  const versusCeiling = (results: ProbeResult[]) =>
+    results.map((result, index) => ceiling[index]!.seconds / result.seconds);
+  const ratios = versusCeiling(klingflow);
+  const plainRatios = versusCeiling(plainWork);
+  const diskRatios = versusCeiling(disk);
   const vsPlain = klingflow.map((result, index) => plainWork[index]!.seconds / result.seconds);
   const cpuRatios = klingflow.map(
     (result, index) => ceiling[index]!.cpuSeconds / result.cpuSeconds,
@@ -137,6 +166,17 @@ export async function measureDownload(options: {
     ratio: Math.round(median(ratios) * 100) / 100,
     plainWorkRatio: Math.round(median(plainRatios) * 100) / 100,
     klingflowVsPlainWork: Math.round(median(vsPlain) * 100) / 100,
+    hashOnlyMbPerSecond: Math.round(median(hashOnly.map((result) => rate(result.seconds)))),
+    hashOnlyRatio: Math.round(median(versusCeiling(hashOnly)) * 100) / 100,
+    hashOnlyCpuSeconds: seconds(median(hashOnly.map((result) => result.cpuSeconds))),
+    hashOnlyEventLoopCpuSeconds: seconds(median(hashOnly.map(eventLoopCpu))),
+    diskMbPerSecond: Math.round(median(disk.map((result) => rate(result.seconds)))),
+    diskRatio: Math.round(median(diskRatios) * 100) / 100,
+    diskRatioRange: [Math.min(...diskRatios), Math.max(...diskRatios)].map(
+      (ratio) => Math.round(ratio * 100) / 100,
+    ) as [number, number],
+    diskCpuSeconds: seconds(median(disk.map((result) => result.cpuSeconds))),
+    diskEventLoopCpuSeconds: seconds(median(disk.map(eventLoopCpu))),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)].map(
       (ratio) => Math.round(ratio * 100) / 100,
     ) as [number, number],
@@ -162,8 +202,8 @@ function eventLoopCpu(result: ProbeResult): number {
   return result.eventLoopCpuSeconds ?? Number.NaN;
 }
 
-function probe(script: string, url: string): Promise<ProbeResult> {
-  return runProbeProcess<ProbeResult>(script, [url], { nodeFlags: ['--expose-gc'] });
+function probe(script: string, argument: string): Promise<ProbeResult> {
+  return runProbeProcess<ProbeResult>(script, [argument], { nodeFlags: ['--expose-gc'] });
 }
 
 /** The BENCHMARKS.md section and its two rows of the targets table. */
@@ -173,7 +213,7 @@ export function downloadReport(download: DownloadBenchmark): {
 } {
   const section = `## 6. Download
 
-${download.fileMb} MB loopback file; ${download.runs} runs, each measuring the four back to back in
+${download.fileMb} MB loopback file; ${download.runs} runs, each measuring the six back to back in
 separate processes; medians. Load average ${download.loadAverage[0].toFixed(1)} → ${download.loadAverage[1].toFixed(1)}
 on this machine during the runs (it is shared: other processes compete for its cores).
 
@@ -208,6 +248,43 @@ ${markdownTable(
   ],
 )}
 
+What bounds the step on this machine, in the same runs (medians; bench/download-hash-probe.ts
+and bench/disk-write-probe.ts):
+
+${markdownTable(
+  ['reader', 'MB/s', 'vs ceiling', 'CPU s', 'event loop CPU s'],
+  [
+    [
+      "undici alone (Node's ceiling)",
+      download.ceilingMbPerSecond,
+      '100%',
+      download.ceilingCpuSeconds,
+      download.ceilingEventLoopCpuSeconds,
+    ],
+    [
+      'undici and sha256 on the event loop, nothing written',
+      download.hashOnlyMbPerSecond,
+      percent(download.hashOnlyRatio),
+      download.hashOnlyCpuSeconds,
+      download.hashOnlyEventLoopCpuSeconds,
+    ],
+    [
+      "the disk alone: the step's writes and syncs from memory, no network",
+      download.diskMbPerSecond,
+      `${percent(download.diskRatio)} (runs ${percent(download.diskRatioRange[0])}–${percent(download.diskRatioRange[1])})`,
+      download.diskCpuSeconds,
+      download.diskEventLoopCpuSeconds,
+    ],
+    [
+      "klingflow's download step",
+      download.klingflowMbPerSecond,
+      percent(download.ratio),
+      download.klingflowCpuSeconds,
+      download.klingflowEventLoopCpuSeconds,
+    ],
+  ],
+)}
+
 klingflow is the activity's download step: undici's body read through 'data' events, each
 chunk hashed (sha256) as it arrives and written in ~1 MiB \`writev\` batches (one written while
 the next fills), the file synced in the background every 32 MiB so the final fsync has little
@@ -227,6 +304,24 @@ Where the step's CPU goes beyond undici alone (500 MB, medians of 5 runs each, m
 on 2026-11-30 with the probe's hashing, writing or syncing switched off, load average 8–10):
 our read path 0.79 s against undici's async iterator 0.85 s; sha256 +0.17 s; the copy into the
 page cache +0.21 s; the fsync's writeback +0.29 s; in all about 1.4 s against 0.85 s.
+
+A thread that hashes and writes (tried again on 2026-12-01, by hand, 5 runs each): the event loop
+hands each ~1 MiB batch of received buffers to a worker thread by transfer, not copy, and the
+thread hashes and writes them. Reading and hashing only, it reached 865 MB/s against 694–821 MB/s
+with sha256 on the event loop, for about 20% more CPU and 130–150 MB of RSS growth, twice the
+target; with the writes and syncs it ran at 329 MB/s against the step's 343 in the same runs.
+With the fake server on the same 2 cores, moving sha256 to another core buys little, and the
+buffers on their way to the thread cost memory.
+
+Writing is not steady on this machine, a Firecracker virtual machine whose memory balloon hands
+freed pages back to the host (free page reporting) and whose ext4 is mounted with \`discard\`.
+Measured by hand on 2026-12-01: the disk-alone probe wrote and synced its 500 MB in 0.4–0.5 s or
+in 1.3–2.2 s, the difference all system time in the writes; run right after undici alone had
+read the file (and freed its 500 MB of buffers), it took 1.3–2.2 s in 4 runs of 4, while runs of
+it alone alternated between the two. Touching 20 GB of memory the guest had not used since it
+booted took 50 s of system time. So a write into the page cache costs several times more when
+the memory under it was just handed back, and each probe here meets that on its own: in a slow
+run the step can outrun the disk-alone probe.
 
 The fake provider serves the file from the same 2 cores, so a step that needs more CPU than
 undici alone (sha256, the copy into the page cache, the fsync's writeback) gets slower in
@@ -282,7 +377,17 @@ function ceilingMissedNote(download: DownloadBenchmark): string {
     download.klingflowVsPlainWork >= 1
       ? `klingflow's step is faster than the same work written plainly (read, sha256, write, fsync; nothing else), which reaches ${percent(download.plainWorkRatio)} of the ceiling: klingflow runs at ${percent(download.klingflowVsPlainWork)} of its speed`
       : `the same work written plainly (read, sha256, write, fsync; nothing else) reaches ${percent(download.plainWorkRatio)} of the ceiling, and klingflow's step runs at ${percent(download.klingflowVsPlainWork)} of its speed`;
-  return `missed by ${Math.round((0.8 - download.ratio) * 100)} points (runs ${percent(download.ratioRange[0])}–${percent(download.ratioRange[1])}, load average ${download.loadAverage[0].toFixed(1)}–${download.loadAverage[1].toFixed(1)}): at 80% of the ceiling the step reads the file in ${secondsAt80.toFixed(2)} s, and it needs ${download.klingflowCpuSeconds} CPU s (undici alone ${download.ceilingCpuSeconds} s) while the fake server needs ${download.serverCpuSeconds} s to serve it: ${cores.toFixed(1)} cores, ${budget}${eventLoop}; ${plain} (section 6). A hashing and writing thread (tried) used about 1.8× the CPU and was slower here`;
+  return `missed by ${Math.round((0.8 - download.ratio) * 100)} points (runs ${percent(download.ratioRange[0])}–${percent(download.ratioRange[1])}, load average ${download.loadAverage[0].toFixed(1)}–${download.loadAverage[1].toFixed(1)}): at 80% of the ceiling the step reads the file in ${secondsAt80.toFixed(2)} s, and it needs ${download.klingflowCpuSeconds} CPU s (undici alone ${download.ceilingCpuSeconds} s) while the fake server needs ${download.serverCpuSeconds} s to serve it: ${cores.toFixed(1)} cores, ${budget}${eventLoop}; ${plain}; ${bounds(download)} (section 6). A thread that hashes and writes the received buffers (handed over without copying; tried) was no faster than the step and used more CPU`;
+}
+
+/** The two limits measured beside the step: sha256 where undici parses, and the disk. */
+function bounds(download: DownloadBenchmark): string {
+  const hashing =
+    download.hashOnlyRatio < 0.8
+      ? `undici and sha256 alone, nothing written, reach ${percent(download.hashOnlyRatio)} of the ceiling: no step that hashes on the event loop beside undici's parsing reaches 80% here`
+      : `undici and sha256 alone, nothing written, reach ${percent(download.hashOnlyRatio)} of the ceiling`;
+  const disk = `the disk alone, writing and syncing the same bytes from memory, ran at ${download.diskMbPerSecond} MB/s (${percent(download.diskRatio)} of the ceiling, runs ${percent(download.diskRatioRange[0])}–${percent(download.diskRatioRange[1])})${download.diskRatio < 0.8 ? ': the writes alone stay under 80% here' : ''}`;
+  return `${hashing}; ${disk}`;
 }
 
 function percent(ratio: number): string {

@@ -6,7 +6,7 @@ import { finished, type Readable } from 'node:stream';
  * chunk made downloads several times slower than curl, and 4 MiB batches cost more system time
  * than 1 MiB ones (measured, BENCHMARKS.md section 6).
  */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export interface BodyWriterHooks {
   /** Sees every chunk as it arrives (checks and hashing); throwing refuses the body there. */

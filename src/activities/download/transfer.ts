@@ -12,7 +12,7 @@ import type { DownloadProgress } from './heartbeats.js';
  * final fsync wrote the whole file after its last byte arrived (0.2-0.37 s for 500 MB here; 8-60
  * ms with them, for about the same CPU).
  */
-const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+export const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** The partial file, its running hash, and the checks that run as bytes arrive. */
 export class Transfer {

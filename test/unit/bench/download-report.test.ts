@@ -12,6 +12,15 @@ function measured(overrides: Partial<DownloadBenchmark> = {}): DownloadBenchmark
     ratio: 0.4,
     plainWorkRatio: 0.42,
     klingflowVsPlainWork: 0.95,
+    hashOnlyMbPerSecond: 700,
+    hashOnlyRatio: 0.7,
+    hashOnlyCpuSeconds: 0.8,
+    hashOnlyEventLoopCpuSeconds: 0.55,
+    diskMbPerSecond: 2000,
+    diskRatio: 2,
+    diskRatioRange: [0.3, 2.1],
+    diskCpuSeconds: 0.2,
+    diskEventLoopCpuSeconds: 0.05,
     ratioRange: [0.35, 0.45],
     klingflowCpuSeconds: 1.6,
     ceilingCpuSeconds: 0.6,
@@ -45,6 +54,32 @@ describe('the download report', () => {
       'its event loop alone needs 0.9 s (undici alone 0.5 s), more than',
     );
     expect(section).toContain('| 400 | 1000 | 40% (35%–45%) | 420 (42%) | 95% |');
+  });
+
+  it('names the limits measured beside the step: sha256 on the event loop, and the disk', () => {
+    const { section, targets } = downloadReport(measured());
+    const ceiling = targets.find((target) => target.name === "download vs Node's ceiling")!;
+
+    expect(ceiling.note).toContain(
+      'undici and sha256 alone, nothing written, reach 70% of the ceiling: no step that hashes',
+    );
+    expect(ceiling.note).toContain(
+      'the disk alone, writing and syncing the same bytes from memory, ran at 2000 MB/s (200% of the ceiling, runs 30%–210%)',
+    );
+    expect(ceiling.note).not.toContain('the writes alone stay under 80% here');
+    expect(section).toContain(
+      '| undici and sha256 on the event loop, nothing written | 700 | 70% | 0.8 | 0.55 |',
+    );
+    expect(section).toContain('| 2000 | 200% (runs 30%–210%) | 0.2 | 0.05 |');
+
+    const slowDisk = downloadReport(measured({ diskMbPerSecond: 300, diskRatio: 0.3 })).targets;
+    expect(slowDisk.find((target) => target.name === "download vs Node's ceiling")!.note).toContain(
+      'ran at 300 MB/s (30% of the ceiling, runs 30%–210%): the writes alone stay under 80% here',
+    );
+    const fastHash = downloadReport(measured({ hashOnlyRatio: 0.9 })).targets;
+    expect(
+      fastHash.find((target) => target.name === "download vs Node's ceiling")!.note,
+    ).not.toContain('no step that hashes');
   });
 
   it('says when klingflow is faster than the same work written plainly', () => {

@@ -303,7 +303,11 @@ without the job-metrics workflow interceptor, the activity metrics and log inter
 both (34.1–36.7 ms in eight alternated 300-job bursts, the same as with them); klingflow's
 workflow modules loaded once for every workflow (the bundler's \`preloadModules\`) instead of
 once per workflow (31.6–32.0 ms against 31.0–38.8 ms); V8's young generation at 64 MB
-(\`--max-semi-space-size\`: 39.5–46.2 ms against 41.0–41.3 ms).`;
+(\`--max-semi-space-size\`: 39.5–46.2 ms against 41.0–41.3 ms); V8's garbage collection on one
+thread for both workers (\`--single-threaded-gc\`, 2026-12-01, 300-job bursts alternated: klingflow
+26.6 and 27.2 ms against 27.2, trivial 11.1 and 11.2 ms against 11.0). System time is about a
+fifth of either worker's CPU on this machine (5.5 of 26.2 ms a klingflow job, 2.2 of 10.9 ms a
+trivial one, same day), so the kernel's share does not explain the gap either.`;
 
 /** What the steady state was waiting on, found from the jobs' histories (issue 15, item 3). */
 const STEADY_TIMELINE = `Where the overhead goes, from the jobs' histories (the server's clock; the median job's

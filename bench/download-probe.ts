@@ -4,7 +4,7 @@
  * and this process's RSS growth, so the benchmark measures the activity alone (not the fake
  * server).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -16,9 +16,8 @@ import { probeRun } from './lib/probe-run.js';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: download-probe.ts URL');
-const storage = createFilesystemStorage({
-  rootDirectory: await mkdtemp(join(tmpdir(), 'klingflow-probe-')),
-});
+const rootDirectory = await mkdtemp(join(tmpdir(), 'klingflow-probe-'));
+const storage = createFilesystemStorage({ rootDirectory });
 const downloadVideo = createDownloadVideo({
   storage,
   dispatcher: createGuardedAgent({ allowPrivateNetwork: true }),
@@ -27,9 +26,14 @@ const downloadVideo = createDownloadVideo({
 const environment = new MockActivityEnvironment(undefined, {
   logger: new DefaultLogger('WARN'),
 });
-await probeRun(async () => {
-  const result = (await environment.run(downloadVideo, { url, key: 'probe' })) as Awaited<
-    ReturnType<typeof downloadVideo>
-  >;
-  return { bytes: result.bytes, sha256: result.sha256, tempPath: result.tempPath };
-});
+try {
+  await probeRun(async () => {
+    const result = (await environment.run(downloadVideo, { url, key: 'probe' })) as Awaited<
+      ReturnType<typeof downloadVideo>
+    >;
+    return { bytes: result.bytes, sha256: result.sha256 };
+  });
+} finally {
+  // The downloaded file is in it: each 500 MB run would otherwise leave one behind.
+  await rm(rootDirectory, { recursive: true, force: true });
+}

@@ -75,7 +75,6 @@ interface ProbeResult {
   bytes: number;
   rssGrowthBytes: number;
   sha256?: string;
-  tempPath?: string;
 }
 
 /**
@@ -134,7 +133,6 @@ export async function measureDownload(options: {
       serverCpu.push((served.user + served.system) / 1e6);
       verified &&= downloaded.sha256 === expected && downloaded.bytes === options.bytes;
       klingflow.push(downloaded);
-      if (downloaded.tempPath) await rm(downloaded.tempPath, { force: true });
 
       const target = join(directory, `curl-${index}.mp4`);
       const { stdout } = await run('curl', ['-s', '-o', target, '-w', '%{time_total}', url]);

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TemporalCliUnavailableError } from '../../../src/errors.js';
 import { cachedCliPath, locateTemporalCli } from '../../../src/temporal/temporal-cli.js';
 
@@ -17,6 +17,9 @@ describe('locating the Temporal CLI', () => {
   let directory: string;
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'klingflow-cli-'));
+  });
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
   });
 
   it('prefers TEMPORAL_CLI_PATH', async () => {

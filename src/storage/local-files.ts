@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError, type VideoSidecar } from './video-storage.js';
 
@@ -9,8 +10,26 @@ import { StorageError, type VideoSidecar } from './video-storage.js';
  * "does it exist", no-clobber placement and the staging-path guard.
  */
 
-/** `<target>.<pid>.<12 hex>.tmp`, as writeFileAtomically names its temp files. */
-const TEMP_NAME = /^(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+/**
+ * Which host a temp file's writer ran on: its pid means something only there, and a storage
+ * directory may be shared by the workers of several hosts.
+ */
+const THIS_HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/** `<target>.<host>.<pid>.<12 hex>.tmp` (`temporaryPathFor`); without `<host>` before 2026-12-01. */
+const TEMP_NAME = /^(.+?)(?:\.([0-9a-f]{8}))?\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** A unique temp path for `target`, named so `removeAbandonedTempFiles` knows its writer. */
+export function temporaryPathFor(
+  target: string,
+  tempDirectory = dirname(target),
+  pid = process.pid,
+): string {
+  return join(
+    tempDirectory,
+    `${basename(target)}.${THIS_HOST}.${pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+}
 
 /**
  * Writes to a unique temp file in `tempDirectory` (on the target's filesystem; beside the
@@ -23,10 +42,7 @@ export async function writeFileAtomically(
   tempDirectory = dirname(target),
 ): Promise<void> {
   await mkdir(tempDirectory, { recursive: true });
-  const temp = join(
-    tempDirectory,
-    `${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
+  const temp = temporaryPathFor(target, tempDirectory);
   try {
     const handle = await open(temp, 'w');
     try {
@@ -48,9 +64,9 @@ const ABANDONED_TEMP_AGE_MS = 60_000;
 /**
  * Removes the temp files `writeFileAtomically` left in `directory` when its process died
  * mid-write (SIGKILL, OOM, power loss), for targets named `targetName` (all by default): those
- * of a process no longer running on this host, and any older than a minute (the writer's pid
- * may have been reused, or belong to another host sharing the directory). Best effort: a
- * directory it cannot read is left as it is.
+ * written on this host by a process no longer running, and any older than a minute (the
+ * writer's pid may have been reused; another host's writer, or one named before the host was,
+ * is judged by age alone). Best effort: a directory it cannot read is left as it is.
  */
 export async function removeAbandonedTempFiles(
   directory: string,
@@ -66,10 +82,11 @@ export async function removeAbandonedTempFiles(
   for (const name of names) {
     const match = TEMP_NAME.exec(name);
     if (!match || (targetName !== undefined && match[1] !== targetName)) continue;
+    const [, , host, pid] = match;
     const path = join(directory, name);
     try {
       const abandoned =
-        !isRunningHere(Number(match[2])) ||
+        (host === THIS_HOST && !isRunningHere(Number(pid))) ||
         now - (await stat(path)).mtimeMs > ABANDONED_TEMP_AGE_MS;
       if (abandoned) await rm(path, { force: true });
     } catch {

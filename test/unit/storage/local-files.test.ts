@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeAbandonedTempFiles } from '../../../src/storage/local-files.js';
+import { removeAbandonedTempFiles, temporaryPathFor } from '../../../src/storage/local-files.js';
 import { tempFileOfKilledWriter } from '../../support/killed-writer.js';
+
+/** Above Linux's largest pid_max (2^22): no process here has it. */
+const NO_SUCH_PID = 4_194_305;
 
 describe('removeAbandonedTempFiles', () => {
   let directory: string;
@@ -30,16 +33,44 @@ describe('removeAbandonedTempFiles', () => {
   });
 
   it('keeps a running writer’s fresh temp file, but not one a minute old', async () => {
-    const fresh = join(directory, `a.json.${process.pid}.00000000000a.tmp`);
-    const stale = join(directory, `b.json.${process.pid}.00000000000b.tmp`);
+    const fresh = temporaryPathFor(join(directory, 'a.json'));
+    const stale = temporaryPathFor(join(directory, 'b.json'));
     await writeFile(fresh, '{');
     await writeFile(stale, '{');
-    const twoMinutesAgo = new Date(Date.now() - 120_000);
-    await utimes(stale, twoMinutesAgo, twoMinutesAgo);
+    await makeTwoMinutesOld(stale);
 
     await removeAbandonedTempFiles(directory);
 
-    expect(await readdir(directory)).toEqual([`a.json.${process.pid}.00000000000a.tmp`]);
+    expect(await readdir(directory)).toEqual([basename(fresh)]);
+  });
+
+  it('judges another host’s temp file by its age alone: its pid means nothing here', async () => {
+    // `<target>.<host>.<pid>.<12 hex>.tmp`
+    const thisHost = basename(temporaryPathFor(join(directory, 'a.json')))
+      .split('.')
+      .at(-4);
+    const otherHost = thisHost === '00000000' ? '11111111' : '00000000';
+    const fresh = join(directory, `fresh.json.${otherHost}.${NO_SUCH_PID}.00000000000a.tmp`);
+    const stale = join(directory, `stale.json.${otherHost}.${NO_SUCH_PID}.00000000000b.tmp`);
+    await writeFile(fresh, '{');
+    await writeFile(stale, '{');
+    await makeTwoMinutesOld(stale);
+
+    await removeAbandonedTempFiles(directory);
+
+    expect(await readdir(directory)).toEqual([basename(fresh)]);
+  });
+
+  it('judges a temp file named before names carried the host by its age alone', async () => {
+    const fresh = join(directory, `a.json.${NO_SUCH_PID}.00000000000a.tmp`);
+    const stale = join(directory, `b.json.${NO_SUCH_PID}.00000000000b.tmp`);
+    await writeFile(fresh, '{');
+    await writeFile(stale, '{');
+    await makeTwoMinutesOld(stale);
+
+    await removeAbandonedTempFiles(directory);
+
+    expect(await readdir(directory)).toEqual([basename(fresh)]);
   });
 
   it('only touches the temp files of the target it is given', async () => {
@@ -56,3 +87,8 @@ describe('removeAbandonedTempFiles', () => {
     await expect(removeAbandonedTempFiles(join(directory, 'absent'))).resolves.toBeUndefined();
   });
 });
+
+async function makeTwoMinutesOld(path: string): Promise<void> {
+  const twoMinutesAgo = new Date(Date.now() - 120_000);
+  await utimes(path, twoMinutesAgo, twoMinutesAgo);
+}

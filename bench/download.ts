@@ -147,44 +147,44 @@ export async function measureDownload(options: {
   const versusCeiling = (results: ProbeResult[]) =>
     results.map((result, index) => ceiling[index]!.seconds / result.seconds);
   const ratios = versusCeiling(klingflow);
-  const plainRatios = versusCeiling(plainWork);
   const diskRatios = versusCeiling(disk);
   const vsPlain = klingflow.map((result, index) => plainWork[index]!.seconds / result.seconds);
   const cpuRatios = klingflow.map(
     (result, index) => ceiling[index]!.cpuSeconds / result.cpuSeconds,
   );
-  const seconds = (value: number) => Math.round(value * 100) / 100;
+  const mbPerSecond = (results: ProbeResult[]) =>
+    Math.round(median(results.map((result) => rate(result.seconds))));
+  const cpuSeconds = (results: ProbeResult[]) =>
+    hundredths(median(results.map((result) => result.cpuSeconds)));
+  const eventLoopSeconds = (results: ProbeResult[]) =>
+    hundredths(median(results.map(eventLoopCpu)));
   return {
     fileMb: Math.round(options.bytes / MB),
     runs: options.runs,
-    klingflowMbPerSecond: Math.round(median(klingflow.map((result) => rate(result.seconds)))),
-    ceilingMbPerSecond: Math.round(median(ceiling.map((result) => rate(result.seconds)))),
+    klingflowMbPerSecond: mbPerSecond(klingflow),
+    ceilingMbPerSecond: mbPerSecond(ceiling),
     curlMbPerSecond: Math.round(median(curl)),
-    plainWorkMbPerSecond: Math.round(median(plainWork.map((result) => rate(result.seconds)))),
-    ratio: Math.round(median(ratios) * 100) / 100,
-    plainWorkRatio: Math.round(median(plainRatios) * 100) / 100,
-    klingflowVsPlainWork: Math.round(median(vsPlain) * 100) / 100,
-    hashOnlyMbPerSecond: Math.round(median(hashOnly.map((result) => rate(result.seconds)))),
-    hashOnlyRatio: Math.round(median(versusCeiling(hashOnly)) * 100) / 100,
-    hashOnlyCpuSeconds: seconds(median(hashOnly.map((result) => result.cpuSeconds))),
-    hashOnlyEventLoopCpuSeconds: seconds(median(hashOnly.map(eventLoopCpu))),
-    diskMbPerSecond: Math.round(median(disk.map((result) => rate(result.seconds)))),
-    diskRatio: Math.round(median(diskRatios) * 100) / 100,
-    diskRatioRange: [Math.min(...diskRatios), Math.max(...diskRatios)].map(
-      (ratio) => Math.round(ratio * 100) / 100,
-    ) as [number, number],
-    diskCpuSeconds: seconds(median(disk.map((result) => result.cpuSeconds))),
-    diskEventLoopCpuSeconds: seconds(median(disk.map(eventLoopCpu))),
-    ratioRange: [Math.min(...ratios), Math.max(...ratios)].map(
-      (ratio) => Math.round(ratio * 100) / 100,
-    ) as [number, number],
-    klingflowCpuSeconds: seconds(median(klingflow.map((result) => result.cpuSeconds))),
-    klingflowEventLoopCpuSeconds: seconds(median(klingflow.map(eventLoopCpu))),
-    ceilingEventLoopCpuSeconds: seconds(median(ceiling.map(eventLoopCpu))),
-    serverCpuSeconds: seconds(median(serverCpu)),
-    ceilingCpuSeconds: seconds(median(ceiling.map((result) => result.cpuSeconds))),
-    plainWorkCpuSeconds: seconds(median(plainWork.map((result) => result.cpuSeconds))),
-    cpuRatio: seconds(median(cpuRatios)),
+    plainWorkMbPerSecond: mbPerSecond(plainWork),
+    ratio: hundredths(median(ratios)),
+    plainWorkRatio: hundredths(median(versusCeiling(plainWork))),
+    klingflowVsPlainWork: hundredths(median(vsPlain)),
+    hashOnlyMbPerSecond: mbPerSecond(hashOnly),
+    hashOnlyRatio: hundredths(median(versusCeiling(hashOnly))),
+    hashOnlyCpuSeconds: cpuSeconds(hashOnly),
+    hashOnlyEventLoopCpuSeconds: eventLoopSeconds(hashOnly),
+    diskMbPerSecond: mbPerSecond(disk),
+    diskRatio: hundredths(median(diskRatios)),
+    diskRatioRange: rangeOf(diskRatios),
+    diskCpuSeconds: cpuSeconds(disk),
+    diskEventLoopCpuSeconds: eventLoopSeconds(disk),
+    ratioRange: rangeOf(ratios),
+    klingflowCpuSeconds: cpuSeconds(klingflow),
+    klingflowEventLoopCpuSeconds: eventLoopSeconds(klingflow),
+    ceilingEventLoopCpuSeconds: eventLoopSeconds(ceiling),
+    serverCpuSeconds: hundredths(median(serverCpu)),
+    ceilingCpuSeconds: cpuSeconds(ceiling),
+    plainWorkCpuSeconds: cpuSeconds(plainWork),
+    cpuRatio: hundredths(median(cpuRatios)),
     rssGrowthMb: megabytes(median(klingflow.map((result) => result.rssGrowthBytes))),
     rssGrowthRangeMb: [
       megabytes(Math.min(...klingflow.map((result) => result.rssGrowthBytes))),
@@ -194,6 +194,16 @@ export async function measureDownload(options: {
     sha256Verified: verified,
     loadAverage: [loadAtStart, loadAverage()],
   };
+}
+
+/** Seconds and ratios are reported to the hundredth. */
+function hundredths(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The lowest and highest of the runs' ratios. */
+function rangeOf(ratios: number[]): [number, number] {
+  return [hundredths(Math.min(...ratios)), hundredths(Math.max(...ratios))];
 }
 
 function eventLoopCpu(result: ProbeResult): number {

@@ -274,7 +274,10 @@ Every call into the sandbox starts and joins a thread: the SDK runs each with \`
 watches each timed call from a new watchdog thread (\`strace\` shows a \`clone3\` per call). An
 activation is at least three calls (activate, one \`tryUnblockConditions\` per round that
 unblocks something, conclude), plus three per workflow (runtime, start, eviction): replaying a
-polled klingflow job's history makes 16 calls, the trivial job's shape 12.
+polled klingflow job's history makes 16 calls, the trivial job's shape 12. A timed call took
+42–45 µs of CPU here against under 1 µs without the timeout (a 20,000-call loop of
+\`vm.Script.runInContext\`, 2026-12-01), so the watchdog threads cost about 0.7 ms a klingflow job
+and 0.5 ms a trivial one: real, but not the gap.
 
 The sandbox's promise hook takes a stack trace, mapped through the bundle's source map, for every
 promise workflow code creates (\`vm-shared.js\`): about 22% of the workflow thread's time in a
@@ -283,7 +286,12 @@ klingflow job creates 53 promises, the trivial job 12: one per \`async\` call an
 its steps, about 8 for the poll's callback watcher (a cancellation scope and a condition), 4 for
 the job-metrics interceptor's watchers and 2 in the SDK per activity. The profile puts each at
 about 0.1 ms under profiling, so removing a dozen would save about 1 ms a job at most, and the
-watcher is what lets a callback cut a poll short, so they stay.
+watcher is what lets a callback cut a poll short, so they stay. Measured without the hook
+(2026-12-01: its \`init\` made to return at once in the installed SDK, by hand, then restored;
+four alternated 300-job bursts per workload each way): klingflow 23.4–24.4 ms a job against
+25.4–26.6 with it, the trivial job 9.7–10.1 against 10.6–11.9. The hook costs klingflow about
+2.3 ms a job and the trivial job about 1.2 ms, and without it the ratio is 2.39× against
+2.35×: no cut in the number of promises klingflow's workflow creates can reach 2×.
 
 By thread (read from /proc at the start and end of 300-job bursts, four alternated bursts on
 a quiet machine, 2026-11-30; klingflow 32.5–35.5 ms a job, trivial 14.8–15.0):

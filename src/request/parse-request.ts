@@ -26,7 +26,7 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${issue.keys.join(', ')}`
         : issue.code === 'invalid_value' && allowed
-          ? 'is not one of the allowed values'
+          ? `${givenValue(issue.input)}is not one of the allowed values`
           : issue.message;
     // An unknown key is named with its parent's path: `providerOptions.fal`, not just `fal`.
     const unknownKeysField =
@@ -43,9 +43,22 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
   });
 }
 
+/**
+ * The value the user gave, quoted, so a typo shows next to the allowed list; only short strings
+ * and numbers (what an enum field gets), since anything else may be a pasted blob.
+ */
+function givenValue(input: unknown): string {
+  if (typeof input === 'number' && Number.isFinite(input)) return `${input} `;
+  if (typeof input === 'string' && input.length <= MAX_QUOTED_VALUE_LENGTH)
+    return `${JSON.stringify(input)} `;
+  return '';
+}
+
+const MAX_QUOTED_VALUE_LENGTH = 40;
+
 /** Parses a user request, applying defaults. Throws ValidationError naming each bad field. */
 export function parseUnifiedRequest(input: unknown, location?: string): UnifiedRequest {
-  const result = unifiedRequestSchema.safeParse(input);
+  const result = unifiedRequestSchema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ValidationError(toValidationIssues(result.error, location));
   // A pass-through option must not override what is priced and validated (issue 9, rule 6).
   const reserved = reservedOptionIssues(result.data);

@@ -28,6 +28,15 @@ describe('the unified request', () => {
     expect(issue).toMatchObject({ field: 'model', allowed: [...MODELS] });
   });
 
+  it('quotes the value given for an enum field, unless it is long', () => {
+    expect(issuesOf({ prompt: 'a', model: 'kling-v9' })[0]?.message).toBe(
+      '"kling-v9" is not one of the allowed values',
+    );
+    expect(issuesOf({ prompt: 'a', mode: 'x'.repeat(41) })[0]?.message).toBe(
+      'is not one of the allowed values',
+    );
+  });
+
   it('lists the allowed modes and aspect ratios', () => {
     expect(issuesOf({ prompt: 'a', mode: 'ultra' })[0]).toMatchObject({
       field: 'mode',

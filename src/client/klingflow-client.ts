@@ -218,6 +218,8 @@ export class KlingflowClient {
     batchId: string;
     workflowId: string;
     attached: boolean;
+    /** A new run of a batch that ran before: its items' earlier jobs are followed, not re-sent. */
+    rerun: boolean;
     total: number;
     itemIdScheme?: BatchItemIdScheme;
   }> {
@@ -242,6 +244,7 @@ export class KlingflowClient {
       batchId: input.batchId,
       workflowId,
       attached,
+      rerun: !attached && earlier !== undefined,
       total: items.length,
       ...(input.itemIdScheme ? { itemIdScheme: input.itemIdScheme } : {}),
     };

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -279,6 +279,37 @@ describe('klingflow CLI with a worker process', () => {
     } finally {
       hyprlab.renderMs = 300;
     }
+  });
+
+  it('batch --id run twice: the second run says so, follows every item and submits nothing', async () => {
+    const batchId = `cli-rerun-${randomUUID()}`;
+    const file = join(stack.storageDirectory, `${batchId}.jsonl`);
+    await writeFile(
+      file,
+      ['{"prompt":"a heron in reeds"}', '{"prompt":"rain on a tin roof","duration":10}', ''].join(
+        '\n',
+      ),
+    );
+    const batch = () => klingflow('batch', file, '--id', batchId, '--wait', '--json');
+
+    const first = await batch();
+    expect(first.code, first.output).toBe(0);
+    expect(first.stderr).toContain(`started batch ${batchId} (2 items)`);
+    const submittedByFirst = totalSubmissions(stack.providers);
+
+    const second = await batch();
+
+    expect(second.code, second.output).toBe(0);
+    expect(second.stderr).toContain(
+      `started batch ${batchId} again (2 items): items that finished or are running are followed, not submitted again`,
+    );
+    const result = parseJson<{ succeeded: number; items: { existing?: boolean }[] }>(
+      second.stdout,
+      second.output,
+    );
+    expect(result.succeeded).toBe(2);
+    expect(result.items.map((item) => item.existing)).toEqual([true, true]);
+    expect(totalSubmissions(stack.providers)).toBe(submittedByFirst);
   });
 
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {

@@ -65,6 +65,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
         batchId,
         workflowId: batchWorkflowId(batchId),
         attached: false,
+        rerun: false,
         total: 3,
         itemIdScheme: BATCH_ITEM_ID_SCHEME,
       });
@@ -117,7 +118,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
       await client.startBatch(items, { batchId, concurrency: 4 });
       // Starting it again while it runs attaches to the running batch.
       const again = await client.startBatch(items, { batchId, concurrency: 4 });
-      expect(again.attached).toBe(true);
+      expect(again).toMatchObject({ attached: true, rerun: false });
       const first = await client.waitForBatch(batchId, { intervalMs: 100 });
       expect(first.succeeded).toBe(4);
       expect(fake.submissions).toBe(4);
@@ -125,7 +126,7 @@ describe('batchGenerate on a real Temporal dev server', () => {
 
       // After it finished: a new run that finds every item's job and reuses its result.
       const rerun = await client.startBatch(items, { batchId, concurrency: 4 });
-      expect(rerun.attached).toBe(false);
+      expect(rerun).toMatchObject({ attached: false, rerun: true });
       const second = await client.waitForBatch(batchId, { intervalMs: 100 });
 
       expect(fake.submissions).toBe(4);

@@ -95,7 +95,11 @@ export function registerBatchCommand(program: Command): void {
           else process.stdout.write(`${batchId}\n`);
           return;
         }
-        if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
+        if (started.rerun) {
+          note(
+            `started batch ${batchId} again (${started.total} items): items that finished or are running are followed, not submitted again`,
+          );
+        } else if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
         const result = await waitWithProgress(client, batchId, Boolean(flags.json));
         if (flags.json) printJson(result);
         else printText(summariseBatch(result));

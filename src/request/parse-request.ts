@@ -26,7 +26,7 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${issue.keys.join(', ')}`
         : issue.code === 'invalid_value' && allowed
-          ? `${givenValue(issue.input)}is not one of the allowed values`
+          ? `${givenValue(issue.input)}is not one of the allowed values${suggestion(issue.input, allowed)}`
           : issue.message;
     // An unknown key is named with its parent's path: `providerOptions.fal`, not just `fal`.
     const unknownKeysField =
@@ -55,6 +55,22 @@ function givenValue(input: unknown): string {
 }
 
 const MAX_QUOTED_VALUE_LENGTH = 40;
+
+/**
+ * The allowed value a pasted one differs from only in case, spaces or the provider's spelling of
+ * a version (`kling-v2-6` for `kling-v2.6`). Only suggested, never taken: the model and mode
+ * decide the price.
+ */
+function suggestion(input: unknown, allowed: readonly (string | number)[]): string {
+  if (typeof input !== 'string') return '';
+  const loose = (value: string) =>
+    value
+      .replace(/\s+/g, '')
+      .toLowerCase()
+      .replace(/(\d)[-_](\d)/g, '$1.$2');
+  const match = allowed.find((value) => typeof value === 'string' && loose(value) === loose(input));
+  return match === undefined ? '' : `; did you mean ${match}?`;
+}
 
 /** Parses a user request, applying defaults. Throws ValidationError naming each bad field. */
 export function parseUnifiedRequest(input: unknown, location?: string): UnifiedRequest {

@@ -37,6 +37,22 @@ describe('the unified request', () => {
     );
   });
 
+  it('suggests the allowed value a pasted one differs from only in case, spaces or spelling', () => {
+    expect(issuesOf({ prompt: 'a', model: 'kling-v2-6' })[0]?.message).toBe(
+      '"kling-v2-6" is not one of the allowed values; did you mean kling-v2.6?',
+    );
+    expect(issuesOf({ prompt: 'a', model: ' Kling-V2.1-Master' })[0]?.message).toBe(
+      '" Kling-V2.1-Master" is not one of the allowed values; did you mean kling-v2.1-master?',
+    );
+    expect(issuesOf({ prompt: 'a', mode: 'PRO' })[0]?.message).toBe(
+      '"PRO" is not one of the allowed values; did you mean pro?',
+    );
+    expect(issuesOf({ prompt: 'a', aspectRatio: '16 : 9' })[0]?.message).toContain(
+      'did you mean 16:9?',
+    );
+    expect(issuesOf({ prompt: 'a', model: 'kling-v9' })[0]?.message).not.toContain('did you mean');
+  });
+
   it('lists the allowed modes and aspect ratios', () => {
     expect(issuesOf({ prompt: 'a', mode: 'ultra' })[0]).toMatchObject({
       field: 'mode',

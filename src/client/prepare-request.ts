@@ -6,6 +6,8 @@ import {
   type UnifiedRequest,
   type UnifiedRequestInput,
 } from '../request/unified-request.js';
+import { sniffImageType } from '../storage/image-fetch.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../storage/image-resolver.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import { fieldInvalid, type Invalid, localPath } from './local-path.js';
 import { storeLocalVideo } from './local-video.js';
@@ -59,7 +61,7 @@ async function storeImage(
   const invalid = fieldInvalid(field, location);
   if (/^data:/i.test(value)) {
     const image = parseDataUri(value, invalid);
-    return storage.putBlob(image.bytes, image.contentType);
+    return storage.putBlob(checkedImage(image.bytes, 'the data URI', invalid), image.contentType);
   }
   const path = localPath(value, invalid);
   const contentType = CONTENT_TYPES[extname(path).toLowerCase()];
@@ -83,7 +85,33 @@ async function storeImage(
       cause,
     );
   }
-  return storage.putBlob(bytes, contentType);
+  return storage.putBlob(checkedImage(bytes, path, invalid), contentType);
+}
+
+/**
+ * The checks the worker makes before a submit (image-resolver.ts), made here so a file that is
+ * not an image, or is too large, is refused before the job starts rather than failing it.
+ */
+function checkedImage(bytes: Buffer, what: string, invalid: Invalid): Buffer {
+  if (!sniffImageType(bytes)) {
+    throw invalid(`${what} is not a JPEG, PNG or WebP image (by its content)`, [
+      'JPEG',
+      'PNG',
+      'WebP',
+    ]);
+  }
+  if (bytes.byteLength > DEFAULT_MAX_IMAGE_BYTES) {
+    throw invalid(
+      `${what} is ${byteCount(bytes.byteLength)}; images up to ${DEFAULT_MAX_IMAGE_BYTES / MIB} MiB (${byteCount(DEFAULT_MAX_IMAGE_BYTES)}) are accepted`,
+    );
+  }
+  return bytes;
+}
+
+const MIB = 1024 * 1024;
+
+function byteCount(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`;
 }
 
 /**

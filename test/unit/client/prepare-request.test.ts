@@ -80,6 +80,49 @@ describe('request images as a caller writes them', () => {
   });
 });
 
+describe('request images are checked as the worker would check them, before anything starts', () => {
+  async function refusal(startImage: string) {
+    const failure = await prepareRequest({ prompt: 'x', startImage }, storage).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect(exitCodeFor(failure)).toBe(2);
+    // Nothing was stored: no blob directory was even made.
+    await expect(readdir(join(root, 'store'))).rejects.toMatchObject({ code: 'ENOENT' });
+    return (failure as ValidationError).issues[0];
+  }
+
+  it('refuses a .png file that is not an image, by its content', async () => {
+    const path = join(root, 'notes.png');
+    await writeFile(path, 'meeting notes, not a picture\n');
+
+    expect(await refusal(path)).toMatchObject({
+      field: 'startImage',
+      message: `${path} is not a JPEG, PNG or WebP image (by its content)`,
+      allowed: ['JPEG', 'PNG', 'WebP'],
+    });
+  });
+
+  it('refuses a data URI typed image/png whose bytes are not an image', async () => {
+    const uri = `data:image/png;base64,${Buffer.from('<h1>hello</h1>').toString('base64')}`;
+
+    expect(await refusal(uri)).toMatchObject({
+      field: 'startImage',
+      message: 'the data URI is not a JPEG, PNG or WebP image (by its content)',
+    });
+  });
+
+  it('refuses an image over the 10 MiB the worker accepts', async () => {
+    const path = join(root, 'huge.png');
+    await writeFile(path, Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]));
+
+    expect(await refusal(path)).toMatchObject({
+      field: 'startImage',
+      message: `${path} is ${(PNG.length + 10 * 1024 * 1024).toLocaleString('en-US')} bytes; images up to 10 MiB (10,485,760 bytes) are accepted`,
+    });
+  });
+});
+
 describe('request videos as a caller writes them', () => {
   it.each([
     ['motionVideo', './dance.mp4'],

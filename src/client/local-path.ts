@@ -20,6 +20,16 @@ export function fieldInvalid(field: string, location: string | undefined): Inval
 
 /** A plain path or a `file:` URL (`file:///home/me/my%20pic.png` → `/home/me/my pic.png`). */
 export function localPath(value: string, invalid: Invalid): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'file') {
+    // Read as a path, `ftp://host/a.png` would fail as a missing file named `ftp:/host/a.png`.
+    throw invalid(`${scheme}: URLs are not supported`, [
+      'http(s) URL',
+      'data URI',
+      'local path',
+      'file: URL',
+    ]);
+  }
   if (!/^file:/i.test(value)) return resolve(value);
   try {
     return fileURLToPath(value);

@@ -92,6 +92,14 @@ describe('request images are checked as the worker would check them, before anyt
     return (failure as ValidationError).issues[0];
   }
 
+  it('refuses a URL of another scheme instead of reading it as a file name', async () => {
+    expect(await refusal('ftp://images.example/first.png')).toMatchObject({
+      field: 'startImage',
+      message: 'ftp: URLs are not supported',
+      allowed: ['http(s) URL', 'data URI', 'local path', 'file: URL'],
+    });
+  });
+
   it('refuses a .png file that is not an image, by its content', async () => {
     const path = join(root, 'notes.png');
     await writeFile(path, 'meeting notes, not a picture\n');

@@ -23,8 +23,10 @@ import {
   WEBHOOK_SECRET_VARIABLE,
 } from '../webhooks/callback-token.js';
 import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } from '../worker.js';
+import { afterInterruption, type FollowedWork } from './interrupted-wait.js';
 import { note } from './output.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
+import { onStopSignals, signalExitCode } from './stop-signals.js';
 
 export interface WorkerRuntime {
   /** Resolves when the worker (and its callback server, if any) has stopped. */
@@ -185,7 +187,9 @@ export async function startEmbeddedStack(
   log: (message: string) => void,
   webhooks?: WebhookOptions,
 ): Promise<EmbeddedStack> {
-  const server = await startDevServer({ ...serverOptions, log });
+  // Its own process group: a Ctrl-C reaches this process alone, which stops the worker before
+  // the server, so the answer of a submit in flight can still be recorded.
+  const server = await startDevServer({ ...serverOptions, ownProcessGroup: true, log });
   const address = server.address;
   try {
     const worker = await startWorkerRuntime(
@@ -210,38 +214,72 @@ export async function startEmbeddedStack(
  * A client for TEMPORAL_ADDRESS, or, when no server answers there and none is configured, for an
  * embedded dev server and worker started for this one command (`--wait` only: without waiting
  * nothing would be left to run the work). `close()` stops whatever was started.
+ *
+ * While a command waits, Ctrl-C (or SIGTERM, SIGHUP) ends it with the signal's exit status and
+ * says how to pick the work up again (`following` names it); an embedded worker and server are
+ * stopped first, in that order, so a submit in flight is recorded before the server goes.
  */
 export async function connectOrEmbed(options: { wait: boolean; purpose: string }): Promise<{
   client: KlingflowClient;
+  following(work: FollowedWork): void;
   close(): Promise<void>;
 }> {
   const target = resolveTemporalTarget();
   let stack: EmbeddedStack | undefined;
-  if (!(await isTemporalReachable(target))) {
-    if (!options.wait || target.explicitlyConfigured) {
-      throw new TemporalUnreachableError(
-        `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this ${options.purpose}`,
+  let followed: FollowedWork | undefined;
+  const stopListening = options.wait
+    ? onStopSignals((signal) => {
+        void (async () => {
+          const hint = afterInterruption(followed, {
+            embedded: stack !== undefined,
+            simulated: stack?.worker.simulated !== undefined,
+          });
+          if (stack) {
+            note(
+              `${signal}: stopping the embedded worker and dev server (a submit in flight is recorded first)`,
+            );
+            await stack.stop().catch(() => {});
+            note(hint ?? 'stopped');
+          } else note(`${signal}: ${hint ?? 'stopped'}`);
+          process.exit(signalExitCode(signal));
+        })();
+      }, note)
+    : () => {};
+  try {
+    if (!(await isTemporalReachable(target))) {
+      if (!options.wait || target.explicitlyConfigured) {
+        throw new TemporalUnreachableError(
+          `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this ${options.purpose}`,
+        );
+      }
+      const port = Number(target.address.split(':').pop()) || 7233;
+      note(
+        `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,
+      );
+      stack = await startEmbeddedStack(
+        { port, headless: true, output: 'ignore', log: note },
+        target,
+        note,
       );
     }
-    const port = Number(target.address.split(':').pop()) || 7233;
-    note(
-      `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,
-    );
-    stack = await startEmbeddedStack(
-      { port, headless: true, output: 'ignore', log: note },
-      target,
-      note,
-    );
+    const address = stack?.server.address;
+    const client = await KlingflowClient.connect({
+      target: address ? { ...target, address, connectionOptions: { address } } : target,
+    });
+    return {
+      client,
+      following(work) {
+        followed = work;
+      },
+      async close() {
+        stopListening();
+        await client.close();
+        await stack?.stop();
+      },
+    };
+  } catch (error) {
+    stopListening();
+    await stack?.stop();
+    throw error;
   }
-  const address = stack?.server.address;
-  const client = await KlingflowClient.connect({
-    target: address ? { ...target, address, connectionOptions: { address } } : target,
-  });
-  return {
-    client,
-    async close() {
-      await client.close();
-      await stack?.stop();
-    },
-  };
 }

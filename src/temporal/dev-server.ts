@@ -29,6 +29,13 @@ export interface DevServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** Where the server's own output goes: the terminal, or nowhere (tests keep their output clean). */
   output?: 'inherit' | 'ignore';
+  /**
+   * Run the server in a process group of its own, so a Ctrl-C in the terminal reaches only this
+   * process, which must then stop the server itself (the CLI commands do, worker first: a submit
+   * in flight is recorded before the server goes). Off, the server stops with the terminal's
+   * Ctrl-C like any child (tests, benchmarks). The server is ended if this process exits first.
+   */
+  ownProcessGroup?: boolean;
   log?: (message: string) => void;
 }
 
@@ -125,7 +132,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     ]),
   ];
   const output = options.output ?? 'inherit';
-  const child = spawn(cli.path, args, { stdio: ['ignore', output, output] });
+  const child = spawn(cli.path, args, {
+    stdio: ['ignore', output, output],
+    detached: options.ownProcessGroup === true,
+  });
+  endWithThisProcess(child);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const spawnFailure = new Promise<never>((_, reject) => child.once('error', reject));
   const address = `${ip}:${port}`;
@@ -217,6 +228,22 @@ export async function waitUntilReady(
   throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs / 1000} s`, {
     cause: lastError,
   });
+}
+
+/** Servers still running, ended if this process exits without stopping them (an error, a forced exit). */
+const runningServers = new Set<ChildProcess>();
+
+function endWithThisProcess(child: ChildProcess): void {
+  if (runningServers.size === 0) process.on('exit', endRunningServers);
+  runningServers.add(child);
+  child.once('exit', () => {
+    runningServers.delete(child);
+    if (runningServers.size === 0) process.off('exit', endRunningServers);
+  });
+}
+
+function endRunningServers(): void {
+  for (const child of runningServers) child.kill('SIGTERM');
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {

@@ -11,7 +11,13 @@ import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request
 import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import { freePort } from '../support/free-port.js';
 import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
-import { type KlingflowProcess, runKlingflow, startWorkerProcess } from '../support/processes.js';
+import {
+  describeExit,
+  type KlingflowProcess,
+  runKlingflow,
+  spawnKlingflow,
+  startWorkerProcess,
+} from '../support/processes.js';
 import { waitUntil } from '../support/wait-until.js';
 
 /**
@@ -310,6 +316,43 @@ describe('klingflow CLI with a worker process', () => {
     expect(result.succeeded).toBe(2);
     expect(result.items.map((item) => item.existing)).toEqual([true, true]);
     expect(totalSubmissions(stack.providers)).toBe(submittedByFirst);
+  });
+
+  it('Ctrl-C while generate --wait follows a job: exit 130, and the job keeps running on the server', async () => {
+    const hyprlab = stack.providers.fakes.hyprlab;
+    hyprlab.renderMs = 20_000;
+    const workflowId = `ctrl-c-${randomUUID()}`;
+    try {
+      const following = spawnKlingflow(
+        [
+          'generate',
+          '--prompt',
+          'a lantern on a jetty',
+          '--model',
+          'kling-v1.6',
+          '--providers',
+          'hyprlab',
+          '--id',
+          workflowId,
+          '--wait',
+        ],
+        stack.environment,
+        { inTerminal: true },
+      );
+      await following.waitForOutput(/· waiting ·/);
+
+      following.pressCtrlC();
+
+      expect(describeExit(await following.waitForExit()), following.output).toBe('exit code 130');
+      expect(following.stderr).toContain(
+        `SIGINT: no longer following job ${workflowId}; it keeps running on the Temporal server: \`klingflow status ${workflowId} --wait\` follows it again`,
+      );
+      const handle = stack.client.workflow.getHandle(workflowId);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await handle.cancel();
+    } finally {
+      hyprlab.renderMs = 300;
+    }
   });
 
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {

@@ -16,6 +16,11 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
+export interface SpawnOptions {
+  inTerminal?: boolean;
+  cwd?: string;
+}
+
 const running = new Set<KlingflowProcess>();
 let spawned: KlingflowProcess[] = [];
 
@@ -30,12 +35,18 @@ export class KlingflowProcess {
   readonly exited: Promise<ProcessExit>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: readonly string[], environment: NodeJS.ProcessEnv) {
+  /**
+   * `inTerminal`: the process leads a process group of its own, as a shell's foreground job does,
+   * so `pressCtrlC` reaches it and everything it started that stayed in its group. `cwd`: where
+   * it runs (the repository by default).
+   */
+  constructor(args: readonly string[], environment: NodeJS.ProcessEnv, options: SpawnOptions = {}) {
     this.args = args;
     this.child = spawn(process.execPath, [KLINGFLOW_BIN, ...args], {
-      cwd: REPO_ROOT,
+      cwd: options.cwd ?? REPO_ROOT,
       env: environment,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.inTerminal === true,
     });
     running.add(this);
     spawned.push(this);
@@ -117,6 +128,28 @@ export class KlingflowProcess {
     }
   }
 
+  /** Resolves once the process exits by itself; kills it and rejects if it outlives `timeoutMs`. */
+  async waitForExit(timeoutMs = 60_000): Promise<ProcessExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`still running ${timeoutMs} ms later\n${this.output}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** What a terminal does on Ctrl-C: SIGINT to every process in the foreground group. */
+  pressCtrlC(): void {
+    if (this.exit || this.pid === undefined) return;
+    process.kill(-this.pid, 'SIGINT');
+  }
+
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
@@ -131,8 +164,9 @@ export function describeExit(exit: ProcessExit | undefined): string {
 export function spawnKlingflow(
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
+  options: SpawnOptions = {},
 ): KlingflowProcess {
-  return new KlingflowProcess(args, environment);
+  return new KlingflowProcess(args, environment, options);
 }
 
 export interface CommandResult {

@@ -81,12 +81,13 @@ export function registerBatchCommand(program: Command): void {
 
       // Loaded only now: a refused batch file skips the Temporal client and worker.
       const { connectOrEmbed } = await import('../embedded-runtime.js');
-      const { client, close } = await connectOrEmbed({
+      const { client, following, close } = await connectOrEmbed({
         wait: Boolean(flags.wait),
         purpose: 'batch',
       });
       try {
         const started = await client.startBatch(items.map(toEntry), { ...options, batchId });
+        following({ kind: 'batch', id: batchId });
         if (started.attached) {
           note(`batch ${batchId} is already running: following it instead of starting it again`);
         }

@@ -118,9 +118,13 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
 
   // Loaded only now: refusals (most CLI calls that end early) skip the Temporal client and worker.
   const { connectOrEmbed } = await import('../embedded-runtime.js');
-  const { client, close } = await connectOrEmbed({ wait: Boolean(flags.wait), purpose: 'job' });
+  const { client, following, close } = await connectOrEmbed({
+    wait: Boolean(flags.wait),
+    purpose: 'job',
+  });
   try {
     const { workflowId, attached } = await client.startGeneration(request, options);
+    following({ kind: 'job', id: workflowId });
     if (attached) {
       note(
         `${workflowId} already exists for this request: following it (nothing new is submitted)`,

@@ -9,6 +9,7 @@ import {
 import { startEmbeddedStack } from '../embedded-runtime.js';
 import { note } from '../output.js';
 import { parseInteger } from '../parse-options.js';
+import { onStopSignals } from '../stop-signals.js';
 import { parseWebhookFlags, type WebhookFlags } from './worker.js';
 
 interface ServerFlags {
@@ -40,18 +41,15 @@ function serverOptions(flags: ServerFlags): DevServerOptions {
   };
 }
 
-/** Runs until SIGINT/SIGTERM, then stops what was started and exits cleanly. */
+/** Runs until SIGINT, SIGTERM or SIGHUP, then stops what was started and exits cleanly. */
 async function untilSignalled(stop: () => Promise<void>, exited: Promise<void>): Promise<void> {
   let stopping = false;
   await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      if (stopping) return;
+    onStopSignals((signal) => {
       stopping = true;
       note(`${signal}: stopping`);
       void stop().finally(resolve);
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    }, note);
     void exited.then(() => {
       if (!stopping) {
         note('the Temporal dev server exited');
@@ -67,7 +65,8 @@ export function registerServerCommands(program: Command): void {
       .command('server')
       .description('run only the embedded Temporal dev server (SQLite), in the foreground'),
   ).action(async (flags: ServerFlags) => {
-    const server = await startDevServer(serverOptions(flags));
+    // Stopped by this process on Ctrl-C (untilSignalled), like `dev`.
+    const server = await startDevServer({ ...serverOptions(flags), ownProcessGroup: true });
     note(
       `Temporal dev server at ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (CLI from ${server.source})`,
     );

@@ -14,6 +14,7 @@ import {
 } from '../embedded-runtime.js';
 import { CommandExit, exitCodeFor } from '../exit-codes.js';
 import { parseInteger } from '../parse-options.js';
+import { onStopSignals } from '../stop-signals.js';
 
 export interface WebhookFlags {
   webhookPort?: string;
@@ -78,17 +79,12 @@ async function runWorker(flags: WorkerFlags, note: (message: string) => void): P
     throw error;
   }
   note(`worker connected to ${target.address} (namespace ${target.namespace}); Ctrl-C stops it`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onStopSignals((signal) => {
     note(
       `${signal}: stopping the worker${webhooks ? ' and the callback server' : ''} (in-flight downloads checkpoint first)`,
     );
     void runtime?.stop();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  }, note);
   await runtime.running.finally(() => health?.close());
 }
 

@@ -68,6 +68,12 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
   },
   { name: 'unknown provider', args: ['--providers', 'runway'], field: '--providers' },
   {
+    name: '--out that is a file, not a directory',
+    args: ['--out', fileURLToPath(import.meta.url), '--wait'],
+    field: `--out: ${fileURLToPath(import.meta.url)} is a file, not a directory`,
+  },
+  { name: '--out without --wait', args: ['--out', './videos-copy'], field: '--out: needs --wait' },
+  {
     name: 'model the chosen provider lacks',
     args: ['--model', 'kling-v3', '--providers', 'hyprlab'],
     field: 'model',

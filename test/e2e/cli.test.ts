@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -350,6 +350,44 @@ describe('klingflow CLI with a worker process', () => {
       const handle = stack.client.workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('RUNNING');
       await handle.cancel();
+    } finally {
+      hyprlab.renderMs = 300;
+    }
+  });
+
+  it('generate --out: a copy that fails after the job still prints the result, then exits 1 saying where the video is', async () => {
+    const hyprlab = stack.providers.fakes.hyprlab;
+    hyprlab.renderMs = 3_000;
+    const out = join(stack.storageDirectory, `copies-${randomUUID()}`);
+    try {
+      const generating = spawnKlingflow(
+        [
+          'generate',
+          '--prompt',
+          'a moth at a lamp',
+          '--model',
+          'kling-v1.6',
+          '--providers',
+          'hyprlab',
+          '--out',
+          out,
+          '--wait',
+        ],
+        stack.environment,
+      );
+      await generating.waitForOutput(/· waiting ·/);
+      // Checked and made before the job started; gone by the time the video is stored.
+      expect((await stat(out)).isDirectory()).toBe(true);
+      await rm(out, { recursive: true });
+      await writeFile(out, 'in the way');
+
+      expect(describeExit(await generating.waitForExit()), generating.output).toBe('exit code 1');
+      expect(generating.stdout).toMatch(/: succeeded\n/);
+      expect(generating.stderr).toMatch(
+        new RegExp(
+          `the video is stored at ${stack.storageDirectory}/\\S+\\.mp4, but copying it to ${out} failed: ENOTDIR`,
+        ),
+      );
     } finally {
       hyprlab.renderMs = 300;
     }

@@ -1,9 +1,11 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { KlingflowClient, StartGenerationOptions } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
 import { validateGenerationRequest, validateStartOptions } from '../../client/start-options.js';
+import { VARIABLES } from '../../config/variables.js';
 import type { GenerationStatus } from '../../contracts/generation.js';
 import { ValidationError } from '../../errors.js';
 import { configuredProviderIds } from '../../providers/configured-providers.js';
@@ -111,6 +113,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   const options = startOptionsFromFlags(flags);
   const presignSeconds =
     flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
+  const outDirectory = await outDirectoryFromFlags(flags);
   await validateGenerationRequest(
     request,
     options.providers ? { providers: options.providers } : availableProviders(),
@@ -136,7 +139,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
       return;
     }
     if (!attached) note(`started ${workflowId}`);
-    await waitAndReport(client, workflowId, flags, presignSeconds);
+    await waitAndReport(client, workflowId, flags, { presignSeconds, outDirectory });
   } finally {
     await close();
   }
@@ -147,15 +150,57 @@ async function waitAndReport(
   client: KlingflowClient,
   workflowId: string,
   flags: GenerateFlags,
-  presignSeconds: number | undefined,
+  after: { presignSeconds: number | undefined; outDirectory: string | undefined },
 ): Promise<void> {
+  const { presignSeconds, outDirectory } = after;
   const status = await waitWithProgress(client, workflowId, Boolean(flags.json));
-  if (status.status === 'succeeded' && flags.out) await copyVideos(status, flags.out);
+  // A failed copy must not hide the result of a job that was paid for: reported first.
+  const copyFailure =
+    status.status === 'succeeded' && outDirectory
+      ? await copyVideos(status, outDirectory).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      : undefined;
   report(
     presignSeconds === undefined ? status : await client.presignVideos(status, presignSeconds),
     Boolean(flags.json),
   );
   if (status.status !== 'succeeded') throw new CommandExit(ExitCode.failed);
+  if (copyFailure) {
+    throw new CommandExit(
+      ExitCode.failed,
+      copyFailure instanceof Error ? copyFailure.message : String(copyFailure),
+    );
+  }
+}
+
+/**
+ * `--out`, checked and made before anything starts: a directory that cannot be written exits 2
+ * here instead of failing the copy after the job was paid for.
+ */
+async function outDirectoryFromFlags(flags: GenerateFlags): Promise<string | undefined> {
+  if (flags.out === undefined) return undefined;
+  const invalid = (message: string) => new ValidationError([{ field: '--out', message }]);
+  if (!flags.wait) throw invalid('needs --wait: the video is copied there once it is stored');
+  if (process.env[VARIABLES.storage]?.trim().startsWith('s3://')) {
+    throw invalid(
+      'copies local files only; with S3 storage the videos are at their s3:// paths (--presign adds URLs)',
+    );
+  }
+  const target = resolve(flags.out);
+  try {
+    await mkdir(target, { recursive: true });
+    await access(target, constants.W_OK);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw invalid(
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${target} is a file, not a directory`
+        : `cannot write to ${target}: ${code ?? cause}`,
+    );
+  }
+  return target;
 }
 
 /** The start options the flags ask for, checked (a bad one exits 2 naming it). */
@@ -246,12 +291,18 @@ export function report(status: GenerationStatus, json: boolean): void {
   else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }
 
-async function copyVideos(status: GenerationStatus, directory: string): Promise<void> {
-  const target = resolve(directory);
-  await mkdir(target, { recursive: true });
+async function copyVideos(status: GenerationStatus, target: string): Promise<void> {
   for (const video of status.videos) {
     const destination = join(target, basename(video.path));
-    await copyFile(video.path, destination);
+    try {
+      await copyFile(video.path, destination);
+    } catch (cause) {
+      // The worker's path is local only when the worker shares this machine's disk.
+      throw new Error(
+        `the video is stored at ${video.path}, but copying it to ${target} failed: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+        { cause },
+      );
+    }
     note(`copied ${video.path} to ${destination}`);
   }
 }

@@ -73,6 +73,7 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
     field: `--out: ${fileURLToPath(import.meta.url)} is a file, not a directory`,
   },
   { name: '--out without --wait', args: ['--out', './videos-copy'], field: '--out: needs --wait' },
+  { name: '--presign without --wait', args: ['--presign', '1h'], field: '--presign: needs --wait' },
   {
     name: 'model the chosen provider lacks',
     args: ['--model', 'kling-v3', '--providers', 'hyprlab'],

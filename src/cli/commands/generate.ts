@@ -113,6 +113,11 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   const options = startOptionsFromFlags(flags);
   const presignSeconds =
     flags.presign === undefined ? undefined : parsePresignDuration(flags.presign);
+  if (presignSeconds !== undefined && !flags.wait) {
+    throw new ValidationError([
+      { field: '--presign', message: 'needs --wait: the URLs are made once the video is stored' },
+    ]);
+  }
   const outDirectory = await outDirectoryFromFlags(flags);
   await validateGenerationRequest(
     request,

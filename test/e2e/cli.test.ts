@@ -393,6 +393,33 @@ describe('klingflow CLI with a worker process', () => {
     }
   });
 
+  it('status takes a batch by its id or its workflow id: counts, and with --wait its result', async () => {
+    const batchId = `cli-status-${randomUUID()}`;
+    const file = join(stack.storageDirectory, `${batchId}.jsonl`);
+    await writeFile(file, '{"prompt":"a crane at dawn"}\n{"prompt":"a crane at dusk"}\n');
+    const started = await klingflow('batch', file, '--id', batchId);
+    expect(started.code, started.output).toBe(0);
+
+    const waited = await klingflow('status', batchId, '--wait', '--json');
+
+    expect(waited.code, waited.output).toBe(0);
+    expect(parseJson(waited.stdout, waited.output)).toMatchObject({
+      batchId,
+      succeeded: 2,
+      failed: 0,
+    });
+    const byWorkflowId = await klingflow('status', `batch-${batchId}`, '--json');
+    expect(byWorkflowId.code, byWorkflowId.output).toBe(0);
+    expect(parseJson(byWorkflowId.stdout, byWorkflowId.output)).toMatchObject({
+      batchId,
+      state: 'completed',
+      succeeded: 2,
+    });
+    const text = await klingflow('status', batchId);
+    expect(text.code, text.output).toBe(0);
+    expect(text.stdout).toContain(`batch ${batchId}: 2/2 done · 2 succeeded, 0 failed, 0 skipped`);
+  });
+
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {
     const result = await klingflow('providers', '--json');
 

@@ -101,7 +101,7 @@ export function registerBatchCommand(program: Command): void {
             `started batch ${batchId} again (${started.total} items): items that finished or are running are followed, not submitted again`,
           );
         } else if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
-        const result = await waitWithProgress(client, batchId, Boolean(flags.json));
+        const result = await waitForBatchWithProgress(client, batchId, Boolean(flags.json));
         if (flags.json) printJson(result);
         else printText(summariseBatch(result));
         if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);
@@ -166,7 +166,7 @@ function withFlagNames<T>(run: () => T): T {
   }
 }
 
-async function waitWithProgress(
+export async function waitForBatchWithProgress(
   client: KlingflowClient,
   batchId: string,
   quiet: boolean,

@@ -1,20 +1,28 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { KlingflowClient } from '../../client/klingflow-client.js';
+import { BATCH_GENERATE_WORKFLOW, batchWorkflowId } from '../../contracts/batch.js';
 import { ValidationError } from '../../errors.js';
+import { plainLine } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
+import { printJson, printText } from '../output.js';
+import { summariseBatch, waitForBatchWithProgress } from './batch.js';
 import { report, waitWithProgress } from './generate.js';
 
 export function registerStatusCommands(program: Command): void {
   program
     .command('status')
-    .description('show a generation (--wait blocks until it has finished)')
+    .description(
+      'show a generation, or a batch by its id or workflow id (--wait blocks until it has finished)',
+    )
     .argument('<workflowId>')
     .option('--wait', 'wait until the generation has finished, showing progress')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: { wait?: boolean; json?: boolean }) => {
       const client = await KlingflowClient.connect();
       try {
+        const batchId = await batchIdFor(client, workflowId);
+        if (batchId !== undefined) return await showBatch(client, batchId, flags);
         const status = flags.wait
           ? await waitWithProgress(client, workflowId, Boolean(flags.json))
           : await client.getStatus(workflowId);
@@ -43,6 +51,60 @@ export function registerStatusCommands(program: Command): void {
         await client.close();
       }
     });
+}
+
+/**
+ * The batch id when `id` names a batch: its workflow id (`batch-<id>`), or the batch id itself
+ * when no workflow has that id. A generation's id gives undefined.
+ */
+async function batchIdFor(client: KlingflowClient, id: string): Promise<string | undefined> {
+  const typeOf = async (workflowId: string) => {
+    try {
+      return (await client.temporal.workflow.getHandle(workflowId).describe()).type;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  };
+  const type = await typeOf(id);
+  if (type === BATCH_GENERATE_WORKFLOW) return id.replace(/^batch-/, '');
+  if (type === undefined && (await typeOf(batchWorkflowId(id))) === BATCH_GENERATE_WORKFLOW) {
+    return id;
+  }
+  return undefined;
+}
+
+/** A batch's counts (or, with --wait, its result once every item has finished); exit 1 if any item did not succeed. */
+async function showBatch(
+  client: KlingflowClient,
+  batchId: string,
+  flags: { wait?: boolean; json?: boolean },
+): Promise<void> {
+  if (flags.wait) {
+    const result = await waitForBatchWithProgress(client, batchId, Boolean(flags.json)).catch(
+      (error: unknown) => {
+        if (!(error instanceof WorkflowFailedError)) throw error;
+        throw new CommandExit(
+          ExitCode.failed,
+          `batch ${batchId} did not finish: ${error.cause?.message ?? error.message}`,
+        );
+      },
+    );
+    if (flags.json) printJson(result);
+    else printText(summariseBatch(result));
+    if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);
+    return;
+  }
+  const status = await client.getBatchStatus(batchId);
+  if (flags.json) printJson(status);
+  else {
+    const ended = status.state === 'cancelled' || status.state === 'failed';
+    printText(
+      `${plainLine(status, undefined)} · ${status.state}${ended && status.error ? `: ${status.error}` : ''}`,
+    );
+  }
+  const unfinished = status.state === 'cancelled' || status.state === 'failed';
+  if (unfinished || status.failed > 0 || status.skipped > 0) throw new CommandExit(ExitCode.failed);
 }
 
 function notFoundAsInvalidInput(error: unknown, workflowId: string): unknown {

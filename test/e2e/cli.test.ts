@@ -420,6 +420,29 @@ describe('klingflow CLI with a worker process', () => {
     expect(text.stdout).toContain(`batch ${batchId}: 2/2 done · 2 succeeded, 0 failed, 0 skipped`);
   });
 
+  it('cancel takes a batch id: the batch and its running items are cancelled', async () => {
+    const fakes = Object.values(stack.providers.fakes);
+    for (const fake of fakes) fake.renderMs = 20_000;
+    try {
+      const batchId = `cli-cancel-${randomUUID()}`;
+      const file = join(stack.storageDirectory, `${batchId}.jsonl`);
+      await writeFile(file, '{"prompt":"a slow tide"}\n');
+      expect((await klingflow('batch', file, '--id', batchId)).code).toBe(0);
+
+      const cancelled = await klingflow('cancel', batchId);
+
+      expect(cancelled.code, cancelled.output).toBe(0);
+      expect(cancelled.stdout).toBe(`cancellation requested for batch-${batchId}\n`);
+      const status = await klingflow('status', batchId, '--wait', '--json');
+      expect(status.code, status.output).toBe(1);
+      expect(status.stderr).toContain(`batch ${batchId} did not finish`);
+      const described = await stack.client.workflow.getHandle(`batch-${batchId}`).describe();
+      expect(described.status.name).toBe('CANCELLED');
+    } finally {
+      for (const fake of fakes) fake.renderMs = 300;
+    }
+  });
+
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {
     const result = await klingflow('providers', '--json');
 

@@ -38,13 +38,18 @@ export function registerStatusCommands(program: Command): void {
 
   program
     .command('cancel')
-    .description('cancel a generation; partial downloads are removed')
+    .description(
+      'cancel a generation (partial downloads are removed), or a batch by its id or workflow id',
+    )
     .argument('<workflowId>')
     .action(async (workflowId: string) => {
       const client = await KlingflowClient.connect();
       try {
-        await client.cancel(workflowId);
-        process.stdout.write(`cancellation requested for ${workflowId}\n`);
+        // A batch id cancels its batch workflow (which cancels the items in flight).
+        const batchId = await batchIdFor(client, workflowId);
+        const target = batchId === undefined ? workflowId : batchWorkflowId(batchId);
+        await client.cancel(target);
+        process.stdout.write(`cancellation requested for ${target}\n`);
       } catch (error) {
         throw notFoundAsInvalidInput(error, workflowId);
       } finally {

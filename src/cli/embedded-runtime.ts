@@ -1,9 +1,9 @@
 import { Client } from '@temporalio/client';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
+import { configuredProviderIds } from '../config/provider-variables.js';
 import { TemporalUnreachableError } from '../errors.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
-import { configuredProviderIds } from '../providers/configured-providers.js';
 import {
   connectWorker,
   isTemporalReachable,

@@ -1,6 +1,7 @@
 import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readSettings } from '../config/environment.js';
+import { configuredProviderIds } from '../config/provider-variables.js';
 import {
   BATCH_GENERATE_WORKFLOW,
   BATCH_ITEM_ID_SCHEME,
@@ -19,7 +20,6 @@ import { batchStatusQuery, statusQuery } from '../contracts/messages.js';
 import { initialJobSearchAttributes, KLING_BATCH_ID } from '../contracts/search-attributes.js';
 import { ValidationError } from '../errors.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
-import { configuredProviderIds } from '../providers/configured-providers.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { presignVideos } from '../storage/presign-videos.js';
 import { createVideoStorage } from '../storage/storage-factory.js';

@@ -4,6 +4,7 @@ import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import { parseDuration } from './duration.js';
 import { type PriceRates, parsePriceRates } from './price-rates.js';
 import { parseProviderNumbers } from './provider-numbers.js';
+import { checkProviderBaseUrls } from './provider-variables.js';
 import { VARIABLES } from './variables.js';
 
 export { parseProviderNumbers };
@@ -38,6 +39,7 @@ export const DEFAULT_TASK_QUEUE = 'klingflow';
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
 export function readSettings(environment: NodeJS.ProcessEnv = process.env): KlingflowSettings {
+  checkProviderBaseUrls(environment);
   const bundleDirectory = environment[VARIABLES.workflowBundleDirectory];
   return {
     taskQueue: environment[VARIABLES.taskQueue] || DEFAULT_TASK_QUEUE,

@@ -1,7 +1,7 @@
 /**
  * Every environment variable klingflow itself reads, named once. Code reads them through these
  * names, and a test checks that the README's configuration tables list each one, so a new
- * setting cannot go undocumented. (Provider keys and base URLs are named in providers/configured-providers.ts;
+ * setting cannot go undocumented. (Provider keys and base URLs are named in config/provider-variables.ts;
  * Temporal's TEMPORAL_* connection variables are read by @temporalio/envconfig, and the AWS SDK
  * reads its standard AWS_* chain.)
  */

@@ -1,3 +1,4 @@
+import { configuredProviderIds, PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { createAi302Provider } from './302ai.js';
 import { createApiFrameProvider } from './apiframe.js';
@@ -9,25 +10,6 @@ import { createKlingProvider } from './kling.js';
 import { createOpenAiHkProvider } from './openai-hk.js';
 import type { ProviderAdapter } from './provider.js';
 import { createReplicateProvider } from './replicate.js';
-
-/** Environment variables per provider: its key(s) and its base URL. */
-export const PROVIDER_ENVIRONMENT: Record<ProviderId, { keys: string[]; baseUrl: string }> = {
-  hyprlab: { keys: ['HYPRLAB_API_KEY'], baseUrl: 'HYPRLAB_BASE_URL' },
-  'openai-hk': { keys: ['OPENAI_HK_API_KEY'], baseUrl: 'OPENAI_HK_BASE_URL' },
-  kling: { keys: ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY'], baseUrl: 'KLING_BASE_URL' },
-  '302ai': { keys: ['AI302_API_KEY'], baseUrl: 'AI302_BASE_URL' },
-  apimodels: { keys: ['APIMODELS_API_KEY'], baseUrl: 'APIMODELS_BASE_URL' },
-  apiframe: { keys: ['APIFRAME_API_KEY'], baseUrl: 'APIFRAME_BASE_URL' },
-  fal: { keys: ['FAL_KEY'], baseUrl: 'FAL_BASE_URL' },
-  replicate: { keys: ['REPLICATE_API_TOKEN'], baseUrl: 'REPLICATE_BASE_URL' },
-};
-
-/** A provider is configured when all of its keys are set. */
-export function configuredProviderIds(environment: NodeJS.ProcessEnv): ProviderId[] {
-  return (Object.keys(PROVIDER_ENVIRONMENT) as ProviderId[]).filter((id) =>
-    PROVIDER_ENVIRONMENT[id].keys.every((key) => Boolean(environment[key])),
-  );
-}
 
 /** Adapters for every configured provider. Keys stay here, in the worker process, only. */
 export function createConfiguredProviders(

@@ -1,4 +1,4 @@
-import { PROVIDER_ENVIRONMENT } from '../providers/configured-providers.js';
+import { PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { AI302_FAKE_API_KEY, startAi302Fake } from './302ai-fake.js';
 import { APIFRAME_FAKE_API_KEY, startApiFrameFake } from './apiframe-fake.js';

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
+import { PROVIDER_ENVIRONMENT } from '../../src/config/provider-variables.js';
 import { SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes.js';
-import { PROVIDER_ENVIRONMENT } from '../../src/providers/configured-providers.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(fileURLToPath(new URL(path, root)), 'utf8');

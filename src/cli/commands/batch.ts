@@ -4,6 +4,7 @@ import { type BatchEntry, createBatchInput, readBatchFile } from '../../client/b
 import { minimalBatchStatus } from '../../client/batch-status.js';
 import type { KlingflowClient } from '../../client/klingflow-client.js';
 import { readSettings } from '../../config/environment.js';
+import { configuredProviderIds } from '../../config/provider-variables.js';
 import {
   type BatchItem,
   type BatchResult,
@@ -11,7 +12,6 @@ import {
   batchItemWorkflowId,
 } from '../../contracts/batch.js';
 import { ValidationError } from '../../errors.js';
-import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { createVideoStorage } from '../../storage/storage-factory.js';
 import { createBatchProgress } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { configuredProviderIds } from '../../config/provider-variables.js';
 import { catalogProviders } from '../../providers/catalog.js';
-import { configuredProviderIds } from '../../providers/configured-providers.js';
 import { providerModelName } from '../../providers/offer-check.js';
 import type { Price, ProviderOffering } from '../../providers/provider.js';
 import { parseUnifiedRequest } from '../../request/parse-request.js';

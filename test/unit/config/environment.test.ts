@@ -59,6 +59,26 @@ describe('settings from the environment', () => {
     );
   });
 
+  it("refuses a configured provider's base URL that is not an http(s) URL, naming the variable", () => {
+    for (const value of ['notaurl', 'ftp://api.example.com', 'api.hyprlab.io/v1', 'user:sk-1@x']) {
+      const refusal = (() => {
+        try {
+          readSettings({ HYPRLAB_API_KEY: 'k', HYPRLAB_BASE_URL: value });
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(refusal).toBe(
+        'HYPRLAB_BASE_URL: is not an http(s) URL (example: https://api.example.com/v1)',
+      );
+    }
+    expect(
+      readSettings({ HYPRLAB_API_KEY: 'k', HYPRLAB_BASE_URL: 'http://127.0.0.1:8080/v1' }),
+    ).toBeDefined();
+    // Without its key the provider is not configured, so its base URL is never used.
+    expect(readSettings({ HYPRLAB_BASE_URL: 'notaurl' })).toBeDefined();
+  });
+
   it('parses durations with units', () => {
     expect([
       parseDuration('10s'),

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PROVIDER_ENVIRONMENT } from '../../../src/config/provider-variables.js';
 import { VARIABLES } from '../../../src/config/variables.js';
-import { PROVIDER_ENVIRONMENT } from '../../../src/providers/configured-providers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');

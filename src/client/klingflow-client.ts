@@ -35,6 +35,7 @@ import {
   createBatchInput,
   validateBatchEntries,
 } from './batch-file.js';
+import { checkBatchRerun } from './batch-rerun-check.js';
 import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
 import { closedStatus, errorMessage, failureDetails } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
@@ -233,6 +234,7 @@ export class KlingflowClient {
     // A batch first started with the old item ids keeps them, so its re-runs find their items.
     const earlier = await readWorkflowInput<BatchInput>(this.temporal, workflowId);
     if (!earlier || earlier.itemIdScheme) input.itemIdScheme = BATCH_ITEM_ID_SCHEME;
+    await checkBatchRerun(this.temporal, input, earlier);
     await this.temporal.workflow.start(BATCH_GENERATE_WORKFLOW, {
       taskQueue: this.taskQueue,
       workflowId,

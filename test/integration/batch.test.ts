@@ -19,6 +19,7 @@ import {
   type GenerateVideoInput,
   type GenerationStatus,
 } from '../../src/contracts/generation.js';
+import { ValidationError } from '../../src/errors.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import {
@@ -47,6 +48,16 @@ describe('batchGenerate on a real Temporal dev server', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`batch ${batchId} never reached the expected status`);
+  }
+
+  /** How many runs the batch's workflow id has had (each start or re-run is one). */
+  async function batchRuns(client: KlingflowClient, batchId: string): Promise<number> {
+    let runs = 0;
+    for await (const _ of client.temporal.workflow.list({
+      query: `WorkflowId = '${batchWorkflowId(batchId)}'`,
+    }))
+      runs++;
+    return runs;
   }
 
   it('runs every item as its own job, stores the videos and writes a JSONL manifest', async () => {
@@ -144,6 +155,69 @@ describe('batchGenerate on a real Temporal dev server', () => {
         (await readManifest(first.manifestPath)).map((line) => line.videos),
       );
       expect(firstManifest).not.toBe('');
+    });
+  });
+
+  it('refuses a re-run whose file changed an item, naming its line, and starts nothing', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('changed');
+    const items = batchEntries(3);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 3 });
+      await client.waitForBatch(batchId, { intervalMs: 100 });
+      const runsBefore = await batchRuns(client, batchId);
+
+      // Line 2 now asks for another video; line 4 is new (allowed: it has no job yet).
+      const edited = [
+        ...items.slice(0, 1),
+        { ...items[1]!, request: { ...items[1]!.request, prompt: 'a different shot' } },
+        items[2]!,
+        ...batchEntries(4).slice(3),
+      ];
+      const refusal = await client
+        .startBatch(edited, { batchId, concurrency: 3 })
+        .catch((error: unknown) => error);
+
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect((refusal as ValidationError).issues).toEqual([
+        expect.objectContaining({
+          field: 'id',
+          location: 'line 2',
+          message: expect.stringContaining(`item 2 of batch ${batchId} ran before`),
+        }),
+      ]);
+      expect(fake.submissions).toBe(3);
+      expect(await batchRuns(client, batchId)).toBe(runsBefore);
+    });
+  });
+
+  it('refuses to follow a running batch with a file that changed an item it has not taken yet', async () => {
+    const { context, client, fake } = await setUp({ renderMs: 2_000 });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('changed-running');
+    const items = batchEntries(3);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 1 });
+      await statusWhen(client, batchId, (status) => status.running === 1);
+
+      const edited = [
+        ...items.slice(0, 2),
+        { ...items[2]!, request: { ...items[2]!.request, mode: 'pro' as const } },
+      ];
+      const refusal = await client
+        .startBatch(edited, { batchId, concurrency: 1 })
+        .catch((error: unknown) => error);
+
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect((refusal as ValidationError).issues.map((issue) => issue.location)).toEqual([
+        'line 3',
+      ]);
+      const result = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(result.succeeded).toBe(3);
+      expect(fake.submissions).toBe(3);
     });
   });
 

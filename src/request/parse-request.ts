@@ -24,7 +24,7 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
     const allowed = enumValues ?? ALLOWED_VALUES[field];
     const message =
       issue.code === 'unrecognized_keys'
-        ? `unknown field(s) ${issue.keys.join(', ')}`
+        ? `unknown field(s) ${issue.keys.join(', ')}${issue.path.length === 0 ? fieldSuggestion(issue.keys) : ''}`
         : issue.code === 'invalid_value' && allowed
           ? `${givenValue(issue.input)}is not one of the allowed values${suggestion(issue.input, allowed)}`
           : issue.message;
@@ -70,6 +70,29 @@ function suggestion(input: unknown, allowed: readonly (string | number)[]): stri
       .replace(/(\d)[-_](\d)/g, '$1.$2');
   const match = allowed.find((value) => typeof value === 'string' && loose(value) === loose(input));
   return match === undefined ? '' : `; did you mean ${match}?`;
+}
+
+const REQUEST_FIELDS = Object.keys(unifiedRequestSchema.shape);
+
+/** Provider wire names users paste from the providers' docs (seeds), with the request's name. */
+const WIRE_NAMES: Record<string, string> = {
+  model_name: 'model',
+  image: 'startImage',
+  image_url: 'startImage',
+  image_tail: 'endImage',
+  tail_image_url: 'endImage',
+};
+
+/** `; did you mean aspectRatio?` for `aspect_ratio` and the like; empty when nothing fits. */
+function fieldSuggestion(keys: readonly string[]): string {
+  const meant = keys.flatMap((key) => {
+    const camel = key.replace(/[_-]+([a-z0-9])/gi, (_, letter: string) => letter.toUpperCase());
+    const field =
+      WIRE_NAMES[key.toLowerCase()] ??
+      REQUEST_FIELDS.find((name) => name.toLowerCase() === camel.toLowerCase());
+    return field ? [field] : [];
+  });
+  return meant.length === 0 ? '' : `; did you mean ${meant.join(', ')}?`;
 }
 
 /** Parses a user request, applying defaults. Throws ValidationError naming each bad field. */

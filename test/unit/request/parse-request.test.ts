@@ -37,6 +37,16 @@ describe('the unified request', () => {
     );
   });
 
+  it('suggests the field a pasted provider-style key means', () => {
+    expect(issuesOf({ prompt: 'a', aspect_ratio: '16:9' })[0]?.message).toBe(
+      'unknown field(s) aspect_ratio; did you mean aspectRatio?',
+    );
+    expect(
+      issuesOf({ prompt: 'a', negative_prompt: 'blur', image_tail: 'https://x/e.png' })[0]?.message,
+    ).toBe('unknown field(s) negative_prompt, image_tail; did you mean negativePrompt, endImage?');
+    expect(issuesOf({ prompt: 'a', colour: 'red' })[0]?.message).toBe('unknown field(s) colour');
+  });
+
   it('suggests the allowed value a pasted one differs from only in case, spaces or spelling', () => {
     expect(issuesOf({ prompt: 'a', model: 'kling-v2-6' })[0]?.message).toBe(
       '"kling-v2-6" is not one of the allowed values; did you mean kling-v2.6?',

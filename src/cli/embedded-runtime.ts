@@ -15,7 +15,7 @@ import {
   type RunningDevServer,
   startDevServer,
 } from '../temporal/dev-server.js';
-import { installQuietRuntime } from '../temporal/sdk-logging.js';
+import { installQuietRuntime, LOG_LEVEL_VARIABLE, logLevelFrom } from '../temporal/sdk-logging.js';
 import { type CallbackServer, createCallbackServer } from '../webhooks/callback-server.js';
 import {
   callbackUrlBuilder,
@@ -253,6 +253,11 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
         );
       }
       const port = Number(target.address.split(':').pop()) || 7233;
+      // The command prints the job's outcome itself: the embedded worker's own warnings (a
+      // failed attempt, a failed job) would only repeat it, unless KLINGFLOW_LOG_LEVEL asks.
+      installQuietRuntime({
+        level: process.env[LOG_LEVEL_VARIABLE] === undefined ? 'ERROR' : logLevelFrom(),
+      });
       note(
         `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,
       );

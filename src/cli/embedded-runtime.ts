@@ -265,7 +265,14 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
         { port, headless: true, output: 'ignore', log: note },
         target,
         note,
-      );
+      ).catch(async (error: unknown) => {
+        // Two commands started at once: the other one's embedded server took the port first.
+        if (!(await isTemporalReachable(target))) throw error;
+        throw new TemporalUnreachableError(
+          `another command started a Temporal server at ${target.address} while this one was starting its own (nothing was submitted); to run several at once, start one with \`klingflow dev\` first`,
+          { cause: error },
+        );
+      });
     }
     const address = stack?.server.address;
     const client = await KlingflowClient.connect({

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { devServerPidsOn } from '../support/dev-server-pids.js';
 import { freePort } from '../support/free-port.js';
 import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
 import { describeExit, type KlingflowProcess, spawnKlingflow } from '../support/processes.js';
@@ -31,7 +31,7 @@ describe('klingflow dev stopped with Ctrl-C during a slow submit', () => {
 
   afterEach(async () => {
     // A failed test may leave the dev server of a killed `dev` behind: end it by its port.
-    for (const pid of serverPidsOn(port)) process.kill(pid, 'SIGKILL');
+    for (const pid of devServerPidsOn(port)) process.kill(pid, 'SIGKILL');
     await stack.stop();
     await rm(directory, { recursive: true, force: true });
   });
@@ -85,7 +85,7 @@ describe('klingflow dev stopped with Ctrl-C during a slow submit', () => {
       const exit = await first.waitForExit(60_000);
       expect(describeExit(exit), first.output).toBe('exit code 0');
       expect(first.stderr).toContain('SIGINT: stopping');
-      expect(serverPidsOn(port), 'the dev server stopped with klingflow').toEqual([]);
+      expect(devServerPidsOn(port), 'the dev server stopped with klingflow').toEqual([]);
 
       const second = await startDev();
       const status = (await handle.result()) as GenerationStatus;
@@ -102,17 +102,3 @@ describe('klingflow dev stopped with Ctrl-C during a slow submit', () => {
     }
   }, 240_000);
 });
-
-/** The pids of Temporal dev servers listening on `port` (none when the test cleaned up). */
-function serverPidsOn(port: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', `temporal server start-dev .*--port ${port} `], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}

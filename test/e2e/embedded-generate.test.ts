@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationStatus } from '../../src/contracts/generation.js';
 import { isTemporalReachable, resolveTemporalTarget } from '../../src/temporal/connection.js';
 import { childEnvironment } from '../support/child-environment.js';
+import { devServerPidsOn } from '../support/dev-server-pids.js';
 import { describeExit, endProcesses, spawnKlingflow } from '../support/processes.js';
 
 /**
@@ -16,6 +16,9 @@ import { describeExit, endProcesses, spawnKlingflow } from '../support/processes
  * the job waits: before, the SDK stopped the worker on the signal and the command waited for a
  * result that could no longer come, for ever.
  */
+/** Where an embedded server listens when nothing is configured. */
+const DEFAULT_PORT = 7233;
+
 describe('generate --wait with no Temporal server: the embedded one', () => {
   let directory: string;
   let environment: NodeJS.ProcessEnv;
@@ -34,7 +37,7 @@ describe('generate --wait with no Temporal server: the embedded one', () => {
 
   afterAll(async () => {
     await endProcesses();
-    for (const pid of embeddedServerPids()) process.kill(pid, 'SIGKILL');
+    for (const pid of devServerPidsOn(DEFAULT_PORT)) process.kill(pid, 'SIGKILL');
     await rm(directory, { recursive: true, force: true });
   });
 
@@ -57,7 +60,7 @@ describe('generate --wait with no Temporal server: the embedded one', () => {
     const [video] = status.videos;
     const bytes = await readFile(video!.path);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(video!.sha256);
-    expect(embeddedServerPids()).toEqual([]);
+    expect(devServerPidsOn(DEFAULT_PORT)).toEqual([]);
   }, 200_000);
 
   it('Ctrl-C while waiting stops everything with status 130; the same command resumes the job', async () => {
@@ -75,7 +78,7 @@ describe('generate --wait with no Temporal server: the embedded one', () => {
     expect(waiting.stderr).toContain(
       `job ${id} is kept in .klingflow/temporal.db: run the same command with --id ${id} to resume it`,
     );
-    expect(embeddedServerPids()).toEqual([]);
+    expect(devServerPidsOn(DEFAULT_PORT)).toEqual([]);
 
     const resumed = generate('--prompt', 'a heron in the reeds', '--id', id, '--json');
 
@@ -84,17 +87,3 @@ describe('generate --wait with no Temporal server: the embedded one', () => {
     expect(JSON.parse(resumed.stdout)).toMatchObject({ workflowId: id, status: 'succeeded' });
   }, 400_000);
 });
-
-/** Temporal dev servers on the default port (the embedded ones these tests start). */
-function embeddedServerPids(): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', 'temporal server start-dev .*--port 7233 '], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}

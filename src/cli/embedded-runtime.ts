@@ -26,7 +26,7 @@ import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } fr
 import { afterInterruption, type FollowedWork } from './interrupted-wait.js';
 import { note } from './output.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
-import { onStopSignals, signalExitCode } from './stop-signals.js';
+import { onStopSignals, type StopSignal, signalExitCode } from './stop-signals.js';
 
 export interface WorkerRuntime {
   /** Resolves when the worker (and its callback server, if any) has stopped. */
@@ -227,23 +227,22 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
   const target = resolveTemporalTarget();
   let stack: EmbeddedStack | undefined;
   let followed: FollowedWork | undefined;
+  const interrupted = async (signal: StopSignal) => {
+    const hint = afterInterruption(followed, {
+      embedded: stack !== undefined,
+      simulated: stack?.worker.simulated !== undefined,
+    });
+    if (stack) {
+      note(
+        `${signal}: stopping the embedded worker and dev server (a submit in flight is recorded first)`,
+      );
+      await stack.stop().catch(() => {});
+      note(hint ?? 'stopped');
+    } else note(`${signal}: ${hint ?? 'stopped'}`);
+    process.exit(signalExitCode(signal));
+  };
   const stopListening = options.wait
-    ? onStopSignals((signal) => {
-        void (async () => {
-          const hint = afterInterruption(followed, {
-            embedded: stack !== undefined,
-            simulated: stack?.worker.simulated !== undefined,
-          });
-          if (stack) {
-            note(
-              `${signal}: stopping the embedded worker and dev server (a submit in flight is recorded first)`,
-            );
-            await stack.stop().catch(() => {});
-            note(hint ?? 'stopped');
-          } else note(`${signal}: ${hint ?? 'stopped'}`);
-          process.exit(signalExitCode(signal));
-        })();
-      }, note)
+    ? onStopSignals((signal) => void interrupted(signal), note)
     : () => {};
   try {
     if (!(await isTemporalReachable(target))) {

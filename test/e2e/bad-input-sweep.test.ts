@@ -74,6 +74,7 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
   },
   { name: '--out without --wait', args: ['--out', './videos-copy'], field: '--out: needs --wait' },
   { name: '--presign without --wait', args: ['--presign', '1h'], field: '--presign: needs --wait' },
+  { name: 'empty --id (an unset variable)', args: ['--id', ''], field: 'workflowId: "" must be' },
   {
     name: 'model the chosen provider lacks',
     args: ['--model', 'kling-v3', '--providers', 'hyprlab'],

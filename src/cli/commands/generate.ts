@@ -216,14 +216,16 @@ function startOptionsFromFlags(flags: GenerateFlags): StartGenerationOptions {
     parseFailoverStuckAfterFlag(value, '--failover-stuck-after'),
   );
   const options: StartGenerationOptions = {
-    ...(flags.id ? { workflowId: flags.id } : {}),
+    // An empty --id (a script's unset variable) is refused, not replaced by a fresh id: a
+    // retry of that script would otherwise start, and pay for, a new job every time.
+    ...(flags.id !== undefined ? { workflowId: flags.id } : {}),
     ...(providers ? { providers } : {}),
     ...(maxCost !== undefined ? { maxCost } : {}),
     ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
     ...(flags.notifyUrl !== undefined ? { notifyUrl: flags.notifyUrl } : {}),
   };
   validateStartOptions({
-    ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+    ...(options.workflowId !== undefined ? { workflowId: options.workflowId } : {}),
     ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
   });
   return options;

@@ -10,7 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.ts ./scripts/build.ts
-# The simulated providers (used when no API key is set) live in src/simulated with their sample
+# The simulated providers (used when no API key is set and KLINGFLOW_SIMULATED=1) live in src/simulated with their sample
 # video, and are compiled into dist/ with the rest.
 COPY src ./src
 RUN npm run build

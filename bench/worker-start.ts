@@ -40,6 +40,7 @@ try {
       const worker = spawnNode(variant.args, {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        KLINGFLOW_SIMULATED: '1',
         TEMPORAL_ADDRESS: server.address,
         KLINGFLOW_TASK_QUEUE: `bench-start-${run}`,
         KLINGFLOW_STORAGE_DIR: join(directory, 'videos'),

@@ -1,8 +1,9 @@
 import { Client } from '@temporalio/client';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
-import { configuredProviderIds } from '../config/provider-variables.js';
-import { TemporalUnreachableError } from '../errors.js';
+import { configuredProviderIds, PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
+import { VARIABLES } from '../config/variables.js';
+import { ConfigurationError, TemporalUnreachableError } from '../errors.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
 import {
   connectWorker,
@@ -53,6 +54,11 @@ export interface WorkerRuntimeOptions {
   log: (message: string) => void;
   environment?: NodeJS.ProcessEnv;
   webhooks?: WebhookOptions;
+  /**
+   * With no provider key, serve the simulated providers (`dev` and the embedded server always;
+   * `klingflow worker` only with KLINGFLOW_SIMULATED=1) instead of refusing to start.
+   */
+  simulateWithoutKeys: boolean;
 }
 
 /**
@@ -61,7 +67,7 @@ export interface WorkerRuntimeOptions {
  */
 export async function startWorkerRuntime(
   target: TemporalTarget,
-  options: WorkerRuntimeOptions = { log: () => {} },
+  options: WorkerRuntimeOptions,
 ): Promise<WorkerRuntime> {
   installQuietRuntime();
   const baseEnvironment = options.environment ?? process.env;
@@ -70,6 +76,17 @@ export async function startWorkerRuntime(
   let simulated: SimulatedProviders | undefined;
   let environment = baseEnvironment;
   if (configuredProviderIds(baseEnvironment).length === 0) {
+    if (!options.simulateWithoutKeys) {
+      // A worker whose keys failed to mount must not deliver the sample video as everyone's job.
+      throw new ConfigurationError(
+        VARIABLES.simulated,
+        `not set, and no provider API key is set (${Object.values(PROVIDER_ENVIRONMENT)
+          .map((provider) => provider.keys.join(' + '))
+          .join(
+            ', ',
+          )}): set one, or ${VARIABLES.simulated}=1 to serve the simulated providers (a demo: nothing is billed, every video is the same sample)`,
+      );
+    }
     simulated = await startSimulatedProviders(baseEnvironment);
     environment = { ...baseEnvironment, ...simulated.environment };
     options.log(
@@ -194,7 +211,7 @@ export async function startEmbeddedStack(
   try {
     const worker = await startWorkerRuntime(
       { ...target, address, connectionOptions: { address } },
-      { log, ...(webhooks ? { webhooks } : {}) },
+      { log, simulateWithoutKeys: true, ...(webhooks ? { webhooks } : {}) },
     );
     return {
       server,

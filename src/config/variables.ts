@@ -23,6 +23,7 @@ export const VARIABLES = {
   metricsHost: 'KLINGFLOW_METRICS_HOST',
   webhookSecret: 'KLINGFLOW_WEBHOOK_SECRET',
   notifySecret: 'KLINGFLOW_NOTIFY_SECRET',
+  simulated: 'KLINGFLOW_SIMULATED',
   simulatedRenderTime: 'KLINGFLOW_SIMULATED_RENDER_TIME',
   toolsDirectory: 'KLINGFLOW_TOOLS_DIR',
   workflowBundleDirectory: 'KLINGFLOW_WORKFLOW_BUNDLE_DIR',

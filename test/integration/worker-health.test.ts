@@ -119,6 +119,30 @@ describe('/healthz and /readyz against a real worker', () => {
     }
   });
 
+  it('with no provider key refuses to start (exit 2), unless KLINGFLOW_SIMULATED=1 asks for the demo', async () => {
+    const refused = await runKlingflow(
+      ['worker'],
+      childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    );
+    expect(refused.code, refused.output).toBe(2);
+    expect(refused.stderr).toContain(
+      'KLINGFLOW_SIMULATED: not set, and no provider API key is set (HYPRLAB_API_KEY, ',
+    );
+
+    const demo = spawnKlingflow(
+      ['worker'],
+      childEnvironment({
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        KLINGFLOW_TASK_QUEUE: context.taskQueue,
+        KLINGFLOW_STORAGE_DIR: context.storageDirectory,
+        KLINGFLOW_SIMULATED: '1',
+      }),
+    );
+    await demo.waitForOutput(/using the built-in simulated providers/);
+    await demo.waitForOutput(/worker connected to/);
+    expect((await demo.kill('SIGTERM')).code, demo.output).toBe(0);
+  });
+
   it('refuses a metrics port that is not a port number before connecting (exit 2)', async () => {
     const result = await runKlingflow(
       ['worker', '--metrics-port', '70000'],

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isTruthy } from '../../config/environment.js';
 import { VARIABLES } from '../../config/variables.js';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
@@ -72,6 +73,7 @@ async function runWorker(flags: WorkerFlags, note: (message: string) => void): P
   try {
     runtime = await startWorkerRuntime(target, {
       log: note,
+      simulateWithoutKeys: isTruthy(process.env[VARIABLES.simulated]),
       ...(webhooks ? { webhooks } : {}),
     });
   } catch (error) {

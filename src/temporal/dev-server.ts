@@ -140,15 +140,17 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const spawnFailure = new Promise<never>((_, reject) => child.once('error', reject));
   const address = `${ip}:${port}`;
+  const startFailed = new AbortController();
   try {
     await Promise.race([
-      waitUntilReady(address, namespace),
+      waitUntilReady(address, namespace, { signal: startFailed.signal }),
       spawnFailure,
       exited.then(() => {
         throw new Error(`temporal server exited during start-up (is port ${port} in use?)`);
       }),
     ]);
   } catch (error) {
+    startFailed.abort();
     await stopChild(child, exited);
     throw error;
   }
@@ -208,11 +210,14 @@ async function startWithSdkDownload(settings: {
 export async function waitUntilReady(
   address: string,
   namespace: string,
-  timeoutMs = READY_TIMEOUT_MS,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? READY_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    // Stopped when the start has failed some other way (the server exited): no point asking on.
+    options.signal?.throwIfAborted();
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 2_000 });

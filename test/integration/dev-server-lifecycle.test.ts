@@ -1,6 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +124,37 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
       expect(processesOnPort(port)).toEqual([]);
     },
   );
+
+  it('exits at once, saying so, when something else holds the port', async ({ directory }) => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'server',
+          '--headless',
+          '--port',
+          String(port),
+          '--db-filename',
+          join(directory, 'temporal.db'),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stderr?.on('data', (chunk) => {
+        output += chunk;
+      });
+      // Before, it went on asking the port for the readiness timeout (60 s) after the server died.
+      expect(await exited({ child, output: () => output })).toBe(1);
+      expect(output).toContain(`temporal server exited during start-up (is port ${port} in use?)`);
+      expect(processesOnPort(port)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
 
   it('keeps its SQLite file in write-ahead-log mode, synced on every commit', async ({
     directory,

@@ -15,6 +15,7 @@ import { ValidationError } from '../../errors.js';
 import { createVideoStorage } from '../../storage/storage-factory.js';
 import { createBatchProgress } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
+import { lostWhileFollowing } from '../lost-connection.js';
 import { note, printJson, printText } from '../output.js';
 import {
   ifGiven,
@@ -101,7 +102,11 @@ export function registerBatchCommand(program: Command): void {
             `started batch ${batchId} again (${started.total} items): items that finished or are running are followed, not submitted again`,
           );
         } else if (!started.attached) note(`started batch ${batchId} (${started.total} items)`);
-        const result = await waitForBatchWithProgress(client, batchId, Boolean(flags.json));
+        const result = await waitForBatchWithProgress(client, batchId, Boolean(flags.json)).catch(
+          (error: unknown) => {
+            throw lostWhileFollowing(error, { kind: 'batch', id: batchId });
+          },
+        );
         if (flags.json) printJson(result);
         else printText(summariseBatch(result));
         if (result.failed > 0 || result.skipped > 0) throw new CommandExit(ExitCode.failed);

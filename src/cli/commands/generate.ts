@@ -11,6 +11,7 @@ import type { GenerationStatus } from '../../contracts/generation.js';
 import { ValidationError } from '../../errors.js';
 import { parsePresignDuration } from '../../storage/presign-videos.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
+import { lostWhileFollowing } from '../lost-connection.js';
 import { note, printJson, summarise } from '../output.js';
 import {
   ifGiven,
@@ -144,7 +145,11 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
       return;
     }
     if (!attached) note(`started ${workflowId}`);
-    await waitAndReport(client, workflowId, flags, { presignSeconds, outDirectory });
+    await waitAndReport(client, workflowId, flags, { presignSeconds, outDirectory }).catch(
+      (error: unknown) => {
+        throw lostWhileFollowing(error, { kind: 'job', id: workflowId });
+      },
+    );
   } finally {
     await close();
   }

@@ -5,6 +5,7 @@ import { BATCH_GENERATE_WORKFLOW, batchWorkflowId } from '../../contracts/batch.
 import { ValidationError } from '../../errors.js';
 import { plainLine } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
+import { lostWhileFollowing } from '../lost-connection.js';
 import { printJson, printText } from '../output.js';
 import { summariseBatch, waitForBatchWithProgress } from './batch.js';
 import { report, waitWithProgress } from './generate.js';
@@ -30,7 +31,10 @@ export function registerStatusCommands(program: Command): void {
         if (status.status === 'failed' || status.status === 'cancelled')
           throw new CommandExit(ExitCode.failed);
       } catch (error) {
-        throw notFoundAsInvalidInput(error, workflowId);
+        throw lostWhileFollowing(notFoundAsInvalidInput(error, workflowId), {
+          kind: 'job',
+          id: workflowId,
+        });
       } finally {
         await client.close();
       }
@@ -88,7 +92,9 @@ async function showBatch(
   if (flags.wait) {
     const result = await waitForBatchWithProgress(client, batchId, Boolean(flags.json)).catch(
       (error: unknown) => {
-        if (!(error instanceof WorkflowFailedError)) throw error;
+        if (!(error instanceof WorkflowFailedError)) {
+          throw lostWhileFollowing(error, { kind: 'batch', id: batchId });
+        }
         throw new CommandExit(
           ExitCode.failed,
           `batch ${batchId} did not finish: ${error.cause?.message ?? error.message}`,

@@ -1,17 +1,28 @@
-import { isGrpcServiceError } from '@temporalio/client';
 import { TemporalUnreachableError } from '../errors.js';
 import type { FollowedWork } from './interrupted-wait.js';
 
 /** gRPC UNAVAILABLE: the server went away (stopped, restarted, unreachable). */
 const GRPC_UNAVAILABLE = 14;
 
-/** True when `error` (or one of its causes) says the Temporal server could not be reached. */
+/**
+ * True when `error` (or one of its causes) says the Temporal server could not be reached. Read
+ * by shape (a gRPC status code with details), as the SDK's isGrpcServiceError does: importing
+ * the SDK here would load it on every CLI call, refusals included (startup-weight.test.ts).
+ */
 export function isLostConnection(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; depth++) {
-    if (isGrpcServiceError(current) && current.code === GRPC_UNAVAILABLE) return true;
+    if (isGrpcStatus(current) && current.code === GRPC_UNAVAILABLE) return true;
     current = current instanceof Error ? current.cause : undefined;
   }
   return false;
+}
+
+function isGrpcStatus(value: unknown): value is Error & { code: number; details: string } {
+  return (
+    value instanceof Error &&
+    typeof (value as { code?: unknown }).code === 'number' &&
+    typeof (value as { details?: unknown }).details === 'string'
+  );
 }
 
 /**

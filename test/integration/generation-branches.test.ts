@@ -314,6 +314,16 @@ describe.concurrent('generateVideo branches, with stubbed activities', () => {
       expect(stack.calls.cancels).toEqual([]);
       expect(cancelsOf(status)).toEqual([['hyprlab-task-1', 'abandoned', undefined]]);
     });
+
+    it('ends the attempt it interrupted: no attempt of a cancelled job still says running', async ({
+      stack,
+    }) => {
+      stack.route = [routeEntry('hyprlab')];
+      const status = await cancelWhileWaiting(stack);
+      expect(status.attempts).toEqual([
+        expect.objectContaining({ provider: 'hyprlab', outcome: 'failed', error: 'cancelled' }),
+      ]);
+    });
   });
 
   describe('max cost is a hard cap on the ledger', () => {

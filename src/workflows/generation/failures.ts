@@ -120,6 +120,13 @@ export async function failJob(job: Job, message: string): Promise<never> {
  */
 export async function cancelJob(job: Job): Promise<void> {
   job.status.error = 'cancelled';
+  // Nothing runs on after a cancel: the attempt it interrupted ended with it (state only, no
+  // command, so recorded histories replay as before).
+  for (const attempt of job.status.attempts) {
+    if (attempt.outcome !== 'running') continue;
+    attempt.outcome = 'failed';
+    attempt.error = 'cancelled';
+  }
   setFinalStatus(job, 'cancelled');
   await CancellationScope.nonCancellable(async () => {
     await cancelWatchedTask(job);

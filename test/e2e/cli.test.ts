@@ -282,6 +282,10 @@ describe('klingflow CLI with a worker process', () => {
       ].filter((name) => name.startsWith(workflowId));
       expect(leftovers).toEqual([]);
       expect(hyprlab.requestsFor('download')).toEqual([]);
+
+      const again = await klingflow('cancel', workflowId);
+      expect(again.code, again.output).toBe(0);
+      expect(again.stdout).toBe(`${workflowId} already ended (cancelled): nothing to cancel\n`);
     } finally {
       hyprlab.renderMs = 300;
     }

@@ -52,6 +52,13 @@ export function registerStatusCommands(program: Command): void {
         // A batch id cancels its batch workflow (which cancels the items in flight).
         const batchId = await batchIdFor(client, workflowId);
         const target = batchId === undefined ? workflowId : batchWorkflowId(batchId);
+        const state = (await client.temporal.workflow.getHandle(target).describe()).status.name;
+        if (state !== 'RUNNING') {
+          process.stdout.write(
+            `${target} already ended (${state.toLowerCase()}): nothing to cancel\n`,
+          );
+          return;
+        }
         await client.cancel(target);
         process.stdout.write(`cancellation requested for ${target}\n`);
       } catch (error) {

@@ -22,7 +22,7 @@ export function registerStatusCommands(program: Command): void {
     .action(async (workflowId: string, flags: { wait?: boolean; json?: boolean }) => {
       const client = await KlingflowClient.connect();
       try {
-        const batchId = await batchIdFor(client, workflowId);
+        const batchId = (await lookUp(client, workflowId))?.batchId;
         if (batchId !== undefined) return await showBatch(client, batchId, flags);
         const status = flags.wait
           ? await waitWithProgress(client, workflowId, Boolean(flags.json))
@@ -50,9 +50,9 @@ export function registerStatusCommands(program: Command): void {
       const client = await KlingflowClient.connect();
       try {
         // A batch id cancels its batch workflow (which cancels the items in flight).
-        const batchId = await batchIdFor(client, workflowId);
-        const target = batchId === undefined ? workflowId : batchWorkflowId(batchId);
-        const state = (await client.temporal.workflow.getHandle(target).describe()).status.name;
+        const work = await lookUp(client, workflowId);
+        if (!work) throw noGeneration(workflowId);
+        const { workflowId: target, state } = work;
         if (state !== 'RUNNING') {
           process.stdout.write(
             `${target} already ended (${state.toLowerCase()}): nothing to cancel\n`,
@@ -70,24 +70,33 @@ export function registerStatusCommands(program: Command): void {
 }
 
 /**
- * The batch id when `id` names a batch: its workflow id (`batch-<id>`), or the batch id itself
- * when no workflow has that id. A generation's id gives undefined.
+ * What `id` names, from one `describe` (two for a batch id): a job, or a batch by its workflow id
+ * (`batch-<id>`) or its batch id when no workflow has that id; undefined when nothing does.
  */
-async function batchIdFor(client: KlingflowClient, id: string): Promise<string | undefined> {
-  const typeOf = async (workflowId: string) => {
+async function lookUp(
+  client: KlingflowClient,
+  id: string,
+): Promise<{ workflowId: string; batchId?: string; state: string } | undefined> {
+  const describe = async (workflowId: string) => {
     try {
-      return (await client.temporal.workflow.getHandle(workflowId).describe()).type;
+      return await client.temporal.workflow.getHandle(workflowId).describe();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   };
-  const type = await typeOf(id);
-  if (type === BATCH_GENERATE_WORKFLOW) return id.replace(/^batch-/, '');
-  if (type === undefined && (await typeOf(batchWorkflowId(id))) === BATCH_GENERATE_WORKFLOW) {
-    return id;
+  const named = await describe(id);
+  if (named) {
+    const batchId = named.type === BATCH_GENERATE_WORKFLOW ? id.replace(/^batch-/, '') : undefined;
+    return {
+      workflowId: id,
+      state: named.status.name,
+      ...(batchId !== undefined ? { batchId } : {}),
+    };
   }
-  return undefined;
+  const batch = await describe(batchWorkflowId(id));
+  if (batch?.type !== BATCH_GENERATE_WORKFLOW) return undefined;
+  return { workflowId: batch.workflowId, batchId: id, state: batch.status.name };
 }
 
 /** A batch's counts (or, with --wait, its result once every item has finished); exit 1 if any item did not succeed. */
@@ -114,22 +123,22 @@ async function showBatch(
     return;
   }
   const status = await client.getBatchStatus(batchId);
+  const unfinished = status.state === 'cancelled' || status.state === 'failed';
   if (flags.json) printJson(status);
   else {
-    const ended = status.state === 'cancelled' || status.state === 'failed';
     printText(
-      `${plainLine(status, undefined)} · ${status.state}${ended && status.error ? `: ${status.error}` : ''}`,
+      `${plainLine(status, undefined)} · ${status.state}${unfinished && status.error ? `: ${status.error}` : ''}`,
     );
   }
-  const unfinished = status.state === 'cancelled' || status.state === 'failed';
   if (unfinished || status.failed > 0 || status.skipped > 0) throw new CommandExit(ExitCode.failed);
 }
 
 function notFoundAsInvalidInput(error: unknown, workflowId: string): unknown {
-  if (error instanceof WorkflowNotFoundError) {
-    return new ValidationError([
-      { field: 'workflowId', message: `no generation with id ${workflowId}` },
-    ]);
-  }
-  return error;
+  return error instanceof WorkflowNotFoundError ? noGeneration(workflowId) : error;
+}
+
+function noGeneration(workflowId: string): ValidationError {
+  return new ValidationError([
+    { field: 'workflowId', message: `no generation with id ${workflowId}` },
+  ]);
 }

@@ -20,6 +20,17 @@ describe('removeAbandonedTempFiles', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  /** Writes both temp files, makes `stale` two minutes old, sweeps: only `fresh` is left. */
+  async function expectSweepKeepsOnly(fresh: string, stale: string): Promise<void> {
+    await writeFile(fresh, '{');
+    await writeFile(stale, '{');
+    await makeTwoMinutesOld(stale);
+
+    await removeAbandonedTempFiles(directory);
+
+    expect(await readdir(directory)).toEqual([basename(fresh)]);
+  }
+
   it('removes the temp file of a writer that was killed, and nothing else', async () => {
     const abandoned = await tempFileOfKilledWriter(directory, 'job.json');
     await writeFile(join(directory, 'job.json'), '{}');
@@ -35,13 +46,7 @@ describe('removeAbandonedTempFiles', () => {
   it('keeps a running writer’s fresh temp file, but not one a minute old', async () => {
     const fresh = temporaryPathFor(join(directory, 'a.json'));
     const stale = temporaryPathFor(join(directory, 'b.json'));
-    await writeFile(fresh, '{');
-    await writeFile(stale, '{');
-    await makeTwoMinutesOld(stale);
-
-    await removeAbandonedTempFiles(directory);
-
-    expect(await readdir(directory)).toEqual([basename(fresh)]);
+    await expectSweepKeepsOnly(fresh, stale);
   });
 
   it('judges another host’s temp file by its age alone: its pid means nothing here', async () => {
@@ -52,25 +57,13 @@ describe('removeAbandonedTempFiles', () => {
     const otherHost = thisHost === '00000000' ? '11111111' : '00000000';
     const fresh = join(directory, `fresh.json.${otherHost}.${NO_SUCH_PID}.00000000000a.tmp`);
     const stale = join(directory, `stale.json.${otherHost}.${NO_SUCH_PID}.00000000000b.tmp`);
-    await writeFile(fresh, '{');
-    await writeFile(stale, '{');
-    await makeTwoMinutesOld(stale);
-
-    await removeAbandonedTempFiles(directory);
-
-    expect(await readdir(directory)).toEqual([basename(fresh)]);
+    await expectSweepKeepsOnly(fresh, stale);
   });
 
   it('judges a temp file named before names carried the host by its age alone', async () => {
     const fresh = join(directory, `a.json.${NO_SUCH_PID}.00000000000a.tmp`);
     const stale = join(directory, `b.json.${NO_SUCH_PID}.00000000000b.tmp`);
-    await writeFile(fresh, '{');
-    await writeFile(stale, '{');
-    await makeTwoMinutesOld(stale);
-
-    await removeAbandonedTempFiles(directory);
-
-    expect(await readdir(directory)).toEqual([basename(fresh)]);
+    await expectSweepKeepsOnly(fresh, stale);
   });
 
   it('only touches the temp files of the target it is given', async () => {

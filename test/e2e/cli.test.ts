@@ -8,6 +8,7 @@ import type { GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { KLING_PROVIDER } from '../../src/contracts/search-attributes.js';
 import { PROVIDER_IDS, type ProviderId } from '../../src/request/unified-request.js';
+import type { FakeProviderServer } from '../../src/simulated/fake-server.js';
 import type { SimulatedProviderSet } from '../../src/simulated/index.js';
 import { freePort } from '../support/free-port.js';
 import { type ProcessStack, startProcessStack } from '../support/process-stack.js';
@@ -65,6 +66,23 @@ function parseJson<T>(stdout: string, output: string): T {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Runs `test` with these fakes rendering for `ms`, then gives them back their render time. */
+async function withRenderTime(
+  fakes: readonly FakeProviderServer[],
+  ms: number,
+  test: () => Promise<void>,
+): Promise<void> {
+  const before = fakes.map((fake) => fake.renderMs);
+  for (const fake of fakes) fake.renderMs = ms;
+  try {
+    await test();
+  } finally {
+    fakes.forEach((fake, index) => {
+      fake.renderMs = before[index]!;
+    });
+  }
 }
 
 function totalSubmissions(providers: SimulatedProviderSet): number {
@@ -239,8 +257,7 @@ describe('klingflow CLI with a worker process', () => {
 
   it('cancel stops a slow job: status --json says cancelled, exits 1, and no file is left', async () => {
     const hyprlab = stack.providers.fakes.hyprlab;
-    hyprlab.renderMs = 20_000;
-    try {
+    await withRenderTime([hyprlab], 20_000, async () => {
       const started = await klingflow(
         'generate',
         '--prompt',
@@ -286,9 +303,7 @@ describe('klingflow CLI with a worker process', () => {
       const again = await klingflow('cancel', workflowId);
       expect(again.code, again.output).toBe(0);
       expect(again.stdout).toBe(`${workflowId} already ended (cancelled): nothing to cancel\n`);
-    } finally {
-      hyprlab.renderMs = 300;
-    }
+    });
   });
 
   it('batch --id run twice: the second run says so, follows every item and submits nothing', async () => {
@@ -324,9 +339,8 @@ describe('klingflow CLI with a worker process', () => {
 
   it('Ctrl-C while generate --wait follows a job: exit 130, and the job keeps running on the server', async () => {
     const hyprlab = stack.providers.fakes.hyprlab;
-    hyprlab.renderMs = 20_000;
     const workflowId = `ctrl-c-${randomUUID()}`;
-    try {
+    await withRenderTime([hyprlab], 20_000, async () => {
       const following = spawnKlingflow(
         [
           'generate',
@@ -354,16 +368,13 @@ describe('klingflow CLI with a worker process', () => {
       const handle = stack.client.workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('RUNNING');
       await handle.cancel();
-    } finally {
-      hyprlab.renderMs = 300;
-    }
+    });
   });
 
   it('generate --out: a copy that fails after the job still prints the result, then exits 1 saying where the video is', async () => {
     const hyprlab = stack.providers.fakes.hyprlab;
-    hyprlab.renderMs = 3_000;
     const out = join(stack.storageDirectory, `copies-${randomUUID()}`);
-    try {
+    await withRenderTime([hyprlab], 3_000, async () => {
       const generating = spawnKlingflow(
         [
           'generate',
@@ -392,9 +403,7 @@ describe('klingflow CLI with a worker process', () => {
           `the video is stored at ${stack.storageDirectory}/\\S+\\.mp4, but copying it to ${out} failed: ENOTDIR`,
         ),
       );
-    } finally {
-      hyprlab.renderMs = 300;
-    }
+    });
   });
 
   it('status takes a batch by its id or its workflow id: counts, and with --wait its result', async () => {
@@ -425,9 +434,7 @@ describe('klingflow CLI with a worker process', () => {
   });
 
   it('cancel takes a batch id: the batch and its running items are cancelled', async () => {
-    const fakes = Object.values(stack.providers.fakes);
-    for (const fake of fakes) fake.renderMs = 20_000;
-    try {
+    await withRenderTime(Object.values(stack.providers.fakes), 20_000, async () => {
       const batchId = `cli-cancel-${randomUUID()}`;
       const file = join(stack.storageDirectory, `${batchId}.jsonl`);
       await writeFile(file, '{"prompt":"a slow tide"}\n');
@@ -442,9 +449,7 @@ describe('klingflow CLI with a worker process', () => {
       expect(status.stderr).toContain(`batch ${batchId} did not finish`);
       const described = await stack.client.workflow.getHandle(`batch-${batchId}`).describe();
       expect(described.status.name).toBe('CANCELLED');
-    } finally {
-      for (const fake of fakes) fake.renderMs = 300;
-    }
+    });
   });
 
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {

@@ -4,6 +4,7 @@ import { readSettings } from '../config/environment.js';
 import { configuredProviderIds, PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
 import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError, TemporalUnreachableError } from '../errors.js';
+import { notifySigner } from '../notify/notify-secret.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
 import {
   connectWorker,
@@ -73,6 +74,9 @@ export async function startWorkerRuntime(
   const baseEnvironment = options.environment ?? process.env;
   // Resolved before anything starts, so a bad secret fails fast (exit 2).
   const secret = options.webhooks ? resolveWebhookSecret(baseEnvironment) : undefined;
+  // The notify activity reads it at each attempt; a malformed one would only show as every
+  // job's failed notification, after the job was paid for.
+  if (baseEnvironment[VARIABLES.notifySecret]?.trim()) notifySigner(baseEnvironment);
   let simulated: SimulatedProviders | undefined;
   let environment = baseEnvironment;
   if (configuredProviderIds(baseEnvironment).length === 0) {

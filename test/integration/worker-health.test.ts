@@ -143,6 +143,20 @@ describe('/healthz and /readyz against a real worker', () => {
     expect((await demo.kill('SIGTERM')).code, demo.output).toBe(0);
   });
 
+  it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {
+    const result = await runKlingflow(
+      ['worker'],
+      childEnvironment({
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        KLINGFLOW_SIMULATED: '1',
+        KLINGFLOW_NOTIFY_SECRET: 'notify-secret-123',
+      }),
+    );
+    expect(result.code, result.output).toBe(2);
+    expect(result.stderr).toContain('KLINGFLOW_NOTIFY_SECRET: must be whsec_ followed by base64');
+    expect(result.output).not.toContain('notify-secret-123');
+  });
+
   it('refuses a metrics port that is not a port number before connecting (exit 2)', async () => {
     const result = await runKlingflow(
       ['worker', '--metrics-port', '70000'],

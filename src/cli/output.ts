@@ -21,7 +21,7 @@ export function statusJson(status: GenerationStatus): GenerationStatus {
 }
 
 /** A job for a human: provider-supplied text (errors, warnings) has its control characters removed. */
-export function summarise(status: GenerationStatus): string {
+export function summarise(status: GenerationStatus & { videos: { url?: string }[] }): string {
   const lines = [`${status.workflowId}: ${status.status}`];
   if (status.provider)
     lines.push(
@@ -30,8 +30,11 @@ export function summarise(status: GenerationStatus): string {
   lines.push(`  model: ${status.model} ${status.mode}`);
   if (status.estimatedCost)
     lines.push(`  estimated cost: ${status.estimatedCost.amount} ${status.estimatedCost.unit}`);
-  for (const video of status.videos)
+  for (const video of status.videos) {
     lines.push(`  video: ${video.path} (${video.bytes} bytes, sha256 ${video.sha256})`);
+    // A presigned URL (`--presign`) is what a user came for when the path is s3://.
+    if (video.url) lines.push(`    url: ${video.url}`);
+  }
   for (const attempt of status.attempts) {
     if (attempt.outcome === 'succeeded') continue;
     lines.push(
@@ -39,6 +42,18 @@ export function summarise(status: GenerationStatus): string {
     );
   }
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
+  const notification = status.notification;
+  if (notification) {
+    lines.push(
+      notification.state === 'delivered'
+        ? `  notification: delivered to ${notification.url} (${attemptCount(notification.attempts)})`
+        : `  notification: failed after ${attemptCount(notification.attempts)} to ${notification.url}: ${notification.lastError ?? ''}`,
+    );
+  }
   for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
   return printableText(lines.join('\n'));
+}
+
+function attemptCount(attempts: number): string {
+  return attempts === 1 ? '1 attempt' : `${attempts} attempts`;
 }

@@ -298,7 +298,10 @@ export async function waitWithProgress(
   return status;
 }
 
-export function report(status: GenerationStatus, json: boolean): void {
+export function report(
+  status: GenerationStatus & { videos: { url?: string }[] },
+  json: boolean,
+): void {
   if (json) printJson(status);
   else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }

@@ -94,3 +94,57 @@ describe('provider text on a terminal', () => {
     expect((JSON.parse(written.join('')) as GenerationStatus).error).toBe(HOSTILE);
   });
 });
+
+describe('the summary of a finished job', () => {
+  const video = {
+    path: 's3://videos/prod/job-1.mp4',
+    sha256: 'ab'.repeat(32),
+    bytes: 9408,
+    sourceUrl: 'https://cdn.example/x.mp4',
+  };
+  const succeeded: GenerationStatus = {
+    ...status,
+    status: 'succeeded',
+    attempts: [],
+    warnings: [],
+    videos: [video],
+  };
+
+  it('shows a presigned URL under its video (generate --presign without --json)', () => {
+    const url = 'http://127.0.0.1:9000/videos/prod/job-1.mp4?X-Amz-Signature=abc';
+    const lines = summarise({ ...succeeded, videos: [{ ...video, url }] }).split('\n');
+    const at = lines.findIndex((line) => line.startsWith('  video: s3://videos/prod/job-1.mp4'));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe(`    url: ${url}`);
+    expect(summarise(succeeded)).not.toContain('url:');
+  });
+
+  it('says what became of the completion notification', () => {
+    const delivered = summarise({
+      ...succeeded,
+      notification: {
+        url: 'https://hooks.example/done',
+        webhookId: 'msg_1',
+        state: 'delivered',
+        attempts: 1,
+      },
+    });
+    expect(delivered).toContain(
+      '  notification: delivered to https://hooks.example/done (1 attempt)',
+    );
+
+    const failed = summarise({
+      ...succeeded,
+      notification: {
+        url: 'https://hooks.example/done',
+        webhookId: 'msg_1',
+        state: 'failed',
+        attempts: 10,
+        lastError: 'HTTP 503',
+      },
+    });
+    expect(failed).toContain(
+      '  notification: failed after 10 attempts to https://hooks.example/done: HTTP 503',
+    );
+  });
+});

@@ -38,10 +38,16 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
   for (const attempt of status.attempts) {
     if (attempt.outcome === 'succeeded') continue;
     lines.push(
-      `  ${attempt.outcome} ${attempt.provider}${attempt.errorKind ? ` [${attempt.errorKind}]` : ''}: ${attempt.error ?? ''}`,
+      `  ${attempt.outcome} ${attempt.provider}${attempt.errorKind ? ` [${attempt.errorKind}]` : ''}${attempt.error ? `: ${attempt.error}` : ''}`,
     );
   }
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
+  if (status.retrying) {
+    const { activity, failedAttempts, error, nextAttemptAt } = status.retrying;
+    lines.push(
+      `  retrying: ${activity} after ${attemptCount(failedAttempts)} failed${nextAttemptAt ? ` (next at ${nextAttemptAt})` : ''}: ${error}`,
+    );
+  }
   const notification = status.notification;
   if (notification) {
     lines.push(

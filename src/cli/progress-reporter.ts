@@ -12,14 +12,17 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     update(status: GenerationStatus): void {
       const elapsed = `${Math.round(status.elapsedMs / 1000)}s`;
       const provider = status.provider ?? '-';
+      const retrying = status.retrying
+        ? ` · retrying ${status.retrying.activity} (${status.retrying.failedAttempts} failed: ${status.retrying.error})`
+        : '';
       const line = printableText(
-        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls`,
+        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls${retrying}`,
       );
       if (interactive) {
         stream.write(`\r\x1b[2K${line}`);
         return;
       }
-      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}`;
+      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}${retrying}`;
       if (plain !== lastPlain) {
         lastPlain = plain;
         stream.write(`${line}\n`);

@@ -40,6 +40,7 @@ import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
 import { closedStatus, errorMessage, failureDetails } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 import { checkSameRequest } from './request-fingerprint.js';
+import { runningStatus } from './running-status.js';
 import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
 import { readWorkflowInput } from './workflow-input.js';
 
@@ -149,7 +150,11 @@ export class KlingflowClient {
     const description = await handle.describe();
     switch (description.status.name) {
       case 'RUNNING':
-        return handle.query(statusQuery);
+        return runningStatus(
+          await handle.query(statusQuery),
+          description.raw.pendingActivities ?? [],
+          Date.now(),
+        );
       case 'COMPLETED':
         return (await handle.result()) as GenerationStatus;
       case 'FAILED': {

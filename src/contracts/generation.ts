@@ -124,6 +124,24 @@ export interface GenerationStatus extends Notified {
   startedAt: string;
   elapsedMs: number;
   warnings: string[];
+  /**
+   * A step of a running job that failed and is being retried (the worker lost its storage, a
+   * provider answers 500s…): added by the client from Temporal's pending activities, never in a
+   * workflow's own result.
+   */
+  retrying?: RetryingStep;
+}
+
+/** The activity a running job is retrying, and why its last attempt failed. */
+export interface RetryingStep {
+  /** The activity's type name (e.g. `downloadVideoToStorage`, `checkTask`). */
+  activity: string;
+  /** Attempts that failed so far. */
+  failedAttempts: number;
+  /** The last attempt's error message. */
+  error: string;
+  /** When the next attempt is due (ISO 8601); absent while one is running. */
+  nextAttemptAt?: string;
 }
 
 /** One provider the planner found able to serve the request. */

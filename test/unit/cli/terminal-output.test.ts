@@ -148,3 +148,42 @@ describe('the summary of a finished job', () => {
     );
   });
 });
+
+describe('a running job whose step keeps failing', () => {
+  const running: GenerationStatus = {
+    ...status,
+    status: 'running',
+    phase: 'downloading',
+    attempts: [{ provider: 'kling', outcome: 'running' }] as GenerationStatus['attempts'],
+    warnings: [],
+    retrying: {
+      activity: 'downloadVideoToStorage',
+      failedAttempts: 4,
+      error: 'connect ECONNREFUSED 127.0.0.1:9555',
+      nextAttemptAt: '2026-01-01T00:01:00.000Z',
+    },
+  };
+  delete running.error;
+
+  it('the summary names the step, its failed attempts and the last error', () => {
+    const text = summarise(running);
+    expect(text).toContain(
+      '  retrying: downloadVideoToStorage after 4 attempts failed (next at 2026-01-01T00:01:00.000Z): connect ECONNREFUSED 127.0.0.1:9555',
+    );
+    // A running attempt has no error yet: no dangling colon.
+    expect(text).toContain('\n  running kling\n');
+  });
+
+  it('the progress line says it is retrying, and a new failure count prints a new line', () => {
+    const { stream, text } = capture(false);
+    const reporter = createProgressReporter(stream);
+    reporter.update(running);
+    reporter.update(running);
+    reporter.update({ ...running, retrying: { ...running.retrying!, failedAttempts: 5 } });
+    const lines = text().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(
+      '· retrying downloadVideoToStorage (4 failed: connect ECONNREFUSED 127.0.0.1:9555)',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { type Client, type WorkflowExecutionInfo, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { BatchSpend } from '../contracts/batch.js';
 import type { GenerationStatus } from '../contracts/generation.js';
 import { statusQuery } from '../contracts/messages.js';
 
@@ -7,7 +8,8 @@ const CONCURRENCY = 8;
 const DEADLINE_MS = 2_000;
 
 /**
- * What each listed job has spent (its ledger's USD), read as cheaply as Temporal allows:
+ * What each listed job has spent (its ledger's totals: USD, and per price unit for providers
+ * priced in credits or units), read as cheaply as Temporal allows:
  * a finished job's status is its result (or its failure's details), read from the close event
  * alone; a running job answers the status query from its worker. Cancelled or terminated jobs,
  * and running ones whose worker does not answer within 2 s, are left without a cost.
@@ -15,8 +17,8 @@ const DEADLINE_MS = 2_000;
 export async function readJobCosts(
   client: Client,
   executions: readonly WorkflowExecutionInfo[],
-): Promise<Map<string, number>> {
-  const costs = new Map<string, number>();
+): Promise<Map<string, BatchSpend>> {
+  const costs = new Map<string, BatchSpend>();
   let next = 0;
   const worker = async () => {
     while (next < executions.length) {
@@ -25,8 +27,10 @@ export async function readJobCosts(
       const status = await client
         .withDeadline(Date.now() + DEADLINE_MS, () => finalOrCurrentStatus(client, execution))
         .catch(() => undefined);
-      const usd = status?.spend?.usd;
-      if (typeof usd === 'number') costs.set(execution.workflowId, usd);
+      const spend = status?.spend;
+      if (typeof spend?.usd === 'number') {
+        costs.set(execution.workflowId, { usd: spend.usd, byUnit: spend.byUnit ?? {} });
+      }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

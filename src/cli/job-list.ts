@@ -1,4 +1,5 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { BatchSpend } from '../contracts/batch.js';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatusName } from '../contracts/generation.js';
 import {
   KLING_BATCH_ID,
@@ -7,6 +8,7 @@ import {
   KLING_PROVIDER,
   KLING_STATUS,
 } from '../contracts/search-attributes.js';
+import { formatSpend } from './spend-summary.js';
 
 export const STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 
@@ -21,6 +23,11 @@ export interface ListedJob {
   startedAt: string;
   /** USD spent so far (the job's ledger), when it could be read; see job-costs.ts. */
   costUsd: number | null;
+  /**
+   * The same ledger per price unit (`{ "credits": 5 }` for a provider priced in credits without
+   * a KLINGFLOW_PRICE_RATES rate, whose USD total is 0); null when it could not be read.
+   */
+  costByUnit: BatchSpend['byUnit'] | null;
 }
 
 /**
@@ -73,7 +80,7 @@ function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-export function toListedJob(execution: WorkflowExecutionInfo, costUsd?: number): ListedJob {
+export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend): ListedJob {
   const attributes = execution.typedSearchAttributes;
   const running = execution.status.name === 'RUNNING';
   const status = running
@@ -91,7 +98,8 @@ export function toListedJob(execution: WorkflowExecutionInfo, costUsd?: number):
     model: attributes.get(KLING_MODEL) ?? null,
     batchId: attributes.get(KLING_BATCH_ID) ?? null,
     startedAt: execution.startTime.toISOString(),
-    costUsd: costUsd ?? null,
+    costUsd: spend?.usd ?? null,
+    costByUnit: spend?.byUnit ?? null,
   };
 }
 
@@ -107,7 +115,7 @@ export function jobTable(jobs: readonly ListedJob[], now: number): string {
     job.provider ?? '-',
     job.model ?? '-',
     formatAge(now - Date.parse(job.startedAt)),
-    job.costUsd === null ? '-' : `$${job.costUsd.toFixed(2)}`,
+    job.costUsd === null ? '-' : formatSpend({ usd: job.costUsd, byUnit: job.costByUnit ?? {} }),
   ]);
   const all = [[...COLUMNS], ...rows];
   const widths = COLUMNS.map((_, column) =>

@@ -224,6 +224,7 @@ describe('klingflow CLI with a worker process', () => {
       phase: 'done',
       model: 'kling-v2.6',
       costUsd: expect.any(Number),
+      costByUnit: expect.any(Object),
     });
 
     const running = await klingflow('list', '--status', 'running', '--json', '--limit', '1000');
@@ -251,7 +252,7 @@ describe('klingflow CLI with a worker process', () => {
     const bad = await klingflow('list', '--status', 'finished');
     expect(bad.code, bad.output).toBe(2);
     expect(bad.stderr).toMatch(
-      /--status: is not a job status \(allowed: running, succeeded, failed, cancelled\)/,
+      /--status: "finished" is not a job status \(allowed: running, succeeded, failed, cancelled\)/,
     );
   });
 

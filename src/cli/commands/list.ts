@@ -61,24 +61,41 @@ export function parseFlags(flags: ListFlags): ListFilters {
   if (flags.status !== undefined) {
     if ((STATUSES as readonly string[]).includes(flags.status)) {
       filters.status = flags.status as ListFilters['status'];
-    } else issues.push({ field: '--status', message: 'is not a job status', allowed: STATUSES });
+    } else
+      issues.push({
+        field: '--status',
+        message: `${JSON.stringify(flags.status)} is not a job status`,
+        allowed: STATUSES,
+      });
   }
   if (flags.provider !== undefined) {
     if ((PROVIDER_IDS as readonly string[]).includes(flags.provider)) {
       filters.provider = flags.provider;
     } else
-      issues.push({ field: '--provider', message: 'is not a provider', allowed: PROVIDER_IDS });
+      issues.push({
+        field: '--provider',
+        message: `${JSON.stringify(flags.provider)} is not a provider`,
+        allowed: PROVIDER_IDS,
+      });
   }
   if (flags.batch !== undefined) filters.batchId = flags.batch;
   if (flags.since !== undefined) {
     const sinceMs = parseDuration(flags.since);
     if (sinceMs !== undefined && sinceMs > 0) filters.sinceMs = sinceMs;
-    else issues.push({ field: '--since', message: 'must be a duration such as 90s, 30m or 24h' });
+    else
+      issues.push({
+        field: '--since',
+        message: `${JSON.stringify(flags.since)} is not a duration such as 90s, 30m or 24h`,
+      });
   }
   if (flags.limit !== undefined) {
     const limit = Number(flags.limit);
     if (Number.isInteger(limit) && limit > 0 && limit <= 1000) filters.limit = limit;
-    else issues.push({ field: '--limit', message: 'must be a whole number from 1 to 1000' });
+    else
+      issues.push({
+        field: '--limit',
+        message: `${JSON.stringify(flags.limit)} is not a whole number from 1 to 1000`,
+      });
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return filters;

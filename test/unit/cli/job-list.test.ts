@@ -36,6 +36,11 @@ describe('klingflow list', () => {
     const issues = (failure as ValidationError).issues;
     expect(issues.map((issue) => issue.field)).toEqual(['--status', '--provider', '--since']);
     expect(issues[0]?.allowed).toEqual(['running', 'succeeded', 'failed', 'cancelled']);
+    expect(issues.map((issue) => issue.message)).toEqual([
+      '"done" is not a job status',
+      '"runway" is not a provider',
+      '"yesterday" is not a duration such as 90s, 30m or 24h',
+    ]);
   });
 
   it('builds one visibility query from the filters, quoting user text', () => {
@@ -60,8 +65,17 @@ describe('klingflow list', () => {
       ),
     ).toMatchObject({ status: 'running', phase: 'waiting', provider: 'kling', costUsd: null });
     expect(
-      toListedJob(execution('TERMINATED', [{ key: KLING_STATUS, value: 'running' }]), 0.28),
-    ).toMatchObject({ status: 'failed', phase: 'done', provider: null, costUsd: 0.28 });
+      toListedJob(execution('TERMINATED', [{ key: KLING_STATUS, value: 'running' }]), {
+        usd: 0.28,
+        byUnit: { USD: 0.28 },
+      }),
+    ).toMatchObject({
+      status: 'failed',
+      phase: 'done',
+      provider: null,
+      costUsd: 0.28,
+      costByUnit: { USD: 0.28 },
+    });
     // A job that succeeded on job-v5 keeps its last running attributes: Completed wins.
     expect(
       toListedJob(
@@ -78,11 +92,22 @@ describe('klingflow list', () => {
 
   it('prints an aligned table with ages and costs', () => {
     const jobs = [
-      toListedJob(execution('COMPLETED', [{ key: KLING_PROVIDER, value: 'hyprlab' }]), 0.5),
+      toListedJob(execution('COMPLETED', [{ key: KLING_PROVIDER, value: 'hyprlab' }]), {
+        usd: 0.5,
+        byUnit: { USD: 0.5 },
+      }),
+      // Priced in credits with no KLINGFLOW_PRICE_RATES rate: $0.00 alone would hide the cost.
+      toListedJob(execution('COMPLETED', [{ key: KLING_PROVIDER, value: 'apiframe' }]), {
+        usd: 0,
+        byUnit: { credits: 5 },
+      }),
     ];
     const table = jobTable(jobs, Date.parse('2026-01-01T00:03:00Z')).split('\n');
     expect(table[0]).toMatch(/^ID\s+STATUS\s+PHASE\s+PROVIDER\s+MODEL\s+AGE\s+COST$/);
     expect(table[1]).toMatch(/^job-1\s+succeeded\s+done\s+hyprlab\s+-\s+3m\s+\$0\.50$/);
+    expect(table[2]).toMatch(
+      /^job-1\s+succeeded\s+done\s+apiframe\s+-\s+3m\s+\$0\.00 \(5 credits\)$/,
+    );
     expect(jobTable([], 0)).toBe('no jobs found');
     expect(formatAge(3 * 86_400_000)).toBe('3d');
   });

@@ -1,4 +1,5 @@
 import type { GenerationStatus } from '../contracts/generation.js';
+import type { NotificationRecord } from '../contracts/notification.js';
 import { printableText } from './terminal-text.js';
 
 /** Progress and notes go to stderr; stdout carries only results (ids, JSON), so it can be piped. */
@@ -48,16 +49,17 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
       `  retrying: ${activity} after ${attemptCount(failedAttempts)} failed${nextAttemptAt ? ` (next at ${nextAttemptAt})` : ''}: ${error}`,
     );
   }
-  const notification = status.notification;
-  if (notification) {
-    lines.push(
-      notification.state === 'delivered'
-        ? `  notification: delivered to ${notification.url} (${attemptCount(notification.attempts)})`
-        : `  notification: failed after ${attemptCount(notification.attempts)} to ${notification.url}: ${notification.lastError ?? ''}`,
-    );
-  }
+  if (status.notification) lines.push(notificationLine(status.notification));
   for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
   return printableText(lines.join('\n'));
+}
+
+/** What became of a job's or batch's completion notification, for the human summaries. */
+export function notificationLine(notification: NotificationRecord): string {
+  const attempts = attemptCount(notification.attempts);
+  return notification.state === 'delivered'
+    ? `  notification: delivered to ${notification.url} (${attempts})`
+    : `  notification: failed after ${attempts} to ${notification.url}: ${notification.lastError ?? ''}`;
 }
 
 function attemptCount(attempts: number): string {

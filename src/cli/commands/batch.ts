@@ -16,7 +16,7 @@ import { createVideoStorage } from '../../storage/storage-factory.js';
 import { createBatchProgress } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { lostWhileFollowing } from '../lost-connection.js';
-import { note, printJson, printText } from '../output.js';
+import { note, notificationLine, printJson, printText } from '../output.js';
 import {
   ifGiven,
   parseFailoverStuckAfterFlag,
@@ -235,6 +235,7 @@ export function summariseBatch(result: BatchResult): string {
     result.manifestPath
       ? `  manifest: ${result.manifestPath}`
       : `  manifest not written: ${result.manifestError ?? 'unknown error'}`,
+    ...(result.notification ? [notificationLine(result.notification)] : []),
   ];
   const listAll = result.items.length <= LIST_EVERY_ITEM_UP_TO;
   for (const item of result.items) {

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { plainLine } from '../../../src/cli/batch-progress.js';
+import { summariseBatch } from '../../../src/cli/commands/batch.js';
 import { note, printJson, summarise } from '../../../src/cli/output.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
 import type { BatchStatus } from '../../../src/contracts/batch.js';
@@ -185,5 +186,47 @@ describe('a running job whose step keeps failing', () => {
     expect(lines[0]).toContain(
       '· retrying downloadVideoToStorage (4 failed: connect ECONNREFUSED 127.0.0.1:9555)',
     );
+  });
+});
+
+describe('the summary of a finished batch', () => {
+  it('lists its items and says what became of its notification', () => {
+    const text = summariseBatch({
+      batchId: 'b1',
+      workflowId: 'batch-b1',
+      total: 1,
+      succeeded: 1,
+      failed: 0,
+      skipped: 0,
+      stoppedByBudget: false,
+      estimatedSpend: 0.2,
+      spend: { usd: 0.2, byUnit: { USD: 0.2 } },
+      manifestPath: '/videos/batches/b1.jsonl',
+      runs: 1,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      items: [
+        {
+          key: '1',
+          line: 1,
+          workflowId: 'b1-1-1',
+          status: 'succeeded',
+          provider: 'hyprlab',
+          videos: ['/videos/b1-1-1.mp4'],
+        },
+      ],
+      notification: {
+        url: 'https://hooks.example/batch',
+        webhookId: 'msg_2',
+        state: 'delivered',
+        attempts: 2,
+      },
+    }).split('\n');
+    expect(text).toEqual([
+      'batch b1: 1 succeeded, 0 failed, 0 skipped of 1',
+      '  spend: $0.20 (estimated $0.20)',
+      '  manifest: /videos/batches/b1.jsonl',
+      '  notification: delivered to https://hooks.example/batch (2 attempts)',
+      '  line 1: succeeded hyprlab /videos/b1-1-1.mp4',
+    ]);
   });
 });

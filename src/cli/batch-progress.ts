@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { BatchStatus } from '../contracts/batch.js';
+import { waitingForWorker } from './output.js';
 import { printableText } from './terminal-text.js';
 
 export interface BatchProgressReporter {
@@ -18,9 +19,35 @@ export function createBatchProgress(
 ): BatchProgressReporter {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
-  if (stream.isTTY === true) return createBar(stream, createEtaEstimator(now));
+  const reporter =
+    stream.isTTY === true
+      ? createBar(stream, createEtaEstimator(now))
+      : createPlain(stream, now, options.plainIntervalMs ?? 2_000);
+  // Counts mean nothing until a worker runs the batch: say once what it waits for instead.
+  let waitingNoted = false;
+  return {
+    update(status) {
+      if (status.waitingForWorker) {
+        if (!waitingNoted) stream.write(`${printableText(waitingLine(status))}\n`);
+        waitingNoted = true;
+        return;
+      }
+      reporter.update(status);
+    },
+    finish: () => reporter.finish(),
+  };
+}
 
-  const plainIntervalMs = options.plainIntervalMs ?? 2_000;
+/** `batch ID: N items waiting for a worker: none is polling task queue "q" (…)`. */
+export function waitingLine(status: BatchStatus): string {
+  return `batch ${status.batchId}: ${status.total} items ${waitingForWorker(status.waitingForWorker?.taskQueue ?? '')}`;
+}
+
+function createPlain(
+  stream: NodeJS.WriteStream,
+  now: () => number,
+  plainIntervalMs: number,
+): BatchProgressReporter {
   const eta = createEtaEstimator(now);
   let lastLine = '';
   let lastWrittenAt = Number.NEGATIVE_INFINITY;

@@ -43,6 +43,11 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
     );
   }
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
+  if (status.waitingForWorker) {
+    lines.push(
+      `  ${waitingForWorker(status.waitingForWorker.taskQueue)}; attempts and spend show once one answers`,
+    );
+  }
   if (status.retrying) {
     const { activity, failedAttempts, error, nextAttemptAt } = status.retrying;
     lines.push(
@@ -52,6 +57,11 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
   if (status.notification) lines.push(notificationLine(status.notification));
   for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
   return printableText(lines.join('\n'));
+}
+
+/** Work no worker answers for: where it waits, and what usually fixes it. */
+export function waitingForWorker(taskQueue: string): string {
+  return `waiting for a worker: none is polling task queue ${JSON.stringify(taskQueue)} (start \`klingflow worker\` with KLINGFLOW_TASK_QUEUE=${taskQueue}, or check that the workers are up)`;
 }
 
 /** What became of a job's or batch's completion notification, for the human summaries. */

@@ -12,17 +12,20 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     update(status: GenerationStatus): void {
       const elapsed = `${Math.round(status.elapsedMs / 1000)}s`;
       const provider = status.provider ?? '-';
+      const waiting = status.waitingForWorker
+        ? ` · waiting for a worker on task queue ${JSON.stringify(status.waitingForWorker.taskQueue)}`
+        : '';
       const retrying = status.retrying
         ? ` · retrying ${status.retrying.activity} (${status.retrying.failedAttempts} failed: ${status.retrying.error})`
         : '';
       const line = printableText(
-        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls${retrying}`,
+        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls${waiting}${retrying}`,
       );
       if (interactive) {
         stream.write(`\r\x1b[2K${line}`);
         return;
       }
-      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}${retrying}`;
+      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}${waiting}${retrying}`;
       if (plain !== lastPlain) {
         lastPlain = plain;
         stream.write(`${line}\n`);

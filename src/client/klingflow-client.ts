@@ -42,6 +42,7 @@ import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 import { checkSameRequest } from './request-fingerprint.js';
 import { runningStatus } from './running-status.js';
 import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
+import { answerIfPolled, unansweredStatus } from './unanswered-status.js';
 import { readWorkflowInput } from './workflow-input.js';
 
 export interface KlingflowClientOptions {
@@ -149,12 +150,16 @@ export class KlingflowClient {
     const handle = this.temporal.workflow.getHandle(workflowId);
     const description = await handle.describe();
     switch (description.status.name) {
-      case 'RUNNING':
-        return runningStatus(
-          await handle.query(statusQuery),
-          description.raw.pendingActivities ?? [],
-          Date.now(),
+      case 'RUNNING': {
+        const answer = await answerIfPolled(this.temporal, description.taskQueue, () =>
+          handle.query(statusQuery),
         );
+        if (!answer) {
+          const input = await readWorkflowInput<GenerateVideoInput>(this.temporal, workflowId);
+          return unansweredStatus(description, input, Date.now());
+        }
+        return runningStatus(answer, description.raw.pendingActivities ?? [], Date.now());
+      }
       case 'COMPLETED':
         return (await handle.result()) as GenerationStatus;
       case 'FAILED': {
@@ -262,8 +267,25 @@ export class KlingflowClient {
     const handle = this.temporal.workflow.getHandle(batchWorkflowId(batchId));
     const description = await handle.describe();
     switch (description.status.name) {
-      case 'RUNNING':
-        return handle.query(batchStatusQuery);
+      case 'RUNNING': {
+        const answer = await answerIfPolled(this.temporal, description.taskQueue, () =>
+          handle.query(batchStatusQuery),
+        );
+        if (answer) return answer;
+        const input = await readWorkflowInput<BatchInput>(this.temporal, description.workflowId);
+        const items = input?.items.length ?? 0;
+        return {
+          ...minimalBatchStatus({
+            batchId,
+            workflowId: description.workflowId,
+            state: 'running',
+            startedAt: description.startTime.toISOString(),
+          }),
+          total: items,
+          pending: items,
+          waitingForWorker: { taskQueue: description.taskQueue },
+        };
+      }
       case 'COMPLETED':
         return batchStatusFromResult((await handle.result()) as BatchResult);
       default: {

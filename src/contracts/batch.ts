@@ -183,6 +183,11 @@ export interface BatchStatus extends Notified {
   startedAt: string;
   error?: string;
   items?: BatchItemView[];
+  /**
+   * No worker polls the batch's task queue (or none answered): the counts are the batch's input
+   * alone, every item pending. Added by the client, never by the workflow.
+   */
+  waitingForWorker?: { taskQueue: string };
 }
 
 /** What the batch returns (and `klingflow batch --json` prints). */

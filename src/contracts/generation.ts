@@ -130,6 +130,12 @@ export interface GenerationStatus extends Notified {
    * workflow's own result.
    */
   retrying?: RetryingStep;
+  /**
+   * No worker polls the job's task queue (or none answered): the job waits for one. The rest of
+   * this status is what Temporal records (request, last published phase and provider); attempts
+   * and spend are the worker's to report. Added by the client, never in a workflow's result.
+   */
+  waitingForWorker?: { taskQueue: string };
 }
 
 /** The activity a running job is retrying, and why its last attempt failed. */

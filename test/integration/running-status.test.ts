@@ -57,4 +57,54 @@ describe('status of a running job', () => {
       expect(context.providers.fakes.hyprlab.submissions).toBe(1);
     });
   });
+
+  it('says a job and a batch wait for a worker when none polls their task queue, at once', async ({
+    context,
+  }) => {
+    const client = new KlingflowClient({
+      connection: context.client.connection as Connection,
+      taskQueue: context.taskQueue,
+      storage: createVideoStorage({ storageDirectory: context.storageDirectory }, {}),
+    });
+    const { workflowId } = await client.startGeneration(
+      { prompt: 'a kite over dunes', model: 'kling-v1.6' },
+      { providers: ['hyprlab'] },
+    );
+    const batchId = `b-${workflowId}`;
+    await client.startBatch(
+      [
+        { line: 1, request: { prompt: 'one', model: 'kling-v1.6' }, providers: ['hyprlab'] },
+        { line: 2, request: { prompt: 'two', model: 'kling-v1.6' }, providers: ['hyprlab'] },
+      ],
+      { batchId },
+    );
+
+    // No worker yet: answered from Temporal's record, without waiting out a 30 s query.
+    const asked = Date.now();
+    const job = await client.getStatus(workflowId);
+    const batch = await client.getBatchStatus(batchId);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(job).toMatchObject({
+      status: 'running',
+      phase: 'planning',
+      model: 'kling-v1.6',
+      waitingForWorker: { taskQueue: context.taskQueue },
+    });
+    expect(batch).toMatchObject({
+      state: 'running',
+      total: 2,
+      pending: 2,
+      waitingForWorker: { taskQueue: context.taskQueue },
+    });
+
+    const worker = await context.createWorker();
+    await worker.runUntil(async () => {
+      const finished = await client.waitForResult(workflowId);
+      expect(finished.status).toBe('succeeded');
+      expect(finished.waitingForWorker).toBeUndefined();
+      const batchResult = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(batchResult.succeeded).toBe(2);
+    });
+    expect(context.providers.fakes.hyprlab.submissions).toBe(3);
+  });
 });

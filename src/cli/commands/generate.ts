@@ -303,6 +303,8 @@ export function report(
   json: boolean,
 ): void {
   if (json) printJson(status);
+  // Without a worker's answer the ledger is unknown, not empty.
+  else if (status.waitingForWorker) process.stdout.write(`${summarise(status)}\n`);
   else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { KlingflowClient } from '../../client/klingflow-client.js';
 import { BATCH_GENERATE_WORKFLOW, batchWorkflowId } from '../../contracts/batch.js';
 import { ValidationError } from '../../errors.js';
-import { plainLine } from '../batch-progress.js';
+import { plainLine, waitingLine } from '../batch-progress.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import { lostWhileFollowing } from '../lost-connection.js';
 import { printJson, printText } from '../output.js';
@@ -125,6 +125,7 @@ async function showBatch(
   const status = await client.getBatchStatus(batchId);
   const unfinished = status.state === 'cancelled' || status.state === 'failed';
   if (flags.json) printJson(status);
+  else if (status.waitingForWorker) printText(waitingLine(status));
   else {
     printText(
       `${plainLine(status, undefined)} · ${status.state}${unfinished && status.error ? `: ${status.error}` : ''}`,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { plainLine } from '../../../src/cli/batch-progress.js';
+import { createBatchProgress, plainLine } from '../../../src/cli/batch-progress.js';
 import { summariseBatch } from '../../../src/cli/commands/batch.js';
 import { note, printJson, summarise } from '../../../src/cli/output.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
@@ -228,5 +228,55 @@ describe('the summary of a finished batch', () => {
       '  notification: delivered to https://hooks.example/batch (2 attempts)',
       '  line 1: succeeded hyprlab /videos/b1-1-1.mp4',
     ]);
+  });
+});
+
+describe('work that no worker answers for', () => {
+  it('a job summary says where it waits and what to do, and claims no spend', () => {
+    const text = summarise({
+      ...status,
+      status: 'running',
+      phase: 'planning',
+      attempts: [],
+      warnings: [],
+      waitingForWorker: { taskQueue: 'renders' },
+    });
+    expect(text).toContain(
+      '  waiting for a worker: none is polling task queue "renders" (start `klingflow worker` with KLINGFLOW_TASK_QUEUE=renders, or check that the workers are up); attempts and spend show once one answers',
+    );
+  });
+
+  it('batch progress says so once instead of counting nothing', () => {
+    const { stream, text } = capture(false);
+    const progress = createBatchProgress({ stream, plainIntervalMs: 0 });
+    const waiting: BatchStatus = {
+      batchId: 'b1',
+      workflowId: 'batch-b1',
+      state: 'running',
+      total: 2,
+      succeeded: 0,
+      failed: 0,
+      running: 0,
+      pending: 2,
+      skipped: 0,
+      estimatedSpend: 0,
+      spend: { usd: 0, byUnit: {} },
+      reserved: 0,
+      stoppedByBudget: false,
+      runs: 1,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      waitingForWorker: { taskQueue: 'renders' },
+    };
+    progress.update(waiting);
+    progress.update(waiting);
+    const { waitingForWorker: _, ...answered } = waiting;
+    progress.update({ ...answered, running: 2, pending: 0 });
+    progress.finish();
+    const lines = text().trim().split('\n');
+    expect(lines[0]).toBe(
+      'batch b1: 2 items waiting for a worker: none is polling task queue "renders" (start `klingflow worker` with KLINGFLOW_TASK_QUEUE=renders, or check that the workers are up)',
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('batch b1: 0/2 done');
   });
 });

@@ -29,6 +29,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// The AWS SDK warns on Node 20 that its releases after January 2027 need Node 22: true, but not
+// for the version the lockfile installs, and eight lines on every S3-backed command (a JSON log
+// line's worth of noise) that a user cannot act on. `=false` shows it again.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // `klingflow providers --json | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);

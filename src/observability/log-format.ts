@@ -97,7 +97,9 @@ export function runtimeLogger(
 }
 
 /** klingflow's own worker notes (connected, stopping, …) in `format`, on stderr. */
-export function workerLog(format: LogFormat): (message: string, level?: 'INFO' | 'ERROR') => void {
+export function workerLog(
+  format: LogFormat,
+): (message: string, level?: 'INFO' | 'WARN' | 'ERROR') => void {
   if (format === 'text') return (message) => process.stderr.write(`klingflow: ${message}\n`);
   return (message, level = 'INFO') =>
     process.stderr.write(
@@ -108,4 +110,19 @@ export function workerLog(format: LogFormat): (message: string, level?: 'INFO' |
         meta: { sdkComponent: 'klingflow' },
       }),
     );
+}
+
+/**
+ * With JSON logs, Node's own warnings (deprecations, a library's notices) become JSON lines too:
+ * Node prints them as free text by default, which would break "one JSON object per line". The
+ * default printer is the only 'warning' listener Node installs, so it is replaced.
+ */
+export function logProcessWarnings(
+  note: (message: string, level: 'WARN') => void,
+  target: NodeJS.Process = process,
+): void {
+  target.removeAllListeners('warning');
+  target.on('warning', (warning: Error) => {
+    note(`${warning.name}: ${warning.message}`, 'WARN');
+  });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -7,6 +8,7 @@ import {
   type GenerationStatus,
 } from '../../src/contracts/generation.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
+import { s3Environment } from '../setup/s3-server.js';
 import { childEnvironment } from '../support/child-environment.js';
 import { freePort } from '../support/free-port.js';
 import { endProcesses, runningProcesses, spawnKlingflow } from '../support/processes.js';
@@ -53,6 +55,8 @@ describe('KLINGFLOW_LOG_FORMAT=json and OTEL_EXPORTER_OTLP_ENDPOINT on a real wo
       KLINGFLOW_INITIAL_WAIT: '0',
       KLINGFLOW_LOG_FORMAT: 'json',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
+      // S3 storage loads the AWS SDK, whose Node-version notice (on Node 20) is free text.
+      ...s3Environment(inject('s3Endpoint'), `json-logs/${randomUUID()}`),
     });
     const port = await freePort();
     const worker = spawnKlingflow(['worker', '--metrics-port', String(port)], environment);
@@ -75,6 +79,7 @@ describe('KLINGFLOW_LOG_FORMAT=json and OTEL_EXPORTER_OTLP_ENDPOINT on a real wo
     });
     const result: GenerationStatus = await handle.result();
     expect(result.provider).toBe('kling');
+    expect(result.videos[0]?.path).toMatch(/^s3:\/\//);
     const exit = await worker.kill('SIGTERM');
     expect(exit.code, worker.output).toBe(0);
 

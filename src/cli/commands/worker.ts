@@ -3,7 +3,7 @@ import { isTruthy } from '../../config/environment.js';
 import { VARIABLES } from '../../config/variables.js';
 import { ValidationError } from '../../errors.js';
 import { type HealthServer, startHealthServer } from '../../observability/health-server.js';
-import { logFormat, workerLog } from '../../observability/log-format.js';
+import { logFormat, logProcessWarnings, workerLog } from '../../observability/log-format.js';
 import { combinedMetrics, freeLoopbackPort } from '../../observability/metrics-source.js';
 import { checkWorkerReadiness } from '../../observability/worker-readiness.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
@@ -49,6 +49,7 @@ export function registerWorkerCommand(program: Command): void {
       // error that ends it included.
       const format = logFormat();
       const note = workerLog(format);
+      if (format === 'json') logProcessWarnings(note);
       try {
         await runWorker(flags, note);
       } catch (error) {

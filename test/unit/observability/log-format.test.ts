@@ -1,6 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
-import { formatLogLine, logFormat } from '../../../src/observability/log-format.js';
+import {
+  formatLogLine,
+  logFormat,
+  logProcessWarnings,
+} from '../../../src/observability/log-format.js';
 
 describe('log format', () => {
   it('reads KLINGFLOW_LOG_FORMAT, text by default, and refuses anything else', () => {
@@ -33,5 +38,31 @@ describe('log format', () => {
       taskId: 't1',
       error: { name: 'Error', message: 'boom' },
     });
+  });
+});
+
+describe('logProcessWarnings (KLINGFLOW_LOG_FORMAT=json)', () => {
+  it("replaces Node's free-text warning printer with a JSON line per warning", () => {
+    const target = new EventEmitter() as unknown as NodeJS.Process;
+    const printed: string[] = [];
+    // Node's default printer, the listener it installs at start.
+    target.on('warning', (warning: Error) => printed.push(`(node) Warning: ${warning.message}`));
+    const notes: [string, string][] = [];
+    logProcessWarnings((message, level) => notes.push([message, level]), target);
+
+    const warning = new Error('The AWS SDK for JavaScript (v3)\nversions published after …');
+    warning.name = 'NodeVersionSupportWarning';
+    target.emit('warning', warning);
+
+    expect(printed).toEqual([]);
+    expect(notes).toEqual([
+      [
+        'NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)\nversions published after …',
+        'WARN',
+      ],
+    ]);
+    // One JSON object per line: the newline stays inside the string.
+    const line = formatLogLine('json', { level: 'WARN', message: notes[0]![0], time: new Date(0) });
+    expect(line.trimEnd().split('\n')).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { formatIssue, ValidationError } from '../errors.js';
 import { CommandExit, ExitCode, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 import { createProgram } from './program.js';
+import { unknownNamespace } from './unknown-namespace.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -24,8 +25,9 @@ export async function main(argv: string[]): Promise<number> {
       );
       return ExitCode.invalidInput;
     }
-    note(error instanceof Error ? error.message : String(error));
-    return exitCodeFor(error);
+    const known = unknownNamespace(error) ?? error;
+    note(known instanceof Error ? known.message : String(known));
+    return exitCodeFor(known);
   }
 }
 

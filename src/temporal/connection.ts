@@ -1,7 +1,11 @@
-import { Connection } from '@temporalio/client';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../errors.js';
+import { unknownNamespaceError } from './unknown-namespace.js';
+
+/** gRPC status NOT_FOUND: here, the namespace does not exist. */
+const GRPC_NOT_FOUND = 5;
 
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
@@ -52,8 +56,12 @@ export async function connectClient(target: TemporalTarget): Promise<Connection>
 }
 
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  let connection: NativeConnection;
   try {
-    return await NativeConnection.connect({ ...target.connectionOptions, address: target.address });
+    connection = await NativeConnection.connect({
+      ...target.connectionOptions,
+      address: target.address,
+    });
   } catch (cause) {
     throw new TemporalUnreachableError(
       `cannot reach Temporal at ${target.address} (namespace ${target.namespace})`,
@@ -62,6 +70,22 @@ export async function connectWorker(target: TemporalTarget): Promise<NativeConne
       },
     );
   }
+  // Checked here, not left to Worker.create: its failure on an unknown namespace comes after the
+  // SDK started the workflow threads, which it does not stop, so the process never exits.
+  const missing = await connection.workflowService
+    .describeNamespace({ namespace: target.namespace })
+    .then(
+      () => undefined,
+      (error: unknown) =>
+        isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND
+          ? unknownNamespaceError(target.namespace, error)
+          : undefined,
+    );
+  if (missing) {
+    await connection.close().catch(() => {});
+    throw missing;
+  }
+  return connection;
 }
 
 /** True when a Temporal frontend answers at the address within the timeout. */

@@ -143,6 +143,23 @@ describe('/healthz and /readyz against a real worker', () => {
     expect((await demo.kill('SIGTERM')).code, demo.output).toBe(0);
   });
 
+  it('says a TEMPORAL_NAMESPACE the server lacks, exit 3, from the worker and the client alike', async () => {
+    const environment = childEnvironment({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'no-such-namespace',
+      KLINGFLOW_SIMULATED: '1',
+    });
+    const expected =
+      'TEMPORAL_NAMESPACE: the Temporal server has no namespace "no-such-namespace": create it';
+    // The worker exits (before, Worker.create's failure left the SDK's threads running for ever).
+    const worker = await runKlingflow(['worker'], environment);
+    expect(worker.code, worker.output).toBe(3);
+    expect(worker.stderr).toContain(expected);
+    const client = await runKlingflow(['generate', '--prompt', 'a fox'], environment);
+    expect(client.code, client.output).toBe(3);
+    expect(client.stderr).toContain(expected);
+  });
+
   it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {
     const result = await runKlingflow(
       ['worker'],

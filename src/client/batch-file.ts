@@ -4,6 +4,7 @@ import { BATCH_ID_PATTERN, BATCH_ID_RULE, type BatchItem } from '../contracts/ba
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { notifyUrlIssues } from '../notify/notify-url.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
+import { describeUnknownProviders } from '../request/provider-suggestion.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
@@ -249,7 +250,7 @@ function checkProviders(
   if (unknown.length > 0) {
     report({
       field: 'providers',
-      message: `unknown provider ${unknown.map((id) => JSON.stringify(id)).join(', ')}`,
+      message: `unknown provider ${describeUnknownProviders(unknown)}`,
       allowed: PROVIDER_IDS,
     });
     return null;

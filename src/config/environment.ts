@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { describeUnknownProviders } from '../request/provider-suggestion.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
 import { parseDuration } from './duration.js';
 import { type PriceRates, parsePriceRates } from './price-rates.js';
@@ -77,7 +78,7 @@ export function parseProviderList(
   if (unknown.length > 0) {
     throw new ConfigurationError(
       source,
-      `unknown provider ${unknown.join(', ')} (allowed: ${PROVIDER_IDS.join(', ')})`,
+      `unknown provider ${describeUnknownProviders(unknown)} (allowed: ${PROVIDER_IDS.join(', ')})`,
     );
   }
   return ids as ProviderId[];

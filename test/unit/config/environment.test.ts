@@ -52,7 +52,11 @@ describe('settings from the environment', () => {
 
   it('names the variable and the allowed values when one is wrong', () => {
     expect(() => readSettings({ KLINGFLOW_PROVIDERS: 'kling,runway' })).toThrow(
-      /KLINGFLOW_PROVIDERS: unknown provider runway \(allowed: hyprlab, openai-hk, kling, 302ai, apimodels, apiframe, fal, replicate\)/,
+      /KLINGFLOW_PROVIDERS: unknown provider "runway" \(allowed: hyprlab, openai-hk, kling, 302ai, apimodels, apiframe, fal, replicate\)/,
+    );
+    // A pasted spelling is suggested, never taken: the order decides who is paid.
+    expect(() => readSettings({ KLINGFLOW_PROVIDERS: 'HyprLab,openai_hk,fal.ai,302.AI' })).toThrow(
+      'unknown provider "HyprLab" (did you mean hyprlab?), "openai_hk" (did you mean openai-hk?), "fal.ai" (did you mean fal?), "302.AI" (did you mean 302ai?)',
     );
     expect(() => readSettings({ KLINGFLOW_POLL_INTERVAL: 'often' })).toThrow(
       /KLINGFLOW_POLL_INTERVAL/,

@@ -2,20 +2,25 @@ import type { Connection } from '@temporalio/client';
 import { describe, expect } from 'vitest';
 import { KlingflowClient } from '../../src/client/klingflow-client.js';
 import { createVideoStorage } from '../../src/storage/storage-factory.js';
-import { itWithContext } from '../support/stack.js';
+import { type IntegrationContext, itWithContext } from '../support/stack.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const it = itWithContext({ providers: ['hyprlab'], renderMs: 2_000 });
+
+/** The client the CLI uses, on this test's task queue and storage. */
+function klingflowClient(context: IntegrationContext): KlingflowClient {
+  return new KlingflowClient({
+    connection: context.client.connection as Connection,
+    taskQueue: context.taskQueue,
+    storage: createVideoStorage({ storageDirectory: context.storageDirectory }, {}),
+  });
+}
 
 describe('status of a running job', () => {
   it('names a step that keeps failing with its last error, but not a poll waiting on the render', async ({
     context,
   }) => {
-    const client = new KlingflowClient({
-      connection: context.client.connection as Connection,
-      taskQueue: context.taskQueue,
-      storage: createVideoStorage({ storageDirectory: context.storageDirectory }, {}),
-    });
+    const client = klingflowClient(context);
     const worker = await context.createWorker();
     await worker.runUntil(async () => {
       const { workflowId } = await client.startGeneration(
@@ -61,11 +66,7 @@ describe('status of a running job', () => {
   it('says a job and a batch wait for a worker when none polls their task queue, at once', async ({
     context,
   }) => {
-    const client = new KlingflowClient({
-      connection: context.client.connection as Connection,
-      taskQueue: context.taskQueue,
-      storage: createVideoStorage({ storageDirectory: context.storageDirectory }, {}),
-    });
+    const client = klingflowClient(context);
     const { workflowId } = await client.startGeneration(
       { prompt: 'a kite over dunes', model: 'kling-v1.6' },
       { providers: ['hyprlab'] },

@@ -4,6 +4,7 @@ import { createBatchProgress, plainLine } from '../../../src/cli/batch-progress.
 import { summariseBatch } from '../../../src/cli/commands/batch.js';
 import { note, printJson, summarise } from '../../../src/cli/output.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
+import { minimalBatchStatus } from '../../../src/client/batch-status.js';
 import type { BatchStatus } from '../../../src/contracts/batch.js';
 import type { GenerationStatus } from '../../../src/contracts/generation.js';
 
@@ -250,21 +251,14 @@ describe('work that no worker answers for', () => {
     const { stream, text } = capture(false);
     const progress = createBatchProgress({ stream, plainIntervalMs: 0 });
     const waiting: BatchStatus = {
-      batchId: 'b1',
-      workflowId: 'batch-b1',
-      state: 'running',
+      ...minimalBatchStatus({
+        batchId: 'b1',
+        workflowId: 'batch-b1',
+        state: 'running',
+        startedAt: '2026-01-01T00:00:00.000Z',
+      }),
       total: 2,
-      succeeded: 0,
-      failed: 0,
-      running: 0,
       pending: 2,
-      skipped: 0,
-      estimatedSpend: 0,
-      spend: { usd: 0, byUnit: {} },
-      reserved: 0,
-      stoppedByBudget: false,
-      runs: 1,
-      startedAt: '2026-01-01T00:00:00.000Z',
       waitingForWorker: { taskQueue: 'renders' },
     };
     progress.update(waiting);

@@ -22,7 +22,7 @@ import { ProviderRegistry } from './providers/registry.js';
 import type { ProviderId } from './request/unified-request.js';
 import { imageResolverFactory } from './storage/image-resolver.js';
 import { createRenderTimeStore, renderTimeStorePath } from './storage/render-time-store.js';
-import { createVideoStorage } from './storage/storage-factory.js';
+import { checkStorageWritable, createVideoStorage } from './storage/storage-factory.js';
 
 // `.ts` when run from the sources, `.js` in the compiled package.
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -112,7 +112,9 @@ const PROVIDER_ACTIVITY_NAMES = ['submitTask', 'findTask', 'checkTask', 'cancelT
 export async function createKlingflowWorker(
   options: KlingflowWorkerOptions,
 ): Promise<KlingflowWorker> {
-  const { providers, activities } = workerDependencies(options);
+  const { providers, storage, activities } = workerDependencies(options);
+  // Before any worker polls: a job it took would be paid for and then fail to store.
+  await checkStorageWritable(storage, options.environment ?? process.env);
   const main = await createMainWorker(options, activities);
   const providerActivities = Object.fromEntries(
     PROVIDER_ACTIVITY_NAMES.map((name) => [name, activities[name]]),
@@ -162,7 +164,7 @@ export function workerDependencies(
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
     environment,
   });
-  return { dispatcher, providers, activities };
+  return { dispatcher, providers, storage, activities };
 }
 
 /** The main worker: workflows, route planning, downloads and storage. */

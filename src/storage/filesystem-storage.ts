@@ -14,6 +14,7 @@ import {
   sizeIfExists,
   stagedTempPath,
   syncDirectory,
+  writableDirectory,
   writeFileAtomically,
 } from './local-files.js';
 import {
@@ -65,6 +66,9 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
     return swept;
   };
   return {
+    async checkWritable() {
+      await writableDirectory(layout.partialDirectory);
+    },
     rootDirectory: layout.root,
     videoPath: layout.videoPath,
     sidecarPath: layout.sidecarPath,

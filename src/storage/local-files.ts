@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError, type VideoSidecar } from './video-storage.js';
@@ -213,4 +213,10 @@ export function assertBlobDigest(reference: string, digest: string, bytes: Uint8
       `blob ${reference} is corrupt: its content hashes to ${actual}`,
     );
   }
+}
+
+/** Makes the directory if needed and checks this process may write into it. */
+export async function writableDirectory(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  await access(directory, constants.W_OK);
 }

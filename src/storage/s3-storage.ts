@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   assertBlobDigest,
   normaliseContentType,
@@ -8,6 +8,7 @@ import {
   sidecarJson,
   sizeIfExists,
   stagedTempPath,
+  writableDirectory,
 } from './local-files.js';
 import { type S3Location, s3Uri, splitS3Uri } from './s3-location.js';
 import { type S3Objects, SHA256_METADATA, s3Objects } from './s3-objects.js';
@@ -70,6 +71,12 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     return join(bucket.stagingDirectory, `${key}.mp4.part`);
   };
   return {
+    async checkWritable() {
+      await client.send(new HeadBucketCommand({ Bucket: bucket.name })).catch((error: unknown) => {
+        throw new Error(`s3://${bucket.name}: ${bucketProblem(error)}`, { cause: error });
+      });
+      await writableDirectory(bucket.stagingDirectory);
+    },
     location,
     videoObjectKey: (key) => videoObjectKey(bucket, key),
     partialPath,
@@ -94,6 +101,15 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     presignVideo: (path, expiresInSeconds) =>
       objects.presign(ownKey(bucket, path), expiresInSeconds),
   };
+}
+
+/** HeadBucket answers without a body, so its errors say little: the status says more. */
+function bucketProblem(error: unknown): string {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === 404) return 'the bucket does not exist';
+  if (status === 403) return 'access denied (check the credentials and the bucket policy)';
+  if (status === 301) return 'the bucket is in another region (set AWS_REGION to it)';
+  return error instanceof Error ? error.message : String(error);
 }
 
 function videoObjectKey(bucket: Bucket, key: string): string {

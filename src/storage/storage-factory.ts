@@ -39,3 +39,26 @@ export function createVideoStorage(
   }
   return createFilesystemStorage({ rootDirectory: target });
 }
+
+/**
+ * The storage's own check, as a ConfigurationError naming the variable that chose it (exit 2):
+ * a worker refuses to start rather than pay for videos it cannot store.
+ */
+export async function checkStorageWritable(
+  storage: VideoStorage,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  try {
+    await storage.checkWritable();
+  } catch (cause) {
+    const variable = environment[VARIABLES.storage]?.trim()
+      ? VARIABLES.storage
+      : VARIABLES.storageDirectory;
+    const reason = (cause as NodeJS.ErrnoException).code
+      ? `${(cause as NodeJS.ErrnoException).code} on ${(cause as NodeJS.ErrnoException).path ?? 'the directory'}`
+      : cause instanceof Error
+        ? cause.message
+        : String(cause);
+    throw new ConfigurationError(variable, `cannot store videos there: ${reason}`, { cause });
+  }
+}

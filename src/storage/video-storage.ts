@@ -33,6 +33,12 @@ export interface VideoStorage {
   blobUrl?(reference: string, expiresInSeconds: number): Promise<string>;
   /** A time-limited GET URL for a stored video's `path` (`--presign`). */
   presignVideo?(path: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * Throws, saying why, when videos cannot be stored here (no such bucket, access denied, a
+   * directory that cannot be written): a worker checks before it takes jobs it would pay for
+   * and then fail to store.
+   */
+  checkWritable(): Promise<void>;
 }
 
 export interface StoredVideo {

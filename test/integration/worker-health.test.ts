@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type HealthServer, startHealthServer } from '../../src/observability/health-server.js';
@@ -6,6 +8,7 @@ import {
   type ReadinessReport,
 } from '../../src/observability/worker-readiness.js';
 import { createKlingflowWorker } from '../../src/worker.js';
+import { s3Environment } from '../setup/s3-server.js';
 import { childEnvironment } from '../support/child-environment.js';
 import { freePort } from '../support/free-port.js';
 import {
@@ -158,6 +161,39 @@ describe('/healthz and /readyz against a real worker', () => {
     const client = await runKlingflow(['generate', '--prompt', 'a fox'], environment);
     expect(client.code, client.output).toBe(3);
     expect(client.stderr).toContain(expected);
+  });
+
+  it('refuses to start on storage it cannot write (exit 2): no job is taken and paid for first', async () => {
+    const base = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      KLINGFLOW_TASK_QUEUE: context.taskQueue,
+      KLINGFLOW_SIMULATED: '1',
+    };
+    const missingBucket = await runKlingflow(
+      ['worker'],
+      childEnvironment({
+        ...base,
+        KLINGFLOW_STORAGE_DIR: context.storageDirectory,
+        ...s3Environment(inject('s3Endpoint'), 'health/'),
+        KLINGFLOW_STORAGE: 's3://no-such-bucket/videos',
+      }),
+    );
+    expect(missingBucket.code, missingBucket.output).toBe(2);
+    expect(missingBucket.stderr).toContain(
+      'KLINGFLOW_STORAGE: cannot store videos there: s3://no-such-bucket: the bucket does not exist',
+    );
+
+    const blocker = join(context.storageDirectory, 'a-file');
+    await writeFile(blocker, 'not a directory');
+    const underAFile = await runKlingflow(
+      ['worker'],
+      childEnvironment({ ...base, KLINGFLOW_STORAGE_DIR: join(blocker, 'videos') }),
+    );
+    expect(underAFile.code, underAFile.output).toBe(2);
+    expect(underAFile.stderr).toContain(
+      'KLINGFLOW_STORAGE_DIR: cannot store videos there: ENOTDIR',
+    );
+    expect(underAFile.stderr).not.toContain('worker connected');
   });
 
   it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {

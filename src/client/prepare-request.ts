@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { ConfigurationError, ValidationError } from '../errors.js';
 import { parseUnifiedRequest } from '../request/parse-request.js';
 import {
   BLOB_REFERENCE_PATTERN,
@@ -37,7 +38,9 @@ export async function prepareRequest(
   for (const field of VIDEO_FIELDS) {
     const value = input[field];
     if (typeof value !== 'string' || /^https?:\/\//i.test(value)) continue;
-    prepared[field] = await storeLocalVideo(field, value, storage, location);
+    prepared[field] = await storeLocalVideo(field, value, storage, location).catch(
+      unstored(field, value),
+    );
   }
   for (const field of IMAGE_FIELDS) {
     const value = input[field];
@@ -47,9 +50,28 @@ export async function prepareRequest(
       BLOB_REFERENCE_PATTERN.test(value)
     )
       continue;
-    prepared[field] = await storeImage(field, value, storage, location);
+    prepared[field] = await storeImage(field, value, storage, location).catch(
+      unstored(field, value),
+    );
   }
   return parseUnifiedRequest(prepared, location);
+}
+
+/**
+ * A storage failure while keeping a local input for the worker (no such bucket, access denied, a
+ * full disk): nothing was submitted, so exit 2 naming the field, not the SDK's bare message.
+ */
+function unstored(field: string, value: string) {
+  return (error: unknown): never => {
+    if (error instanceof ValidationError) throw error;
+    const what = /^data:/i.test(value) ? 'the data URI' : value;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigurationError(
+      field,
+      `cannot keep ${what} in the video storage (KLINGFLOW_STORAGE / KLINGFLOW_STORAGE_DIR) for the worker: ${reason}`,
+      { cause: error },
+    );
+  };
 }
 
 async function storeImage(

@@ -184,3 +184,29 @@ describe('request videos as a caller writes them', () => {
     expect(prepared.motionVideo).toBe('https://videos.example/dance.mp4');
   });
 });
+
+describe('a storage that cannot keep the input', () => {
+  it('exits 2 naming the field and why (the bucket is gone), before anything is started', async () => {
+    const path = join(root, 'frame.png');
+    await writeFile(path, PNG);
+    const gone = {
+      putBlob: () => Promise.reject(new Error('The specified bucket does not exist')),
+    };
+    const error = await prepareRequest(
+      { prompt: 'a frame', model: 'kling-v2.1', startImage: path },
+      gone,
+    ).catch((failure: unknown) => failure);
+    expect(exitCodeFor(error)).toBe(2);
+    expect((error as Error).message).toBe(
+      `startImage: cannot keep ${path} in the video storage (KLINGFLOW_STORAGE / KLINGFLOW_STORAGE_DIR) for the worker: The specified bucket does not exist`,
+    );
+    // A bad input stays a validation error, not a storage one.
+    const notAnImage = join(root, 'notes.png');
+    await writeFile(notAnImage, 'hello');
+    const invalid = await prepareRequest(
+      { prompt: 'a frame', model: 'kling-v2.1', startImage: notAnImage },
+      gone,
+    ).catch((failure: unknown) => failure);
+    expect(invalid).toBeInstanceOf(ValidationError);
+  });
+});

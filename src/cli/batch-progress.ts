@@ -40,7 +40,8 @@ export function createBatchProgress(
 
 /** `batch ID: N items waiting for a worker: none is polling task queue "q" (…)`. */
 export function waitingLine(status: BatchStatus): string {
-  return `batch ${status.batchId}: ${status.total} items ${waitingForWorker(status.waitingForWorker?.taskQueue ?? '')}`;
+  const waiting = status.waitingForWorker;
+  return `batch ${status.batchId}: ${status.total} items${waiting ? ` ${waitingForWorker(waiting)}` : ''}`;
 }
 
 function createPlain(

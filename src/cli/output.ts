@@ -1,4 +1,4 @@
-import type { GenerationStatus } from '../contracts/generation.js';
+import type { GenerationStatus, WaitingForWorker } from '../contracts/generation.js';
 import type { NotificationRecord } from '../contracts/notification.js';
 import { printableText } from './terminal-text.js';
 
@@ -45,7 +45,7 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
   if (status.waitingForWorker) {
     lines.push(
-      `  ${waitingForWorker(status.waitingForWorker.taskQueue)}; attempts and spend show once one answers`,
+      `  ${waitingForWorker(status.waitingForWorker)}; attempts and spend show once one answers`,
     );
   }
   if (status.retrying) {
@@ -60,8 +60,11 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
 }
 
 /** Work no worker answers for: where it waits, and what usually fixes it. */
-export function waitingForWorker(taskQueue: string): string {
-  return `waiting for a worker: none is polling task queue ${JSON.stringify(taskQueue)} (start \`klingflow worker\` with KLINGFLOW_TASK_QUEUE=${taskQueue}, or check that the workers are up)`;
+export function waitingForWorker(waiting: WaitingForWorker): string {
+  const queue = JSON.stringify(waiting.taskQueue);
+  return waiting.workersPolling
+    ? `waiting for a worker: workers poll task queue ${queue} but none answered within Temporal's query timeout (overloaded, stopping, or failing this workflow's tasks: see their logs)`
+    : `waiting for a worker: none is polling task queue ${queue} (start \`klingflow worker\` with KLINGFLOW_TASK_QUEUE=${waiting.taskQueue}, or check that the workers are up)`;
 }
 
 /** What became of a job's or batch's completion notification, for the human summaries. */

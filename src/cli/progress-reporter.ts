@@ -13,7 +13,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       const elapsed = `${Math.round(status.elapsedMs / 1000)}s`;
       const provider = status.provider ?? '-';
       const waiting = status.waitingForWorker
-        ? ` · waiting for a worker on task queue ${JSON.stringify(status.waitingForWorker.taskQueue)}`
+        ? ` · waiting for a worker on task queue ${JSON.stringify(status.waitingForWorker.taskQueue)}${status.waitingForWorker.workersPolling ? ' (none answered)' : ' (none polls it)'}`
         : '';
       const retrying = status.retrying
         ? ` · retrying ${status.retrying.activity} (${status.retrying.failedAttempts} failed: ${status.retrying.error})`

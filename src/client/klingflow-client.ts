@@ -151,14 +151,14 @@ export class KlingflowClient {
     const description = await handle.describe();
     switch (description.status.name) {
       case 'RUNNING': {
-        const answer = await answerIfPolled(this.temporal, description.taskQueue, () =>
+        const reply = await answerIfPolled(this.temporal, description.taskQueue, () =>
           handle.query(statusQuery),
         );
-        if (!answer) {
+        if ('waiting' in reply) {
           const input = await readWorkflowInput<GenerateVideoInput>(this.temporal, workflowId);
-          return unansweredStatus(description, input, Date.now());
+          return unansweredStatus(description, input, reply.waiting, Date.now());
         }
-        return runningStatus(answer, description.raw.pendingActivities ?? [], Date.now());
+        return runningStatus(reply.answer, description.raw.pendingActivities ?? [], Date.now());
       }
       case 'COMPLETED':
         return (await handle.result()) as GenerationStatus;
@@ -268,10 +268,10 @@ export class KlingflowClient {
     const description = await handle.describe();
     switch (description.status.name) {
       case 'RUNNING': {
-        const answer = await answerIfPolled(this.temporal, description.taskQueue, () =>
+        const reply = await answerIfPolled(this.temporal, description.taskQueue, () =>
           handle.query(batchStatusQuery),
         );
-        if (answer) return answer;
+        if ('answer' in reply) return reply.answer;
         const input = await readWorkflowInput<BatchInput>(this.temporal, description.workflowId);
         const items = input?.items.length ?? 0;
         return {
@@ -283,7 +283,7 @@ export class KlingflowClient {
           }),
           total: items,
           pending: items,
-          waitingForWorker: { taskQueue: description.taskQueue },
+          waitingForWorker: reply.waiting,
         };
       }
       case 'COMPLETED':

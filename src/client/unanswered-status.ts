@@ -8,6 +8,7 @@ import type {
   GenerateVideoInput,
   GenerationPhase,
   GenerationStatus,
+  WaitingForWorker,
 } from '../contracts/generation.js';
 import { KLING_PHASE, KLING_PROVIDER } from '../contracts/search-attributes.js';
 import { DEFAULT_MODE, DEFAULT_MODEL, type ProviderId } from '../request/unified-request.js';
@@ -31,22 +32,25 @@ async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<bo
 }
 
 /**
- * The workflow's answer to a query, or undefined when no worker can give one: none polls its
- * task queue (asked first: the query would hang for the server's 30 s), or the listed ones never
- * took it up. Other query failures are thrown.
+ * The workflow's answer to a query, or why no worker gave one: none polls its task queue (asked
+ * first: the query would hang for the server's 30 s), or the listed ones never took it up.
+ * Other query failures are thrown.
  */
 export async function answerIfPolled<T>(
   client: Client,
   taskQueue: string,
   ask: () => Promise<T>,
-): Promise<T | undefined> {
+): Promise<{ answer: T } | { waiting: WaitingForWorker }> {
   // A role that may not describe task queues: the query decides, as before.
   const polled = await hasWorkflowPollers(client, taskQueue).catch(() => true);
-  if (!polled) return undefined;
-  return ask().catch((error: unknown) => {
-    if (isUnansweredQuery(error)) return undefined;
-    throw error;
-  });
+  if (!polled) return { waiting: { taskQueue, workersPolling: false } };
+  return ask().then(
+    (answer) => ({ answer }),
+    (error: unknown) => {
+      if (isUnansweredQuery(error)) return { waiting: { taskQueue, workersPolling: true } };
+      throw error;
+    },
+  );
 }
 
 /** A query no worker took up before the server's timeout (workers listed but gone). */
@@ -64,6 +68,7 @@ function isUnansweredQuery(error: unknown): boolean {
 export function unansweredStatus(
   description: WorkflowExecutionDescription,
   input: GenerateVideoInput | undefined,
+  waiting: WaitingForWorker,
   nowMs: number,
 ): GenerationStatus {
   const attributes = description.typedSearchAttributes;
@@ -83,6 +88,6 @@ export function unansweredStatus(
     startedAt: description.startTime.toISOString(),
     elapsedMs: Math.max(0, nowMs - startedAtMs),
     warnings: [],
-    waitingForWorker: { taskQueue: description.taskQueue },
+    waitingForWorker: waiting,
   };
 }

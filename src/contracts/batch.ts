@@ -9,7 +9,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
-import { FailureTypes, type GenerationStatus } from './generation.js';
+import { FailureTypes, type GenerationStatus, type WaitingForWorker } from './generation.js';
 import type { Notified, NotifyOptions } from './notification.js';
 
 export const BATCH_GENERATE_WORKFLOW = 'batchGenerate';
@@ -187,7 +187,7 @@ export interface BatchStatus extends Notified {
    * No worker polls the batch's task queue (or none answered): the counts are the batch's input
    * alone, every item pending. Added by the client, never by the workflow.
    */
-  waitingForWorker?: { taskQueue: string };
+  waitingForWorker?: WaitingForWorker;
 }
 
 /** What the batch returns (and `klingflow batch --json` prints). */

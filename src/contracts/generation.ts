@@ -135,7 +135,17 @@ export interface GenerationStatus extends Notified {
    * this status is what Temporal records (request, last published phase and provider); attempts
    * and spend are the worker's to report. Added by the client, never in a workflow's result.
    */
-  waitingForWorker?: { taskQueue: string };
+  waitingForWorker?: WaitingForWorker;
+}
+
+/** Why a running job's (or batch's) worker did not answer its status query. */
+export interface WaitingForWorker {
+  taskQueue: string;
+  /**
+   * Workers poll the queue but none answered within Temporal's query timeout (overloaded,
+   * stopping, or failing this workflow's tasks); false: no worker polls it at all.
+   */
+  workersPolling: boolean;
 }
 
 /** The activity a running job is retrying, and why its last attempt failed. */

@@ -89,13 +89,13 @@ describe('status of a running job', () => {
       status: 'running',
       phase: 'planning',
       model: 'kling-v1.6',
-      waitingForWorker: { taskQueue: context.taskQueue },
+      waitingForWorker: { taskQueue: context.taskQueue, workersPolling: false },
     });
     expect(batch).toMatchObject({
       state: 'running',
       total: 2,
       pending: 2,
-      waitingForWorker: { taskQueue: context.taskQueue },
+      waitingForWorker: { taskQueue: context.taskQueue, workersPolling: false },
     });
 
     const worker = await context.createWorker();

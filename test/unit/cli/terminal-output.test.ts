@@ -234,16 +234,22 @@ describe('the summary of a finished batch', () => {
 
 describe('work that no worker answers for', () => {
   it('a job summary says where it waits and what to do, and claims no spend', () => {
-    const text = summarise({
+    const waiting: GenerationStatus = {
       ...status,
       status: 'running',
       phase: 'planning',
       attempts: [],
       warnings: [],
-      waitingForWorker: { taskQueue: 'renders' },
-    });
-    expect(text).toContain(
+      waitingForWorker: { taskQueue: 'renders', workersPolling: false },
+    };
+    expect(summarise(waiting)).toContain(
       '  waiting for a worker: none is polling task queue "renders" (start `klingflow worker` with KLINGFLOW_TASK_QUEUE=renders, or check that the workers are up); attempts and spend show once one answers',
+    );
+    // Workers poll, but none took the query up: a different problem, said differently.
+    expect(
+      summarise({ ...waiting, waitingForWorker: { taskQueue: 'renders', workersPolling: true } }),
+    ).toContain(
+      `  waiting for a worker: workers poll task queue "renders" but none answered within Temporal's query timeout (overloaded, stopping, or failing this workflow's tasks: see their logs)`,
     );
   });
 
@@ -259,7 +265,7 @@ describe('work that no worker answers for', () => {
       }),
       total: 2,
       pending: 2,
-      waitingForWorker: { taskQueue: 'renders' },
+      waitingForWorker: { taskQueue: 'renders', workersPolling: false },
     };
     progress.update(waiting);
     progress.update(waiting);

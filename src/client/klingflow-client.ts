@@ -39,7 +39,7 @@ import { checkBatchRerun } from './batch-rerun-check.js';
 import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
 import { closedStatus, errorMessage, failureDetails } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
-import { checkSameRequest } from './request-fingerprint.js';
+import { checkSameRequest, type KeptSetting } from './request-fingerprint.js';
 import { runningStatus } from './running-status.js';
 import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
 import { answerIfPolled, unansweredStatus } from './unanswered-status.js';
@@ -104,7 +104,12 @@ export class KlingflowClient {
   async startGeneration(
     request: GenerationRequest,
     options: StartGenerationOptions = {},
-  ): Promise<{ workflowId: string; attached: boolean }> {
+  ): Promise<{
+    workflowId: string;
+    attached: boolean;
+    /** Attached: the settings this start gave differently, which the running job keeps as started. */
+    kept?: KeptSetting[];
+  }> {
     const { failoverStuckAfterMs } = validateStartOptions(options);
     const prepared = await prepareRequest(request, this.storage);
     const candidates = options.providers ?? this.availableProviders;
@@ -139,8 +144,8 @@ export class KlingflowClient {
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      await checkSameRequest(this.temporal, workflowId, input);
-      return { workflowId, attached: true };
+      const { kept } = await checkSameRequest(this.temporal, workflowId, input);
+      return { workflowId, attached: true, ...(kept.length > 0 ? { kept } : {}) };
     }
     return { workflowId, attached: false };
   }

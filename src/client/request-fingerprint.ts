@@ -12,9 +12,11 @@ export async function checkSameRequest(
   client: Client,
   workflowId: string,
   input: GenerateVideoInput,
-): Promise<void> {
+): Promise<{ kept: KeptSetting[] }> {
   const existing = await readWorkflowInput<GenerateVideoInput>(client, workflowId);
-  if (existing?.request && requestFingerprint(existing) === requestFingerprint(input)) return;
+  if (existing?.request && requestFingerprint(existing) === requestFingerprint(input)) {
+    return { kept: keptSettings(existing, input) };
+  }
   throw new ValidationError([
     {
       field: 'id',
@@ -51,4 +53,26 @@ function canonicalJson(value: unknown): string {
     return `{${members.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/** A setting of how a job runs that a new start gave differently; the running job keeps its own. */
+export type KeptSetting = (typeof RUN_SETTINGS)[number];
+
+const RUN_SETTINGS = [
+  'notifyUrl',
+  'failoverStuckAfterMs',
+  'pollIntervalMs',
+  'attemptDeadlineMs',
+  'deadlineMs',
+] as const;
+
+/**
+ * The settings a start asked for differently from the job it attaches to: they do not change
+ * what is bought, so the job is followed, but it goes on with its own (say, its notify URL), and
+ * the caller is told rather than left waiting for a notification that will not come.
+ */
+function keptSettings(existing: GenerateVideoInput, requested: GenerateVideoInput): KeptSetting[] {
+  return RUN_SETTINGS.filter(
+    (name) => requested[name] !== undefined && requested[name] !== existing[name],
+  );
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,27 @@ describe('generate --id: ids are single-use per request', () => {
       id,
     );
     expect(budget.code, budget.output).toBe(2);
+
+    // How the job runs is not what it buys: followed, but the caller hears its setting is not
+    // applied (a pipeline would otherwise wait for a notification that never comes).
+    const notify = await runKlingflow(
+      [
+        'generate',
+        '--prompt',
+        'a red kite',
+        ...request,
+        '--notify-url',
+        'https://hooks.example/done',
+        '--id',
+        id,
+      ],
+      { ...environment, KLINGFLOW_NOTIFY_SECRET: `whsec_${randomBytes(32).toString('base64')}` },
+    );
+    expect(notify.code, notify.output).toBe(0);
+    expect(notify.stderr).toContain(
+      "it keeps its own --notify-url as started: this command's value is not applied",
+    );
+    expect(again.stderr).not.toContain('it keeps its own');
 
     expect(totalSubmissions() - before).toBe(1);
   });

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { KlingflowClient, StartGenerationOptions } from '../../client/klingflow-client.js';
 import type { GenerationRequest } from '../../client/prepare-request.js';
+import type { KeptSetting } from '../../client/request-fingerprint.js';
 import { validateGenerationRequest, validateStartOptions } from '../../client/start-options.js';
 import { configuredProviderIds } from '../../config/provider-variables.js';
 import { VARIABLES } from '../../config/variables.js';
@@ -132,12 +133,17 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     purpose: 'job',
   });
   try {
-    const { workflowId, attached } = await client.startGeneration(request, options);
+    const { workflowId, attached, kept } = await client.startGeneration(request, options);
     following({ kind: 'job', id: workflowId });
     if (attached) {
       note(
         `${workflowId} already exists for this request: following it (nothing new is submitted)`,
       );
+      if (kept) {
+        note(
+          `it keeps its own ${kept.map((name) => KEPT_FLAGS[name]).join(', ')} as started: this command's ${kept.length === 1 ? 'value is' : 'values are'} not applied`,
+        );
+      }
     }
     if (!flags.wait) {
       if (flags.json) printJson({ workflowId });
@@ -184,6 +190,15 @@ async function waitAndReport(
     );
   }
 }
+
+/** How the CLI names each run setting a job keeps when a start attaches to it. */
+const KEPT_FLAGS: Record<KeptSetting, string> = {
+  notifyUrl: '--notify-url',
+  failoverStuckAfterMs: '--failover-stuck-after',
+  pollIntervalMs: 'poll interval',
+  attemptDeadlineMs: 'attempt deadline',
+  deadlineMs: 'deadline',
+};
 
 /**
  * `--out`, checked and made before anything starts: a directory that cannot be written exits 2

@@ -23,7 +23,12 @@ export function statusJson(status: GenerationStatus): GenerationStatus {
 
 /** A job for a human: provider-supplied text (errors, warnings) has its control characters removed. */
 export function summarise(status: GenerationStatus & { videos: { url?: string }[] }): string {
-  const lines = [`${status.workflowId}: ${status.status}`];
+  // A running job says where it is and for how long; the attempt under way is the provider line.
+  const progress =
+    status.status === 'running'
+      ? ` (${status.phase}, ${Math.round(status.elapsedMs / 1000)}s)`
+      : '';
+  const lines = [`${status.workflowId}: ${status.status}${progress}`];
   if (status.provider)
     lines.push(
       `  provider: ${status.provider}${status.providerTaskId ? ` (task ${status.providerTaskId})` : ''}`,
@@ -37,7 +42,7 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
     if (video.url) lines.push(`    url: ${video.url}`);
   }
   for (const attempt of status.attempts) {
-    if (attempt.outcome === 'succeeded') continue;
+    if (attempt.outcome === 'succeeded' || attempt.outcome === 'running') continue;
     lines.push(
       `  ${attempt.outcome} ${attempt.provider}${attempt.errorKind ? ` [${attempt.errorKind}]` : ''}${attempt.error ? `: ${attempt.error}` : ''}`,
     );

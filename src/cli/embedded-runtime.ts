@@ -27,6 +27,7 @@ import {
 import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } from '../worker.js';
 import { afterInterruption, type FollowedWork } from './interrupted-wait.js';
 import { note } from './output.js';
+import { portProblem } from './port-problem.js';
 import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
 import { onStopSignals, type StopSignal, signalExitCode } from './stop-signals.js';
 
@@ -183,10 +184,7 @@ async function startCallbacks(
     basePath: new URL(publicUrl).pathname,
     log: { debug: () => {}, warn: (message) => log(message) },
   }).catch((cause: unknown) => {
-    throw new Error(
-      `cannot receive callbacks on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
+    throw portProblem('--webhook-port', `cannot receive callbacks on port ${port}`, cause);
   });
   const callbackUrl = callbackUrlBuilder(publicUrl, secret.secret);
   log(

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -208,6 +209,24 @@ describe('/healthz and /readyz against a real worker', () => {
     expect(result.code, result.output).toBe(2);
     expect(result.stderr).toContain('KLINGFLOW_NOTIFY_SECRET: must be whsec_ followed by base64');
     expect(result.output).not.toContain('notify-secret-123');
+  });
+
+  it('exits 2 naming --metrics-port when another process holds that port', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const result = await runKlingflow(
+        ['worker', '--metrics-port', String(port)],
+        childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1', KLINGFLOW_SIMULATED: '1' }),
+      );
+      expect(result.code, result.output).toBe(2);
+      expect(result.stderr).toContain(
+        `--metrics-port: cannot serve health and metrics on port ${port}: it is already in use`,
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it('refuses a metrics port that is not a port number before connecting (exit 2)', async () => {

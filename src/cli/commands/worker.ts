@@ -15,6 +15,7 @@ import {
 } from '../embedded-runtime.js';
 import { CommandExit, exitCodeFor } from '../exit-codes.js';
 import { parseInteger } from '../parse-options.js';
+import { portProblem } from '../port-problem.js';
 import { onStopSignals } from '../stop-signals.js';
 
 export interface WebhookFlags {
@@ -70,7 +71,7 @@ async function runWorker(flags: WorkerFlags, note: (message: string) => void): P
   const health =
     metricsPort === undefined
       ? undefined
-      : await startOperationsPort(metricsPort, () => runtime, note);
+      : await startOperationsPort(metricsPort, flags.metricsPort, () => runtime, note);
   try {
     runtime = await startWorkerRuntime(target, {
       log: note,
@@ -93,6 +94,7 @@ async function runWorker(flags: WorkerFlags, note: (message: string) => void): P
 
 async function startOperationsPort(
   port: number,
+  flag: string | undefined,
   current: () => WorkerRuntime | undefined,
   note: (message: string) => void,
 ): Promise<HealthServer> {
@@ -105,9 +107,10 @@ async function startOperationsPort(
     readiness: () => checkWorkerReadiness(current()?.worker, current()?.connection),
     metrics: combinedMetrics(sdkMetricsAddress),
   }).catch((cause: unknown) => {
-    throw new Error(
-      `cannot serve health and metrics on port ${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
+    throw portProblem(
+      process.env[VARIABLES.metricsPort] && !flag ? VARIABLES.metricsPort : '--metrics-port',
+      `cannot serve health and metrics on port ${port}`,
+      cause,
     );
   });
   note(`health and metrics on port ${server.port} (/healthz, /readyz, /metrics)`);

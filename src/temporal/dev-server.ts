@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
+import { ConfigurationError } from '../errors.js';
 import { locateTemporalCli } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -36,6 +38,11 @@ export interface DevServerOptions {
    * Ctrl-C like any child (tests, benchmarks). The server is ended if this process exits first.
    */
   ownProcessGroup?: boolean;
+  /**
+   * What chose the port, named when another program holds it (`--port` by default; the
+   * embedded server says TEMPORAL_ADDRESS).
+   */
+  portSetting?: string;
   log?: (message: string) => void;
 }
 
@@ -145,8 +152,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     await Promise.race([
       waitUntilReady(address, namespace, { signal: startFailed.signal }),
       spawnFailure,
-      exited.then(() => {
-        throw new Error(`temporal server exited during start-up (is port ${port} in use?)`);
+      exited.then(async () => {
+        throw await startUpFailure(ip, [
+          [options.portSetting ?? '--port', port],
+          ['--ui-port', uiPort],
+        ]);
       }),
     ]);
   } catch (error) {
@@ -272,4 +282,32 @@ function searchAttributeTypeName(type: string): string {
   const name = names[type];
   if (!name) throw new Error(`unknown search attribute type ${type}`);
   return name;
+}
+
+/**
+ * Why the server exited while starting: a port another program holds is a setting to change
+ * (ConfigurationError, exit 2, naming it); otherwise the server's own log says why.
+ */
+async function startUpFailure(
+  ip: string,
+  ports: readonly (readonly [setting: string, port: number | undefined])[],
+): Promise<Error> {
+  for (const [setting, port] of ports) {
+    if (port !== undefined && (await isPortTaken(ip, port))) {
+      return new ConfigurationError(
+        setting,
+        `port ${port} is already in use (another Temporal server or program listens there): stop it, or choose another port`,
+      );
+    }
+  }
+  return new Error('temporal server exited during start-up (its log above says why)');
+}
+
+function isPortTaken(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const probe = createServer()
+      .once('error', (error: NodeJS.ErrnoException) => resolvePort(error.code === 'EADDRINUSE'))
+      .once('listening', () => probe.close(() => resolvePort(false)))
+      .listen(port, ip);
+  });
 }

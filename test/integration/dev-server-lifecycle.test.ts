@@ -148,8 +148,9 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
         output += chunk;
       });
       // Before, it went on asking the port for the readiness timeout (60 s) after the server died.
-      expect(await exited({ child, output: () => output })).toBe(1);
-      expect(output).toContain(`temporal server exited during start-up (is port ${port} in use?)`);
+      // A port to change, exit 2 naming the flag (before: exit 1, the code of a failed job).
+      expect(await exited({ child, output: () => output })).toBe(2);
+      expect(output).toContain(`--port: port ${port} is already in use`);
       expect(processesOnPort(port)).toEqual([]);
     } finally {
       holder.close();

@@ -1,7 +1,12 @@
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type GenerationStatus } from '../contracts/generation.js';
+import {
+  FailureTypes,
+  type GenerateVideoInput,
+  type GenerationStatus,
+} from '../contracts/generation.js';
 import { statusQuery } from '../contracts/messages.js';
+import { readWorkflowInput } from './workflow-input.js';
 
 /** A failed job's last status, carried as the details of its GenerationFailed failure. */
 export function failureDetails(error: unknown): GenerationStatus | undefined {
@@ -38,6 +43,8 @@ export function minimalStatus(
     elapsedMs: 0,
     warnings: [],
     error,
+    // The ledger lives in the job's state, which no worker could read back: not "nothing spent".
+    spendUnknown: true,
   };
 }
 
@@ -52,6 +59,13 @@ export async function closedStatus(
     const last = await temporal.workflow.getHandle(workflowId).query(statusQuery);
     return { ...last, status, error: last.error ?? error };
   } catch {
-    return minimalStatus(workflowId, status, error);
+    // At least the request it was started with, rather than the schema's defaults.
+    const input = await readWorkflowInput<GenerateVideoInput>(temporal, workflowId).catch(
+      () => undefined,
+    );
+    const minimal = minimalStatus(workflowId, status, error);
+    return input?.request
+      ? { ...minimal, model: input.request.model, mode: input.request.mode }
+      : minimal;
   }
 }

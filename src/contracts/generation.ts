@@ -136,6 +136,11 @@ export interface GenerationStatus extends Notified {
    * and spend are the worker's to report. Added by the client, never in a workflow's result.
    */
   waitingForWorker?: WaitingForWorker;
+  /**
+   * A closed job whose state no worker could read back (terminated, or its status query
+   * unanswered): `spend` is empty because it is unknown, not because nothing was spent.
+   */
+  spendUnknown?: true;
 }
 
 /** Why a running job's (or batch's) worker did not answer its status query. */

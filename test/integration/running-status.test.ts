@@ -108,4 +108,24 @@ describe('status of a running job', () => {
     });
     expect(context.providers.fakes.hyprlab.submissions).toBe(3);
   });
+
+  it('a terminated job no worker can read back says its spend is unknown, not nothing', async ({
+    context,
+  }) => {
+    const client = klingflowClient(context);
+    const { workflowId } = await client.startGeneration(
+      { prompt: 'a lantern on water', model: 'kling-v1.6', mode: 'pro' },
+      { providers: ['hyprlab'] },
+    );
+    await context.client.workflow.getHandle(workflowId).terminate('an operator stopped it');
+
+    const status = await client.getStatus(workflowId);
+    expect(status).toMatchObject({
+      status: 'failed',
+      model: 'kling-v1.6',
+      mode: 'pro',
+      spendUnknown: true,
+    });
+    expect(status.spend.tasks).toEqual([]);
+  });
 });

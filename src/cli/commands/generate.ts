@@ -320,7 +320,11 @@ export function report(
   if (json) printJson(status);
   // Without a worker's answer the ledger is unknown, not empty.
   else if (status.waitingForWorker) process.stdout.write(`${summarise(status)}\n`);
-  else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
+  else if (status.spendUnknown) {
+    process.stdout.write(
+      `${summarise(status)}\n  spend: unknown (no worker could read the job's state back: the provider's dashboard shows what it created)\n`,
+    );
+  } else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
 }
 
 async function copyVideos(status: GenerationStatus, target: string): Promise<void> {

@@ -7,25 +7,21 @@ function listenError(code: string): NodeJS.ErrnoException {
 }
 
 describe('a port the worker cannot listen on', () => {
-  it('is a setting to change (exit 2) when taken or privileged, naming the flag or variable', () => {
-    const taken = portProblem(
+  it.each([
+    [
+      'EADDRINUSE',
       '--metrics-port',
-      'cannot serve on port 9464',
-      listenError('EADDRINUSE'),
-    );
-    expect(exitCodeFor(taken)).toBe(2);
-    expect(taken.message).toBe(
       '--metrics-port: cannot serve on port 9464: it is already in use (another worker or program listens there)',
-    );
-    const privileged = portProblem(
+    ],
+    [
+      'EACCES',
       'KLINGFLOW_METRICS_PORT',
-      'cannot serve on port 80',
-      listenError('EACCES'),
-    );
-    expect(exitCodeFor(privileged)).toBe(2);
-    expect(privileged.message).toContain(
-      'KLINGFLOW_METRICS_PORT: cannot serve on port 80: this user may not listen on it',
-    );
+      'KLINGFLOW_METRICS_PORT: cannot serve on port 9464: this user may not listen on it',
+    ],
+  ])('%s is a setting to change: exit 2 naming %s', (code, field, message) => {
+    const problem = portProblem(field, 'cannot serve on port 9464', listenError(code));
+    expect(exitCodeFor(problem)).toBe(2);
+    expect(problem.message).toBe(message);
   });
 
   it('keeps other failures as they are', () => {

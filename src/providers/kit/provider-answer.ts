@@ -191,12 +191,27 @@ function envelopeFailure(
   );
 }
 
+/**
+ * A gateway's or proxy's body as a person reads it: an HTML page by its title (or first heading),
+ * anything else with its whitespace collapsed; at most 200 characters either way.
+ */
+export function foreignBody(text: string): string {
+  const trimmed = text.trim();
+  if (/^<(!doctype html|html|head|body)\b/i.test(trimmed)) {
+    const heading =
+      /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed) ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(trimmed);
+    const title = heading?.[1]?.replace(/\s+/g, ' ').trim();
+    return title ? `an HTML page "${title.slice(0, 150)}"` : 'an HTML page';
+  }
+  return trimmed.replace(/\s+/g, ' ').slice(0, 200);
+}
+
 /** An error status whose body is not the provider's envelope (a gateway, a proxy): ambiguous. */
 function foreignFailure(provider: string, response: ProviderHttpResponse): ProviderError {
   return new ProviderError(
     classifyHttpStatus(response.status),
     provider,
-    `HTTP ${response.status}: ${response.text.slice(0, 200)} (not ${provider}'s own error answer; the request may have reached it)`,
+    `HTTP ${response.status}: ${foreignBody(response.text)} (not ${provider}'s own error answer; the request may have reached it)`,
     {
       httpStatus: response.status,
       retryAfterMs: response.retryAfterMs,

@@ -94,6 +94,9 @@ describe.each(ADAPTER_CASES)('$id', (adapterCase) => {
         expect(error.httpStatus).toBe(status);
         expect(error.ambiguous).toBe(true);
         expect(fake.submissions).toBe(before + 1);
+        // The page by its title, not its markup (it reaches status lines and notifications).
+        expect(error.message).toContain(`HTTP ${status}: an HTML page "502 Bad Gateway"`);
+        expect(error.message).not.toContain('<');
       },
     );
 

@@ -99,6 +99,15 @@ export async function startWorkerRuntime(
     );
   }
   const settings = readSettings(environment);
+  // Each job's route is planned on whichever worker takes it: a provider this one cannot pay
+  // would be skipped by its plans, however the other workers are configured.
+  const configured = configuredProviderIds(environment);
+  const unpaid = settings.providerOrder?.filter((id) => !configured.includes(id)) ?? [];
+  if (unpaid.length > 0) {
+    options.log(
+      `${VARIABLES.providers} lists ${unpaid.join(', ')}, which this worker has no key for: the jobs it plans skip ${unpaid.length === 1 ? 'it' : 'them'} (set ${unpaid.map((id) => PROVIDER_ENVIRONMENT[id].keys.join(' + ')).join(', ')})`,
+    );
+  }
   if (simulated) {
     settings.allowPrivateNetwork = true;
     settings.initialWaitMs ??= Math.round(simulated.renderMs * 0.8);

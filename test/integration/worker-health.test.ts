@@ -197,6 +197,21 @@ describe('/healthz and /readyz against a real worker', () => {
     expect(underAFile.stderr).not.toContain('worker connected');
   });
 
+  it('says at start which providers KLINGFLOW_PROVIDERS lists that it has no key for', async () => {
+    const result = await runKlingflow(
+      ['worker'],
+      childEnvironment({
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        HYPRLAB_API_KEY: 'hl-test-key',
+        KLINGFLOW_PROVIDERS: 'kling,hyprlab,fal',
+      }),
+    );
+    expect(result.code, result.output).toBe(3);
+    expect(result.stderr).toContain(
+      'KLINGFLOW_PROVIDERS lists kling, fal, which this worker has no key for: the jobs it plans skip them (set KLING_ACCESS_KEY + KLING_SECRET_KEY, FAL_KEY)',
+    );
+  });
+
   it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {
     const result = await runKlingflow(
       ['worker'],

@@ -4,6 +4,7 @@ import { readSettings } from '../config/environment.js';
 import { configuredProviderIds, PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
 import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError, TemporalUnreachableError } from '../errors.js';
+import { assertFetchableUrl, findBlockedAddressError } from '../http/guarded-agent.js';
 import { notifySigner } from '../notify/notify-secret.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
 import {
@@ -108,6 +109,7 @@ export async function startWorkerRuntime(
       `${VARIABLES.providers} lists ${unpaid.join(', ')}, which this worker has no key for: the jobs it plans skip ${unpaid.length === 1 ? 'it' : 'them'} (set ${unpaid.map((id) => PROVIDER_ENVIRONMENT[id].keys.join(' + ')).join(', ')})`,
     );
   }
+  if (!simulated) checkProviderHosts(environment, settings.allowPrivateNetwork);
   if (simulated) {
     settings.allowPrivateNetwork = true;
     settings.initialWaitMs ??= Math.round(simulated.renderMs * 0.8);
@@ -164,6 +166,25 @@ export async function startWorkerRuntime(
     await simulated?.stop();
     await tracing?.shutdown().catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * A base URL the network guard will refuse (a loopback or private IP literal, `localhost`)
+ * fails every call to that provider: exit 2 naming the variable now, not a failed attempt per
+ * job. Names that resolve inward are only known at connect time, where the guard refuses them.
+ */
+function checkProviderHosts(environment: NodeJS.ProcessEnv, allowPrivateNetwork: boolean): void {
+  for (const id of configuredProviderIds(environment)) {
+    const variable = PROVIDER_ENVIRONMENT[id].baseUrl;
+    const value = environment[variable];
+    if (!value) continue;
+    try {
+      assertFetchableUrl(value, allowPrivateNetwork);
+    } catch (error) {
+      if (!findBlockedAddressError(error)) throw error;
+      throw new ConfigurationError(variable, (error as Error).message, { cause: error });
+    }
   }
 }
 

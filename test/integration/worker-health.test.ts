@@ -212,6 +212,32 @@ describe('/healthz and /readyz against a real worker', () => {
     );
   });
 
+  it('refuses a provider base URL on a loopback address unless KLINGFLOW_ALLOW_PRIVATE_NETWORK (exit 2)', async () => {
+    const result = await runKlingflow(
+      ['worker'],
+      childEnvironment({
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        HYPRLAB_API_KEY: 'hl-test-key',
+        HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
+      }),
+    );
+    expect(result.code, result.output).toBe(2);
+    expect(result.stderr).toContain(
+      'HYPRLAB_BASE_URL: 127.0.0.1 is a private or loopback address; set KLINGFLOW_ALLOW_PRIVATE_NETWORK=1 to allow it',
+    );
+    // Allowed, it goes on to connect (and finds no Temporal there: exit 3).
+    const allowed = await runKlingflow(
+      ['worker'],
+      childEnvironment({
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        HYPRLAB_API_KEY: 'hl-test-key',
+        HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
+        KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+      }),
+    );
+    expect(allowed.code, allowed.output).toBe(3);
+  });
+
   it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {
     const result = await runKlingflow(
       ['worker'],

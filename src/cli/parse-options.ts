@@ -4,8 +4,16 @@ import { ConfigurationError, ValidationError } from '../errors.js';
 import type { ProviderId } from '../request/unified-request.js';
 
 export function parseInteger(value: string, flag: string): number {
-  if (!/^-?\d+$/.test(value.trim()))
-    throw new ValidationError([{ field: flag, message: `"${value}" is not a whole number` }]);
+  if (!/^-?\d+$/.test(value.trim())) {
+    // `5s` for a duration in seconds, `10 ` and the like: suggested, never taken.
+    const meant = /^\s*(\d+)\s*(s|sec|secs|seconds?)?\s*$/i.exec(value)?.[1];
+    throw new ValidationError([
+      {
+        field: flag,
+        message: `"${value}" is not a whole number${meant ? `; did you mean ${meant}?` : ''}`,
+      },
+    ]);
+  }
   return Number(value);
 }
 

@@ -88,7 +88,13 @@ export async function parseBatchText(
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      issues.push({ field: 'line', message: 'must be a JSON object (one request)', location });
+      issues.push({
+        field: 'line',
+        message: Array.isArray(value)
+          ? 'must be a JSON object (one request), not an array: a batch file is JSONL, one request object per line'
+          : 'must be a JSON object (one request)',
+        location,
+      });
       continue;
     }
     const { id, providers, failoverStuckAfter, notifyUrl, ...request } = value as Record<

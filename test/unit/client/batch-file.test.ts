@@ -97,7 +97,12 @@ describe('batch files (JSONL)', () => {
 
     expect(issues).toEqual([
       { field: 'json', message: expect.stringMatching(/^not valid JSON/), location: 'line 2' },
-      { field: 'line', message: 'must be a JSON object (one request)', location: 'line 3' },
+      {
+        field: 'line',
+        message:
+          'must be a JSON object (one request), not an array: a batch file is JSONL, one request object per line',
+        location: 'line 3',
+      },
       { field: 'line', message: 'must be a JSON object (one request)', location: 'line 4' },
     ]);
   });

@@ -21,6 +21,11 @@ import {
 import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
 import { waitUntil } from '../support/wait-until.js';
 
+/** `klingflow ARGS` with no Temporal server to reach: what it refuses, or says, before connecting. */
+function runWithoutTemporal(args: string[], variables: NodeJS.ProcessEnv) {
+  return runKlingflow(args, childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1', ...variables }));
+}
+
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, body: await response.text() };
@@ -124,10 +129,7 @@ describe('/healthz and /readyz against a real worker', () => {
   });
 
   it('with no provider key refuses to start (exit 2), unless KLINGFLOW_SIMULATED=1 asks for the demo', async () => {
-    const refused = await runKlingflow(
-      ['worker'],
-      childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1' }),
-    );
+    const refused = await runWithoutTemporal(['worker'], {});
     expect(refused.code, refused.output).toBe(2);
     expect(refused.stderr).toContain(
       'KLINGFLOW_SIMULATED: not set, and no provider API key is set (HYPRLAB_API_KEY, ',
@@ -198,14 +200,10 @@ describe('/healthz and /readyz against a real worker', () => {
   });
 
   it('says at start which providers KLINGFLOW_PROVIDERS lists that it has no key for', async () => {
-    const result = await runKlingflow(
-      ['worker'],
-      childEnvironment({
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        HYPRLAB_API_KEY: 'hl-test-key',
-        KLINGFLOW_PROVIDERS: 'kling,hyprlab,fal',
-      }),
-    );
+    const result = await runWithoutTemporal(['worker'], {
+      HYPRLAB_API_KEY: 'hl-test-key',
+      KLINGFLOW_PROVIDERS: 'kling,hyprlab,fal',
+    });
     expect(result.code, result.output).toBe(3);
     expect(result.stderr).toContain(
       'KLINGFLOW_PROVIDERS lists kling, fal, which this worker has no key for: the jobs it plans skip them (set KLING_ACCESS_KEY + KLING_SECRET_KEY, FAL_KEY)',
@@ -213,40 +211,28 @@ describe('/healthz and /readyz against a real worker', () => {
   });
 
   it('refuses a provider base URL on a loopback address unless KLINGFLOW_ALLOW_PRIVATE_NETWORK (exit 2)', async () => {
-    const result = await runKlingflow(
-      ['worker'],
-      childEnvironment({
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        HYPRLAB_API_KEY: 'hl-test-key',
-        HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
-      }),
-    );
+    const result = await runWithoutTemporal(['worker'], {
+      HYPRLAB_API_KEY: 'hl-test-key',
+      HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
+    });
     expect(result.code, result.output).toBe(2);
     expect(result.stderr).toContain(
       'HYPRLAB_BASE_URL: 127.0.0.1 is a private or loopback address; set KLINGFLOW_ALLOW_PRIVATE_NETWORK=1 to allow it',
     );
     // Allowed, it goes on to connect (and finds no Temporal there: exit 3).
-    const allowed = await runKlingflow(
-      ['worker'],
-      childEnvironment({
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        HYPRLAB_API_KEY: 'hl-test-key',
-        HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
-        KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
-      }),
-    );
+    const allowed = await runWithoutTemporal(['worker'], {
+      HYPRLAB_API_KEY: 'hl-test-key',
+      HYPRLAB_BASE_URL: 'http://127.0.0.1:9/v1',
+      KLINGFLOW_ALLOW_PRIVATE_NETWORK: '1',
+    });
     expect(allowed.code, allowed.output).toBe(3);
   });
 
   it('refuses a malformed KLINGFLOW_NOTIFY_SECRET before connecting (exit 2), without echoing it', async () => {
-    const result = await runKlingflow(
-      ['worker'],
-      childEnvironment({
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        KLINGFLOW_SIMULATED: '1',
-        KLINGFLOW_NOTIFY_SECRET: 'notify-secret-123',
-      }),
-    );
+    const result = await runWithoutTemporal(['worker'], {
+      KLINGFLOW_SIMULATED: '1',
+      KLINGFLOW_NOTIFY_SECRET: 'notify-secret-123',
+    });
     expect(result.code, result.output).toBe(2);
     expect(result.stderr).toContain('KLINGFLOW_NOTIFY_SECRET: must be whsec_ followed by base64');
     expect(result.output).not.toContain('notify-secret-123');
@@ -257,10 +243,9 @@ describe('/healthz and /readyz against a real worker', () => {
     await new Promise<void>((resolve) => holder.listen(0, resolve));
     const port = (holder.address() as AddressInfo).port;
     try {
-      const result = await runKlingflow(
-        ['worker', '--metrics-port', String(port)],
-        childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1', KLINGFLOW_SIMULATED: '1' }),
-      );
+      const result = await runWithoutTemporal(['worker', '--metrics-port', String(port)], {
+        KLINGFLOW_SIMULATED: '1',
+      });
       expect(result.code, result.output).toBe(2);
       expect(result.stderr).toContain(
         `--metrics-port: cannot serve health and metrics on port ${port}: it is already in use`,
@@ -271,10 +256,7 @@ describe('/healthz and /readyz against a real worker', () => {
   });
 
   it('refuses a metrics port that is not a port number before connecting (exit 2)', async () => {
-    const result = await runKlingflow(
-      ['worker', '--metrics-port', '70000'],
-      childEnvironment({ TEMPORAL_ADDRESS: '127.0.0.1:1' }),
-    );
+    const result = await runWithoutTemporal(['worker', '--metrics-port', '70000'], {});
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--metrics-port');
   });

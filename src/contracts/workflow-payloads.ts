@@ -71,6 +71,10 @@ export const generationStatusSchema = z
         sha256: z.string(),
         bytes: z.number().int().nonnegative(),
         sourceUrl: z.string(),
+        url: z
+          .string()
+          .optional()
+          .describe('presigned GET URL (generate --presign with S3 storage), added by the client'),
       }),
     ),
     attempts: z.array(
@@ -118,8 +122,33 @@ export const generationStatusSchema = z
       })
       .optional()
       .describe('what became of the completion notification, when a notifyUrl was given'),
+    // What klingflow's client adds to the status it prints (`status --json`); a workflow's own
+    // result never has these, so launchers can ignore them.
+    retrying: z
+      .object({
+        activity: z.string(),
+        failedAttempts: z.number().int().positive(),
+        error: z.string(),
+        nextAttemptAt: z.string().optional(),
+      })
+      .optional()
+      .describe(
+        "a running job's step that keeps failing, from Temporal's pending activities (client only)",
+      ),
+    waitingForWorker: z
+      .object({ taskQueue: z.string(), workersPolling: z.boolean() })
+      .optional()
+      .describe('no worker answered for this running job (client only)'),
+    spendUnknown: z
+      .literal(true)
+      .optional()
+      .describe(
+        "a closed job's ledger could not be read back: spend is unknown, not zero (client only)",
+      ),
   })
-  .describe('result of the generateVideo workflow (also its "status" query)');
+  .describe(
+    'result of the generateVideo workflow (also its "status" query), and the JSON that status --json prints',
+  );
 
 /** JSON Schema (draft 2020-12) of the workflow input: what a launcher must send. */
 export function workflowInputJsonSchema(): Record<string, unknown> {

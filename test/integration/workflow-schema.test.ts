@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlingflowClient } from '../../src/client/klingflow-client.js';
 import { readWorkflowInput } from '../../src/client/workflow-input.js';
-import type { GenerateVideoInput } from '../../src/contracts/generation.js';
+import type { GenerateVideoInput, GenerationStatus } from '../../src/contracts/generation.js';
 import {
   generateVideoInputSchema,
   generationStatusSchema,
@@ -65,5 +65,33 @@ describe('the workflow payload schemas describe real payloads', () => {
     const validate = new Ajv2020({ strict: false }).compile(workflowResultJsonSchema());
     expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...(result as object), status: 'done' })).toBe(false);
+  });
+
+  it("the fields klingflow's client adds to `status --json` are in the result schema too", () => {
+    const done = result as GenerationStatus;
+    const printed = [
+      // generate --presign: each video gains its presigned URL.
+      {
+        ...done,
+        videos: done.videos.map((video) => ({ ...video, url: 'https://signed.example/v' })),
+      },
+      {
+        ...done,
+        status: 'running',
+        retrying: {
+          activity: 'downloadVideoToStorage',
+          failedAttempts: 3,
+          error: 'connect ECONNREFUSED',
+          nextAttemptAt: '2026-01-01T00:00:00.000Z',
+        },
+      },
+      { ...done, status: 'running', waitingForWorker: { taskQueue: 'q', workersPolling: false } },
+      { ...done, status: 'failed', spendUnknown: true },
+    ];
+    const validate = new Ajv2020({ strict: false }).compile(workflowResultJsonSchema());
+    for (const status of printed) {
+      expect(validate(status), JSON.stringify(validate.errors)).toBe(true);
+      expect(generationStatusSchema.parse(status)).toEqual(status);
+    }
   });
 });

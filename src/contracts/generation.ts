@@ -126,8 +126,8 @@ export interface GenerationStatus extends Notified {
   warnings: string[];
   /**
    * A step of a running job that failed and is being retried (the worker lost its storage, a
-   * provider answers 500s…): added by the client from Temporal's pending activities, never in a
-   * workflow's own result.
+   * provider answers 500s or refuses a status call…): the workflow's own backoff between status
+   * calls, or, added by the client, Temporal's pending activities. Absent once the job ends.
    */
   retrying?: RetryingStep;
   /**

@@ -122,8 +122,8 @@ export const generationStatusSchema = z
       })
       .optional()
       .describe('what became of the completion notification, when a notifyUrl was given'),
-    // What klingflow's client adds to the status it prints (`status --json`); a workflow's own
-    // result never has these, so launchers can ignore them.
+    // What a running job's status may add (`status --json`, the status query); a finished
+    // job's result never has these, so launchers can ignore them.
     retrying: z
       .object({
         activity: z.string(),
@@ -133,7 +133,7 @@ export const generationStatusSchema = z
       })
       .optional()
       .describe(
-        "a running job's step that keeps failing, from Temporal's pending activities (client only)",
+        "a running job's step that keeps failing: the workflow's backoff between status calls, or Temporal's pending activities",
       ),
     waitingForWorker: z
       .object({ taskQueue: z.string(), workersPolling: z.boolean() })

@@ -5,7 +5,7 @@ import { createVideoStorage } from '../../src/storage/storage-factory.js';
 import { type IntegrationContext, itWithContext } from '../support/stack.js';
 import { waitUntil } from '../support/wait-until.js';
 
-const it = itWithContext({ providers: ['hyprlab'], renderMs: 2_000 });
+const it = itWithContext({ providers: ['hyprlab', 'kling'], renderMs: 2_000 });
 
 /** The client the CLI uses, on this test's task queue and storage. */
 function klingflowClient(context: IntegrationContext): KlingflowClient {
@@ -127,5 +127,36 @@ describe('status of a running job', () => {
       spendUnknown: true,
     });
     expect(status.spend.tasks).toEqual([]);
+  });
+
+  it("says so while the provider refuses status calls (a rotated key), from the job's own backoff", async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    const client = klingflowClient(context);
+    const worker = await context.createWorker();
+    await worker.runUntil(async () => {
+      hyprlab.injectFault({ route: 'status', fault: { type: 'status', status: 401 } });
+      const { workflowId } = await client.startGeneration(
+        { prompt: 'a pier in fog', model: 'kling-v1.6' },
+        { providers: ['hyprlab', 'kling'] },
+      );
+      const refused = await waitUntil('the refused status call to show', async () => {
+        const status = await client.getStatus(workflowId);
+        return status.retrying ? status : undefined;
+      });
+      expect(refused.retrying).toMatchObject({ activity: 'checkTask', failedAttempts: 1 });
+      expect(refused.retrying?.error).toMatch(/401/);
+      expect(Date.parse(refused.retrying?.nextAttemptAt ?? '')).toBeGreaterThan(0);
+
+      // The key works again: the same task is delivered, and the status no longer says retrying.
+      hyprlab.clearFaults();
+      const finished = await client.waitForResult(workflowId);
+      expect(finished.status).toBe('succeeded');
+      expect(finished.provider).toBe('hyprlab');
+      expect(finished.retrying).toBeUndefined();
+      expect(hyprlab.submissions).toBe(1);
+      expect(context.providers.fakes.kling.submissions).toBe(0);
+    });
   });
 });

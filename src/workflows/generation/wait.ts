@@ -46,6 +46,15 @@ const MAX_ERROR_BACKOFF_MS = 60_000;
  * reporting it failed moves on to another provider (or, when opted in, a task stuck too long).
  */
 export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult> {
+  try {
+    return await watchTask(job, watch);
+  } finally {
+    // Only a wait under way is retrying: the attempt's outcome says the rest.
+    job.status.retrying = undefined;
+  }
+}
+
+async function watchTask(job: Job, watch: Watch): Promise<AttemptResult> {
   setPhase(job, 'waiting');
   const { entry, task, attempt } = watch;
   // With a callback on its way the job just waits for it; polling starts only if it is late
@@ -81,10 +90,11 @@ export async function waitForTask(job: Job, watch: Watch): Promise<AttemptResult
     }
     if (poll.type === 'error') {
       if (job.version < 2) return failedResult(poll.failure.kind, poll.failure.message);
-      await backOff(job, watch);
+      await backOff(job, watch, poll.failure);
       callbackSeen = false;
       continue;
     }
+    job.status.retrying = undefined;
     job.status.polls += poll.outcome.polls;
     job.callbackForAttempt = 0;
     const finished = finishedResult(job, watch, poll.outcome);
@@ -166,14 +176,25 @@ function finishedResult(
   return undefined;
 }
 
-/** After a failed status call: wait a poll interval, doubling per failure in a row. */
-async function backOff(job: Job, watch: Watch): Promise<void> {
+/**
+ * After a failed status call: wait a poll interval, doubling per failure in a row. The job's
+ * status says so meanwhile (a provider refusing status calls, a key rotated under a running
+ * task): state only, no command, so recorded histories replay unchanged.
+ */
+async function backOff(job: Job, watch: Watch, failure: ClassifiedFailure): Promise<void> {
   watch.errors += 1;
   const delay = Math.min(
     MAX_ERROR_BACKOFF_MS,
     Math.max(job.pollIntervalMs, 1_000) * 2 ** (watch.errors - 1),
   );
-  await sleep(Math.max(1, Math.min(delay, watchLimit(job, watch) - Date.now())));
+  const pause = Math.max(1, Math.min(delay, watchLimit(job, watch) - Date.now()));
+  job.status.retrying = {
+    activity: 'checkTask',
+    failedAttempts: watch.errors,
+    error: failure.message,
+    nextAttemptAt: new Date(Date.now() + pause).toISOString(),
+  };
+  await sleep(pause);
 }
 
 interface PollRound {

@@ -48,6 +48,12 @@ export function summarise(status: GenerationStatus & { videos: { url?: string }[
     );
   }
   if (status.error && status.status !== 'succeeded') lines.push(`  error: ${status.error}`);
+  if (status.waitingForSlot) {
+    const { provider, limit } = status.waitingForSlot;
+    lines.push(
+      `  waiting for a ${provider} slot: ${limit} in flight is its limit (KLINGFLOW_PROVIDER_CONCURRENCY); nothing is submitted yet`,
+    );
+  }
   if (status.waitingForWorker) {
     lines.push(
       `  ${waitingForWorker(status.waitingForWorker)}; attempts and spend show once one answers`,

@@ -15,17 +15,20 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       const waiting = status.waitingForWorker
         ? ` · waiting for a worker on task queue ${JSON.stringify(status.waitingForWorker.taskQueue)}${status.waitingForWorker.workersPolling ? ' (none answered)' : ' (none polls it)'}`
         : '';
+      const slot = status.waitingForSlot
+        ? ` · waiting for a ${status.waitingForSlot.provider} slot (limit ${status.waitingForSlot.limit})`
+        : '';
       const retrying = status.retrying
         ? ` · retrying ${status.retrying.activity} (${status.retrying.failedAttempts} failed: ${status.retrying.error})`
         : '';
       const line = printableText(
-        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls${waiting}${retrying}`,
+        `${status.workflowId} ${status.status} · ${status.phase} · ${provider} · ${elapsed} · ${status.polls} polls${slot}${waiting}${retrying}`,
       );
       if (interactive) {
         stream.write(`\r\x1b[2K${line}`);
         return;
       }
-      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}${waiting}${retrying}`;
+      const plain = `${status.status} ${status.phase} ${provider} polls=${status.polls}${slot}${waiting}${retrying}`;
       if (plain !== lastPlain) {
         lastPlain = plain;
         stream.write(`${line}\n`);

@@ -137,6 +137,11 @@ export interface GenerationStatus extends Notified {
    */
   waitingForWorker?: WaitingForWorker;
   /**
+   * The job waits for one of the provider's slots (KLINGFLOW_PROVIDER_CONCURRENCY): nothing is
+   * submitted yet. Set by the workflow while it waits; absent otherwise.
+   */
+  waitingForSlot?: { provider: ProviderId; limit: number };
+  /**
    * A closed job whose state no worker could read back (terminated, or its status query
    * unanswered): `spend` is empty because it is unknown, not because nothing was spent.
    */

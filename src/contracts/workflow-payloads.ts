@@ -135,6 +135,12 @@ export const generationStatusSchema = z
       .describe(
         "a running job's step that keeps failing: the workflow's backoff between status calls, or Temporal's pending activities",
       ),
+    waitingForSlot: z
+      .object({ provider: providerId, limit: z.number().int().positive() })
+      .optional()
+      .describe(
+        "a running job waiting for one of the provider's slots (KLINGFLOW_PROVIDER_CONCURRENCY): nothing submitted yet",
+      ),
     waitingForWorker: z
       .object({ taskQueue: z.string(), workersPolling: z.boolean() })
       .optional()

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_VIDEO_WORKFLOW, type GenerationStatus } from '../../src/contracts/generation.js';
-import { slotsQuery } from '../../src/contracts/messages.js';
+import { slotsQuery, statusQuery } from '../../src/contracts/messages.js';
 import { providerSlotsWorkflowId } from '../../src/contracts/task-queues.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import { createIntegrationContext, type IntegrationContext } from '../support/stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 describe('per-provider limits across workers', () => {
   let context: IntegrationContext;
@@ -73,6 +74,43 @@ describe('per-provider limits across workers', () => {
       }
       expect(slots).toEqual({ limit: 1, holders: [], waiting: [] });
       await keeper.terminate('test finished');
+    });
+  });
+
+  it('a job waiting for a slot says so in its status, and not once it is done', async () => {
+    const worker = await context.createWorker({ providerConcurrency: { hyprlab: 1 } });
+    const request = parseUnifiedRequest({ prompt: 'a heron', model: 'kling-v1.6' });
+    const start = (name: string) =>
+      context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: context.taskQueue,
+        workflowId: `${name}-${Math.random().toString(36).slice(2)}`,
+        args: [{ request, providers: ['hyprlab'] }],
+      });
+    await worker.runUntil(async () => {
+      const holder = await start('holder');
+      await waitUntil('the first job to hold the slot', async () => {
+        const status = await holder.query(statusQuery);
+        return status.phase === 'waiting';
+      });
+      const queued = await start('queued');
+      const waiting = await waitUntil('the second job to wait for the slot', async () => {
+        const status = await queued.query(statusQuery);
+        return status.waitingForSlot ? status : undefined;
+      });
+      expect(waiting).toMatchObject({
+        phase: 'submitting',
+        waitingForSlot: { provider: 'hyprlab', limit: 1 },
+      });
+      expect(waiting.spend.tasks).toEqual([]);
+
+      const results: GenerationStatus[] = await Promise.all([holder.result(), queued.result()]);
+      for (const result of results) {
+        expect(result.status).toBe('succeeded');
+        expect(result.waitingForSlot).toBeUndefined();
+      }
+      await context.client.workflow
+        .getHandle(providerSlotsWorkflowId(context.taskQueue, 'hyprlab'))
+        .terminate('test finished');
     });
   });
 });

@@ -51,10 +51,14 @@ export async function runAttempt(
       // watched until the job deadline.
       leaseMs: (job.version >= 2 ? job.jobDeadline : attemptDeadline) - Date.now() + 60_000,
     });
+    // Says why a job sits in 'submitting' with nothing submitted yet (state only, no command).
+    job.status.waitingForSlot = { provider: entry.provider, limit: entry.maxInFlight };
     const granted = await condition(
       () => job.slotGrantedAttempt === attempt,
       Math.max(1, attemptDeadline - Date.now()),
-    );
+    ).finally(() => {
+      job.status.waitingForSlot = undefined;
+    });
     if (!granted) {
       return {
         type: 'failed',

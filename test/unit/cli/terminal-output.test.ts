@@ -281,3 +281,22 @@ describe('work that no worker answers for', () => {
     expect(lines[1]).toContain('batch b1: 0/2 done');
   });
 });
+
+describe('a job waiting for a provider slot', () => {
+  it('says which provider, its limit, and that nothing is submitted yet', () => {
+    const waiting: GenerationStatus = {
+      ...status,
+      status: 'running',
+      phase: 'submitting',
+      attempts: [],
+      warnings: [],
+      waitingForSlot: { provider: 'hyprlab', limit: 5 },
+    };
+    expect(summarise(waiting)).toContain(
+      '  waiting for a hyprlab slot: 5 in flight is its limit (KLINGFLOW_PROVIDER_CONCURRENCY); nothing is submitted yet',
+    );
+    const { stream, text } = capture(false);
+    createProgressReporter(stream).update(waiting);
+    expect(text()).toContain('· waiting for a hyprlab slot (limit 5)');
+  });
+});

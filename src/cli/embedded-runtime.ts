@@ -1,12 +1,17 @@
 import { Client } from '@temporalio/client';
 import { KlingflowClient } from '../client/klingflow-client.js';
 import { readSettings } from '../config/environment.js';
-import { configuredProviderIds, PROVIDER_ENVIRONMENT } from '../config/provider-variables.js';
+import {
+  configuredBaseUrls,
+  configuredProviderIds,
+  providerKeyNames,
+} from '../config/provider-variables.js';
 import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError, TemporalUnreachableError } from '../errors.js';
 import { assertFetchableUrl, findBlockedAddressError } from '../http/guarded-agent.js';
 import { notifySigner } from '../notify/notify-secret.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
+import { PROVIDER_IDS } from '../request/unified-request.js';
 import {
   connectWorker,
   isTemporalReachable,
@@ -86,11 +91,9 @@ export async function startWorkerRuntime(
       // A worker whose keys failed to mount must not deliver the sample video as everyone's job.
       throw new ConfigurationError(
         VARIABLES.simulated,
-        `not set, and no provider API key is set (${Object.values(PROVIDER_ENVIRONMENT)
-          .map((provider) => provider.keys.join(' + '))
-          .join(
-            ', ',
-          )}): set one, or ${VARIABLES.simulated}=1 to serve the simulated providers (a demo: nothing is billed, every video is the same sample)`,
+        `not set, and no provider API key is set (${PROVIDER_IDS.map(providerKeyNames).join(
+          ', ',
+        )}): set one, or ${VARIABLES.simulated}=1 to serve the simulated providers (a demo: nothing is billed, every video is the same sample)`,
       );
     }
     simulated = await startSimulatedProviders(baseEnvironment);
@@ -106,14 +109,15 @@ export async function startWorkerRuntime(
   const unpaid = settings.providerOrder?.filter((id) => !configured.includes(id)) ?? [];
   if (unpaid.length > 0) {
     options.log(
-      `${VARIABLES.providers} lists ${unpaid.join(', ')}, which this worker has no key for: the jobs it plans skip ${unpaid.length === 1 ? 'it' : 'them'} (set ${unpaid.map((id) => PROVIDER_ENVIRONMENT[id].keys.join(' + ')).join(', ')})`,
+      `${VARIABLES.providers} lists ${unpaid.join(', ')}, which this worker has no key for: the jobs it plans skip ${unpaid.length === 1 ? 'it' : 'them'} (set ${unpaid.map(providerKeyNames).join(', ')})`,
     );
   }
-  if (!simulated) checkProviderHosts(environment, settings.allowPrivateNetwork);
   if (simulated) {
     settings.allowPrivateNetwork = true;
     settings.initialWaitMs ??= Math.round(simulated.renderMs * 0.8);
     settings.pollIntervalMs = Math.min(settings.pollIntervalMs, 1_000);
+  } else {
+    checkProviderHosts(environment, settings.allowPrivateNetwork);
   }
   let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
   let callbackServer: CallbackServer | undefined;
@@ -175,10 +179,7 @@ export async function startWorkerRuntime(
  * job. Names that resolve inward are only known at connect time, where the guard refuses them.
  */
 function checkProviderHosts(environment: NodeJS.ProcessEnv, allowPrivateNetwork: boolean): void {
-  for (const id of configuredProviderIds(environment)) {
-    const variable = PROVIDER_ENVIRONMENT[id].baseUrl;
-    const value = environment[variable];
-    if (!value) continue;
+  for (const { variable, value } of configuredBaseUrls(environment)) {
     try {
       assertFetchableUrl(value, allowPrivateNetwork);
     } catch (error) {

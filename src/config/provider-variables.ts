@@ -20,15 +20,28 @@ export function configuredProviderIds(environment: NodeJS.ProcessEnv): ProviderI
   );
 }
 
+/** `KLING_ACCESS_KEY + KLING_SECRET_KEY`: what to set to configure a provider. */
+export function providerKeyNames(id: ProviderId): string {
+  return PROVIDER_ENVIRONMENT[id].keys.join(' + ');
+}
+
+/** The base URL variables that configured providers set, with their values. */
+export function configuredBaseUrls(
+  environment: NodeJS.ProcessEnv,
+): { variable: string; value: string }[] {
+  return configuredProviderIds(environment).flatMap((id) => {
+    const variable = PROVIDER_ENVIRONMENT[id].baseUrl;
+    const value = environment[variable];
+    return value ? [{ variable, value }] : [];
+  });
+}
+
 /**
  * A configured provider's base URL, when set, must be an http(s) URL: a typo otherwise surfaces
  * only at the first submit, as a failed job, after the request was accepted.
  */
 export function checkProviderBaseUrls(environment: NodeJS.ProcessEnv): void {
-  for (const id of configuredProviderIds(environment)) {
-    const variable = PROVIDER_ENVIRONMENT[id].baseUrl;
-    const value = environment[variable];
-    if (!value) continue;
+  for (const { variable, value } of configuredBaseUrls(environment)) {
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
       // The value is not repeated: a base URL can carry credentials (https://user:token@host).
       throw new ConfigurationError(

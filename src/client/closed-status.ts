@@ -6,6 +6,7 @@ import {
   type GenerationStatus,
 } from '../contracts/generation.js';
 import { statusQuery } from '../contracts/messages.js';
+import { DEFAULT_MODE, DEFAULT_MODEL } from '../request/unified-request.js';
 import { readWorkflowInput } from './workflow-input.js';
 
 /** A failed job's last status, carried as the details of its GenerationFailed failure. */
@@ -23,25 +24,46 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A job as Temporal records it, with nothing a worker reports: its id, the model and mode it
+ * was started with (the schema's defaults when its input cannot be read), and empty attempts,
+ * videos and spend, which callers mark as unknown rather than as nothing.
+ */
+export function recordedStatus(
+  workflowId: string,
+  input: GenerateVideoInput | undefined,
+  known: Pick<GenerationStatus, 'status' | 'phase' | 'startedAt' | 'elapsedMs'>,
+): GenerationStatus {
+  return {
+    workflowId,
+    status: known.status,
+    phase: known.phase,
+    model: input?.request.model ?? DEFAULT_MODEL,
+    mode: input?.request.mode ?? DEFAULT_MODE,
+    videos: [],
+    attempts: [],
+    spend: { usd: 0, byUnit: {}, tasks: [] },
+    polls: 0,
+    startedAt: known.startedAt,
+    elapsedMs: known.elapsedMs,
+    warnings: [],
+  };
+}
+
 /** What is known of a closed job whose status can no longer be read (no worker answered). */
 export function minimalStatus(
   workflowId: string,
   status: 'failed' | 'cancelled',
   error: string,
+  input?: GenerateVideoInput,
 ): GenerationStatus {
   return {
-    workflowId,
-    status,
-    phase: 'done',
-    model: 'kling-v2.6',
-    mode: 'std',
-    videos: [],
-    attempts: [],
-    spend: { usd: 0, byUnit: {}, tasks: [] },
-    polls: 0,
-    startedAt: new Date(0).toISOString(),
-    elapsedMs: 0,
-    warnings: [],
+    ...recordedStatus(workflowId, input, {
+      status,
+      phase: 'done',
+      startedAt: new Date(0).toISOString(),
+      elapsedMs: 0,
+    }),
     error,
     // The ledger lives in the job's state, which no worker could read back: not "nothing spent".
     spendUnknown: true,
@@ -63,9 +85,6 @@ export async function closedStatus(
     const input = await readWorkflowInput<GenerateVideoInput>(temporal, workflowId).catch(
       () => undefined,
     );
-    const minimal = minimalStatus(workflowId, status, error);
-    return input?.request
-      ? { ...minimal, model: input.request.model, mode: input.request.mode }
-      : minimal;
+    return minimalStatus(workflowId, status, error, input);
   }
 }

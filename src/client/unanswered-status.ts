@@ -11,7 +11,8 @@ import type {
   WaitingForWorker,
 } from '../contracts/generation.js';
 import { KLING_PHASE, KLING_PROVIDER } from '../contracts/search-attributes.js';
-import { DEFAULT_MODE, DEFAULT_MODEL, type ProviderId } from '../request/unified-request.js';
+import type { ProviderId } from '../request/unified-request.js';
+import { recordedStatus } from './closed-status.js';
 
 /** gRPC status DEADLINE_EXCEEDED: the server's "query timed out before a worker could process it". */
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -73,21 +74,14 @@ export function unansweredStatus(
 ): GenerationStatus {
   const attributes = description.typedSearchAttributes;
   const provider = attributes.get(KLING_PROVIDER) as ProviderId | undefined;
-  const startedAtMs = description.startTime.getTime();
   return {
-    workflowId: description.workflowId,
-    status: 'running',
-    phase: (attributes.get(KLING_PHASE) as GenerationPhase | undefined) ?? 'planning',
+    ...recordedStatus(description.workflowId, input, {
+      status: 'running',
+      phase: (attributes.get(KLING_PHASE) as GenerationPhase | undefined) ?? 'planning',
+      startedAt: description.startTime.toISOString(),
+      elapsedMs: Math.max(0, nowMs - description.startTime.getTime()),
+    }),
     ...(provider ? { provider } : {}),
-    model: input?.request.model ?? DEFAULT_MODEL,
-    mode: input?.request.mode ?? DEFAULT_MODE,
-    videos: [],
-    attempts: [],
-    spend: { usd: 0, byUnit: {}, tasks: [] },
-    polls: 0,
-    startedAt: description.startTime.toISOString(),
-    elapsedMs: Math.max(0, nowMs - startedAtMs),
-    warnings: [],
     waitingForWorker: waiting,
   };
 }

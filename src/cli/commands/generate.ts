@@ -318,13 +318,10 @@ export function report(
   json: boolean,
 ): void {
   if (json) printJson(status);
-  // Without a worker's answer the ledger is unknown, not empty.
-  else if (status.waitingForWorker) process.stdout.write(`${summarise(status)}\n`);
-  else if (status.spendUnknown) {
-    process.stdout.write(
-      `${summarise(status)}\n  spend: unknown (no worker could read the job's state back: the provider's dashboard shows what it created)\n`,
-    );
-  } else process.stdout.write(`${summarise(status)}\n${spendLine(status.spend)}\n`);
+  else {
+    const spend = spendLine(status);
+    process.stdout.write(`${summarise(status)}\n${spend === undefined ? '' : `${spend}\n`}`);
+  }
 }
 
 async function copyVideos(status: GenerationStatus, target: string): Promise<void> {

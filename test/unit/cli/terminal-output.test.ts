@@ -4,6 +4,7 @@ import { createBatchProgress, plainLine } from '../../../src/cli/batch-progress.
 import { summariseBatch } from '../../../src/cli/commands/batch.js';
 import { note, printJson, summarise } from '../../../src/cli/output.js';
 import { createProgressReporter } from '../../../src/cli/progress-reporter.js';
+import { spendLine } from '../../../src/cli/spend-summary.js';
 import { minimalBatchStatus } from '../../../src/client/batch-status.js';
 import type { BatchStatus } from '../../../src/contracts/batch.js';
 import type { GenerationStatus } from '../../../src/contracts/generation.js';
@@ -298,5 +299,19 @@ describe('a job waiting for a provider slot', () => {
     const { stream, text } = capture(false);
     createProgressReporter(stream).update(waiting);
     expect(text()).toContain('· waiting for a hyprlab slot (limit 5)');
+  });
+});
+
+describe('the spend line of a job summary', () => {
+  const spend = { usd: 0, byUnit: {}, tasks: [] };
+
+  it('says an unreadable ledger is unknown, leaves a job waiting for a worker without one, else sums it', () => {
+    expect(spendLine({ spend, spendUnknown: true })).toBe(
+      "  spend: unknown (no worker could read the job's state back: the provider's dashboard shows what it created)",
+    );
+    expect(spendLine({ spend, waitingForWorker: { taskQueue: 'q', workersPolling: false } })).toBe(
+      undefined,
+    );
+    expect(spendLine({ spend })).toBe('  spend: $0.00 (no provider task was created)');
   });
 });

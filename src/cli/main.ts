@@ -2,12 +2,15 @@ import { CommanderError } from 'commander';
 import { formatIssue, ValidationError } from '../errors.js';
 import { CommandExit, ExitCode, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
+import { refusePastedDashes } from './pasted-dashes.js';
 import { createProgram } from './program.js';
 import { unknownNamespace } from './unknown-namespace.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await (await createProgram(argv)).parseAsync(argv);
+    const program = await createProgram(argv);
+    refusePastedDashes(program, argv.slice(2));
+    await program.parseAsync(argv);
     return ExitCode.success;
   } catch (error) {
     if (error instanceof CommandExit) {

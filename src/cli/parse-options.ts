@@ -5,8 +5,8 @@ import type { ProviderId } from '../request/unified-request.js';
 
 export function parseInteger(value: string, flag: string): number {
   if (!/^-?\d+$/.test(value.trim())) {
-    // `5s` for a duration in seconds, `10 ` and the like: suggested, never taken.
-    const meant = /^\s*(\d+)\s*(s|sec|secs|seconds?)?\s*$/i.exec(value)?.[1];
+    // `5s` for a duration in seconds, `10.0` and the like: suggested, never taken.
+    const meant = /^\s*(\d+)(?:\.0+)?\s*(s|sec|secs|seconds?)?\s*$/i.exec(value)?.[1];
     throw new ValidationError([
       {
         field: flag,
@@ -20,7 +20,10 @@ export function parseInteger(value: string, flag: string): number {
 export function parseNumber(value: string, flag: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number)) {
-    throw new ValidationError([{ field: flag, message: `"${value}" is not a number` }]);
+    // A decimal comma (`0,5`), as many locales write it: suggested, never taken.
+    const comma = /^\s*(-?\d+),(\d+)\s*$/.exec(value);
+    const meant = comma ? `; did you mean ${comma[1]}.${comma[2]}?` : '';
+    throw new ValidationError([{ field: flag, message: `"${value}" is not a number${meant}` }]);
   }
   return number;
 }

@@ -57,20 +57,34 @@ function givenValue(input: unknown): string {
 const MAX_QUOTED_VALUE_LENGTH = 40;
 
 /**
- * The allowed value a pasted one differs from only in case, spaces or the provider's spelling of
- * a version (`kling-v2-6` for `kling-v2.6`). Only suggested, never taken: the model and mode
- * decide the price.
+ * The allowed value a pasted one differs from only in case, spaces, separators or a spelling
+ * users and providers write (`kling-v2-6` or `Kling 2.6` for `kling-v2.6`, `16x9` for `16:9`,
+ * `standard` for `std`). Only suggested, never taken: the model and mode decide the price.
  */
 function suggestion(input: unknown, allowed: readonly (string | number)[]): string {
   if (typeof input !== 'string') return '';
-  const loose = (value: string) =>
-    value
-      .replace(/\s+/g, '')
+  const loose = (value: string) => {
+    const compact = value
       .toLowerCase()
+      .replace(/\s+/g, '')
       .replace(/(\d)[-_](\d)/g, '$1.$2');
-  const match = allowed.find((value) => typeof value === 'string' && loose(value) === loose(input));
+    const ratio = /^(\d+)[x×/:](\d+)$/.exec(compact);
+    if (ratio) return `${ratio[1]}:${ratio[2]}`;
+    return (
+      MODE_WORDS[compact] ??
+      compact
+        .replace(/^kling[-_]?/, '')
+        .replace(/^v(?=\d)/, '')
+        .replace(/[-_]/g, '')
+    );
+  };
+  const given = loose(input);
+  const match = allowed.find((value) => typeof value === 'string' && loose(value) === given);
   return match === undefined ? '' : `; did you mean ${match}?`;
 }
+
+/** How a mode reads in providers' docs and UIs. */
+const MODE_WORDS: Record<string, string> = { standard: 'std', professional: 'pro' };
 
 const REQUEST_FIELDS = Object.keys(unifiedRequestSchema.shape);
 

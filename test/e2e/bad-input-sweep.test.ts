@@ -117,6 +117,8 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
     field: 'duration',
   },
   { name: 'unknown option', args: ['--colour', 'red'], field: '--colour' },
+  // Pasted from a document that typeset "--" as an en dash: not a stray argument.
+  { name: 'a flag typed with an en dash', args: ['–-wait'], field: '--wait: "–-wait" begins with' },
   { name: 'workflow id starting with a dash', args: ['--id=-x'], field: 'workflowId' },
   { name: 'workflow id with ..', args: ['--id', 'a..b'], field: 'workflowId' },
 ];

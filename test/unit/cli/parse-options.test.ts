@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInteger } from '../../../src/cli/parse-options.js';
+import { parseInteger, parseNumber } from '../../../src/cli/parse-options.js';
 import { ValidationError } from '../../../src/errors.js';
 
 function refusal(value: string): string | undefined {
@@ -17,7 +17,18 @@ describe('parseInteger', () => {
     expect(parseInteger(' 10 ', 'duration')).toBe(10);
     expect(refusal('5s')).toBe('"5s" is not a whole number; did you mean 5?');
     expect(refusal('10 seconds')).toBe('"10 seconds" is not a whole number; did you mean 10?');
+    expect(refusal('10.0')).toBe('"10.0" is not a whole number; did you mean 10?');
     expect(refusal('5.5')).toBe('"5.5" is not a whole number');
     expect(refusal('five')).toBe('"five" is not a whole number');
+  });
+});
+
+describe('parseNumber', () => {
+  it('suggests the number a decimal comma means, and takes only the decimal point', () => {
+    expect(parseNumber('0.5', 'cfgScale')).toBe(0.5);
+    expect(() => parseNumber('0,5', 'cfgScale')).toThrow(
+      '"0,5" is not a number; did you mean 0.5?',
+    );
+    expect(() => parseNumber('half', 'cfgScale')).toThrow(/^cfgScale: "half" is not a number$/);
   });
 });

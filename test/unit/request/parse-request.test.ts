@@ -63,6 +63,21 @@ describe('the unified request', () => {
     expect(issuesOf({ prompt: 'a', model: 'kling-v9' })[0]?.message).not.toContain('did you mean');
   });
 
+  it('suggests the value a pasted product name, ratio or mode word means', () => {
+    const meant = (field: string, value: string) =>
+      /did you mean (.+)\?/.exec(issuesOf({ prompt: 'a', [field]: value })[0]?.message ?? '')?.[1];
+    expect(meant('model', 'Kling 2.1')).toBe('kling-v2.1');
+    expect(meant('model', 'v2.5 turbo')).toBe('kling-v2.5-turbo');
+    expect(meant('model', 'kling 2.1 master')).toBe('kling-v2.1-master');
+    expect(meant('model', 'O1')).toBe('kling-o1');
+    expect(meant('aspectRatio', '16x9')).toBe('16:9');
+    expect(meant('aspectRatio', '9/16')).toBe('9:16');
+    expect(meant('mode', 'Standard')).toBe('std');
+    expect(meant('mode', 'professional')).toBe('pro');
+    expect(meant('model', 'kling 9')).toBeUndefined();
+    expect(meant('aspectRatio', '4x3')).toBeUndefined();
+  });
+
   it('lists the allowed modes and aspect ratios', () => {
     expect(issuesOf({ prompt: 'a', mode: 'ultra' })[0]).toMatchObject({
       field: 'mode',

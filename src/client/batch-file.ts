@@ -82,7 +82,7 @@ export async function parseBatchText(
     } catch (error) {
       issues.push({
         field: 'json',
-        message: `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        message: `not valid JSON (${error instanceof Error ? error.message : String(error)})${quoteHint(content)}`,
         location,
       });
       continue;
@@ -237,15 +237,31 @@ function sortByLocation(issues: ValidationIssue[]): ValidationIssue[] {
 }
 
 /** `providers`: an array of known, distinct provider ids. Null when invalid (already reported). */
+/**
+ * Why a line pasted from a document or a Python/JavaScript literal is not JSON, when it is the
+ * quotes: JSON.parse names only a position.
+ */
+function quoteHint(line: string): string {
+  if (/[\u201C\u201D\u201E\u2033]/.test(line))
+    return '; it has typographic quotes (“ ”), which JSON does not take: use straight double quotes (")';
+  if (/(^|[{,[:]\s*)'/.test(line))
+    return '; JSON keys and strings take double quotes ("), not single ones';
+  return '';
+}
+
 function checkProviders(
   value: unknown,
   report: (issue: Omit<ValidationIssue, 'location'>) => void,
 ): ProviderId[] | undefined | null {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0) {
+    // `"providers": "hyprlab,fal"`, as the flag and KLINGFLOW_PROVIDERS are written.
+    const listed = typeof value === 'string' ? value.split(',').map((id) => id.trim()) : [];
+    const meant =
+      listed.length > 0 && listed.every((id) => (PROVIDER_IDS as readonly string[]).includes(id));
     report({
       field: 'providers',
-      message: 'must be a non-empty array of provider ids (failover order)',
+      message: `must be a non-empty array of provider ids (failover order)${meant ? `; write ${JSON.stringify(listed)}` : ''}`,
       allowed: PROVIDER_IDS,
     });
     return null;

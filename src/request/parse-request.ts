@@ -27,7 +27,7 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
         ? `unknown field(s) ${issue.keys.join(', ')}${issue.path.length === 0 ? fieldSuggestion(issue.keys) : ''}`
         : issue.code === 'invalid_value' && allowed
           ? `${givenValue(issue.input)}is not one of the allowed values${suggestion(issue.input, allowed)}`
-          : issue.message;
+          : (quotedLiteral(issue) ?? issue.message);
     // An unknown key is named with its parent's path: `providerOptions.fal`, not just `fal`.
     const unknownKeysField =
       issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''].join('.') : field;
@@ -41,6 +41,24 @@ export function toValidationIssues(error: z.ZodError, location?: string): Valida
       ...(location ? { location } : {}),
     };
   });
+}
+
+/**
+ * `"duration": "5"` or `"sound": "true"`: a number or boolean written as a JSON string, as
+ * hand-written and spreadsheet-exported batch lines often have. Named as such, never converted.
+ */
+function quotedLiteral(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'invalid_type' || typeof issue.input !== 'string') return undefined;
+  if (issue.expected !== 'number' && issue.expected !== 'boolean') return undefined;
+  const text = issue.input.trim();
+  const fits =
+    (issue.expected === 'number' && text !== '' && Number.isFinite(Number(text))) ||
+    (issue.expected === 'boolean' && (text === 'true' || text === 'false'));
+  const given =
+    issue.input.length <= MAX_QUOTED_VALUE_LENGTH
+      ? `the string ${JSON.stringify(issue.input)}`
+      : 'a string';
+  return `must be a ${issue.expected}, not ${given}${fits ? `; write ${text} without quotes` : ''}`;
 }
 
 /**

@@ -107,6 +107,49 @@ describe('batch files (JSONL)', () => {
     ]);
   });
 
+  it('says when the quotes are why a pasted line is not JSON', async () => {
+    const issues = await issuesOf(
+      parseBatchText(jsonl('{“prompt”: “a fox”}', "{'prompt': 'a fox'}", '{"prompt": "a fox",}'), {
+        storage,
+      }),
+    );
+
+    expect(
+      issues.map((issue) => [
+        issue.location,
+        /; (it has|JSON keys).*$/.exec(issue.message)?.[0] ?? '',
+      ]),
+    ).toEqual([
+      [
+        'line 1',
+        '; it has typographic quotes (“ ”), which JSON does not take: use straight double quotes (")',
+      ],
+      ['line 2', '; JSON keys and strings take double quotes ("), not single ones'],
+      ['line 3', ''],
+    ]);
+  });
+
+  it('names a number, boolean or provider list written as a string, with how to write it', async () => {
+    const issues = await issuesOf(
+      parseBatchText(
+        jsonl(
+          { prompt: 'a', duration: '5', sound: 'true' },
+          { prompt: 'b', cfgScale: 'half', providers: 'hyprlab, fal' },
+          { prompt: 'c', providers: 'runway' },
+        ),
+        { storage },
+      ),
+    );
+
+    expect(issues.map((issue) => `${issue.location} ${issue.field}: ${issue.message}`)).toEqual([
+      'line 1 duration: must be a number, not the string "5"; write 5 without quotes',
+      'line 1 sound: must be a boolean, not the string "true"; write true without quotes',
+      'line 2 providers: must be a non-empty array of provider ids (failover order); write ["hyprlab","fal"]',
+      'line 2 cfgScale: must be a number, not the string "half"',
+      'line 3 providers: must be a non-empty array of provider ids (failover order)',
+    ]);
+  });
+
   it('names the line, the field and the allowed values of every schema error', async () => {
     const issues = await issuesOf(
       parseBatchText(

@@ -1,9 +1,9 @@
-/** Parses `10s`, `1.5s`, `500ms`, `2m`, `1h` or a bare number of milliseconds. */
+/** Parses `10s`, `1.5s`, `500ms`, `2m`, `1h`, `7d` or a bare number of milliseconds. */
 export function parseDuration(text: string): number | undefined {
-  const match = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
+  const match = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/);
   if (!match) return undefined;
   const value = Number(match[1]);
   const unit = match[2] ?? 'ms';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1;
   return Math.round(value * factor);
 }

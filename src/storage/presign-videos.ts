@@ -13,7 +13,7 @@ export function parsePresignDuration(value: string, flag = '--presign'): number 
     throw new ValidationError([
       {
         field: flag,
-        message: `"${value}" is not a duration between 1s and 7 days (examples: 15m, 1h, 24h)`,
+        message: `"${value}" is not a duration between 1s and 7 days (examples: 15m, 1h, 24h, 7d)`,
       },
     ]);
   }

@@ -85,7 +85,7 @@ export function parseFlags(flags: ListFlags): ListFilters {
     else
       issues.push({
         field: '--since',
-        message: `${JSON.stringify(flags.since)} is not a duration such as 90s, 30m or 24h`,
+        message: `${JSON.stringify(flags.since)} is not a duration such as 90s, 30m, 24h or 7d`,
       });
   }
   if (flags.limit !== undefined) {

@@ -39,7 +39,7 @@ describe('klingflow list', () => {
     expect(issues.map((issue) => issue.message)).toEqual([
       '"done" is not a job status',
       '"runway" is not a provider',
-      '"yesterday" is not a duration such as 90s, 30m or 24h',
+      '"yesterday" is not a duration such as 90s, 30m, 24h or 7d',
     ]);
   });
 

@@ -90,7 +90,8 @@ describe('settings from the environment', () => {
       parseDuration('2m'),
       parseDuration('1.5s'),
       parseDuration('250'),
-    ]).toEqual([10_000, 500, 120_000, 1500, 250]);
+      parseDuration('7d'),
+    ]).toEqual([10_000, 500, 120_000, 1500, 250, 604_800_000]);
     expect(parseDuration('ten seconds')).toBeUndefined();
   });
 });

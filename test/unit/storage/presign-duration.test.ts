@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_PRESIGN_SECONDS, parsePresignDuration } from '../../../src/storage/presign-videos.js';
+
+describe('--presign DURATION', () => {
+  it('takes 1 s up to the 7 days SigV4 allows, in any unit the message names', () => {
+    expect(parsePresignDuration('15m')).toBe(900);
+    expect(parsePresignDuration('24h')).toBe(86_400);
+    expect(parsePresignDuration('7d')).toBe(MAX_PRESIGN_SECONDS);
+  });
+
+  it('refuses what is out of range or not a duration, naming the flag and the range', () => {
+    for (const value of ['8d', '0s', 'a week'])
+      expect(() => parsePresignDuration(value)).toThrow(
+        `--presign: "${value}" is not a duration between 1s and 7 days (examples: 15m, 1h, 24h, 7d)`,
+      );
+  });
+});

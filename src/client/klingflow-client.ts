@@ -40,6 +40,7 @@ import { batchStatusFromResult, minimalBatchStatus } from './batch-status.js';
 import { closedStatus, errorMessage, failureDetails } from './closed-status.js';
 import { type GenerationRequest, prepareRequest } from './prepare-request.js';
 import { checkSameRequest, type KeptSetting } from './request-fingerprint.js';
+import { requireId } from './required-id.js';
 import { runningStatus } from './running-status.js';
 import { type StartGenerationOptions, validateStartOptions } from './start-options.js';
 import { answerIfPolled, unansweredStatus } from './unanswered-status.js';
@@ -152,7 +153,7 @@ export class KlingflowClient {
 
   /** The contract's status JSON, for running and finished jobs alike. */
   async getStatus(workflowId: string): Promise<GenerationStatus> {
-    const handle = this.temporal.workflow.getHandle(workflowId);
+    const handle = this.temporal.workflow.getHandle(requireId(workflowId, 'workflowId'));
     const description = await handle.describe();
     switch (description.status.name) {
       case 'RUNNING': {
@@ -194,7 +195,7 @@ export class KlingflowClient {
     workflowId: string,
     options: { onProgress?: (status: GenerationStatus) => void; intervalMs?: number } = {},
   ): Promise<GenerationStatus> {
-    const handle = this.temporal.workflow.getHandle(workflowId);
+    const handle = this.temporal.workflow.getHandle(requireId(workflowId, 'workflowId'));
     const finished = handle.result().then(
       () => undefined,
       () => undefined,
@@ -269,7 +270,7 @@ export class KlingflowClient {
 
   /** A batch's progress (running) or its final counts (finished). */
   async getBatchStatus(batchId: string): Promise<BatchStatus> {
-    const handle = this.temporal.workflow.getHandle(batchWorkflowId(batchId));
+    const handle = this.temporal.workflow.getHandle(batchWorkflowId(requireId(batchId, 'batchId')));
     const description = await handle.describe();
     switch (description.status.name) {
       case 'RUNNING': {
@@ -323,7 +324,7 @@ export class KlingflowClient {
     batchId: string,
     options: { onProgress?: (status: BatchStatus) => void; intervalMs?: number } = {},
   ): Promise<BatchResult> {
-    const handle = this.temporal.workflow.getHandle(batchWorkflowId(batchId));
+    const handle = this.temporal.workflow.getHandle(batchWorkflowId(requireId(batchId, 'batchId')));
     let outcome: { result: BatchResult } | { error: unknown } | undefined;
     const finished = handle.result().then(
       (result: BatchResult) => {
@@ -369,7 +370,7 @@ export class KlingflowClient {
   }
 
   async cancel(workflowId: string): Promise<void> {
-    await this.temporal.workflow.getHandle(workflowId).cancel();
+    await this.temporal.workflow.getHandle(requireId(workflowId, 'workflowId')).cancel();
   }
 }
 

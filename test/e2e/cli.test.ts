@@ -453,6 +453,19 @@ describe('klingflow CLI with a worker process', () => {
     });
   });
 
+  it('status and cancel of an id that names nothing, or of an empty one (an unset variable), exit 2', async () => {
+    const unknown = `cli-unknown-${randomUUID()}`;
+    for (const command of ['status', 'cancel']) {
+      const missing = await klingflow(command, unknown);
+      expect(missing.code, missing.output).toBe(2);
+      expect(missing.stderr).toContain(`workflowId: no generation with id ${unknown}`);
+
+      const empty = await klingflow(command, '');
+      expect(empty.code, empty.output).toBe(2);
+      expect(empty.stderr).toContain('workflowId: is empty');
+    }
+  });
+
   it('providers --json exits 0 and lists all six providers with their offers and prices', async () => {
     const result = await klingflow('providers', '--json');
 

@@ -1,6 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { KlingflowClient } from '../../client/klingflow-client.js';
+import { requireId } from '../../client/required-id.js';
 import { BATCH_GENERATE_WORKFLOW, batchWorkflowId } from '../../contracts/batch.js';
 import { ValidationError } from '../../errors.js';
 import { plainLine, waitingLine } from '../batch-progress.js';
@@ -20,6 +21,7 @@ export function registerStatusCommands(program: Command): void {
     .option('--wait', 'wait until the generation has finished, showing progress')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: { wait?: boolean; json?: boolean }) => {
+      requireId(workflowId, 'workflowId');
       const client = await KlingflowClient.connect();
       try {
         const batchId = (await lookUp(client, workflowId))?.batchId;
@@ -47,6 +49,7 @@ export function registerStatusCommands(program: Command): void {
     )
     .argument('<workflowId>')
     .action(async (workflowId: string) => {
+      requireId(workflowId, 'workflowId');
       const client = await KlingflowClient.connect();
       try {
         // A batch id cancels its batch workflow (which cancels the items in flight).

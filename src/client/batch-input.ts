@@ -12,6 +12,7 @@ import type { ValidationIssue } from '../errors.js';
 import { ValidationError } from '../errors.js';
 import { notifyUrlIssues } from '../notify/notify-url.js';
 import { parseFailoverStuckAfter } from './failover-stuck-after.js';
+import { pollIntervalIssues } from './start-options.js';
 
 export interface BatchOptions {
   /** Batch id (re-running the same id never starts a finished or running item again). */
@@ -75,6 +76,8 @@ export function createBatchInput(
     else failoverStuckAfterMs = parsed.ms;
   }
   if (options.notifyUrl !== undefined) issues.push(...notifyUrlIssues(options.notifyUrl));
+  if (options.pollIntervalMs !== undefined)
+    issues.push(...pollIntervalIssues(options.pollIntervalMs));
   if (items.length > MAX_BATCH_ITEMS) {
     issues.push({
       field: 'items',

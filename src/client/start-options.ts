@@ -1,4 +1,4 @@
-import { readSettings } from '../config/environment.js';
+import { MIN_POLL_INTERVAL_MS, readSettings } from '../config/environment.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { notifyUrlIssues } from '../notify/notify-url.js';
 import { checkRequestAgainstProviders } from '../providers/catalog.js';
@@ -38,6 +38,17 @@ export interface StartGenerationOptions {
   notifyRetryIntervalMs?: number;
 }
 
+/** A job's or batch's `pollIntervalMs`: milliseconds, and not so few that it is a unit mistake. */
+export function pollIntervalIssues(pollIntervalMs: number): ValidationIssue[] {
+  if (Number.isFinite(pollIntervalMs) && pollIntervalMs >= MIN_POLL_INTERVAL_MS) return [];
+  return [
+    {
+      field: 'pollIntervalMs',
+      message: `${pollIntervalMs} ms is under the ${MIN_POLL_INTERVAL_MS} ms minimum; the option is in milliseconds (10 s is 10000)`,
+    },
+  ];
+}
+
 /**
  * Checks the options of a start. The workflow id names the stored video, so it must be a safe
  * file name: an unsafe one would only be refused after the provider had been paid. A notify URL
@@ -46,7 +57,7 @@ export interface StartGenerationOptions {
 export function validateStartOptions(
   options: Pick<
     StartGenerationOptions,
-    'workflowId' | 'maxCost' | 'failoverStuckAfter' | 'notifyUrl'
+    'workflowId' | 'maxCost' | 'failoverStuckAfter' | 'notifyUrl' | 'pollIntervalMs'
   >,
   environment: NodeJS.ProcessEnv = process.env,
 ): { failoverStuckAfterMs?: number } {
@@ -64,6 +75,8 @@ export function validateStartOptions(
       message: `"${options.workflowId.slice(0, 80)}" must be 1–200 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and contain no ".."`,
     });
   }
+  if (options.pollIntervalMs !== undefined)
+    issues.push(...pollIntervalIssues(options.pollIntervalMs));
   if (options.maxCost !== undefined && !(Number.isFinite(options.maxCost) && options.maxCost > 0)) {
     issues.push({
       field: 'maxCost',

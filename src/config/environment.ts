@@ -38,6 +38,12 @@ export interface KlingflowSettings {
 
 export const DEFAULT_TASK_QUEUE = 'klingflow';
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+/**
+ * Below this a poll interval is a unit mistake (`10` is milliseconds, not seconds): every status
+ * call is an activity attempt, which Temporal Cloud bills as an action, and a request the provider
+ * may rate-limit.
+ */
+export const MIN_POLL_INTERVAL_MS = 100;
 
 export function readSettings(environment: NodeJS.ProcessEnv = process.env): KlingflowSettings {
   checkProviderBaseUrls(environment);
@@ -46,7 +52,9 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Klin
     taskQueue: environment[VARIABLES.taskQueue] || DEFAULT_TASK_QUEUE,
     storageDirectory: resolve(environment[VARIABLES.storageDirectory] || './videos'),
     providerOrder: parseProviderList(environment[VARIABLES.providers], VARIABLES.providers),
-    pollIntervalMs: readDuration(environment, VARIABLES.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS,
+    pollIntervalMs:
+      readDuration(environment, VARIABLES.pollInterval, { minimumMs: MIN_POLL_INTERVAL_MS }) ??
+      DEFAULT_POLL_INTERVAL_MS,
     initialWaitMs: readDuration(environment, VARIABLES.initialWait, { allowZero: true }),
     allowPrivateNetwork: isTruthy(environment[VARIABLES.allowPrivateNetwork]),
     providerRateLimits: parseProviderNumbers(
@@ -87,7 +95,7 @@ export function parseProviderList(
 function readDuration(
   environment: NodeJS.ProcessEnv,
   name: string,
-  options: { allowZero?: boolean } = {},
+  options: { allowZero?: boolean; minimumMs?: number } = {},
 ): number | undefined {
   const value = environment[name];
   if (!value) return undefined;
@@ -95,7 +103,16 @@ function readDuration(
   if (parsed === undefined || parsed < 0 || (parsed === 0 && !options.allowZero)) {
     throw new ConfigurationError(name, `"${value}" is not a duration (examples: 10s, 500ms, 2m)`);
   }
+  if (options.minimumMs !== undefined && parsed < options.minimumMs) {
+    throw new ConfigurationError(name, tooShort(value, parsed, options.minimumMs));
+  }
   return parsed;
+}
+
+/** `"10" is 10 ms, under the 100 ms minimum; did you mean 10s?` */
+export function tooShort(value: string | number, ms: number, minimumMs: number): string {
+  const bare = /^\s*\d+(\.\d+)?\s*$/.test(String(value));
+  return `${JSON.stringify(value)} is ${ms} ms, under the ${minimumMs} ms minimum${bare ? `; did you mean ${String(value).trim()}s?` : ''}`;
 }
 
 export function isTruthy(value: string | undefined): boolean {

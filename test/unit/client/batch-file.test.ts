@@ -383,7 +383,12 @@ describe('batch options', () => {
   it('refuses an unsafe batch id, a concurrency out of range and a negative budget, all at once', () => {
     const error = (() => {
       try {
-        createBatchInput(items, { batchId: 'a/b', concurrency: 0, maxCost: -1 });
+        createBatchInput(items, {
+          batchId: 'a/b',
+          concurrency: 0,
+          maxCost: -1,
+          pollIntervalMs: 10,
+        });
       } catch (failure) {
         return failure;
       }
@@ -394,6 +399,7 @@ describe('batch options', () => {
       'batchId',
       'concurrency',
       'maxCost',
+      'pollIntervalMs',
     ]);
   });
 

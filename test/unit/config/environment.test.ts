@@ -63,6 +63,16 @@ describe('settings from the environment', () => {
     );
   });
 
+  it('refuses a poll interval so short it is a unit mistake, suggesting the seconds meant', () => {
+    expect(() => readSettings({ KLINGFLOW_POLL_INTERVAL: '10' })).toThrow(
+      'KLINGFLOW_POLL_INTERVAL: "10" is 10 ms, under the 100 ms minimum; did you mean 10s?',
+    );
+    expect(() => readSettings({ KLINGFLOW_POLL_INTERVAL: '50ms' })).toThrow(
+      '"50ms" is 50 ms, under the 100 ms minimum',
+    );
+    expect(readSettings({ KLINGFLOW_POLL_INTERVAL: '200ms' }).pollIntervalMs).toBe(200);
+  });
+
   it("refuses a configured provider's base URL that is not an http(s) URL, naming the variable", () => {
     for (const value of ['notaurl', 'ftp://api.example.com', 'api.hyprlab.io/v1', 'user:sk-1@x']) {
       const refusal = (() => {

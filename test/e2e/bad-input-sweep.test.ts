@@ -99,6 +99,12 @@ const CLI_CASES: { name: string; args: string[]; field: string }[] = [
     args: ['--model', 'kling-o1', '--duration', '20'],
     field: 'duration',
   },
+  {
+    // Meant as minutes: as milliseconds it would pay the next provider beside every render.
+    name: 'stuck failover after 20 (ms)',
+    args: ['--failover-stuck-after', '20'],
+    field: '--failover-stuck-after: "20" is 20 ms',
+  },
   { name: 'max cost not a number', args: ['--max-cost', 'cheap'], field: '--max-cost' },
   { name: 'max cost zero', args: ['--max-cost', '0'], field: '--max-cost' },
   {

@@ -21,8 +21,22 @@ describe('the stuck-failover opt-in', () => {
   it('takes a duration or milliseconds', () => {
     expect(parseFailoverStuckAfter('20m', 'x')).toEqual({ ms: 1_200_000 });
     expect(parseFailoverStuckAfter('90s', 'x')).toEqual({ ms: 90_000 });
-    expect(parseFailoverStuckAfter(5_000, 'x')).toEqual({ ms: 5_000 });
+    expect(parseFailoverStuckAfter(300_000, 'x')).toEqual({ ms: 300_000 });
+    expect(parseFailoverStuckAfter('1m', 'x')).toEqual({ ms: 60_000 });
     expect(parseFailoverStuckAfterFlag('1h', '--failover-stuck-after')).toBe(3_600_000);
+  });
+
+  it('refuses under a minute, which pays the next provider beside nearly every render', () => {
+    const refusal = (value: unknown) =>
+      'issue' in parseFailoverStuckAfter(value, 'x')
+        ? (parseFailoverStuckAfter(value, 'x') as { issue: { message: string } }).issue.message
+        : undefined;
+    expect(refusal('20')).toBe(
+      '"20" is 20 ms: under a minute no render is stuck (they take 3–5 minutes), and the next provider would be paid beside it; use at least 1m; did you mean 20m?',
+    );
+    expect(refusal(20)).toContain('the number is milliseconds: 20 minutes is 1200000');
+    expect(refusal('59s')).toContain('use at least 1m');
+    expect(refusal('59s')).not.toContain('did you mean');
   });
 
   it.each([['0s'], ['-5m'], ['soon'], [''], ['0']])(

@@ -7,6 +7,16 @@ export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 
 /** `--presign DURATION` (`15m`, `1h`, `3600s`…) in whole seconds; exit 2 when out of range. */
 export function parsePresignDuration(value: string, flag = '--presign'): number {
+  // A bare number is milliseconds everywhere else, but `aws s3 presign --expires-in` takes
+  // seconds: `--presign 3600` would sign for 4 s. Asked for with its unit instead.
+  if (/^\s*\d+\s*$/.test(value)) {
+    throw new ValidationError([
+      {
+        field: flag,
+        message: `"${value}" needs a unit; did you mean ${value.trim()}s? (examples: 15m, 1h, 24h, 7d)`,
+      },
+    ]);
+  }
   const milliseconds = parseDuration(value);
   const seconds = milliseconds === undefined ? undefined : Math.round(milliseconds / 1000);
   if (seconds === undefined || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {

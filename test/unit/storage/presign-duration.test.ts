@@ -8,7 +8,10 @@ describe('--presign DURATION', () => {
     expect(parsePresignDuration('7d')).toBe(MAX_PRESIGN_SECONDS);
   });
 
-  it('refuses what is out of range or not a duration, naming the flag and the range', () => {
+  it('refuses a bare number (seconds or milliseconds?) and what is out of range or not a duration', () => {
+    expect(() => parsePresignDuration('3600')).toThrow(
+      '--presign: "3600" needs a unit; did you mean 3600s? (examples: 15m, 1h, 24h, 7d)',
+    );
     for (const value of ['8d', '0s', 'a week'])
       expect(() => parsePresignDuration(value)).toThrow(
         `--presign: "${value}" is not a duration between 1s and 7 days (examples: 15m, 1h, 24h, 7d)`,

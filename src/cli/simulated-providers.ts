@@ -1,5 +1,6 @@
 import { parseDuration } from '../config/duration.js';
 import { VARIABLES } from '../config/variables.js';
+import { ConfigurationError } from '../errors.js';
 import { startSimulatedProviders as startFakes } from '../simulated/index.js';
 
 export interface SimulatedProviders {
@@ -17,7 +18,14 @@ export interface SimulatedProviders {
 export async function startSimulatedProviders(
   environment: NodeJS.ProcessEnv = process.env,
 ): Promise<SimulatedProviders> {
-  const renderMs = parseDuration(environment[VARIABLES.simulatedRenderTime] ?? '10s') ?? 10_000;
+  const given = environment[VARIABLES.simulatedRenderTime];
+  const renderMs = given ? parseDuration(given) : 10_000;
+  if (renderMs === undefined || renderMs <= 0) {
+    throw new ConfigurationError(
+      VARIABLES.simulatedRenderTime,
+      `${JSON.stringify(given)} is not a duration (examples: 10s, 2m)`,
+    );
+  }
   const fakes = await startFakes({ renderMs });
   return { environment: fakes.environment, renderMs, stop: fakes.stop };
 }

@@ -80,12 +80,13 @@ export function parseFlags(flags: ListFlags): ListFilters {
   }
   if (flags.batch !== undefined) filters.batchId = flags.batch;
   if (flags.since !== undefined) {
-    const sinceMs = parseDuration(flags.since);
+    // A bare number would be milliseconds: `--since 24` (hours, surely) would list nothing.
+    const sinceMs = /^\s*\d+\s*$/.test(flags.since) ? undefined : parseDuration(flags.since);
     if (sinceMs !== undefined && sinceMs > 0) filters.sinceMs = sinceMs;
     else
       issues.push({
         field: '--since',
-        message: `${JSON.stringify(flags.since)} is not a duration such as 90s, 30m, 24h or 7d`,
+        message: `${JSON.stringify(flags.since)} is not a duration with its unit, such as 90s, 30m, 24h or 7d`,
       });
   }
   if (flags.limit !== undefined) {

@@ -39,8 +39,13 @@ describe('klingflow list', () => {
     expect(issues.map((issue) => issue.message)).toEqual([
       '"done" is not a job status',
       '"runway" is not a provider',
-      '"yesterday" is not a duration such as 90s, 30m, 24h or 7d',
+      '"yesterday" is not a duration with its unit, such as 90s, 30m, 24h or 7d',
     ]);
+  });
+
+  it('takes --since with its unit only: a bare 24 would be milliseconds and list nothing', () => {
+    expect(parseFlags({ since: '7d' }).sinceMs).toBe(604_800_000);
+    expect(() => parseFlags({ since: '24' })).toThrow('"24" is not a duration with its unit');
   });
 
   it('builds one visibility query from the filters, quoting user text', () => {

@@ -10,6 +10,7 @@ import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError, TemporalUnreachableError } from '../errors.js';
 import { assertFetchableUrl, findBlockedAddressError } from '../http/guarded-agent.js';
 import { notifySigner } from '../notify/notify-secret.js';
+import { logFormat } from '../observability/log-format.js';
 import { tracingFromEnvironment } from '../observability/tracing.js';
 import { PROVIDER_IDS } from '../request/unified-request.js';
 import {
@@ -23,12 +24,13 @@ import {
   type RunningDevServer,
   startDevServer,
 } from '../temporal/dev-server.js';
-import { installQuietRuntime, LOG_LEVEL_VARIABLE, logLevelFrom } from '../temporal/sdk-logging.js';
+import { installQuietRuntime, logLevelFrom, workerLogLevel } from '../temporal/sdk-logging.js';
 import { type CallbackServer, createCallbackServer } from '../webhooks/callback-server.js';
 import {
   callbackUrlBuilder,
   resolveWebhookSecret,
   WEBHOOK_SECRET_VARIABLE,
+  type WebhookSecret,
 } from '../webhooks/callback-token.js';
 import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } from '../worker.js';
 import { afterInterruption, type FollowedWork } from './interrupted-wait.js';
@@ -70,6 +72,23 @@ export interface WorkerRuntimeOptions {
 }
 
 /**
+ * The worker's settings that can be wrong, read before anything starts (`dev` checks them before
+ * its server), so a mistake exits 2 at once naming the variable. Returns the webhook secret
+ * when webhooks are on.
+ */
+export function checkWorkerSettings(
+  environment: NodeJS.ProcessEnv,
+  webhooks: boolean,
+): WebhookSecret | undefined {
+  readSettings(environment);
+  workerLogLevel(environment, logFormat(environment));
+  // The notify activity reads it at each attempt; a malformed one would only show as every
+  // job's failed notification, after the job was paid for.
+  if (environment[VARIABLES.notifySecret]?.trim()) notifySigner(environment);
+  return webhooks ? resolveWebhookSecret(environment) : undefined;
+}
+
+/**
  * Starts a klingflow worker in this process. With no provider key configured it starts the
  * simulated providers first and points the worker at them (saying so on stderr).
  */
@@ -77,13 +96,9 @@ export async function startWorkerRuntime(
   target: TemporalTarget,
   options: WorkerRuntimeOptions,
 ): Promise<WorkerRuntime> {
-  installQuietRuntime();
   const baseEnvironment = options.environment ?? process.env;
-  // Resolved before anything starts, so a bad secret fails fast (exit 2).
-  const secret = options.webhooks ? resolveWebhookSecret(baseEnvironment) : undefined;
-  // The notify activity reads it at each attempt; a malformed one would only show as every
-  // job's failed notification, after the job was paid for.
-  if (baseEnvironment[VARIABLES.notifySecret]?.trim()) notifySigner(baseEnvironment);
+  const secret = checkWorkerSettings(baseEnvironment, options.webhooks !== undefined);
+  installQuietRuntime();
   let simulated: SimulatedProviders | undefined;
   let environment = baseEnvironment;
   if (configuredProviderIds(baseEnvironment).length === 0) {
@@ -237,6 +252,7 @@ export async function startEmbeddedStack(
   log: (message: string) => void,
   webhooks?: WebhookOptions,
 ): Promise<EmbeddedStack> {
+  checkWorkerSettings(process.env, webhooks !== undefined);
   // Its own process group: a Ctrl-C reaches this process alone, which stops the worker before
   // the server, so the answer of a submit in flight can still be recorded.
   const server = await startDevServer({ ...serverOptions, ownProcessGroup: true, log });
@@ -305,7 +321,7 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
       // The command prints the job's outcome itself: the embedded worker's own warnings (a
       // failed attempt, a failed job) would only repeat it, unless KLINGFLOW_LOG_LEVEL asks.
       installQuietRuntime({
-        level: process.env[LOG_LEVEL_VARIABLE] === undefined ? 'ERROR' : logLevelFrom(),
+        level: logLevelFrom(process.env, 'ERROR'),
       });
       note(
         `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,

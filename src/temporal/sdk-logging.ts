@@ -1,14 +1,38 @@
 import { type LogLevel, Runtime } from '@temporalio/worker';
 import { VARIABLES } from '../config/variables.js';
-import { logFormat, runtimeLogger } from '../observability/log-format.js';
+import { ConfigurationError } from '../errors.js';
+import { type LogFormat, logFormat, runtimeLogger } from '../observability/log-format.js';
 
 /** KLINGFLOW_LOG_LEVEL: the Temporal SDK's log level in a worker process (default warn). */
 export const LOG_LEVEL_VARIABLE = VARIABLES.logLevel;
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-export function logLevelFrom(environment: NodeJS.ProcessEnv = process.env): LogLevel {
-  const wanted = environment[LOG_LEVEL_VARIABLE]?.trim().toUpperCase();
-  return LEVELS.find((level) => level === wanted) ?? 'WARN';
+/**
+ * KLINGFLOW_LOG_LEVEL (any case; `warning` is taken for warn), else `fallback`. A value that is no
+ * level stops the program naming the variable: dropping it silently would hide the very lines
+ * it asked for.
+ */
+export function logLevelFrom(
+  environment: NodeJS.ProcessEnv = process.env,
+  fallback: LogLevel = 'WARN',
+): LogLevel {
+  const given = environment[LOG_LEVEL_VARIABLE]?.trim();
+  if (!given) return fallback;
+  const wanted = given.toUpperCase() === 'WARNING' ? 'WARN' : given.toUpperCase();
+  const level = LEVELS.find((candidate) => candidate === wanted);
+  if (level) return level;
+  throw new ConfigurationError(
+    LOG_LEVEL_VARIABLE,
+    `${JSON.stringify(given)} is not a log level (allowed: ${LEVELS.map((name) => name.toLowerCase()).join(', ')})`,
+  );
+}
+
+/**
+ * A worker process's level: KLINGFLOW_LOG_LEVEL when set; else warnings for people, and for JSON
+ * lines (machines, which filter) the info lines that follow a job.
+ */
+export function workerLogLevel(environment: NodeJS.ProcessEnv, format: LogFormat): LogLevel {
+  return logLevelFrom(environment, format === 'json' ? 'INFO' : 'WARN');
 }
 
 let runtimeInstalled = false;
@@ -25,8 +49,7 @@ export function installQuietRuntime(
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const format = logFormat();
-  // JSON lines are for machines, which filter: they keep the info lines that follow a job.
-  const level = options.level ?? (format === 'json' ? 'INFO' : logLevelFrom());
+  const level = options.level ?? workerLogLevel(process.env, format);
   const logger = runtimeLogger(format, level);
   Runtime.install({
     logger,

@@ -157,6 +157,32 @@ describe.concurrent('klingflow server and dev (the embedded Temporal dev server)
     }
   });
 
+  it('dev checks the worker settings before starting a server: a bad one exits 2 at once', async ({
+    directory,
+  }) => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [CLI, 'dev', '--headless', '--port', String(port), '--db-filename', join(directory, 't.db')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, KLINGFLOW_LOG_LEVEL: 'verbose' },
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    expect(await exited({ child, output: () => output })).toBe(2);
+    expect(output).toContain('KLINGFLOW_LOG_LEVEL: "verbose" is not a log level');
+    // Before, the server started (its banner) and was stopped again once the worker refused.
+    expect(output).not.toContain('Server:');
+    expect(existsSync(join(directory, 't.db'))).toBe(false);
+  });
+
   it('keeps its SQLite file in write-ahead-log mode, synced on every commit', async ({
     directory,
   }) => {

@@ -1,6 +1,6 @@
 import { Runtime } from '@temporalio/worker';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logLevelFrom } from '../../src/temporal/sdk-logging.js';
+import { logLevelFrom, workerLogLevel } from '../../src/temporal/sdk-logging.js';
 import { testLogLevel } from '../setup/test-log-level.js';
 
 afterEach(() => {
@@ -28,6 +28,15 @@ describe('worker logs under test', () => {
   it('worker processes take their level from KLINGFLOW_LOG_LEVEL (default WARN)', () => {
     expect(logLevelFrom({})).toBe('WARN');
     expect(logLevelFrom({ KLINGFLOW_LOG_LEVEL: 'debug' })).toBe('DEBUG');
-    expect(logLevelFrom({ KLINGFLOW_LOG_LEVEL: 'nonsense' })).toBe('WARN');
+    expect(logLevelFrom({ KLINGFLOW_LOG_LEVEL: ' Warning ' })).toBe('WARN');
+    expect(() => logLevelFrom({ KLINGFLOW_LOG_LEVEL: 'verbose' })).toThrow(
+      'KLINGFLOW_LOG_LEVEL: "verbose" is not a log level (allowed: trace, debug, info, warn, error)',
+    );
+  });
+
+  it('JSON lines default to INFO, and KLINGFLOW_LOG_LEVEL still decides when set', () => {
+    expect(workerLogLevel({}, 'json')).toBe('INFO');
+    expect(workerLogLevel({ KLINGFLOW_LOG_LEVEL: 'error' }, 'json')).toBe('ERROR');
+    expect(workerLogLevel({}, 'text')).toBe('WARN');
   });
 });

@@ -48,6 +48,13 @@ describe('settings from the environment', () => {
     expect(() => readSettings({ KLINGFLOW_PROVIDER_RATE_LIMITS: 'runway=1' })).toThrow(
       /unknown provider "runway"/,
     );
+    // Pasted with a colon or the provider's own spelling: the pair it means.
+    expect(() => readSettings({ KLINGFLOW_PROVIDER_CONCURRENCY: 'hyprlab:2' })).toThrow(
+      'KLINGFLOW_PROVIDER_CONCURRENCY: unknown provider "hyprlab:2"; write hyprlab=2',
+    );
+    expect(() => readSettings({ KLINGFLOW_PROVIDER_RATE_LIMITS: 'HyprLab=0.5' })).toThrow(
+      'unknown provider "HyprLab"; write hyprlab=0.5',
+    );
   });
 
   it('names the variable and the allowed values when one is wrong', () => {

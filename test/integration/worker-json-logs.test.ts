@@ -58,6 +58,8 @@ describe('KLINGFLOW_LOG_FORMAT=json and OTEL_EXPORTER_OTLP_ENDPOINT on a real wo
       // S3 storage loads the AWS SDK, whose Node-version notice (on Node 20) is free text.
       ...s3Environment(inject('s3Endpoint'), `json-logs/${randomUUID()}`),
     });
+    // Unset, as in production: JSON lines then default to info, the lines this test reads.
+    delete environment.KLINGFLOW_LOG_LEVEL;
     const port = await freePort();
     const worker = spawnKlingflow(['worker', '--metrics-port', String(port)], environment);
     await worker.waitForOutput(/worker connected to /);

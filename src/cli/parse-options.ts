@@ -20,9 +20,12 @@ export function parseInteger(value: string, flag: string): number {
 export function parseNumber(value: string, flag: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number)) {
-    // A decimal comma (`0,5`), as many locales write it: suggested, never taken.
+    // A decimal comma (`0,5`, as many locales write it) or a currency (`$0.50`, `2 USD`):
+    // suggested, never taken.
     const comma = /^\s*(-?\d+),(\d+)\s*$/.exec(value);
-    const meant = comma ? `; did you mean ${comma[1]}.${comma[2]}?` : '';
+    const money = /^\s*(?:\$|usd)?\s*(\d+(?:\.\d+)?)\s*(?:\$|usd)?\s*$/i.exec(value);
+    const number = comma ? `${comma[1]}.${comma[2]}` : money?.[1];
+    const meant = number !== undefined ? `; did you mean ${number}?` : '';
     throw new ValidationError([{ field: flag, message: `"${value}" is not a number${meant}` }]);
   }
   return number;

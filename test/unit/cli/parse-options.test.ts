@@ -24,11 +24,17 @@ describe('parseInteger', () => {
 });
 
 describe('parseNumber', () => {
-  it('suggests the number a decimal comma means, and takes only the decimal point', () => {
+  it('suggests the number a decimal comma or a currency means, and takes only plain numbers', () => {
     expect(parseNumber('0.5', 'cfgScale')).toBe(0.5);
     expect(() => parseNumber('0,5', 'cfgScale')).toThrow(
       '"0,5" is not a number; did you mean 0.5?',
     );
     expect(() => parseNumber('half', 'cfgScale')).toThrow(/^cfgScale: "half" is not a number$/);
+    expect(() => parseNumber('$0.50', '--max-cost')).toThrow(
+      '"$0.50" is not a number; did you mean 0.50?',
+    );
+    expect(() => parseNumber('2 USD', '--max-cost')).toThrow(
+      '"2 USD" is not a number; did you mean 2?',
+    );
   });
 });

@@ -6,6 +6,7 @@
  *   npx tsx scripts/record-histories.ts [OUTPUT_DIR]     (default test/fixtures/histories)
  *   npx tsx scripts/record-histories.ts --version v2 [OUTPUT_DIR]
  *                                                (default test/fixtures/histories/v7)
+ *   npx tsx scripts/record-histories.ts --version v2 --only NAME   (that path alone)
  *   npx tsx scripts/record-histories.ts --batches [OUTPUT_DIR]
  *                                                (default test/fixtures/histories/batch/v2)
  *
@@ -301,6 +302,21 @@ const V2_PATHS: RecordedPath[] = [
     ['cancelled', 'callback-while-running', 'poll-transient-errors'].includes(path.name),
   ),
   {
+    name: 'result-url-refreshed',
+    outcome: 'completed',
+    // The result URL answers 403 to the poll's download and to the download activity, as an
+    // expired signed link does: one status call for the URL again (`refresh-result-url`), then
+    // the download that delivers.
+    run: ({ providers, start }) => {
+      providers.fakes.hyprlab.injectFault({
+        route: 'download',
+        fault: { type: 'status', status: 403 },
+        times: 2,
+      });
+      return start({ providers: ['hyprlab'] });
+    },
+  },
+  {
     name: 'cancelled-at-provider',
     outcome: 'cancelled',
     // As `cancelled`, at a provider with a cancel call (fal): the job asks it to stop the task
@@ -320,7 +336,13 @@ async function main(): Promise<void> {
   const versionAt = args.indexOf('--version');
   const version = versionAt >= 0 ? args.splice(versionAt, 2)[1] : undefined;
   if (version !== undefined && version !== 'v2') throw new Error(`unknown --version ${version}`);
-  const paths = version === 'v2' ? V2_PATHS : PATHS;
+  // `--only NAME`: record that path alone (a path added to a version whose others are recorded).
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
+  const paths = (version === 'v2' ? V2_PATHS : PATHS).filter(
+    (path) => only === undefined || path.name === only,
+  );
+  if (paths.length === 0) throw new Error(`no path named ${only}`);
   const batchesAt = args.indexOf('--batches');
   const batches = batchesAt >= 0;
   if (batches) args.splice(batchesAt, 1);

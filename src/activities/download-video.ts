@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Dispatcher } from 'undici';
+import { DownloadFailureType } from '../contracts/download-failures.js';
 import { assertFetchableUrl, redactUrl } from '../http/guarded-agent.js';
 import { discardBody, guardedGet } from '../http/guarded-get.js';
 import { headerValue } from '../http/headers.js';
@@ -13,7 +14,7 @@ import {
   parseContentRange,
   validatorOf,
 } from './download/content-range.js';
-import { classify, DownloadFailureType, interrupted, statusFailure } from './download/failures.js';
+import { classify, interrupted, statusFailure } from './download/failures.js';
 import {
   type DownloadProgress,
   type HeartbeatPacer,
@@ -23,7 +24,7 @@ import {
 import { Transfer } from './download/transfer.js';
 import { cancelledByShutdown } from './worker-shutdown.js';
 
-export { DownloadFailureType } from './download/failures.js';
+export { DownloadFailureType } from '../contracts/download-failures.js';
 export type { DownloadProgress } from './download/heartbeats.js';
 
 export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3;

@@ -257,7 +257,24 @@ const POLL_DELIVERED_SHOWS: Record<string, PathExpectations[string]['shows']> = 
 
 const V5_PATHS = pathsOnJobVersion('job-v4');
 const V6_PATHS = pathsOnJobVersion('job-v5');
-const V7_PATHS = pathsOnJobVersion('job-v6');
+const V7_PATHS: PathExpectations = {
+  ...pathsOnJobVersion('job-v6'),
+  // The result URL refused (403) by the poll's download and the download activity: one status
+  // call for the URL again (`refresh-result-url`, asked only on this path), then the delivery.
+  'result-url-refreshed': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: [
+      'submitTask',
+      'checkTask',
+      'downloadVideoToStorage',
+      'checkTask',
+      'downloadVideoToStorage',
+    ],
+    shows: (events) =>
+      count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 1 &&
+      patchesOf(events).join() === 'job-v6,refresh-result-url',
+  },
+};
 
 /** Whether the job's last search-attribute update set `KlingStatus` (its final status). */
 function endsWithStatusUpdate(events: JsonEvent[]): boolean {

@@ -248,6 +248,49 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
   });
 
+  it('asks the provider for the result again when its URL answers 403, as an expired signed link does', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    // The poll's own download and the download activity both meet the expired link.
+    hyprlab.injectFault({ route: 'download', times: 2, fault: { type: 'status', status: 403 } });
+    const worker = await context.createWorker();
+    const handle = await start(context, ['hyprlab']);
+    const status = await worker.runUntil(outcome(handle));
+
+    expect(status.status).toBe('succeeded');
+    expect(hyprlab.submissions).toBe(1);
+    expect(hyprlab.requestsFor('download')).toHaveLength(3);
+    const history = await handle.fetchHistory();
+    const activities = (history.events ?? []).flatMap(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    expect(activities).toEqual([
+      'submitTask',
+      'checkTask',
+      'downloadVideoToStorage',
+      'checkTask',
+      'downloadVideoToStorage',
+    ]);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+  });
+
+  it('fails a job whose result stays gone after one fresh status call, paying no one else', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({ route: 'download', times: 10, fault: { type: 'status', status: 404 } });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab', 'kling'])));
+
+    expect(status.status).toBe('failed');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'download-failed']]);
+    expect(status.error).toMatch(/the result file is gone \(HTTP 404\)/);
+    expect(hyprlab.requestsFor('download')).toHaveLength(3);
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
   it('ends cancelled when cancelled while it polls', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.queueOutcome({ type: 'stuck' });

@@ -1,22 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Dispatcher } from 'undici';
+import { DownloadFailureType } from '../../contracts/download-failures.js';
 import { findBlockedAddressError } from '../../http/guarded-agent.js';
 import { parseRetryAfter } from '../../http/retry-after.js';
-
-/** ApplicationFailure types this activity throws; the workflow branches on them. */
-export const DownloadFailureType = {
-  /** 404/410: the provider no longer has the file (signed URL expired, result purged). */
-  resultGone: 'ResultGone',
-  /** Other 4xx that retrying will not change. */
-  refused: 'DownloadRefused',
-  /** Non-http(s) URL or a private/loopback address while that is not allowed. */
-  blockedUrl: 'BlockedUrl',
-  notMp4: 'NotMp4',
-  tooLarge: 'DownloadTooLarge',
-  invalidKey: 'InvalidStorageKey',
-  /** Retryable: 5xx, 429, network errors, a body shorter than announced. */
-  interrupted: 'DownloadInterrupted',
-} as const;
 
 export function statusFailure(
   status: number,

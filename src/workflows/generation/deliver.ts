@@ -1,11 +1,14 @@
 import {
+  ActivityFailure,
   type ActivityOptions,
+  ApplicationFailure,
   isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
+import { MAYBE_EXPIRED_URL_FAILURES } from '../../contracts/download-failures.js';
 import type {
   AttemptRecord,
   PollDelivery,
@@ -17,6 +20,7 @@ import type { StoredVideo } from '../../storage/video-storage.js';
 import { failJob, failureMessage } from './failures.js';
 import { type Job, rememberDownloadKey, setPhase } from './job.js';
 import { settleAttempt } from './ledger.js';
+import { providerActivities } from './provider-activities.js';
 
 const DOWNLOAD_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
@@ -60,13 +64,48 @@ export async function deliverVideos(
   for (const [index, video] of videos.entries()) {
     const key = storageKey(job, index, videos.length);
     rememberDownloadKey(job, key);
+    const download = (url: string) =>
+      downloadVideoToStorage({ url, key, sidecar: sidecar(job, entry) });
     const stored = inOneActivity
-      ? await downloadVideoToStorage({ url: video.url, key, sidecar: sidecar(job, entry) }).catch(
+      ? await download(video.url).catch(async (error: unknown) => {
+          const fresh = await freshResultUrl(job, error, index);
           // A storage failure (a conflicting video under the key) also ends the job here.
-          (error: unknown) => downloadFailed(job, entry, record, error),
-        )
+          if (fresh === undefined) return downloadFailed(job, entry, record, error);
+          return download(fresh).catch((again: unknown) =>
+            downloadFailed(job, entry, record, again),
+          );
+        })
       : await downloadThenStore(job, entry, record, video.url, key);
     job.status.videos.push(stored);
+  }
+}
+
+/**
+ * A result URL refused as gone or forbidden may only have expired (a signed CDN link, old by the
+ * time a worker came back to it), while the provider still holds the paid video. One status call
+ * asks for the task's URLs again, and the download is tried once more with the one it gives.
+ * Undefined for any other failure, a task that no longer shows the video, or a job whose history
+ * reached this failure before it existed (`refresh-result-url`: such a job failed here).
+ */
+async function freshResultUrl(
+  job: Job,
+  error: unknown,
+  index: number,
+): Promise<string | undefined> {
+  const watched = job.watched;
+  const type =
+    error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
+      ? error.cause.type
+      : undefined;
+  if (!watched || !type || !MAYBE_EXPIRED_URL_FAILURES.includes(type)) return undefined;
+  if (!patched('refresh-result-url')) return undefined;
+  const { checkTask } = providerActivities(watched.handle.provider);
+  try {
+    const { status } = await checkTask({ handle: watched.handle, untilDone: false });
+    return status.state === 'succeeded' ? status.videos[index]?.url : undefined;
+  } catch (failure) {
+    if (isCancellation(failure)) throw failure;
+    return undefined;
   }
 }
 

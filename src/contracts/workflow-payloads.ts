@@ -24,7 +24,12 @@ export const generateVideoInputSchema = z
     ),
     providers: z.array(providerId).optional().describe('failover order'),
     maxCost: z.number().positive().optional().describe('hard cap on the job spend, USD'),
-    pollIntervalMs: z.number().int().positive().optional(),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('milliseconds between status calls (the klingflow client refuses under 100)'),
     attemptDeadlineMs: z.number().int().positive().optional(),
     deadlineMs: z.number().int().positive().optional(),
     batchId: z.string().optional(),
@@ -33,7 +38,9 @@ export const generateVideoInputSchema = z
       .int()
       .positive()
       .optional()
-      .describe('opt-in: pay the next provider once an accepted task is stuck this long'),
+      .describe(
+        'opt-in: pay the next provider once an accepted task is stuck this long, in milliseconds (the klingflow client refuses under 60000)',
+      ),
     notifyUrl: z
       .string()
       .optional()

@@ -317,6 +317,15 @@ const V2_PATHS: RecordedPath[] = [
     },
   },
   {
+    name: 'deadline-last-look-delivered',
+    outcome: 'completed',
+    // The first poll is due after the job deadline (the sleeping worker), so the poll ends
+    // unanswered at the deadline; the render finished long before. One last status call
+    // (`last-look-at-limit`) finds it done, and the download activity delivers it.
+    worker: 'sleeping',
+    run: ({ start }) => start({ providers: ['hyprlab', 'kling'], deadlineMs: 2_000 }),
+  },
+  {
     name: 'cancelled-at-provider',
     outcome: 'cancelled',
     // As `cancelled`, at a provider with a cancel call (fal): the job asks it to stop the task

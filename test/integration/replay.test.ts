@@ -274,6 +274,15 @@ const V7_PATHS: PathExpectations = {
       count(events, 'EVENT_TYPE_ACTIVITY_TASK_FAILED') === 1 &&
       patchesOf(events).join() === 'job-v6,refresh-result-url',
   },
+  // The poll ended unanswered at the job deadline, long after the render finished: one last
+  // status call (`last-look-at-limit`, asked only on this path) finds it done, and it is delivered.
+  'deadline-last-look-delivered': {
+    closedBy: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: ['submitTask', 'checkTask', 'checkTask', 'downloadVideoToStorage'],
+    shows: (events) =>
+      count(events, 'EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT') === 1 &&
+      patchesOf(events).join() === 'job-v6,last-look-at-limit',
+  },
 };
 
 /** Whether the job's last search-attribute update set `KlingStatus` (its final status). */

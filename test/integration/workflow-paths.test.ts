@@ -124,6 +124,30 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
+  it('delivers a paid task that finished while no worker ran past the job deadline', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    const handle = await start(context, ['hyprlab', 'kling'], { deadlineMs: 3_000 });
+    // A worker takes the submit, then the fleet is down past the deadline (an outage, a stalled
+    // deploy): the render finishes unseen and the poll times out on the server.
+    await (await context.createWorker()).runUntil(waitForPhase(handle, 'waiting'));
+    await waitUntil('the poll timed out with no worker', async () =>
+      ((await handle.fetchHistory()).events ?? []).some(
+        (event) => event.activityTaskTimedOutEventAttributes,
+      ),
+    );
+
+    const status = await (await context.createWorker()).runUntil(outcome(handle));
+
+    expect(status.status).toBe('succeeded');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'succeeded', undefined]]);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+    expect(status.videos).toHaveLength(1);
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
   it('fails over a stuck task only when opted in, keeping the abandoned task in the ledger', async ({
     context,
   }) => {

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, sleep } from '@temporalio/workflow';
 import {
   FailureTypes,
   type PollDelivery,
@@ -126,6 +126,8 @@ function watchLimit(job: Job, watch: Watch): number {
 
 async function limitReached(job: Job, watch: Watch): Promise<AttemptResult> {
   if (job.version < 2) return legacyDeadlineFailover();
+  const answered = await lastLook(job, watch);
+  if (answered) return answered;
   const { entry, task } = watch;
   settleAttempt(job.status.spend, watch.attempt, 'abandoned');
   const stuckAfter = job.input.failoverStuckAfterMs;
@@ -145,6 +147,27 @@ async function limitReached(job: Job, watch: Watch): Promise<AttemptResult> {
     message: `${entry.provider} task ${task.taskId} did not finish before the job deadline; not sent elsewhere (it may still finish and be billed)`,
     failover: false,
   };
+}
+
+/**
+ * One status call before a task is given up: it may have finished while no worker ran (an
+ * outage longer than the job deadline lets the poll time out unseen) or since the last poll. A
+ * paid video found done is delivered instead of abandoned, or paid for again elsewhere; a task
+ * the provider reports failed ends the attempt as such. Undefined when it is still unfinished or
+ * cannot be asked. Asked only here (`last-look-at-limit`): recorded histories replay as they were.
+ */
+async function lastLook(job: Job, watch: Watch): Promise<AttemptResult | undefined> {
+  if (!patched('last-look-at-limit')) return undefined;
+  const { checkTask } = providerActivities(watch.task.handle.provider);
+  let outcome: PollOutput;
+  try {
+    outcome = await checkTask({ handle: watch.task.handle, untilDone: false });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
+  job.status.polls += outcome.polls;
+  return finishedResult(job, watch, outcome);
 }
 
 function legacyDeadlineFailover(): AttemptResult {

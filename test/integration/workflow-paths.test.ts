@@ -270,6 +270,21 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(activities).toEqual(['submitTask', 'checkTask', 'downloadVideoToStorage']);
     expect(status.videos).toHaveLength(1);
     expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+    // The video is paid for: its download outlasts a half-hour CDN or bucket outage.
+    const retry = (history.events ?? []).find(
+      (event) =>
+        event.activityTaskScheduledEventAttributes?.activityType?.name === 'downloadVideoToStorage',
+    )?.activityTaskScheduledEventAttributes?.retryPolicy;
+    const seconds = (duration: { seconds?: unknown } | null | undefined) =>
+      Number(duration?.seconds ?? 0);
+    let waited = 0;
+    for (let retries = 0; retries < (retry?.maximumAttempts ?? 0) - 1; retries++) {
+      waited += Math.min(
+        seconds(retry?.initialInterval) * (retry?.backoffCoefficient ?? 1) ** retries,
+        seconds(retry?.maximumInterval),
+      );
+    }
+    expect(waited).toBeGreaterThanOrEqual(30 * 60);
   });
 
   it('asks the provider for the result again when its URL answers 403, as an expired signed link does', async ({

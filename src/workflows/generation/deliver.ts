@@ -27,11 +27,14 @@ const DOWNLOAD_OPTIONS: ActivityOptions = {
   // The download beats about every second (download/heartbeats.ts), also while stalled or
   // committing: a killed worker's download resumes elsewhere after 10 s, not half a minute.
   heartbeatTimeout: '10 seconds',
+  // The video is paid for by now: a CDN or bucket outage of half an hour (retries a minute apart
+  // after the first few) must not lose it. Attempts count only while a worker runs them, so a
+  // fleet that is down meanwhile uses none up.
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
+    maximumInterval: '1 minute',
+    maximumAttempts: 40,
   },
 };
 

@@ -2,12 +2,15 @@ import type { RouteEntry, RoutePlan } from '../contracts/generation.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderId, UnifiedRequest } from '../request/unified-request.js';
+import type { VideoStorage } from '../storage/video-storage.js';
 import { type FirstPollSettings, firstPollWaitMs } from './plan-route-first-poll.js';
 
 export interface PlanRouteInput {
   request: UnifiedRequest;
   providers?: ProviderId[];
   maxCost?: number;
+  /** The storage keys the job's videos would take: planned only while none is taken. */
+  storageKeys?: string[];
 }
 
 export interface RoutingSettings extends FirstPollSettings {
@@ -21,8 +24,15 @@ export interface RoutingSettings extends FirstPollSettings {
  * Runs on the worker because only the worker knows which providers have keys; the plan it
  * returns is recorded in history, so the workflow replays the same route.
  */
-export function createPlanRoute(deps: { providers: ProviderRegistry; routing: RoutingSettings }) {
+export function createPlanRoute(deps: {
+  providers: ProviderRegistry;
+  routing: RoutingSettings;
+  storage?: Pick<VideoStorage, 'storedVideoPath'>;
+}) {
   return async function planRoute(input: PlanRouteInput): Promise<RoutePlan> {
+    const taken = await storedUnderKeys(deps.storage, input.storageKeys ?? []);
+    if (taken)
+      return { route: [], skipped: [], pollIntervalMs: deps.routing.pollIntervalMs, taken };
     const skipped: RoutePlan['skipped'] = [];
     const candidates = input.providers ?? deps.providers.defaultOrder(input.request);
     const route: RouteEntry[] = [];
@@ -84,6 +94,24 @@ export function createPlanRoute(deps: { providers: ProviderRegistry; routing: Ro
     }
     return { route, skipped, pollIntervalMs: deps.routing.pollIntervalMs };
   };
+}
+
+/**
+ * A video already stored where this job's would go: its id was used before, by a run Temporal
+ * no longer holds (past retention, another server, a deleted dev database). Paying would end in
+ * a storage conflict. A storage that cannot answer is no reason to refuse: the commit still
+ * refuses to overwrite.
+ */
+async function storedUnderKeys(
+  storage: Pick<VideoStorage, 'storedVideoPath'> | undefined,
+  keys: readonly string[],
+): Promise<string | undefined> {
+  if (!storage) return undefined;
+  for (const key of keys) {
+    const path = await storage.storedVideoPath(key).catch(() => undefined);
+    if (path) return path;
+  }
+  return undefined;
 }
 
 /** The provider's lookup mode, when it can look a task up at all. */

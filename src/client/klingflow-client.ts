@@ -23,6 +23,7 @@ import { checkRequestAgainstProviders } from '../providers/catalog.js';
 import type { ProviderId } from '../request/unified-request.js';
 import { presignVideos } from '../storage/presign-videos.js';
 import { createVideoStorage } from '../storage/storage-factory.js';
+import { videoStorageKey } from '../storage/storage-key.js';
 import type { VideoStorage } from '../storage/video-storage.js';
 import {
   connectClient,
@@ -134,6 +135,7 @@ export class KlingflowClient {
         ? { notifyRetryIntervalMs: options.notifyRetryIntervalMs }
         : {}),
     };
+    if (options.workflowId !== undefined) await this.refuseTakenVideoKey(workflowId);
     try {
       await this.temporal.workflow.start(GENERATE_VIDEO_WORKFLOW, {
         taskQueue: this.taskQueue,
@@ -149,6 +151,35 @@ export class KlingflowClient {
       return { workflowId, attached: true, ...(kept.length > 0 ? { kept } : {}) };
     }
     return { workflowId, attached: false };
+  }
+
+  /**
+   * A chosen id whose video is already in this client's storage while Temporal has no job by
+   * that id (past retention, another server, a deleted dev database): starting would pay and
+   * then find the place taken. Refused before anything starts; the worker checks again, since
+   * its storage is the one that counts. A job that exists goes on to attach or be refused.
+   */
+  private async refuseTakenVideoKey(workflowId: string): Promise<void> {
+    const path = await this.storage
+      .storedVideoPath(videoStorageKey(workflowId))
+      .catch(() => undefined);
+    if (path === undefined || (await this.isKnown(workflowId))) return;
+    throw new ValidationError([
+      {
+        field: 'workflowId',
+        message: `${workflowId} already has a stored video (${path}) from a job Temporal no longer has; nothing was submitted: choose another id, or move that video away to generate it again`,
+      },
+    ]);
+  }
+
+  private async isKnown(workflowId: string): Promise<boolean> {
+    try {
+      await this.temporal.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** The contract's status JSON, for running and finished jobs alike. */

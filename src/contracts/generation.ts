@@ -194,6 +194,8 @@ export interface RoutePlan {
   route: RouteEntry[];
   skipped: { provider: ProviderId; reason: string; errorKind: AttemptErrorKind }[];
   pollIntervalMs: number;
+  /** Where a video is already stored under the job's id: nothing is planned (plan-route.ts). */
+  taken?: string;
 }
 
 export interface SubmitInput {

@@ -77,6 +77,10 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
       await sweepOnce();
       return commitVideo(layout, input);
     },
+    async storedVideoPath(key) {
+      const path = layout.videoPath(key);
+      return (await exists(path)) ? path : undefined;
+    },
     async removePartial(key: string): Promise<void> {
       await rm(layout.partialPath(key), { force: true });
     },

@@ -81,6 +81,10 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     videoObjectKey: (key) => videoObjectKey(bucket, key),
     partialPath,
     commitVideo: (input) => commitVideo(bucket, input),
+    async storedVideoPath(key) {
+      const objectKey = videoObjectKey(bucket, key);
+      return (await objects.head(objectKey)) ? s3Uri(bucket.name, objectKey) : undefined;
+    },
     async removePartial(key: string): Promise<void> {
       await rm(partialPath(key), { force: true });
       await abortStaleUploads(client, bucket.name, videoObjectKey(bucket, key));

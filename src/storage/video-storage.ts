@@ -16,6 +16,12 @@ export interface VideoStorage {
    * the temp file was already moved by an attempt that crashed before reporting back.
    */
   commitVideo(input: CommitVideoInput): Promise<StoredVideo>;
+  /**
+   * Where a video is already stored under `key` (its path or `s3://` URI), if one is: a job
+   * whose id was used before, by a run Temporal no longer holds, would pay and then find its
+   * place taken.
+   */
+  storedVideoPath(key: string): Promise<string | undefined>;
   removePartial(key: string): Promise<void>;
   /** Stores bytes content-addressed and returns `blob:sha256:<hex>`. */
   putBlob(bytes: Uint8Array, contentType: string): Promise<BlobReference>;

@@ -9,7 +9,7 @@ import type {
 } from '../contracts/generation.js';
 import { KLING_PROVIDER } from '../contracts/search-attributes.js';
 import { runAttempt } from './generation/attempt.js';
-import { deliverVideos } from './generation/deliver.js';
+import { deliverVideos, jobStorageKeys } from './generation/deliver.js';
 import { cancelJob, describeAttempts, failJob } from './generation/failures.js';
 import {
   type Job,
@@ -40,7 +40,14 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
       request: input.request,
       providers: input.providers,
       maxCost: input.maxCost,
+      storageKeys: jobStorageKeys(job),
     });
+    if (plan.taken) {
+      return failJob(
+        job,
+        `a video is already stored as ${plan.taken} under this job's id, from a run Temporal no longer has; nothing was submitted: use another id, or move that video away to generate it again`,
+      );
+    }
     recordSkips(job, plan);
     if (plan.route.length === 0) {
       return failJob(

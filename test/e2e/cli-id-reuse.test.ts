@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GenerateVideoInput, GenerationStatus } from '../../src/contracts/generation.js';
 import { statusQuery } from '../../src/contracts/messages.js';
 import { type SimulatedProviderSet, startSimulatedProviders } from '../../src/simulated/index.js';
+import { videoStorageKey } from '../../src/storage/storage-key.js';
 import { childEnvironment } from '../support/child-environment.js';
 import {
   endProcesses,
@@ -213,6 +214,24 @@ describe('generate --id: ids are single-use per request', () => {
     } finally {
       hyprlab.renderMs = 300;
     }
+  });
+
+  it('exits 2 for an id whose video is stored but whose job Temporal no longer has', async () => {
+    const id = `e2e-gone-${randomUUID()}`;
+    // A run of this id left its video before its history went (retention, another server).
+    const earlier = join(storageDirectory, `${videoStorageKey(id)}.mp4`);
+    await writeFile(earlier, 'an earlier video');
+    const before = totalSubmissions();
+
+    const result = await klingflow('generate', '--prompt', 'a heron', ...request, '--id', id);
+
+    expect(result.code, result.output).toBe(2);
+    expect(result.stderr).toContain(`workflowId: ${id} already has a stored video (${earlier})`);
+    await expect(client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+    expect(totalSubmissions()).toBe(before);
+    expect(await readFile(earlier, 'utf8')).toBe('an earlier video');
   });
 
   it('passes --failover-stuck-after to the job, and refuses a duration that is not positive', async () => {

@@ -139,6 +139,20 @@ describe.each([
     expect(existsSync(tempPath)).toBe(false);
   });
 
+  it('says where a video is already stored under a key, and nothing for a free one', async () => {
+    expect(await fixture.storage.storedVideoPath('job-2')).toBeUndefined();
+    const bytes = video(1024);
+    const stored = await fixture.storage.commitVideo({
+      tempPath: await stage(fixture.storage, 'job-2', bytes),
+      key: 'job-2',
+      sidecar: sidecarFor(bytes),
+    });
+    expect(await fixture.storage.storedVideoPath('job-2')).toBe(stored.path);
+    // A staged download is not a stored video.
+    await stage(fixture.storage, 'job-3', bytes);
+    expect(await fixture.storage.storedVideoPath('job-3')).toBeUndefined();
+  });
+
   it('commits again without change after an attempt that crashed before reporting', async () => {
     const bytes = video(2048);
     const input = {

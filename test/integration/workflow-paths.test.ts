@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect } from 'vitest';
@@ -12,6 +12,8 @@ import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
+import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
+import { videoStorageKey } from '../../src/storage/storage-key.js';
 import { type IntegrationContext, itWithContext } from '../support/stack.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -122,6 +124,32 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     ]);
     expect(context.providers.fakes.hyprlab.submissions).toBe(1);
     expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('submits nothing for an id whose video is already stored, from a run Temporal no longer has', async ({
+    context,
+  }) => {
+    const workflowId = `path-taken-${Math.random().toString(36).slice(2)}`;
+    // What a run of this id left before its history went (retention, a deleted dev database).
+    const storage = createFilesystemStorage({ rootDirectory: context.storageDirectory });
+    const earlier = storage.videoPath(videoStorageKey(workflowId));
+    await mkdir(dirname(earlier), { recursive: true });
+    await writeFile(earlier, 'an earlier video');
+    const request = parseUnifiedRequest({ prompt: 'a lighthouse in a storm', model: 'kling-v1.6' });
+    const handle = await context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+      taskQueue: context.taskQueue,
+      workflowId,
+      args: [{ request, providers: ['hyprlab', 'kling'] } satisfies GenerateVideoInput],
+    });
+    const status = await (await context.createWorker()).runUntil(outcome(handle));
+
+    expect(status.status).toBe('failed');
+    expect(status.error).toContain(`a video is already stored as ${earlier}`);
+    expect(status.error).toContain('nothing was submitted');
+    expect(status.attempts).toEqual([]);
+    expect(context.providers.fakes.hyprlab.submissions).toBe(0);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+    expect(await readFile(earlier, 'utf8')).toBe('an earlier video');
   });
 
   it('delivers a paid task that finished while no worker ran past the job deadline', async ({

@@ -180,6 +180,11 @@ function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
  * The collision-free key shared with storage. Jobs started before it keep the key they began
  * downloading under (a resumed download must find its partial file).
  */
+/** The keys this job's video would be stored under: one video, or the first of several. */
+export function jobStorageKeys(job: Job): string[] {
+  return [storageKey(job, 0, 1), storageKey(job, 0, 2)];
+}
+
 function storageKey(job: Job, index: number, count: number): string {
   if (job.version >= 2) return videoStorageKey(job.workflowId, index, count);
   const legacy = job.workflowId.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -180,9 +180,12 @@ function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
  * The collision-free key shared with storage. Jobs started before it keep the key they began
  * downloading under (a resumed download must find its partial file).
  */
-/** The keys this job's video would be stored under: one video, or the first of several. */
+/**
+ * The key this job's video is stored under (a task has one video; the rare task with several
+ * stores them as `<key>_v<n>`, not checked beforehand: one storage call per job is enough).
+ */
 export function jobStorageKeys(job: Job): string[] {
-  return [storageKey(job, 0, 1), storageKey(job, 0, 2)];
+  return [storageKey(job, 0, 1)];
 }
 
 function storageKey(job: Job, index: number, count: number): string {

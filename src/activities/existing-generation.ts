@@ -15,6 +15,7 @@ import {
 } from '../contracts/batch.js';
 import type { GenerationStatus } from '../contracts/generation.js';
 import { statusQuery } from '../contracts/messages.js';
+import type { ProviderId } from '../request/unified-request.js';
 
 /** How long a closed job's last status may take to answer (it is replayed by a worker). */
 const CLOSED_STATUS_DEADLINE_MS = 10_000;
@@ -69,7 +70,7 @@ export function createAwaitExistingGeneration(options: { checkIntervalMs?: numbe
 export function createEarlierGenerationSpend() {
   return async function earlierGenerationSpend(input: {
     workflowId: string;
-  }): Promise<{ spend?: BatchSpend; unknown?: boolean }> {
+  }): Promise<EarlierSpend> {
     const { client } = Context.current();
     const handle = client.workflow.getHandle(input.workflowId);
     let state: string;
@@ -84,24 +85,52 @@ export function createEarlierGenerationSpend() {
       await handle.result();
     } catch (error) {
       if (!(error instanceof WorkflowFailedError)) throw error;
-      const outcome = failureOutcome(error.cause ?? error);
-      if (!outcome.spendUnknown) return outcome.spend ? { spend: outcome.spend } : {};
+      const cause = error.cause ?? error;
+      const outcome = failureOutcome(cause);
+      if (!outcome.spendUnknown) {
+        const status =
+          cause instanceof ApplicationFailure
+            ? (cause.details?.[0] as GenerationStatus | undefined)
+            : undefined;
+        return {
+          ...(outcome.spend ? { spend: outcome.spend } : {}),
+          ...ambiguityOf(status),
+        };
+      }
     }
     return (await closedJobSpend(client, handle)) ?? { unknown: true };
   };
+}
+
+/** What an item's earlier job spent, and where it may hold a task nobody can see (ambiguous). */
+export interface EarlierSpend {
+  spend?: BatchSpend;
+  unknown?: boolean;
+  /**
+   * The provider an ambiguous submit of that job may have created a paid task at: re-running
+   * the item could pay for it twice, so `retryFailed` leaves it unless `retryAmbiguous`.
+   */
+  ambiguousAt?: ProviderId;
+}
+
+function ambiguityOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'ambiguousAt'> {
+  const provider = status?.attempts.find(
+    (attempt) => attempt.errorKind === 'ambiguous-submit',
+  )?.provider;
+  return provider ? { ambiguousAt: provider } : {};
 }
 
 /** A closed job's spend from its last status (the query replays it); undefined if unreadable. */
 async function closedJobSpend(
   client: Client,
   handle: WorkflowHandle,
-): Promise<{ spend?: BatchSpend } | undefined> {
+): Promise<EarlierSpend | undefined> {
   try {
     const status = await client.withDeadline(Date.now() + CLOSED_STATUS_DEADLINE_MS, () =>
       handle.query(statusQuery),
     );
     const spend = spendOf(status);
-    return spend ? { spend } : {};
+    return { ...(spend ? { spend } : {}), ...ambiguityOf(status) };
   } catch {
     return undefined;
   }

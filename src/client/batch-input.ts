@@ -23,6 +23,11 @@ export interface BatchOptions {
   maxCost?: number;
   /** Start again the items whose earlier job failed or was cancelled. */
   retryFailed?: boolean;
+  /**
+   * With `retryFailed`, also those whose earlier job ended with an ambiguous submit: its
+   * provider may hold a paid task for the item, so retrying may pay twice.
+   */
+  retryAmbiguous?: boolean;
   /** Stuck-failover opt-in for every item without its own (`20m`, or milliseconds). */
   failoverStuckAfter?: string | number;
   /** POST the batch's final status here once the whole batch has ended (Standard Webhooks signed). */
@@ -76,6 +81,12 @@ export function createBatchInput(
     else failoverStuckAfterMs = parsed.ms;
   }
   if (options.notifyUrl !== undefined) issues.push(...notifyUrlIssues(options.notifyUrl));
+  if (options.retryAmbiguous && !options.retryFailed) {
+    issues.push({
+      field: 'retryAmbiguous',
+      message: 'needs --retry-failed (retryFailed): it widens which failed items run again',
+    });
+  }
   if (options.pollIntervalMs !== undefined)
     issues.push(...pollIntervalIssues(options.pollIntervalMs));
   if (items.length > MAX_BATCH_ITEMS) {
@@ -90,6 +101,7 @@ export function createBatchInput(
     concurrency,
     ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
     ...(options.retryFailed ? { retryFailed: true } : {}),
+    ...(options.retryAmbiguous ? { retryAmbiguous: true } : {}),
     ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
     ...(options.notifyRetryIntervalMs !== undefined

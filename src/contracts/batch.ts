@@ -93,6 +93,11 @@ export interface BatchInput extends NotifyOptions {
    * default an item whose job exists in any state is never started again.
    */
   retryFailed?: boolean;
+  /**
+   * With `retryFailed`, also re-run items whose earlier job ended with an ambiguous submit: that
+   * job's provider may hold a paid task for it, so this may pay twice. Off by default.
+   */
+  retryAmbiguous?: boolean;
   /** Stuck-failover opt-in for items without their own (milliseconds). */
   failoverStuckAfterMs?: number;
   /** Passed to every child generateVideo. */

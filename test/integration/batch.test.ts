@@ -468,6 +468,46 @@ describe('batchGenerate on a real Temporal dev server', () => {
     });
   });
 
+  it('--retry-failed leaves an item whose job may hold a paid task, unless --retry-ambiguous', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('ambiguous');
+    // HyprLab takes the first submit, then a gateway page comes back: paid or not, nobody knows.
+    fake.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-gateway-page' } });
+    const items = batchEntries(1);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 1 });
+      const first = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(first.items[0]).toMatchObject({ status: 'failed', errorKind: 'ambiguous-submit' });
+      expect(fake.submissions).toBe(1);
+
+      // Retrying failures would pay again for a task HyprLab may already render: left alone.
+      await client.startBatch(items, { batchId, concurrency: 1, retryFailed: true });
+      const retried = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(1);
+      expect(retried.items[0]).toMatchObject({
+        status: 'failed',
+        errorKind: 'ambiguous-submit',
+        error: expect.stringContaining(
+          'not retried: the earlier job may hold a paid task at hyprlab',
+        ),
+      });
+      expect(retried.spend?.usd).toBeGreaterThan(0);
+
+      // Asked for explicitly, after checking the provider: it runs again.
+      await client.startBatch(items, {
+        batchId,
+        concurrency: 1,
+        retryFailed: true,
+        retryAmbiguous: true,
+      });
+      const paidAgain = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(paidAgain.items[0]).toMatchObject({ status: 'succeeded' });
+      expect(fake.submissions).toBe(2);
+    });
+  });
+
   it('cancelling a batch cancels its running jobs and still writes the manifest', async () => {
     const { context, client } = await setUp({ renderMs: 60_000 });
     const worker = await context.createWorker();

@@ -30,6 +30,7 @@ interface BatchFlags {
   concurrency?: string;
   maxCost?: string;
   retryFailed?: boolean;
+  retryAmbiguous?: boolean;
   failoverStuckAfter?: string;
   notifyUrl?: string;
   wait?: boolean;
@@ -67,6 +68,10 @@ export function registerBatchCommand(program: Command): void {
       'POST the batch status JSON here once the whole batch has ended, signed with KLINGFLOW_NOTIFY_SECRET (lines may carry their own "notifyUrl")',
     )
     .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
+    .option(
+      '--retry-ambiguous',
+      'with --retry-failed: also items whose earlier job may hold a paid task (an ambiguous submit); this may pay twice',
+    )
     .option('--wait', 'wait until every item has finished, showing progress')
     .option('--json', 'print JSON')
     .action(async (file: string, flags: BatchFlags) => {
@@ -136,6 +141,7 @@ function batchOptions(flags: BatchFlags) {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxCost !== undefined ? { maxCost } : {}),
     ...(flags.retryFailed ? { retryFailed: true } : {}),
+    ...(flags.retryAmbiguous ? { retryAmbiguous: true } : {}),
     ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
     ...(flags.notifyUrl !== undefined ? { notifyUrl: flags.notifyUrl } : {}),
   };
@@ -160,6 +166,7 @@ function withFlagNames<T>(run: () => T): T {
     batchId: '--id',
     concurrency: '--concurrency',
     maxCost: '--max-cost',
+    retryAmbiguous: '--retry-ambiguous',
   };
   try {
     return run();

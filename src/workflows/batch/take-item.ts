@@ -40,6 +40,18 @@ export async function takeItem(
     ...(earlier.spend ? { spend: earlier.spend } : {}),
     ...(earlier.unknown ? { spendUnknown: true } : {}),
   };
+  if (earlier.ambiguousAt && !input.retryAmbiguous) {
+    // Retrying could pay twice: the earlier job's provider may have created its task unseen.
+    run.slots[position] = {
+      ...notStarted,
+      status: 'failed',
+      error: truncateError(
+        `not retried: the earlier job may hold a paid task at ${earlier.ambiguousAt} (ambiguous submit); look for it there, and retry with --retry-ambiguous only if it is not`,
+      ),
+      errorKind: 'ambiguous-submit',
+    };
+    return undefined;
+  }
   const legacyRemaining =
     !reserving && input.maxCost !== undefined
       ? Math.max(0, roundUsd(input.maxCost - progress.estimatedSpend))

@@ -388,6 +388,7 @@ describe('batch options', () => {
           concurrency: 0,
           maxCost: -1,
           pollIntervalMs: 10,
+          retryAmbiguous: true,
         });
       } catch (failure) {
         return failure;
@@ -399,6 +400,7 @@ describe('batch options', () => {
       'batchId',
       'concurrency',
       'maxCost',
+      'retryAmbiguous',
       'pollIntervalMs',
     ]);
   });

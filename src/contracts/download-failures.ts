@@ -17,10 +17,11 @@ export const DownloadFailureType = {
 } as const;
 
 /**
- * The refusals an expired signed result URL gives (404/410, or 401/403 from a CDN): the provider
- * may still hold the paid video under a fresh URL.
+ * What an expired signed result URL gives (404/410, 401/403 from a CDN, or an error page served
+ * with 200 in place of the MP4): the provider may still hold the paid video under a fresh URL.
  */
 export const MAYBE_EXPIRED_URL_FAILURES: readonly string[] = [
   DownloadFailureType.resultGone,
   DownloadFailureType.refused,
+  DownloadFailureType.notMp4,
 ];

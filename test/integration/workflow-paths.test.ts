@@ -342,6 +342,25 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
   });
 
+  it('asks for the result again when its URL serves a page in place of the MP4', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    // Some CDNs answer an expired link with an error page and HTTP 200.
+    hyprlab.injectFault({
+      route: 'download',
+      times: 2,
+      fault: { type: 'status', status: 200, body: { error: 'link expired' } },
+    });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(hyprlab.submissions).toBe(1);
+    expect(hyprlab.requestsFor('download')).toHaveLength(3);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+  });
+
   it('fails a job whose result stays gone after one fresh status call, paying no one else', async ({
     context,
   }) => {

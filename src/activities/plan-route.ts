@@ -108,10 +108,23 @@ async function storedUnderKeys(
 ): Promise<string | undefined> {
   if (!storage) return undefined;
   for (const key of keys) {
-    const path = await storage.storedVideoPath(key).catch(() => undefined);
+    const path = await withinMs(STORAGE_CHECK_MS, storage.storedVideoPath(key)).catch(
+      () => undefined,
+    );
     if (path) return path;
   }
   return undefined;
+}
+
+/** A bucket that does not answer must not hold the job's planning up (its budget is 30 s). */
+const STORAGE_CHECK_MS = 5_000;
+
+function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** The provider's lookup mode, when it can look a task up at all. */

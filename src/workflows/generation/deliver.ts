@@ -84,8 +84,9 @@ export async function deliverVideos(
 }
 
 /**
- * A result URL refused as gone or forbidden may only have expired (a signed CDN link, old by the
- * time a worker came back to it), while the provider still holds the paid video. One status call
+ * A result URL refused as gone or forbidden, or answered with a page in place of the MP4, may
+ * only have expired (a signed CDN link, old by the time a worker came back to it), while the
+ * provider still holds the paid video. One status call
  * asks for the task's URLs again, and the download is tried once more with the one it gives.
  * Undefined for any other failure, a task that no longer shows the video, or a job whose history
  * reached this failure before it existed (`refresh-result-url`: such a job failed here).
@@ -177,10 +178,6 @@ function sidecar(job: Job, entry: RouteEntry): Record<string, unknown> {
 }
 
 /**
- * The collision-free key shared with storage. Jobs started before it keep the key they began
- * downloading under (a resumed download must find its partial file).
- */
-/**
  * The key this job's video is stored under (a task has one video; the rare task with several
  * stores them as `<key>_v<n>`, not checked beforehand: one storage call per job is enough).
  */
@@ -188,6 +185,10 @@ export function jobStorageKeys(job: Job): string[] {
   return [storageKey(job, 0, 1)];
 }
 
+/**
+ * The collision-free key shared with storage. Jobs started before it keep the key they began
+ * downloading under (a resumed download must find its partial file).
+ */
 function storageKey(job: Job, index: number, count: number): string {
   if (job.version >= 2) return videoStorageKey(job.workflowId, index, count);
   const legacy = job.workflowId.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -152,11 +152,16 @@ export class CallbackingFakeServer extends FakeProviderServer {
     await super.stop();
   }
 
+  /** Runs `run` no sooner than `delayMs` from now by Date.now(), which callers measure with. */
   private after(entry: Scheduled, delayMs: number, run: () => void): void {
     if (this.stopped) return;
+    const due = Date.now() + delayMs;
     const timer = setTimeout(() => {
       entry.timers.delete(timer);
-      run();
+      // Timers may fire a millisecond early against Date.now(): wait out the rest.
+      const left = due - Date.now();
+      if (left > 0) this.after(entry, left, run);
+      else run();
     }, delayMs);
     entry.timers.add(timer);
   }

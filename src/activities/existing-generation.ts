@@ -94,7 +94,7 @@ export function createEarlierGenerationSpend() {
             : undefined;
         return {
           ...(outcome.spend ? { spend: outcome.spend } : {}),
-          ...ambiguityOf(status),
+          ...paidTaskOf(status),
         };
       }
     }
@@ -102,22 +102,26 @@ export function createEarlierGenerationSpend() {
   };
 }
 
-/** What an item's earlier job spent, and where it may hold a task nobody can see (ambiguous). */
+/** What an item's earlier job spent, and whether it holds a task paid for but not delivered. */
 export interface EarlierSpend {
   spend?: BatchSpend;
   unknown?: boolean;
   /**
-   * The provider an ambiguous submit of that job may have created a paid task at: re-running
-   * the item could pay for it twice, so `retryFailed` leaves it unless `retryAmbiguous`.
+   * A task of that job the provider may have billed without the job delivering its video (an
+   * ambiguous submit, or a render whose download failed): running the item again pays again,
+   * so `retryFailed` leaves it unless `retryPaid`.
    */
-  ambiguousAt?: ProviderId;
+  paidTask?: { provider: ProviderId; why: 'ambiguous-submit' | 'download-failed' };
 }
 
-function ambiguityOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'ambiguousAt'> {
-  const provider = status?.attempts.find(
-    (attempt) => attempt.errorKind === 'ambiguous-submit',
-  )?.provider;
-  return provider ? { ambiguousAt: provider } : {};
+function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'paidTask'> {
+  const attempt = status?.attempts.find(
+    (candidate) =>
+      candidate.errorKind === 'ambiguous-submit' || candidate.errorKind === 'download-failed',
+  );
+  return attempt?.errorKind === 'ambiguous-submit' || attempt?.errorKind === 'download-failed'
+    ? { paidTask: { provider: attempt.provider, why: attempt.errorKind } }
+    : {};
 }
 
 /** A closed job's spend from its last status (the query replays it); undefined if unreadable. */
@@ -130,7 +134,7 @@ async function closedJobSpend(
       handle.query(statusQuery),
     );
     const spend = spendOf(status);
-    return { ...(spend ? { spend } : {}), ...ambiguityOf(status) };
+    return { ...(spend ? { spend } : {}), ...paidTaskOf(status) };
   } catch {
     return undefined;
   }

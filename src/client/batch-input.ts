@@ -24,10 +24,10 @@ export interface BatchOptions {
   /** Start again the items whose earlier job failed or was cancelled. */
   retryFailed?: boolean;
   /**
-   * With `retryFailed`, also those whose earlier job ended with an ambiguous submit: its
-   * provider may hold a paid task for the item, so retrying may pay twice.
+   * With `retryFailed`, also those whose earlier job holds a task its provider may have billed
+   * without the video being delivered (an ambiguous submit, a failed download): this pays again.
    */
-  retryAmbiguous?: boolean;
+  retryPaid?: boolean;
   /** Stuck-failover opt-in for every item without its own (`20m`, or milliseconds). */
   failoverStuckAfter?: string | number;
   /** POST the batch's final status here once the whole batch has ended (Standard Webhooks signed). */
@@ -81,9 +81,9 @@ export function createBatchInput(
     else failoverStuckAfterMs = parsed.ms;
   }
   if (options.notifyUrl !== undefined) issues.push(...notifyUrlIssues(options.notifyUrl));
-  if (options.retryAmbiguous && !options.retryFailed) {
+  if (options.retryPaid && !options.retryFailed) {
     issues.push({
-      field: 'retryAmbiguous',
+      field: 'retryPaid',
       message: 'needs --retry-failed (retryFailed): it widens which failed items run again',
     });
   }
@@ -101,7 +101,7 @@ export function createBatchInput(
     concurrency,
     ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
     ...(options.retryFailed ? { retryFailed: true } : {}),
-    ...(options.retryAmbiguous ? { retryAmbiguous: true } : {}),
+    ...(options.retryPaid ? { retryPaid: true } : {}),
     ...(failoverStuckAfterMs !== undefined ? { failoverStuckAfterMs } : {}),
     ...(options.notifyUrl !== undefined ? { notifyUrl: options.notifyUrl } : {}),
     ...(options.notifyRetryIntervalMs !== undefined

@@ -94,10 +94,11 @@ export interface BatchInput extends NotifyOptions {
    */
   retryFailed?: boolean;
   /**
-   * With `retryFailed`, also re-run items whose earlier job ended with an ambiguous submit: that
-   * job's provider may hold a paid task for it, so this may pay twice. Off by default.
+   * With `retryFailed`, also re-run items whose earlier job holds a task its provider may have
+   * billed without the video being delivered (an ambiguous submit, or a render whose download
+   * failed): this pays again. Off by default.
    */
-  retryAmbiguous?: boolean;
+  retryPaid?: boolean;
   /** Stuck-failover opt-in for items without their own (milliseconds). */
   failoverStuckAfterMs?: number;
   /** Passed to every child generateVideo. */

@@ -468,43 +468,53 @@ describe('batchGenerate on a real Temporal dev server', () => {
     });
   });
 
-  it('--retry-failed leaves an item whose job may hold a paid task, unless --retry-ambiguous', async () => {
+  it('--retry-failed leaves an item whose job may hold a paid task, unless --retry-paid', async () => {
     const { context, client, fake } = await setUp();
     const worker = await context.createWorker();
-    const batchId = uniqueBatchId('ambiguous');
-    // HyprLab takes the first submit, then a gateway page comes back: paid or not, nobody knows.
+    const batchId = uniqueBatchId('paid');
+    // Item 1: HyprLab takes the submit, then a gateway page comes back (paid or not, unknown).
+    // Item 2: rendered and paid, but its video cannot be downloaded (gone for good).
     fake.injectFault({ route: 'submit', times: 1, fault: { type: 'accept-then-gateway-page' } });
-    const items = batchEntries(1);
+    fake.injectFault({ route: 'download', times: 3, fault: { type: 'status', status: 404 } });
+    const items = batchEntries(2);
 
     await worker.runUntil(async () => {
       await client.startBatch(items, { batchId, concurrency: 1 });
       const first = await client.waitForBatch(batchId, { intervalMs: 100 });
-      expect(first.items[0]).toMatchObject({ status: 'failed', errorKind: 'ambiguous-submit' });
-      expect(fake.submissions).toBe(1);
+      expect(first.items.map((item) => [item.status, item.errorKind])).toEqual([
+        ['failed', 'ambiguous-submit'],
+        ['failed', 'download-failed'],
+      ]);
+      expect(fake.submissions).toBe(2);
 
-      // Retrying failures would pay again for a task HyprLab may already render: left alone.
+      // Retrying failures would pay again for both: left alone, saying where the task is.
       await client.startBatch(items, { batchId, concurrency: 1, retryFailed: true });
       const retried = await client.waitForBatch(batchId, { intervalMs: 100 });
-      expect(fake.submissions).toBe(1);
-      expect(retried.items[0]).toMatchObject({
-        status: 'failed',
-        errorKind: 'ambiguous-submit',
-        error: expect.stringContaining(
-          'not retried: the earlier job may hold a paid task at hyprlab',
-        ),
-      });
+      expect(fake.submissions).toBe(2);
+      expect(retried.items.map((item) => [item.status, item.errorKind, item.error])).toEqual([
+        [
+          'failed',
+          'ambiguous-submit',
+          expect.stringContaining('not retried: the earlier job may hold a paid task at hyprlab'),
+        ],
+        [
+          'failed',
+          'download-failed',
+          expect.stringContaining('has a paid render at hyprlab whose download failed'),
+        ],
+      ]);
       expect(retried.spend?.usd).toBeGreaterThan(0);
 
-      // Asked for explicitly, after checking the provider: it runs again.
+      // Asked for explicitly: both run again and are paid again.
       await client.startBatch(items, {
         batchId,
         concurrency: 1,
         retryFailed: true,
-        retryAmbiguous: true,
+        retryPaid: true,
       });
       const paidAgain = await client.waitForBatch(batchId, { intervalMs: 100 });
-      expect(paidAgain.items[0]).toMatchObject({ status: 'succeeded' });
-      expect(fake.submissions).toBe(2);
+      expect(paidAgain.items.map((item) => item.status)).toEqual(['succeeded', 'succeeded']);
+      expect(fake.submissions).toBe(4);
     });
   });
 

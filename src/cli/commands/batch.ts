@@ -30,7 +30,7 @@ interface BatchFlags {
   concurrency?: string;
   maxCost?: string;
   retryFailed?: boolean;
-  retryAmbiguous?: boolean;
+  retryPaid?: boolean;
   failoverStuckAfter?: string;
   notifyUrl?: string;
   wait?: boolean;
@@ -69,8 +69,8 @@ export function registerBatchCommand(program: Command): void {
     )
     .option('--retry-failed', 'with the --id of an earlier batch: run its failed items again')
     .option(
-      '--retry-ambiguous',
-      'with --retry-failed: also items whose earlier job may hold a paid task (an ambiguous submit); this may pay twice',
+      '--retry-paid',
+      'with --retry-failed: also items whose earlier job holds a task the provider may have billed (an ambiguous submit, a failed download); this pays again',
     )
     .option('--wait', 'wait until every item has finished, showing progress')
     .option('--json', 'print JSON')
@@ -141,7 +141,7 @@ function batchOptions(flags: BatchFlags) {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxCost !== undefined ? { maxCost } : {}),
     ...(flags.retryFailed ? { retryFailed: true } : {}),
-    ...(flags.retryAmbiguous ? { retryAmbiguous: true } : {}),
+    ...(flags.retryPaid ? { retryPaid: true } : {}),
     ...(failoverStuckAfter !== undefined ? { failoverStuckAfter } : {}),
     ...(flags.notifyUrl !== undefined ? { notifyUrl: flags.notifyUrl } : {}),
   };
@@ -166,7 +166,7 @@ function withFlagNames<T>(run: () => T): T {
     batchId: '--id',
     concurrency: '--concurrency',
     maxCost: '--max-cost',
-    retryAmbiguous: '--retry-ambiguous',
+    retryPaid: '--retry-paid',
   };
   try {
     return run();

@@ -40,15 +40,20 @@ export async function takeItem(
     ...(earlier.spend ? { spend: earlier.spend } : {}),
     ...(earlier.unknown ? { spendUnknown: true } : {}),
   };
-  if (earlier.ambiguousAt && !input.retryAmbiguous) {
-    // Retrying could pay twice: the earlier job's provider may have created its task unseen.
+  if (earlier.paidTask && !input.retryPaid) {
+    // Running the item again pays again: its earlier job's provider may have billed a task.
+    const { provider, why } = earlier.paidTask;
+    const held =
+      why === 'ambiguous-submit'
+        ? `may hold a paid task at ${provider} (ambiguous submit); look for it there`
+        : `has a paid render at ${provider} whose download failed; fetch it there`;
     run.slots[position] = {
       ...notStarted,
       status: 'failed',
       error: truncateError(
-        `not retried: the earlier job may hold a paid task at ${earlier.ambiguousAt} (ambiguous submit); look for it there, and retry with --retry-ambiguous only if it is not`,
+        `not retried: the earlier job ${held}, and retry with --retry-paid only to pay again`,
       ),
-      errorKind: 'ambiguous-submit',
+      errorKind: why,
     };
     return undefined;
   }

@@ -388,7 +388,7 @@ describe('batch options', () => {
           concurrency: 0,
           maxCost: -1,
           pollIntervalMs: 10,
-          retryAmbiguous: true,
+          retryPaid: true,
         });
       } catch (failure) {
         return failure;
@@ -400,7 +400,7 @@ describe('batch options', () => {
       'batchId',
       'concurrency',
       'maxCost',
-      'retryAmbiguous',
+      'retryPaid',
       'pollIntervalMs',
     ]);
   });

@@ -1,3 +1,4 @@
+import { withTimeout } from '../async/with-timeout.js';
 import type { RouteEntry, RoutePlan } from '../contracts/generation.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -108,9 +109,11 @@ async function storedUnderKeys(
 ): Promise<string | undefined> {
   if (!storage) return undefined;
   for (const key of keys) {
-    const path = await withinMs(STORAGE_CHECK_MS, storage.storedVideoPath(key)).catch(
-      () => undefined,
-    );
+    const path = await withTimeout(
+      storage.storedVideoPath(key),
+      STORAGE_CHECK_MS,
+      'the storage did not answer',
+    ).catch(() => undefined);
     if (path) return path;
   }
   return undefined;
@@ -118,14 +121,6 @@ async function storedUnderKeys(
 
 /** A bucket that does not answer must not hold the job's planning up (its budget is 30 s). */
 const STORAGE_CHECK_MS = 5_000;
-
-function withinMs<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /** The provider's lookup mode, when it can look a task up at all. */
 function lookupOf(adapter: ProviderAdapter): Pick<RouteEntry, 'lookup'> {

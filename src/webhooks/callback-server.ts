@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { withTimeout } from '../async/with-timeout.js';
 import { providerCallbackSignal } from '../contracts/messages.js';
 import { CALLBACK_PATH_SEGMENT, verifyCallbackToken } from './callback-token.js';
 import { createSourceRateLimit, type SourceRateLimitOptions } from './source-rate-limit.js';
@@ -190,6 +191,7 @@ async function signalCallback(
         .getHandle(match.workflowId)
         .signal(providerCallbackSignal, { attempt: match.attempt }),
       signalTimeoutMs,
+      `Temporal did not answer within ${signalTimeoutMs} ms`,
     );
     log.debug(`callback for ${where}: signalled the workflow`);
     return reply(response, 200, { ok: true });
@@ -318,21 +320,6 @@ function reply(
     ...headers,
   });
   response.end(text, done);
-}
-
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Temporal did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function describeError(error: unknown): string {

@@ -1,5 +1,11 @@
-import { parseDuration } from '../config/duration.js';
+import { hasNoUnit, parseDuration } from '../config/duration.js';
 import type { ValidationIssue } from '../errors.js';
+
+/**
+ * Below this a stuck-after is a unit mistake (`20` is milliseconds, not minutes) that would pay a
+ * second provider for nearly every job: renders take minutes.
+ */
+export const MIN_STUCK_AFTER_MS = 60_000;
 
 /**
  * The stuck-failover opt-in (`--failover-stuck-after`, `failoverStuckAfter` in batch lines and
@@ -10,12 +16,6 @@ import type { ValidationIssue } from '../errors.js';
  * Returns the milliseconds, or the issue naming `field` when the value is not a duration of at
  * least a minute.
  */
-/**
- * Below this a stuck-after is a unit mistake (`20` is milliseconds, not minutes) that would pay a
- * second provider for nearly every job: renders take minutes.
- */
-export const MIN_STUCK_AFTER_MS = 60_000;
-
 export function parseFailoverStuckAfter(
   value: unknown,
   field: string,
@@ -35,7 +35,7 @@ export function parseFailoverStuckAfter(
     };
   }
   if (ms < MIN_STUCK_AFTER_MS) {
-    const bare = typeof value === 'string' && /^\s*\d+\s*$/.test(value);
+    const bare = typeof value === 'string' && hasNoUnit(value);
     return {
       issue: {
         field,

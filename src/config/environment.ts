@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { describeUnknownProviders } from '../request/provider-suggestion.js';
 import { PROVIDER_IDS, type ProviderId } from '../request/unified-request.js';
-import { parseDuration } from './duration.js';
+import { hasNoUnit, parseDuration } from './duration.js';
 import { type PriceRates, parsePriceRates } from './price-rates.js';
 import { parseProviderNumbers } from './provider-numbers.js';
 import { checkProviderBaseUrls } from './provider-variables.js';
@@ -110,9 +110,8 @@ function readDuration(
 }
 
 /** `"10" is 10 ms, under the 100 ms minimum; did you mean 10s?` */
-export function tooShort(value: string | number, ms: number, minimumMs: number): string {
-  const bare = /^\s*\d+(\.\d+)?\s*$/.test(String(value));
-  return `${JSON.stringify(value)} is ${ms} ms, under the ${minimumMs} ms minimum${bare ? `; did you mean ${String(value).trim()}s?` : ''}`;
+function tooShort(value: string, ms: number, minimumMs: number): string {
+  return `${JSON.stringify(value)} is ${ms} ms, under the ${minimumMs} ms minimum${hasNoUnit(value) ? `; did you mean ${value.trim()}s?` : ''}`;
 }
 
 export function isTruthy(value: string | undefined): boolean {

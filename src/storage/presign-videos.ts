@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration.js';
+import { hasNoUnit, parseDuration } from '../config/duration.js';
 import { ValidationError } from '../errors.js';
 import type { StoredVideo, VideoStorage } from './video-storage.js';
 
@@ -9,7 +9,7 @@ export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 export function parsePresignDuration(value: string, flag = '--presign'): number {
   // A bare number is milliseconds everywhere else, but `aws s3 presign --expires-in` takes
   // seconds: `--presign 3600` would sign for 4 s. Asked for with its unit instead.
-  if (/^\s*\d+\s*$/.test(value)) {
+  if (hasNoUnit(value)) {
     throw new ValidationError([
       {
         field: flag,

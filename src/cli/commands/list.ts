@@ -1,7 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Command } from 'commander';
 import { KlingflowClient } from '../../client/klingflow-client.js';
-import { parseDuration } from '../../config/duration.js';
+import { hasNoUnit, parseDuration } from '../../config/duration.js';
 import { ValidationError } from '../../errors.js';
 import { PROVIDER_IDS } from '../../request/unified-request.js';
 import { readJobCosts } from '../job-costs.js';
@@ -81,7 +81,7 @@ export function parseFlags(flags: ListFlags): ListFilters {
   if (flags.batch !== undefined) filters.batchId = flags.batch;
   if (flags.since !== undefined) {
     // A bare number would be milliseconds: `--since 24` (hours, surely) would list nothing.
-    const sinceMs = /^\s*\d+\s*$/.test(flags.since) ? undefined : parseDuration(flags.since);
+    const sinceMs = hasNoUnit(flags.since) ? undefined : parseDuration(flags.since);
     if (sinceMs !== undefined && sinceMs > 0) filters.sinceMs = sinceMs;
     else
       issues.push({

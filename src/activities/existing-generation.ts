@@ -115,13 +115,11 @@ export interface EarlierSpend {
 }
 
 function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'paidTask'> {
-  const attempt = status?.attempts.find(
-    (candidate) =>
-      candidate.errorKind === 'ambiguous-submit' || candidate.errorKind === 'download-failed',
-  );
-  return attempt?.errorKind === 'ambiguous-submit' || attempt?.errorKind === 'download-failed'
-    ? { paidTask: { provider: attempt.provider, why: attempt.errorKind } }
-    : {};
+  for (const { provider, errorKind } of status?.attempts ?? []) {
+    if (errorKind === 'ambiguous-submit' || errorKind === 'download-failed')
+      return { paidTask: { provider, why: errorKind } };
+  }
+  return {};
 }
 
 /** A closed job's spend from its last status (the query replays it); undefined if unreadable. */

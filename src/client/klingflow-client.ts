@@ -163,23 +163,13 @@ export class KlingflowClient {
     const path = await this.storage
       .storedVideoPath(videoStorageKey(workflowId))
       .catch(() => undefined);
-    if (path === undefined || (await this.isKnown(workflowId))) return;
+    if (path === undefined || (await this.describeIfExists(workflowId))) return;
     throw new ValidationError([
       {
         field: 'workflowId',
         message: `${workflowId} already has a stored video (${path}) from a job Temporal no longer has; nothing was submitted: choose another id, or move that video away to generate it again`,
       },
     ]);
-  }
-
-  private async isKnown(workflowId: string): Promise<boolean> {
-    try {
-      await this.temporal.workflow.getHandle(workflowId).describe();
-      return true;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
   }
 
   /** The contract's status JSON, for running and finished jobs alike. */
@@ -386,11 +376,15 @@ export class KlingflowClient {
   }
 
   private async isRunning(workflowId: string): Promise<boolean> {
+    return (await this.describeIfExists(workflowId))?.status.name === 'RUNNING';
+  }
+
+  /** The workflow's description, or undefined when Temporal has no workflow by that id. */
+  private async describeIfExists(workflowId: string) {
     try {
-      const description = await this.temporal.workflow.getHandle(workflowId).describe();
-      return description.status.name === 'RUNNING';
+      return await this.temporal.workflow.getHandle(workflowId).describe();
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
+      if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   }

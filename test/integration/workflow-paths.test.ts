@@ -29,6 +29,12 @@ async function outcome(handle: WorkflowHandle): Promise<GenerationStatus> {
   }
 }
 
+/** The activities a job scheduled, in order, with the options its history recorded. */
+async function scheduledActivities(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes ?? []);
+}
+
 async function waitForPhase(
   handle: WorkflowHandle,
   phase: GenerationStatus['phase'],
@@ -291,18 +297,18 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.status).toBe('succeeded');
     expect(hyprlab.submissions).toBe(1);
     expect(hyprlab.requestsFor('download')).toHaveLength(2);
-    const history = await handle.fetchHistory();
-    const activities = (history.events ?? []).flatMap(
-      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
-    );
-    expect(activities).toEqual(['submitTask', 'checkTask', 'downloadVideoToStorage']);
+    const scheduled = await scheduledActivities(handle);
+    expect(scheduled.map((activity) => activity.activityType?.name)).toEqual([
+      'submitTask',
+      'checkTask',
+      'downloadVideoToStorage',
+    ]);
     expect(status.videos).toHaveLength(1);
     expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
     // The video is paid for: its download outlasts a half-hour CDN or bucket outage.
-    const retry = (history.events ?? []).find(
-      (event) =>
-        event.activityTaskScheduledEventAttributes?.activityType?.name === 'downloadVideoToStorage',
-    )?.activityTaskScheduledEventAttributes?.retryPolicy;
+    const retry = scheduled.find(
+      (activity) => activity.activityType?.name === 'downloadVideoToStorage',
+    )?.retryPolicy;
     const seconds = (duration: { seconds?: unknown } | null | undefined) =>
       Number(duration?.seconds ?? 0);
     let waited = 0;
@@ -328,11 +334,9 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.status).toBe('succeeded');
     expect(hyprlab.submissions).toBe(1);
     expect(hyprlab.requestsFor('download')).toHaveLength(3);
-    const history = await handle.fetchHistory();
-    const activities = (history.events ?? []).flatMap(
-      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
-    );
-    expect(activities).toEqual([
+    expect(
+      (await scheduledActivities(handle)).map((activity) => activity.activityType?.name),
+    ).toEqual([
       'submitTask',
       'checkTask',
       'downloadVideoToStorage',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ProviderErrorKind } from '../errors.js';
 import type { UnifiedRequest } from '../request/unified-request.js';
 import { FAL_DISPLAY_NAME, type FalOffer } from './fal-catalog.js';
 import { FAL_OFFERING } from './fal-offering.js';
@@ -67,25 +68,55 @@ export const falResultSchema = z.looseObject({
   video: z.looseObject({ url: z.string() }),
 });
 
-/** fal's errors (FastAPI style): `{detail: "text"}` or `{detail: [{loc, msg, type}]}`. */
+/**
+ * fal's errors: a request error `{detail: "text", error_type}`, or a model error
+ * `{detail: [{loc, msg, type}]}`. fal's error reference says to branch on `type`, never on
+ * `msg` ("Client code should not parse and rely on the msg field").
+ */
 const falErrorSchema = z.looseObject({
   detail: z.union([
     z.string(),
-    z.array(z.looseObject({ msg: z.string(), loc: z.array(z.unknown()).optional() })),
+    z.array(
+      z.looseObject({
+        msg: z.string(),
+        loc: z.array(z.unknown()).optional(),
+        type: z.string().optional(),
+      }),
+    ),
   ]),
+  error_type: z.string().nullish(),
 });
+
+/**
+ * fal's type for input its content checker (or the model's own moderation) refused. Permanent:
+ * another provider would be paid to refuse the same prompt or image.
+ */
+const FAL_CONTENT_REFUSAL = 'content_policy_violation';
+
+/** The kind a fal error type stands for, when the type says more than the HTTP status. */
+function kindOfFalType(type: string | null | undefined): ProviderErrorKind | undefined {
+  return type === FAL_CONTENT_REFUSAL ? 'content-rejected' : undefined;
+}
 
 export const FAL_ENVELOPE: ErrorEnvelope = {
   notFoundOn404: true,
   read(body) {
     const parsed = falErrorSchema.safeParse(body);
     if (!parsed.success) return undefined;
-    const { detail } = parsed.data;
+    const { detail, error_type: errorType } = parsed.data;
+    const items = typeof detail === 'string' ? [] : detail;
     const message =
       typeof detail === 'string'
         ? detail
-        : detail.map((item) => `${(item.loc ?? []).join('.')}: ${item.msg}`).join('; ');
-    return { message: message || 'fal.ai error without detail' };
+        : items.map((item) => `${(item.loc ?? []).join('.')}: ${item.msg}`).join('; ');
+    const type = items.find((item) => kindOfFalType(item.type))?.type ?? items[0]?.type;
+    const code = type ?? errorType ?? undefined;
+    const kind = kindOfFalType(code);
+    return {
+      message: `${message || 'fal.ai error without detail'}${code ? ` (${code})` : ''}`,
+      ...(code ? { code } : {}),
+      ...(kind ? { kind } : {}),
+    };
   },
 };
 
@@ -142,7 +173,7 @@ export function createFalProvider(settings: FalSettings): ProviderAdapter {
               : {}),
           };
         case 'COMPLETED':
-          if (body.error) return failedTaskStatus(body.error);
+          if (body.error) return failedTaskStatus(body.error, kindOfFalType(body.error_type));
           return falResult(transport, handle, context);
         default:
           // IN_PROGRESS, and any word fal adds later: still under the attempt's time cap.
@@ -179,7 +210,7 @@ async function falResult(
   // A finished request that failed answers its error (a 422 validation or content error).
   if (response.status === 400 || response.status === 422) {
     const error = FAL_ENVELOPE.read(parseJsonText(response.text)?.value, response.status);
-    if (error) return failedTaskStatus(error.message);
+    if (error) return failedTaskStatus(error.message, error.kind);
   }
   const answer = readProviderAnswer(response, {
     provider: PROVIDER,

@@ -50,8 +50,11 @@ export interface FaultRule {
 
 export type TaskOutcome =
   | { type: 'succeed' }
-  /** The task ends `failed` with this message (e.g. a moderation message). */
-  | { type: 'fail'; message: string }
+  /**
+   * The task ends `failed` with this message (e.g. a moderation message), and the provider's
+   * machine-readable error type where its wire format has one (fal's `detail[].type`).
+   */
+  | { type: 'fail'; message: string; errorType?: string }
   /** The task never finishes. */
   | { type: 'stuck' };
 

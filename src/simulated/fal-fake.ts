@@ -165,8 +165,10 @@ function output(task: FakeTask, fake: FakeProviderServer): unknown {
   };
 }
 
+/** A failed request's model error; `internal_server_error` unless the outcome names its type. */
 function failureBody(task: FakeTask, fake: FakeProviderServer): unknown {
-  return invalid('prompt', fake.failureMessage(task), 'content_policy_violation');
+  const type = task.outcome.type === 'fail' ? task.outcome.errorType : undefined;
+  return invalid('prompt', fake.failureMessage(task), type ?? 'internal_server_error');
 }
 
 function invalid(field: string, message: string, type = 'value_error'): unknown {

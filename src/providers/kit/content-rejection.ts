@@ -46,8 +46,14 @@ export function classifyTaskFailure(message: string | undefined | null): Provide
   return isContentRejection(message) ? 'content-rejected' : 'provider-unavailable';
 }
 
-/** The TaskStatus for a task the provider reports as failed, with the reason it gave. */
-export function failedTaskStatus(reason: string | undefined | null): TaskStatus {
+/**
+ * The TaskStatus for a task the provider reports as failed, with the reason it gave. A kind the
+ * provider states in a machine-readable field (fal's error `type`) wins over the wording.
+ */
+export function failedTaskStatus(
+  reason: string | undefined | null,
+  statedKind?: ProviderErrorKind,
+): TaskStatus {
   const text = reason?.trim() || 'the provider reported the task as failed without a reason';
-  return { state: 'failed', reason: text, kind: classifyTaskFailure(text) };
+  return { state: 'failed', reason: text, kind: statedKind ?? classifyTaskFailure(text) };
 }

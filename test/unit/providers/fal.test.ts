@@ -158,6 +158,20 @@ describe('fal.ai adapter against its fake', () => {
       });
     });
 
+    it("reads a refusal from fal's error type, whatever its message says", async () => {
+      fake.queueOutcome({
+        type: 'fail',
+        message: 'The output was blocked.',
+        errorType: 'content_policy_violation',
+      });
+      const refused = await submit({ model: 'kling-v1' });
+      expect(await settled(adapter, refused.handle)).toEqual({
+        state: 'failed',
+        kind: 'content-rejected',
+        reason: 'body.prompt: The output was blocked. (content_policy_violation)',
+      });
+    });
+
     it('refuses a returned URL on another host (the key is not sent there)', async () => {
       const { handle } = await submit({ model: 'kling-v1' });
       const moved = { ...handle, statusUrl: 'http://127.0.0.2:1/elsewhere' };

@@ -51,6 +51,8 @@ const OPENAI_HK_FAKE_ENDPOINTS: OfficialFakeOptions['endpoints'] = {
       'mode',
       'aspect_ratio',
       'duration',
+      // Not in the seed's image2video table; the official map (which it proxies) has kling-v1-5.
+      'camera_control',
       'notify_hook',
     ],
   },
@@ -76,8 +78,10 @@ const OPENAI_HK_FAKE_RULES: OfficialFakeOptions['rules'] = {
   cfgScale: (model) =>
     V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
   sound: (model) => (model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6'),
-  cameraControl: (_model, mode, duration) =>
-    mode === 'std' && duration === '5'
+  // "only supported for 5s + std mode" (text2video), and kling-v1-5 image2video at 5 s pro as on
+  // the official capability map.
+  cameraControl: (model, mode, duration) =>
+    duration === '5' && (mode === 'std' || (model === 'kling-v1-5' && mode === 'pro'))
       ? undefined
       : 'camera_control is only supported for 5s + std mode',
   mode: (model) =>

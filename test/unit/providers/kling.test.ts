@@ -218,6 +218,24 @@ describe('kling (official API) adapter against its fake', () => {
       });
     });
 
+    it('sends simple camera_control on kling-v1.5 image2video at 5 s pro, as the map allows', async () => {
+      const { taskId } = await adapter.submit(
+        unified({
+          model: 'kling-v1.5',
+          mode: 'pro',
+          startImage: IMAGE_URL,
+          cameraControl: { type: 'simple', config: { pan: 3 } },
+        }),
+        { images: imageResolver() },
+      );
+      expect(taskId).toBeTruthy();
+      expect(lastSubmitBody(fake)).toMatchObject({
+        model_name: 'kling-v1-5',
+        mode: 'pro',
+        camera_control: { type: 'simple', config: { pan: 3 } },
+      });
+    });
+
     it('leaves mode out for the single-tier master models', async () => {
       await adapter.submit(unified({ model: 'kling-v2' }), { images: imageResolver() });
       expect(lastSubmitBody(fake)).not.toHaveProperty('mode');

@@ -301,6 +301,24 @@ describe('OpenAI-HK adapter against its fake', () => {
       expect(handle.endpoint).toBe('image2video');
     });
 
+    it('sends simple camera_control on kling-v1.5 image2video at 5 s pro, as the map allows', async () => {
+      const { taskId } = await adapter.submit(
+        unified({
+          model: 'kling-v1.5',
+          mode: 'pro',
+          startImage: IMAGE_URL,
+          cameraControl: { type: 'simple', config: { tilt: -2 } },
+        }),
+        { images: imageResolver() },
+      );
+      expect(taskId).toBeTruthy();
+      expect(lastSubmit().path).toBe('/kling/v1/videos/image2video');
+      expect(lastSubmit().json).toMatchObject({
+        model_name: 'kling-v1-5',
+        camera_control: { type: 'simple', config: { tilt: -2 } },
+      });
+    });
+
     it('sends kling-o1 to omni-video as kling-video-o1', async () => {
       const { handle } = await adapter.submit(unified({ model: 'kling-o1', aspectRatio: '16:9' }), {
         images: imageResolver(),

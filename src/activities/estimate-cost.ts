@@ -30,8 +30,10 @@ export function createEstimateCost(deps: { planRoute: ReturnType<typeof createPl
       plan.skipped.length > 0
         ? plan.skipped.map((skip) => `${skip.provider}: ${skip.reason}`).join('; ')
         : 'no provider is configured on the worker';
+    // Only a price over the budget stops a batch; an item no provider can price in USD fails
+    // alone, and the items after it still run.
     return {
-      overBudget: plan.skipped.some((skip) => skip.errorKind === 'over-budget'),
+      overBudget: plan.skipped.some((skip) => skip.errorKind === 'over-budget' && !skip.unpriced),
       reason,
     };
   };

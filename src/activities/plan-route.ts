@@ -61,8 +61,9 @@ export function createPlanRoute(deps: {
         if (price.usd === undefined) {
           skipped.push({
             provider: id,
-            reason: `price in ${price.unit} has no USD rate to compare with --max-cost`,
+            reason: `price in ${price.unit} has no USD rate to compare with --max-cost (set one in KLINGFLOW_PRICE_RATES)`,
             errorKind: 'over-budget',
+            unpriced: true,
           });
           continue;
         }

@@ -192,7 +192,16 @@ export interface RouteEntry {
 
 export interface RoutePlan {
   route: RouteEntry[];
-  skipped: { provider: ProviderId; reason: string; errorKind: AttemptErrorKind }[];
+  skipped: {
+    provider: ProviderId;
+    reason: string;
+    errorKind: AttemptErrorKind;
+    /**
+     * Skipped under a max cost because its price has no USD value to hold against it (base
+     * units or credits without a KLINGFLOW_PRICE_RATES rate): not over the budget, unpriced.
+     */
+    unpriced?: true;
+  }[];
   pollIntervalMs: number;
   /** Where a video is already stored under the job's id: nothing is planned (plan-route.ts). */
   taken?: string;

@@ -361,6 +361,33 @@ describe('batchGenerate on a real Temporal dev server', () => {
     ]);
   });
 
+  it('fails alone an item no provider can price in USD under --max-cost; the rest still run', async () => {
+    const { context, client, fake } = await setUp({ providers: ['hyprlab', 'kling'] });
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('unpriced');
+    const [first, second] = batchEntries(2);
+    // The official API prices in base units: no USD value without KLINGFLOW_PRICE_RATES.
+    const items = [
+      { ...first!, providers: ['kling' as const] },
+      { ...second!, providers: ['hyprlab' as const] },
+    ];
+
+    const result = await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 1, maxCost: 20 });
+      return client.waitForBatch(batchId, { intervalMs: 100 });
+    });
+
+    expect(result).toMatchObject({ succeeded: 1, failed: 1, skipped: 0, stoppedByBudget: false });
+    expect(result.items[0]).toMatchObject({
+      status: 'failed',
+      errorKind: 'no-provider',
+      error: expect.stringContaining('KLINGFLOW_PRICE_RATES'),
+    });
+    expect(result.items[1]?.status).toBe('succeeded');
+    expect(fake.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
   it('keeps failover within --max-cost: items reserve their route, settle to their ledgers, and a re-run counts earlier spend', async () => {
     const { context, client, fake: hyprlab } = await setUp({ providers: ['hyprlab', 'kling'] });
     // HyprLab $0.20 fails every task at the provider; the official API (2 units at $0.05) works.

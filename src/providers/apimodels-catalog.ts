@@ -13,7 +13,7 @@ export const APIMODELS_DISPLAY_NAME = 'apimodels.app';
 
 const SUBMIT_PATH = '/api/v1/video/generations';
 /** The seed: prompt and negative_prompt "max 2500 chars". */
-const PROMPT_LIMIT = 2500;
+export const APIMODELS_PROMPT_LIMIT = 2500;
 /** No render time in the seed (only "poll every 5-10 seconds"); Kling renders take 3–5 minutes. */
 const TYPICAL_RENDER_SECONDS = 210;
 
@@ -25,8 +25,8 @@ const common = {
   aspectRatios: ['16:9', '9:16', '1:1'],
   cfgScale: true,
   cameraControl: 'supported',
-  maxPromptLength: PROMPT_LIMIT,
-  maxNegativePromptLength: PROMPT_LIMIT,
+  maxPromptLength: APIMODELS_PROMPT_LIMIT,
+  maxNegativePromptLength: APIMODELS_PROMPT_LIMIT,
   typicalRenderSeconds: TYPICAL_RENDER_SECONDS,
   promptOptionalWithImage: true,
 } as const satisfies Partial<ModelOffer>;

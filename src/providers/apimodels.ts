@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { UnifiedRequest } from '../request/unified-request.js';
+import { APIMODELS_PROMPT_LIMIT } from './apimodels-catalog.js';
 import { APIMODELS_OFFERING } from './apimodels-offering.js';
 import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
@@ -94,14 +96,23 @@ export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAd
   });
 }
 
+/** The shots' prompts in order, within the seed's prompt limit; undefined without shots. */
+function shotsAsPrompt(request: UnifiedRequest): string | undefined {
+  const joined = request.shots?.map((shot) => shot.prompt).join(' / ');
+  return joined?.slice(0, APIMODELS_PROMPT_LIMIT) || undefined;
+}
+
 /** The seed's JSON: duration as a string ("5", or "3" to "15" on V3), sound as "on"/"off". */
 const apiModelsSubmit: HttpSubmitCall = async (offer, request, context) => {
   const json: Record<string, unknown> = {
     model: providerModelName(offer, request.mode),
     mode: request.mode,
   };
-  // Image-to-video may leave the prompt out ("Required for text-to-video").
-  if (request.prompt) json.prompt = request.prompt;
+  // Image-to-video may leave the prompt out ("Required for text-to-video"). A multi-shot request
+  // without one still needs it on text-to-video, where Kling ignores it for the shots: the
+  // shots' prompts stand in.
+  const prompt = request.prompt || (request.startImage ? undefined : shotsAsPrompt(request));
+  if (prompt) json.prompt = prompt;
   if (offer.motionVideo === 'required' && request.motionVideo) {
     // Motion control: the motion video sets the length, so no duration is sent.
     json.motion_video = await context.images.asUrl(request.motionVideo);

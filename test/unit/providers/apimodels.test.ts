@@ -165,6 +165,26 @@ describe('apimodels.app adapter against its fake', () => {
       });
     });
 
+    it('sends the shots as multi_prompt, and their prompts as the text-to-video prompt when none is given', async () => {
+      const shots = [
+        { prompt: 'a wide street', duration: 3 },
+        { prompt: 'a close-up', duration: 2 },
+      ];
+      const { taskId } = await adapter.submit(
+        unified({ model: 'kling-v3', prompt: undefined, duration: 5, shots }),
+        { images: imageResolver() },
+      );
+      expect(taskId).toBeTruthy();
+      expect(fake.requestsFor('submit').at(-1)!.json).toMatchObject({
+        prompt: 'a wide street / a close-up',
+        multi_shot: true,
+        multi_prompt: [
+          { index: 1, prompt: 'a wide street', duration: '3' },
+          { index: 2, prompt: 'a close-up', duration: '2' },
+        ],
+      });
+    });
+
     it('sends sound "off" when sound is false, and nothing when it is not set', async () => {
       await adapter.submit(unified({ sound: false }), { images: imageResolver() });
       expect((fake.requestsFor('submit').at(-1)!.json as { sound: string }).sound).toBe('off');

@@ -17,6 +17,15 @@ export function parseInteger(value: string, flag: string): number {
   return Number(value);
 }
 
+/** A TCP port flag or variable: a whole number from 1 to 65535. */
+export function parsePort(value: string, field: string): number {
+  const port = parseInteger(value, field);
+  if (port < 1 || port > 65_535) {
+    throw new ValidationError([{ field, message: `${port} is not a port number (1-65535)` }]);
+  }
+  return port;
+}
+
 export function parseNumber(value: string, flag: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number)) {

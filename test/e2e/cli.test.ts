@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -586,5 +587,28 @@ describe('klingflow CLI refusing to start a job', () => {
     expect(result.stderr).toContain(`127.0.0.1:${closedPort}`);
     expect(result.stdout).toBe('');
     await expectNothingStarted(workflowId);
+  });
+});
+
+describe('klingflow server and dev refusing their flags', () => {
+  // Each exits before any server starts: a port or a database path the server could not use.
+  it.concurrent.each([
+    { line: 'server --port 70000', says: '--port: 70000 is not a port number' },
+    { line: 'server --port -5', says: '--port: -5 is not a port number' },
+    { line: 'dev --ui-port 70000', says: '--ui-port: 70000 is not a port' },
+    { line: 'server --port 65000', says: '--ui-port: the default' },
+    { line: 'server --db-filename FILE/temporal.db', says: '--db-filename:' },
+  ])('$line exits 2: $says', async ({ line, says }) => {
+    const directory = await mkdtemp(join(tmpdir(), 'klingflow-flags-'));
+    try {
+      // A file where the database's directory would be.
+      await writeFile(join(directory, 'FILE'), 'not a directory');
+      const args = line.split(' ').map((word) => word.replace('FILE', join(directory, 'FILE')));
+      const result = await runKlingflow(args, { ...process.env, KLINGFLOW_STORAGE_DIR: directory });
+      expect(result.code, result.output).toBe(2);
+      expect(result.stderr).toContain(says);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,8 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readSettings } from '../../config/environment.js';
+import { ValidationError } from '../../errors.js';
 import { resolveTemporalTarget } from '../../temporal/connection.js';
 import {
   DEFAULT_DB_FILENAME,
@@ -8,7 +11,7 @@ import {
 } from '../../temporal/dev-server.js';
 import { startEmbeddedStack } from '../embedded-runtime.js';
 import { note } from '../output.js';
-import { parseInteger } from '../parse-options.js';
+import { parsePort } from '../parse-options.js';
 import { onStopSignals } from '../stop-signals.js';
 import { parseWebhookFlags, type WebhookFlags } from './worker.js';
 
@@ -31,14 +34,42 @@ function addServerFlags(command: Command): Command {
     );
 }
 
-function serverOptions(flags: ServerFlags): DevServerOptions {
+/** The server's flags, checked before anything starts: a mistake exits 2 naming the flag. */
+async function serverOptions(flags: ServerFlags): Promise<DevServerOptions> {
+  const port = parsePort(flags.port, '--port');
+  const headless = Boolean(flags.headless);
+  if (!headless && !flags.uiPort && port + 1000 > 65_535) {
+    throw new ValidationError([
+      {
+        field: '--ui-port',
+        message: `the default (--port + 1000 = ${port + 1000}) is not a port number; give --ui-port or --headless`,
+      },
+    ]);
+  }
+  await prepareDbDirectory(flags.dbFilename);
   return {
-    port: parseInteger(flags.port, '--port'),
-    ...(flags.uiPort ? { uiPort: parseInteger(flags.uiPort, '--ui-port') } : {}),
-    headless: Boolean(flags.headless),
+    port,
+    ...(flags.uiPort ? { uiPort: parsePort(flags.uiPort, '--ui-port') } : {}),
+    headless,
     dbFilename: flags.dbFilename,
     log: note,
   };
+}
+
+/** The SQLite file's directory exists (or is created); otherwise the flag is named. */
+async function prepareDbDirectory(dbFilename: string): Promise<void> {
+  const directory = dirname(resolve(dbFilename));
+  try {
+    await mkdir(directory, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+    throw new ValidationError([
+      {
+        field: '--db-filename',
+        message: `its directory ${directory} cannot be created (${code}): a file may stand in the path, or it is not writable`,
+      },
+    ]);
+  }
 }
 
 /** Runs until SIGINT, SIGTERM or SIGHUP, then stops what was started and exits cleanly. */
@@ -66,7 +97,7 @@ export function registerServerCommands(program: Command): void {
       .description('run only the embedded Temporal dev server (SQLite), in the foreground'),
   ).action(async (flags: ServerFlags) => {
     // Stopped by this process on Ctrl-C (untilSignalled), like `dev`.
-    const server = await startDevServer({ ...serverOptions(flags), ownProcessGroup: true });
+    const server = await startDevServer({ ...(await serverOptions(flags)), ownProcessGroup: true });
     note(
       `Temporal dev server at ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (CLI from ${server.source})`,
     );
@@ -89,12 +120,8 @@ export function registerServerCommands(program: Command): void {
     .action(async (flags: ServerFlags & WebhookFlags) => {
       // Flags are checked before anything starts, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
-      const stack = await startEmbeddedStack(
-        serverOptions(flags),
-        resolveTemporalTarget(),
-        note,
-        webhooks,
-      );
+      const options = await serverOptions(flags);
+      const stack = await startEmbeddedStack(options, resolveTemporalTarget(), note, webhooks);
       note(
         `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${readSettings().taskQueue}. Ctrl-C stops both.`,
       );

@@ -14,7 +14,7 @@ import {
   type WorkerRuntime,
 } from '../embedded-runtime.js';
 import { CommandExit, exitCodeFor } from '../exit-codes.js';
-import { parseInteger } from '../parse-options.js';
+import { parsePort } from '../parse-options.js';
 import { portProblem } from '../port-problem.js';
 import { onStopSignals } from '../stop-signals.js';
 
@@ -125,14 +125,6 @@ export function parseMetricsPort(
   if (flag !== undefined) return parsePort(flag, '--metrics-port');
   const variable = environment[VARIABLES.metricsPort];
   return variable ? parsePort(variable, VARIABLES.metricsPort) : undefined;
-}
-
-function parsePort(value: string, field: string): number {
-  const port = parseInteger(value, field);
-  if (port < 1 || port > 65_535) {
-    throw new ValidationError([{ field, message: `${port} is not a port number (1-65535)` }]);
-  }
-  return port;
 }
 
 /** `--webhook-port` and `--public-url` go together; the URL must be http(s). */

@@ -36,7 +36,11 @@ import { createKlingflowWorker, type KlingflowWorker, type NativeConnection } fr
 import { afterInterruption, type FollowedWork } from './interrupted-wait.js';
 import { note } from './output.js';
 import { portProblem } from './port-problem.js';
-import { type SimulatedProviders, startSimulatedProviders } from './simulated-providers.js';
+import {
+  fitSettingsToSimulation,
+  type SimulatedProviders,
+  startSimulatedProviders,
+} from './simulated-providers.js';
 import { onStopSignals, type StopSignal, signalExitCode } from './stop-signals.js';
 
 export interface WorkerRuntime {
@@ -128,9 +132,7 @@ export async function startWorkerRuntime(
     );
   }
   if (simulated) {
-    settings.allowPrivateNetwork = true;
-    settings.initialWaitMs ??= Math.round(simulated.renderMs * 0.8);
-    settings.pollIntervalMs = Math.min(settings.pollIntervalMs, 1_000);
+    fitSettingsToSimulation(settings, environment, simulated.renderMs);
   } else {
     checkProviderHosts(environment, settings.allowPrivateNetwork);
   }

@@ -1,4 +1,5 @@
 import { parseDuration } from '../config/duration.js';
+import type { KlingflowSettings } from '../config/environment.js';
 import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError } from '../errors.js';
 import { startSimulatedProviders as startFakes } from '../simulated/index.js';
@@ -28,4 +29,19 @@ export async function startSimulatedProviders(
   }
   const fakes = await startFakes({ renderMs });
   return { environment: fakes.environment, renderMs, stop: fakes.stop };
+}
+
+/**
+ * A worker on the simulated providers: their loopback addresses are allowed, and since their
+ * renders take seconds, the first poll comes at 80% of one and polls follow each second, unless
+ * KLINGFLOW_INITIAL_WAIT or KLINGFLOW_POLL_INTERVAL says otherwise.
+ */
+export function fitSettingsToSimulation(
+  settings: KlingflowSettings,
+  environment: NodeJS.ProcessEnv,
+  renderMs: number,
+): void {
+  settings.allowPrivateNetwork = true;
+  settings.initialWaitMs ??= Math.round(renderMs * 0.8);
+  if (!environment[VARIABLES.pollInterval]) settings.pollIntervalMs = 1_000;
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { startSimulatedProviders } from '../../../src/cli/simulated-providers.js';
+import {
+  fitSettingsToSimulation,
+  startSimulatedProviders,
+} from '../../../src/cli/simulated-providers.js';
+import { readSettings } from '../../../src/config/environment.js';
 import { ConfigurationError } from '../../../src/errors.js';
 
 describe('the simulated providers of a keyless run', () => {
@@ -13,5 +17,17 @@ describe('the simulated providers of a keyless run', () => {
     await expect(refusal).rejects.toThrow(
       'KLINGFLOW_SIMULATED_RENDER_TIME: "fast" is not a duration (examples: 10s, 2m)',
     );
+  });
+
+  it('poll each second unless KLINGFLOW_POLL_INTERVAL is set, which is then honoured', () => {
+    const unset = readSettings({});
+    fitSettingsToSimulation(unset, {}, 5_000);
+    expect(unset).toMatchObject({ pollIntervalMs: 1_000, initialWaitMs: 4_000 });
+    expect(unset.allowPrivateNetwork).toBe(true);
+
+    const environment = { KLINGFLOW_POLL_INTERVAL: '30s', KLINGFLOW_INITIAL_WAIT: '2s' };
+    const set = readSettings(environment);
+    fitSettingsToSimulation(set, environment, 5_000);
+    expect(set).toMatchObject({ pollIntervalMs: 30_000, initialWaitMs: 2_000 });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderError } from '../errors.js';
+import { HYPRLAB_DISPLAY_NAME } from './hyprlab-catalog.js';
 import { HYPRLAB_OFFERING } from './hyprlab-offering.js';
 import type { ApiKeySettings } from './kit/adapter-settings.js';
 import { failedTaskStatus } from './kit/content-rejection.js';
@@ -7,6 +7,7 @@ import { createHttpAdapter, type HttpSubmitCall } from './kit/http-adapter.js';
 import { jsonImage } from './kit/image-form.js';
 import { asRecord, errorText, firstString } from './kit/lenient-json.js';
 import type { ErrorEnvelope } from './kit/provider-answer.js';
+import { returnedUrl } from './kit/returned-url.js';
 import { providerModelName } from './offer-check.js';
 import type { ProviderAdapter, TaskHandle, TaskStatus } from './provider.js';
 
@@ -97,26 +98,7 @@ const hyprLabSubmit: HttpSubmitCall = async (offer, request, { images }) => {
  * polling URL on another host would receive our Authorization header.
  */
 function pollingUrlOf(handle: TaskHandle, baseUrl: string): string {
-  const pollingUrl = typeof handle.pollingUrl === 'string' ? handle.pollingUrl : undefined;
-  if (!pollingUrl) {
-    throw new ProviderError('invalid-request', PROVIDER, 'task handle has no pollingUrl');
-  }
-  if (!sameOrigin(pollingUrl, baseUrl)) {
-    throw new ProviderError(
-      'provider-unavailable',
-      PROVIDER,
-      `polling URL ${new URL(pollingUrl).origin} is not on the HyprLab host ${new URL(baseUrl).origin}; the API key is not sent there`,
-    );
-  }
-  return pollingUrl;
-}
-
-function sameOrigin(url: string, base: string): boolean {
-  try {
-    return new URL(url).origin === new URL(base).origin;
-  } catch {
-    return false;
-  }
+  return returnedUrl(handle, 'pollingUrl', baseUrl, HYPRLAB_DISPLAY_NAME);
 }
 
 /**

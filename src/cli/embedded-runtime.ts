@@ -315,8 +315,12 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
   try {
     if (!(await isTemporalReachable(target))) {
       if (!options.wait || target.explicitlyConfigured) {
+        // --wait embeds a server only where none is configured: a set address is never replaced.
+        const instead = options.wait
+          ? `; --wait runs an embedded one only when no address is configured (TEMPORAL_ADDRESS, a Temporal profile)`
+          : `, or use --wait to run an embedded one for this ${options.purpose}`;
         throw new TemporalUnreachableError(
-          `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`, or use --wait to run an embedded one for this ${options.purpose}`,
+          `cannot reach Temporal at ${target.address}; start one with \`klingflow dev\`${instead}`,
         );
       }
       const port = Number(target.address.split(':').pop()) || 7233;

@@ -588,6 +588,20 @@ describe('klingflow CLI refusing to start a job', () => {
     expect(result.stdout).toBe('');
     await expectNothingStarted(workflowId);
   });
+
+  it.concurrent('with --wait, exits 3 at a set address without suggesting the --wait it has', async () => {
+    const closedPort = await freePort();
+    const workflowId = `e2e-unreachable-wait-${randomUUID()}`;
+    const result = await runKlingflow(['generate', '--prompt', 'x', '--id', workflowId, '--wait'], {
+      ...stack.environment,
+      TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}`,
+    });
+
+    expect(result.code, result.output).toBe(3);
+    expect(result.stderr).toContain('only when no address is configured');
+    expect(result.stderr).not.toContain('use --wait');
+    await expectNothingStarted(workflowId);
+  });
 });
 
 describe('klingflow server and dev refusing their flags', () => {

@@ -63,8 +63,8 @@ function isUnansweredQuery(error: unknown): boolean {
 /**
  * A running job no worker can answer for: what Temporal itself records (its request, the phase
  * and provider it last published, when it started), marked `waitingForWorker`. Attempts and
- * spend are the worker's to report, so they are empty here, not zero-cost claims: the CLI says
- * the spend is unknown.
+ * spend are the worker's to report, so they are empty here and marked `spendUnknown`, not
+ * zero-cost claims.
  */
 export function unansweredStatus(
   description: WorkflowExecutionDescription,
@@ -83,5 +83,6 @@ export function unansweredStatus(
     }),
     ...(provider ? { provider } : {}),
     waitingForWorker: waiting,
+    spendUnknown: true,
   };
 }

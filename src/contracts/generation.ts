@@ -142,8 +142,9 @@ export interface GenerationStatus extends Notified {
    */
   waitingForSlot?: { provider: ProviderId; limit: number };
   /**
-   * A closed job whose state no worker could read back (terminated, or its status query
-   * unanswered): `spend` is empty because it is unknown, not because nothing was spent.
+   * A job whose state no worker could read back (terminated, its status query unanswered, or
+   * running with no worker answering): `spend` is empty because it is unknown, not because
+   * nothing was spent.
    */
   spendUnknown?: true;
 }

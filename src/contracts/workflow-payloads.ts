@@ -156,7 +156,7 @@ export const generationStatusSchema = z
       .literal(true)
       .optional()
       .describe(
-        "a closed job's ledger could not be read back: spend is unknown, not zero (client only)",
+        "the job's ledger could not be read back (no worker answered): spend is unknown, not zero (client only)",
       ),
   })
   .describe(

@@ -90,6 +90,8 @@ describe('status of a running job', () => {
       phase: 'planning',
       model: 'kling-v1.6',
       waitingForWorker: { taskQueue: context.taskQueue, workersPolling: false },
+      // Nothing a worker reports is known yet: not "nothing spent".
+      spendUnknown: true,
     });
     expect(batch).toMatchObject({
       state: 'running',
@@ -103,6 +105,7 @@ describe('status of a running job', () => {
       const finished = await client.waitForResult(workflowId);
       expect(finished.status).toBe('succeeded');
       expect(finished.waitingForWorker).toBeUndefined();
+      expect(finished.spendUnknown).toBeUndefined();
       const batchResult = await client.waitForBatch(batchId, { intervalMs: 100 });
       expect(batchResult.succeeded).toBe(2);
     });

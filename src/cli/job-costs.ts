@@ -11,8 +11,9 @@ const DEADLINE_MS = 2_000;
  * What each listed job has spent (its ledger's totals: USD, and per price unit for providers
  * priced in credits or units), read as cheaply as Temporal allows:
  * a finished job's status is its result (or its failure's details), read from the close event
- * alone; a running job answers the status query from its worker. Cancelled or terminated jobs,
- * and running ones whose worker does not answer within 2 s, are left without a cost.
+ * alone; a running job answers the status query from its worker, and so does a cancelled or
+ * terminated one (a worker replays it: its ledger may hold tasks a provider billed). Jobs whose
+ * worker does not answer within 2 s are left without a cost.
  */
 export async function readJobCosts(
   client: Client,
@@ -44,6 +45,8 @@ async function finalOrCurrentStatus(
   const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
   switch (execution.status.name) {
     case 'RUNNING':
+    case 'CANCELLED':
+    case 'TERMINATED':
       return handle.query(statusQuery);
     case 'COMPLETED':
       return (await handle.result()) as GenerationStatus;

@@ -27,6 +27,18 @@ import { waitUntil } from '../support/wait-until.js';
  * dev server, with a real `klingflow worker` process and every provider's fake behind it.
  */
 
+/** `klingflow list --json`, as far as these tests read it. */
+interface ListedJobs {
+  jobs: {
+    workflowId: string;
+    status: string;
+    phase: string;
+    provider: string;
+    model: string;
+    costUsd: number | null;
+  }[];
+}
+
 /** The contract's commands (design.md, "Commands"). */
 const CONTRACT_COMMANDS = [
   'dev',
@@ -189,16 +201,6 @@ describe('klingflow CLI with a worker process', () => {
     expect(generated.code, generated.output).toBe(0);
     const provider = parseJson<GenerationStatus>(generated.stdout, generated.output).provider;
 
-    interface ListedJobs {
-      jobs: {
-        workflowId: string;
-        status: string;
-        phase: string;
-        provider: string;
-        model: string;
-        costUsd: number | null;
-      }[];
-    }
     // Visibility is eventually consistent: wait (through the client, not a CLI process per try)
     // until the server lists the finished job with its provider, then ask the CLI once.
     await waitUntil('the job listed as succeeded', async () => {
@@ -291,10 +293,21 @@ describe('klingflow CLI with a worker process', () => {
       const status = await klingflow('status', workflowId, '--json');
 
       expect(status.code, status.output).toBe(1);
-      expect(parseJson<GenerationStatus>(status.stdout, status.output)).toMatchObject({
-        workflowId,
-        status: 'cancelled',
+      const cancelledStatus = parseJson<GenerationStatus>(status.stdout, status.output);
+      expect(cancelledStatus).toMatchObject({ workflowId, status: 'cancelled' });
+      // The task HyprLab created bills although the job was cancelled: list shows its cost.
+      expect(cancelledStatus.spend.usd).toBeGreaterThan(0);
+      await waitUntil('the job listed as cancelled', async () => {
+        const query = `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Canceled'`;
+        for await (const _execution of stack.client.workflow.list({ query })) return true;
+        return false;
       });
+      const listed = await klingflow('list', '--status', 'cancelled', '--since', '10m', '--json');
+      expect(listed.code, listed.output).toBe(0);
+      const row = parseJson<ListedJobs>(listed.stdout, listed.output).jobs.find(
+        (job) => job.workflowId === workflowId,
+      );
+      expect(row?.costUsd).toBe(cancelledStatus.spend.usd);
       const leftovers = [
         ...(await readdir(stack.storageDirectory)),
         ...(await readdir(join(stack.storageDirectory, '.partial')).catch(() => [])),

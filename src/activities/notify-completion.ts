@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Dispatcher, request } from 'undici';
+import { reportedPhase } from '../contracts/generation.js';
 import {
   MAX_NOTIFY_ERROR_LENGTH,
   NOTIFY_MAX_RETRY_INTERVAL_MS,
@@ -58,7 +59,7 @@ export function createNotifyCompletion(deps: NotifyDependencies) {
       }
       throw error;
     }
-    const body = JSON.stringify(input.body);
+    const body = JSON.stringify(withReportedPhase(input.body));
     const sentAt = new Date();
     let response: Dispatcher.ResponseData;
     try {
@@ -98,4 +99,11 @@ export function createNotifyCompletion(deps: NotifyDependencies) {
     // moved should be given its new URL); other 4xx say the receiver will not take it.
     throw fail(NotifyFailureTypes.refused, message);
   };
+}
+
+/** A job's status as the contract reports it (route planning as `submitting`); batches as they are. */
+function withReportedPhase(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('phase' in body)) return body;
+  const phase = (body as { phase: unknown }).phase;
+  return typeof phase === 'string' ? { ...body, phase: reportedPhase(phase) } : body;
 }

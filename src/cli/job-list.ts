@@ -1,6 +1,10 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { BatchSpend } from '../contracts/batch.js';
-import { GENERATE_VIDEO_WORKFLOW, type GenerationStatusName } from '../contracts/generation.js';
+import {
+  GENERATE_VIDEO_WORKFLOW,
+  type GenerationStatusName,
+  reportedPhase,
+} from '../contracts/generation.js';
 import {
   KLING_BATCH_ID,
   KLING_MODEL,
@@ -93,7 +97,7 @@ export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend
     phase:
       execution.status.name === 'COMPLETED'
         ? 'done'
-        : (attributes.get(KLING_PHASE) ?? (running ? null : 'done')),
+        : reportedPhase(attributes.get(KLING_PHASE) ?? (running ? null : 'done')),
     provider: attributes.get(KLING_PROVIDER) ?? null,
     model: attributes.get(KLING_MODEL) ?? null,
     batchId: attributes.get(KLING_BATCH_ID) ?? null,

@@ -15,6 +15,7 @@ import {
   GENERATE_VIDEO_WORKFLOW,
   type GenerateVideoInput,
   type GenerationStatus,
+  reportedPhase,
 } from '../contracts/generation.js';
 import { batchStatusQuery, statusQuery } from '../contracts/messages.js';
 import { initialJobSearchAttributes, KLING_BATCH_ID } from '../contracts/search-attributes.js';
@@ -174,6 +175,11 @@ export class KlingflowClient {
 
   /** The contract's status JSON, for running and finished jobs alike. */
   async getStatus(workflowId: string): Promise<GenerationStatus> {
+    const status = await this.readStatus(workflowId);
+    return { ...status, phase: reportedPhase(status.phase) };
+  }
+
+  private async readStatus(workflowId: string): Promise<GenerationStatus> {
     const handle = this.temporal.workflow.getHandle(requireId(workflowId, 'workflowId'));
     const description = await handle.describe();
     switch (description.status.name) {

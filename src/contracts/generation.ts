@@ -15,6 +15,13 @@ export type GenerationPhase =
   | 'downloading'
   | 'storing'
   | 'done';
+/**
+ * Route planning is reported as the start of `submitting` (nothing has reached a provider yet):
+ * the public contract's phases are submitting, waiting, downloading, storing and done.
+ */
+export function reportedPhase<Phase extends string | null>(phase: Phase): Phase | 'submitting' {
+  return phase === 'planning' ? 'submitting' : phase;
+}
 export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'skipped';
 /** Error kinds in attempt records: the provider kinds plus what the workflow itself decides. */
 export type AttemptErrorKind =

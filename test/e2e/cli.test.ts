@@ -168,6 +168,27 @@ describe('klingflow CLI with a worker process', () => {
     expect(totalSubmissions(stack.providers)).toBe(1);
   });
 
+  it('generate --wait --json for a job no provider fits: exit 1, a contract phase, nothing submitted', async () => {
+    const before = totalSubmissions(stack.providers);
+    const result = await klingflow(
+      'generate',
+      '--prompt',
+      'a paper boat',
+      '--max-cost',
+      '0.001',
+      '--wait',
+      '--json',
+    );
+
+    expect(result.code, result.output).toBe(1);
+    const status = parseJson<GenerationStatus>(result.stdout, result.output);
+    expect(status.status).toBe('failed');
+    // design.md's phases: the route planning it failed in is reported as submitting.
+    expect(['submitting', 'waiting', 'downloading', 'storing', 'done']).toContain(status.phase);
+    expect(status.attempts.every((attempt) => attempt.errorKind === 'over-budget')).toBe(true);
+    expect(totalSubmissions(stack.providers)).toBe(before);
+  });
+
   it('generate without --wait prints the workflow id once started, and status --wait --json reports success', async () => {
     const started = await klingflow('generate', '--prompt', 'a kite over a beach');
 

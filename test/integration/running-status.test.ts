@@ -87,7 +87,8 @@ describe('status of a running job', () => {
     expect(Date.now() - asked).toBeLessThan(10_000);
     expect(job).toMatchObject({
       status: 'running',
-      phase: 'planning',
+      // Not yet planned: the contract's first phase (design.md lists no 'planning').
+      phase: 'submitting',
       model: 'kling-v1.6',
       waitingForWorker: { taskQueue: context.taskQueue, workersPolling: false },
       // Nothing a worker reports is known yet: not "nothing spent".

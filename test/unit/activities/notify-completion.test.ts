@@ -16,7 +16,12 @@ const BODY = { workflowId: 'job-1', status: 'succeeded' };
 /** One HTTP attempt of the notify activity, as Temporal's `attempt` would number it. */
 function attempt(
   url: string,
-  options: { attempt?: number; allowPrivateNetwork?: boolean; secret?: string | null } = {},
+  options: {
+    attempt?: number;
+    allowPrivateNetwork?: boolean;
+    secret?: string | null;
+    body?: unknown;
+  } = {},
 ) {
   const notify = createNotifyCompletion({
     dispatcher,
@@ -28,7 +33,8 @@ function attempt(
     { attempt: options.attempt ?? 1 },
     { logger: new DefaultLogger('ERROR') },
   );
-  return env.run(notify, { url, webhookId: 'msg_run-1', body: BODY }) as ReturnType<typeof notify>;
+  const body = options.body ?? BODY;
+  return env.run(notify, { url, webhookId: 'msg_run-1', body }) as ReturnType<typeof notify>;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -60,6 +66,13 @@ describe('notifyCompletion (one delivery attempt)', () => {
       request!.headers as Record<string, string>,
     );
     expect(verified).toEqual(BODY);
+  });
+
+  it("reports a job that failed in route planning in the contract's phase, submitting", async () => {
+    receiver = await startNotifyReceiver(() => 204);
+    const failed = { workflowId: 'job-2', status: 'failed', phase: 'planning' };
+    await attempt(receiver.url, { body: failed });
+    expect(JSON.parse(receiver.received[0]!.body)).toEqual({ ...failed, phase: 'submitting' });
   });
 
   it('retries 408, 429 and 5xx', async () => {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { parsePriceRates, withPriceRate } from '../../config/price-rates.js';
 import { configuredProviderIds } from '../../config/provider-variables.js';
+import { VARIABLES } from '../../config/variables.js';
 import { catalogProviders } from '../../providers/catalog.js';
 import { providerModelName } from '../../providers/offer-check.js';
 import type { Price, ProviderOffering } from '../../providers/provider.js';
@@ -37,8 +39,12 @@ const PRICING_VOICE = { apimodels: { voice_list: ['voice'] } };
  */
 export function providerTable(environment: NodeJS.ProcessEnv = process.env): ProviderTableRow[] {
   const configured = new Set(configuredProviderIds(environment));
+  // Prices in units or credits get their USD value from the user's rates, as routing does.
+  const rates = parsePriceRates(environment[VARIABLES.priceRates]);
   const rows: ProviderTableRow[] = [];
   for (const adapter of catalogProviders()) {
+    const priceOf = (request: UnifiedRequest) =>
+      withPriceRate(adapter.price(request), rates[adapter.id]);
     for (const offer of adapter.capabilities.offers) {
       for (const mode of offer.modes) {
         for (const duration of offer.durations) {
@@ -69,10 +75,10 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
               typeof offer.cameraControl === 'string' ? offer.cameraControl : 'restricted',
             callbacks: adapter.capabilities.callbacks,
           });
-          rows.push(row(false, false, adapter.price(parseUnifiedRequest(base))));
+          rows.push(row(false, false, priceOf(parseUnifiedRequest(base))));
           const withAudio = parseUnifiedRequest({ ...base, sound: true });
           if (!servable(adapter, withAudio)) continue;
-          const audioPrice = adapter.price(withAudio);
+          const audioPrice = priceOf(withAudio);
           rows.push(row(true, false, audioPrice));
           const withVoice = parseUnifiedRequest({
             ...base,
@@ -81,7 +87,7 @@ export function providerTable(environment: NodeJS.ProcessEnv = process.env): Pro
           });
           // Voice rows only where a voice is priced on its own (the seed's v2.6 table).
           if (servable(adapter, withVoice)) {
-            const voicePrice = adapter.price(withVoice);
+            const voicePrice = priceOf(withVoice);
             if (voicePrice.amount !== audioPrice.amount) rows.push(row(true, true, voicePrice));
           }
         }
@@ -137,7 +143,7 @@ export function registerProvidersCommand(program: Command): void {
         row.mode,
         String(row.duration),
         row.voice ? 'audio+voice' : row.audio ? 'audio' : '',
-        `${row.price.amount} ${row.price.unit}`,
+        `${row.price.amount} ${row.price.unit}${row.price.unit !== 'USD' && row.price.usd !== undefined ? ` (≈ $${row.price.usd})` : ''}`,
         row.providerModel,
         row.startImage,
         row.sound,

@@ -19,6 +19,21 @@ describe('klingflow providers', () => {
     }
   });
 
+  it('gives prices in units their USD value from KLINGFLOW_PRICE_RATES, and refuses a bad one', () => {
+    const rated = providerTable({ KLINGFLOW_PRICE_RATES: 'openai-hk=0.14' });
+    const kling1 = (row: (typeof rows)[number]) =>
+      row.provider === 'openai-hk' && row.model === 'kling-v1' && row.mode === 'std';
+    expect(rated.find((row) => kling1(row) && row.duration === 5)?.price).toEqual({
+      amount: 1,
+      unit: 'base-units',
+      usd: 0.14,
+    });
+    expect(rows.find((row) => kling1(row) && row.duration === 5)?.price.usd).toBeUndefined();
+    expect(() => providerTable({ KLINGFLOW_PRICE_RATES: 'kling=abc' })).toThrow(
+      'KLINGFLOW_PRICE_RATES',
+    );
+  });
+
   it('reproduces seed prices in the table (HyprLab kling-v2.1 pro 5 s: $0.315; apimodels v3 pro 10 s: $0.853)', () => {
     expect(
       rows.find(

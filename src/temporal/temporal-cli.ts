@@ -3,7 +3,7 @@ import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VARIABLES } from '../config/variables.js';
-import { TemporalCliUnavailableError } from '../errors.js';
+import { ConfigurationError, TemporalCliUnavailableError } from '../errors.js';
 import { OwnerLockTimeoutError, withOwnerLock } from './owner-lock.js';
 
 /**
@@ -50,8 +50,10 @@ export async function locateTemporalCli(
   if (fromEnvironment) {
     if (await isExecutable(fromEnvironment))
       return { path: fromEnvironment, source: 'TEMPORAL_CLI_PATH' };
-    throw new TemporalCliUnavailableError(
-      `TEMPORAL_CLI_PATH=${fromEnvironment} is not an executable file`,
+    // A setting this command cannot work with (exit 2), not an unreachable Temporal.
+    throw new ConfigurationError(
+      VARIABLES.temporalCliPath,
+      `${fromEnvironment} is not an executable file`,
     );
   }
   const onPath = await findOnPath('temporal', environment.PATH ?? '');

@@ -3,7 +3,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TemporalCliUnavailableError } from '../../../src/errors.js';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
+import { ConfigurationError } from '../../../src/errors.js';
 import { cachedCliPath, locateTemporalCli } from '../../../src/temporal/temporal-cli.js';
 
 async function executable(path: string): Promise<string> {
@@ -31,10 +32,14 @@ describe('locating the Temporal CLI', () => {
     expect(found).toEqual({ path, source: 'TEMPORAL_CLI_PATH' });
   });
 
-  it('says clearly when TEMPORAL_CLI_PATH points at nothing', async () => {
-    await expect(
-      locateTemporalCli({ environment: { TEMPORAL_CLI_PATH: join(directory, 'missing') } }),
-    ).rejects.toBeInstanceOf(TemporalCliUnavailableError);
+  it('says clearly when TEMPORAL_CLI_PATH points at nothing: a setting, exit 2', async () => {
+    const missing = join(directory, 'missing');
+    const refusal = locateTemporalCli({ environment: { TEMPORAL_CLI_PATH: missing } });
+    await expect(refusal).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(refusal).rejects.toThrow(
+      `TEMPORAL_CLI_PATH: ${missing} is not an executable file`,
+    );
+    expect(exitCodeFor(await refusal.catch((error: unknown) => error))).toBe(2);
   });
 
   it('then a temporal on PATH, then the project cache', async () => {

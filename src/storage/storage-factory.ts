@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { withTimeout } from '../async/with-timeout.js';
 import { VARIABLES } from '../config/variables.js';
 import { ConfigurationError } from '../errors.js';
 import { createFilesystemStorage } from './filesystem-storage.js';
@@ -40,16 +41,22 @@ export function createVideoStorage(
   return createFilesystemStorage({ rootDirectory: target });
 }
 
+/** How long the start-up check may take: a bucket or disk that never answers stops the worker. */
+const CHECK_WRITABLE_TIMEOUT_MS = 30_000;
+
 /**
  * The storage's own check, as a ConfigurationError naming the variable that chose it (exit 2):
- * a worker refuses to start rather than pay for videos it cannot store.
+ * a worker refuses to start rather than pay for videos it cannot store. A check that never
+ * settles (a directory under /proc, where Node's mkdir hangs; a bucket endpoint that takes the
+ * connection and says nothing) is refused too, once `timeoutMs` have passed.
  */
 export async function checkStorageWritable(
   storage: VideoStorage,
   environment: NodeJS.ProcessEnv = process.env,
+  timeoutMs = CHECK_WRITABLE_TIMEOUT_MS,
 ): Promise<void> {
   try {
-    await storage.checkWritable();
+    await withTimeout(storage.checkWritable(), timeoutMs, `no answer within ${timeoutMs / 1000} s`);
   } catch (cause) {
     const variable = environment[VARIABLES.storage]?.trim()
       ? VARIABLES.storage

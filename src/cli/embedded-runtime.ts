@@ -316,7 +316,7 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
     if (!(await isTemporalReachable(target))) {
       if (!options.wait || target.explicitlyConfigured) {
         // --wait embeds a server only where none is configured: a set address is never replaced.
-        const instead = options.wait
+        const instead = target.explicitlyConfigured
           ? `; --wait runs an embedded one only when no address is configured (TEMPORAL_ADDRESS, a Temporal profile)`
           : `, or use --wait to run an embedded one for this ${options.purpose}`;
         throw new TemporalUnreachableError(

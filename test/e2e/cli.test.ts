@@ -619,6 +619,8 @@ describe('klingflow CLI refusing to start a job', () => {
 
     expect(result.code, result.output).toBe(3);
     expect(result.stderr).toContain(`127.0.0.1:${closedPort}`);
+    // --wait would not help: a set address is never replaced by an embedded server.
+    expect(result.stderr).not.toContain('use --wait');
     expect(result.stdout).toBe('');
     await expectNothingStarted(workflowId);
   });

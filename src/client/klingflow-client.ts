@@ -317,6 +317,7 @@ export class KlingflowClient {
           total: items,
           pending: items,
           waitingForWorker: reply.waiting,
+          spendUnknown: true,
         };
       }
       case 'COMPLETED':
@@ -330,13 +331,16 @@ export class KlingflowClient {
         try {
           return { ...(await handle.query(batchStatusQuery)), state, error };
         } catch {
-          return minimalBatchStatus({
-            batchId,
-            workflowId: description.workflowId,
-            state,
-            startedAt: description.startTime.toISOString(),
-            error,
-          });
+          return {
+            ...minimalBatchStatus({
+              batchId,
+              workflowId: description.workflowId,
+              state,
+              startedAt: description.startTime.toISOString(),
+              error,
+            }),
+            spendUnknown: true,
+          };
         }
       }
     }

@@ -194,6 +194,12 @@ export interface BatchStatus extends Notified {
    * alone, every item pending. Added by the client, never by the workflow.
    */
   waitingForWorker?: WaitingForWorker;
+  /**
+   * No worker could read the batch's state (none answered, or the batch closed and cannot be
+   * read back): `spend` is empty because it is unknown, not because nothing was spent. Added by
+   * the client, never by the workflow.
+   */
+  spendUnknown?: true;
 }
 
 /** What the batch returns (and `klingflow batch --json` prints). */

@@ -99,6 +99,7 @@ describe('status of a running job', () => {
       total: 2,
       pending: 2,
       waitingForWorker: { taskQueue: context.taskQueue, workersPolling: false },
+      spendUnknown: true,
     });
 
     const worker = await context.createWorker();

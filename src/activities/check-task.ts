@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes, type PollDelivery, type PollOutput } from '../contracts/generation.js';
+import { ProviderError } from '../errors.js';
 import type { TaskHandle } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { RenderTimeStore } from '../storage/render-time-store.js';
@@ -52,6 +53,16 @@ export function createCheckTask(deps: {
       throw toActivityFailure(error, { submit: false });
     } finally {
       stopKeepAlive?.();
+    }
+    if (status.state === 'failed' && status.notFound) {
+      // "No such task" for a task this provider accepted proves nothing (a read replica behind
+      // the write, another region): failing over would pay a second provider while the first
+      // renders and bills. The task stays pinned and is checked again, as after any status
+      // error, until it answers or a limit (the deadline's last look, stuck failover) ends it.
+      throw toActivityFailure(
+        new ProviderError('transient', input.handle.provider, `${status.reason}; checking again`),
+        { submit: false },
+      );
     }
     const polls = context.info.attempt - waitAttempts;
     if (input.untilDone && (status.state === 'queued' || status.state === 'running')) {

@@ -189,7 +189,13 @@ export type TaskStatus =
   | { state: 'queued'; detail?: string }
   | { state: 'running'; detail?: string; progress?: number }
   | { state: 'succeeded'; videos: { url: string; durationSeconds?: number }[] }
-  | { state: 'failed'; reason: string; kind: ProviderErrorKind };
+  | {
+      state: 'failed';
+      reason: string;
+      kind: ProviderErrorKind;
+      /** The provider's documented "no such task" answer, not a failure it reported. */
+      notFound?: true;
+    };
 
 export interface CallContext {
   signal?: AbortSignal;

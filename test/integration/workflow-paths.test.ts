@@ -11,6 +11,7 @@ import {
 import { statusQuery } from '../../src/contracts/messages.js';
 import { parseUnifiedRequest } from '../../src/request/parse-request.js';
 import type { ProviderId } from '../../src/request/unified-request.js';
+import { hyprLabNotFoundFault } from '../../src/simulated/hyprlab-fake.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
 import { videoStorageKey } from '../../src/storage/storage-key.js';
@@ -283,6 +284,22 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(status.status).toBe('succeeded');
     expect(hyprlab.submissions).toBe(1);
     expect(status.polls).toBeGreaterThanOrEqual(4);
+  });
+
+  it("keeps checking a task its provider answers 'no such task' for, and pays no other provider", async ({
+    context,
+  }) => {
+    // A read replica behind the write: HyprLab's own not-found envelope, once, for a task it took.
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.injectFault({ route: 'status', times: 1, fault: hyprLabNotFoundFault() });
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(outcome(await start(context, ['hyprlab', 'kling'])));
+
+    expect(status.status).toBe('succeeded');
+    expect(status.provider).toBe('hyprlab');
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
   });
 
   it('hands a download that failed in the poll over to the download activity, which delivers it', async ({

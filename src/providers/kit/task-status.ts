@@ -2,15 +2,17 @@ import { ProviderError } from '../../errors.js';
 import type { TaskStatus } from '../provider.js';
 
 /**
- * The provider's documented "no such task" answer: the task it accepted is gone, so this
- * attempt cannot finish and the job may fail over. Only the provider's own not-found envelope
- * leads here; a bare 404 from something in front of it is transient (provider-answer.ts).
+ * The provider's documented "no such task" answer, marked `notFound`: for a task it accepted,
+ * the poll checks again rather than failing over (check-task.ts). Only the provider's own
+ * not-found envelope leads here; a bare 404 from something in front of it is transient
+ * (provider-answer.ts).
  */
 export function taskNotFound(displayName: string, taskId: string, evidence: string): TaskStatus {
   return {
     state: 'failed',
     reason: `${displayName} no longer knows task ${taskId} (${evidence})`,
     kind: 'provider-unavailable',
+    notFound: true,
   };
 }
 

@@ -108,10 +108,11 @@ export interface EarlierSpend {
   unknown?: boolean;
   /**
    * A task of that job the provider may have billed without the job delivering its video (an
-   * ambiguous submit, or a render whose download failed): running the item again pays again,
-   * so `retryFailed` leaves it unless `retryPaid`.
+   * ambiguous submit, a render whose download failed, or a task the job gave up while it still
+   * rendered: past a deadline, stuck, or cancelled at a provider that could not stop it):
+   * running the item again pays again, so `retryFailed` leaves it unless `retryPaid`.
    */
-  paidTask?: { provider: ProviderId; why: 'ambiguous-submit' | 'download-failed' };
+  paidTask?: { provider: ProviderId; why: 'ambiguous-submit' | 'download-failed' | 'abandoned' };
 }
 
 function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'paidTask'> {
@@ -119,7 +120,13 @@ function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'p
     if (errorKind === 'ambiguous-submit' || errorKind === 'download-failed')
       return { paidTask: { provider, why: errorKind } };
   }
-  return {};
+  // A task stopped at its provider renders no more; any other one given up may still bill.
+  const givenUp = status?.spend.tasks.find(
+    (task) =>
+      (task.outcome === 'abandoned' || task.outcome === 'rendering') &&
+      task.cancelAttempt !== 'cancelled',
+  );
+  return givenUp ? { paidTask: { provider: givenUp.provider, why: 'abandoned' } } : {};
 }
 
 /** A closed job's spend from its last status (the query replays it); undefined if unreadable. */

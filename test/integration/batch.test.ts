@@ -545,6 +545,29 @@ describe('batchGenerate on a real Temporal dev server', () => {
     });
   });
 
+  it('--retry-failed leaves an item whose job gave up a task still rendering at its deadline', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('abandoned');
+    // The render outlives the job: the task is abandoned, and HyprLab may still finish and bill it.
+    fake.queueOutcome({ type: 'stuck' });
+    const items = batchEntries(1);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 1, deadlineMs: 3_000 });
+      const first = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(first.items[0]?.status).toBe('failed');
+
+      await client.startBatch(items, { batchId, concurrency: 1, retryFailed: true });
+      const retried = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(1);
+      expect(retried.items[0]).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('gave up a task at hyprlab that was still rendering'),
+      });
+    });
+  });
+
   it('cancelling a batch cancels its running jobs and still writes the manifest', async () => {
     const { context, client } = await setUp({ renderMs: 60_000 });
     const worker = await context.createWorker();

@@ -46,7 +46,9 @@ export async function takeItem(
     const held =
       why === 'ambiguous-submit'
         ? `may hold a paid task at ${provider} (ambiguous submit); look for it there`
-        : `has a paid render at ${provider} whose download failed; fetch it there`;
+        : why === 'abandoned'
+          ? `gave up a task at ${provider} that was still rendering and may bill; look for it there`
+          : `has a paid render at ${provider} whose download failed; fetch it there`;
     run.slots[position] = {
       ...notStarted,
       status: 'failed',

@@ -1,5 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { MAYBE_EXPIRED_URL_FAILURES } from '../contracts/download-failures.js';
 import { StorageError, type StoredVideo } from '../storage/video-storage.js';
 import { interrupted } from './download/failures.js';
 import {
@@ -57,10 +59,18 @@ export async function downloadToStorage(
       pacer.stop();
     }
   }
-  const { video, pacer, progress } = await stageVideo(deps, input, context, {
-    ...resumeFrom,
-    offset: resumeFrom?.staged ? 0 : (resumeFrom?.offset ?? 0),
-  } satisfies DownloadProgress);
+  let staging: Awaited<ReturnType<typeof stageVideo>>;
+  try {
+    staging = await stageVideo(deps, input, context, {
+      ...resumeFrom,
+      offset: resumeFrom?.staged ? 0 : (resumeFrom?.offset ?? 0),
+    } satisfies DownloadProgress);
+  } catch (error) {
+    const committed = await committedByEarlierAttempt(deps, input, error);
+    if (committed) return committed;
+    throw error;
+  }
+  const { video, pacer, progress } = staging;
   try {
     // A crash from here on leaves a complete, verified file: say so, so a retry commits it.
     // Said at once only for a file worth more than a heartbeat (a billable action): a retry
@@ -118,6 +128,39 @@ async function commitEarlierStaging(
     if (tempPath) await rm(tempPath, { force: true });
     return undefined;
   }
+}
+
+/**
+ * An earlier attempt (or the poll that found the task done) committed this video, then died
+ * before reporting back, and the result URL no longer answers (a signed link expired, outputs
+ * purged): the paid video is already stored under the job's key, so the commit finishes with it
+ * (its sidecar written if missing). Only this job writes its key: route planning refuses a job
+ * whose key is taken before anything is submitted.
+ */
+async function committedByEarlierAttempt(
+  deps: DownloadVideoDependencies,
+  input: DownloadVideoToStorageInput,
+  error: unknown,
+): Promise<StoredVideo | undefined> {
+  if (
+    !(error instanceof ApplicationFailure) ||
+    !MAYBE_EXPIRED_URL_FAILURES.includes(error.type ?? '')
+  )
+    return undefined;
+  const stored = await deps.storage.storedVideoDigest(input.key);
+  if (!stored) return undefined;
+  Context.current().log.info('the result URL no longer answers; the video was stored earlier', {
+    key: input.key,
+  });
+  return commitStagedVideo(deps.storage, {
+    tempPath: deps.storage.partialPath(input.key),
+    key: input.key,
+    ...stored,
+    sourceUrl: input.url,
+    sidecar: finished(input.sidecar),
+  }).catch((failure: unknown) => {
+    throw storeFailure(failure);
+  });
 }
 
 function isStagingLost(error: unknown): boolean {

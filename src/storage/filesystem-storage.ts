@@ -81,6 +81,12 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
       const path = layout.videoPath(key);
       return (await exists(path)) ? path : undefined;
     },
+    async storedVideoDigest(key) {
+      const path = layout.videoPath(key);
+      const sha256 = await sha256OfFileIfExists(path);
+      const bytes = await sizeIfExists(path);
+      return sha256 === undefined || bytes === undefined ? undefined : { sha256, bytes };
+    },
     async removePartial(key: string): Promise<void> {
       await rm(layout.partialPath(key), { force: true });
     },

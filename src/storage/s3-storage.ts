@@ -85,6 +85,14 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       const objectKey = videoObjectKey(bucket, key);
       return (await objects.head(objectKey)) ? s3Uri(bucket.name, objectKey) : undefined;
     },
+    async storedVideoDigest(key) {
+      const head = await objects.head(videoObjectKey(bucket, key));
+      const sha256 = head?.Metadata?.[SHA256_METADATA];
+      // Only klingflow's own commit writes the digest: an object without it is not adopted.
+      return sha256 && head?.ContentLength !== undefined
+        ? { sha256, bytes: head.ContentLength }
+        : undefined;
+    },
     async removePartial(key: string): Promise<void> {
       await rm(partialPath(key), { force: true });
       await abortStaleUploads(client, bucket.name, videoObjectKey(bucket, key));

@@ -22,6 +22,12 @@ export interface VideoStorage {
    * place taken.
    */
   storedVideoPath(key: string): Promise<string | undefined>;
+  /**
+   * The sha256 and size of the video stored under `key`, if one is (computed from the file, or
+   * read from the object's metadata on S3): a download whose earlier attempt committed it, then
+   * died before reporting, finishes with it when its result URL no longer answers.
+   */
+  storedVideoDigest(key: string): Promise<{ sha256: string; bytes: number } | undefined>;
   removePartial(key: string): Promise<void>;
   /** Stores bytes content-addressed and returns `blob:sha256:<hex>`. */
   putBlob(bytes: Uint8Array, contentType: string): Promise<BlobReference>;

@@ -139,7 +139,7 @@ describe.each([
     expect(existsSync(tempPath)).toBe(false);
   });
 
-  it('says where a video is already stored under a key, and nothing for a free one', async () => {
+  it('says where a video is already stored under a key, with its digest, and nothing for a free one', async () => {
     expect(await fixture.storage.storedVideoPath('job-2')).toBeUndefined();
     const bytes = video(1024);
     const stored = await fixture.storage.commitVideo({
@@ -148,9 +148,14 @@ describe.each([
       sidecar: sidecarFor(bytes),
     });
     expect(await fixture.storage.storedVideoPath('job-2')).toBe(stored.path);
+    expect(await fixture.storage.storedVideoDigest('job-2')).toEqual({
+      sha256: sha256(bytes),
+      bytes: bytes.byteLength,
+    });
     // A staged download is not a stored video.
     await stage(fixture.storage, 'job-3', bytes);
     expect(await fixture.storage.storedVideoPath('job-3')).toBeUndefined();
+    expect(await fixture.storage.storedVideoDigest('job-3')).toBeUndefined();
   });
 
   it('commits again without change after an attempt that crashed before reporting', async () => {

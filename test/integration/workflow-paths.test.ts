@@ -14,6 +14,7 @@ import type { ProviderId } from '../../src/request/unified-request.js';
 import { hyprLabNotFoundFault } from '../../src/simulated/hyprlab-fake.js';
 import { officialFault } from '../../src/simulated/official-format-fake.js';
 import { createFilesystemStorage } from '../../src/storage/filesystem-storage.js';
+import { sha256Hex } from '../../src/storage/local-files.js';
 import { videoStorageKey } from '../../src/storage/storage-key.js';
 import { type IntegrationContext, itWithContext } from '../support/stack.js';
 import { waitUntil } from '../support/wait-until.js';
@@ -396,6 +397,44 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(hyprlab.requestsFor('download')).toHaveLength(3);
     expect(hyprlab.submissions).toBe(1);
     expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
+  it('finishes with the video an attempt stored before it died, when the result URL is gone', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.renderMs = 3_000;
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(async () => {
+      const handle = await start(context, ['hyprlab', 'kling']);
+      await waitForPhase(handle, 'waiting');
+      // What a worker killed after placing the video, before its sidecar and before reporting
+      // back, leaves behind; by the time another attempt runs, the signed URL has expired.
+      const storage = createFilesystemStorage({ rootDirectory: context.storageDirectory });
+      const placed = storage.videoPath(videoStorageKey(handle.workflowId));
+      await mkdir(dirname(placed), { recursive: true });
+      await writeFile(placed, hyprlab.videoBuffer);
+      hyprlab.injectFault({ route: 'download', fault: { type: 'status', status: 404 } });
+      return outcome(handle);
+    });
+
+    expect(status.status).toBe('succeeded');
+    expect(status.videos).toEqual([
+      expect.objectContaining({
+        sha256: sha256Hex(hyprlab.videoBuffer),
+        bytes: hyprlab.videoBuffer.length,
+      }),
+    ]);
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
+    expect(hyprlab.submissions).toBe(1);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+    const sidecar = JSON.parse(
+      await readFile(status.videos[0]!.path.replace(/\.mp4$/, '.json'), 'utf8'),
+    );
+    expect(sidecar).toMatchObject({
+      workflowId: status.workflowId,
+      sha256: sha256Hex(hyprlab.videoBuffer),
+    });
   });
 
   it('ends cancelled when cancelled while it polls', async ({ context }) => {

@@ -209,6 +209,7 @@ async function consume(
     const resumable =
       progress.offset > 0 &&
       range !== undefined &&
+      sameFile(progress, range.total) &&
       (statusCode === 416
         ? range.total === progress.offset
         : range.start === progress.offset && range.end !== undefined);
@@ -239,6 +240,18 @@ async function consume(
   }
 
   progress.validator = validatorOf(response.headers);
+  progress.total = transfer.announcedTotal();
   await transfer.write(body, progress);
   return true;
+}
+
+/**
+ * Whether a range answer continues the file whose prefix is on disk. `If-Range` settles it when
+ * the server gave a validator; without one, the total length must be the one first announced
+ * (a file replaced under the same URL would splice two videos), and with neither known the
+ * rest is not trusted to belong to the prefix.
+ */
+function sameFile(progress: DownloadProgress, total: number | undefined): boolean {
+  if (progress.total !== undefined) return total === progress.total;
+  return progress.validator !== undefined;
 }

@@ -5,11 +5,14 @@ const HEARTBEAT_INTERVAL_MS = 1000;
 /**
  * What each heartbeat records. `offset` bytes of the partial file are written and trusted;
  * `validator` (a strong ETag or Last-Modified) lets a retry ask for the rest with `If-Range`,
- * so a result that changed in between is fetched whole instead of spliced.
+ * so a result that changed in between is fetched whole instead of spliced; `total` is the
+ * file's length as first announced, which a resumed range must match (a server without
+ * validators may have replaced the file with another one).
  */
 export interface DownloadProgress {
   offset: number;
   validator?: string;
+  total?: number;
   /**
    * Set once the whole file is staged and verified, while it is being committed to storage: a
    * retry on the same host commits the staged file instead of fetching it again.
@@ -51,6 +54,7 @@ export function startHeartbeats(
     context.heartbeat({
       offset: progress.offset,
       ...(progress.validator ? { validator: progress.validator } : {}),
+      ...(progress.total !== undefined ? { total: progress.total } : {}),
       ...(progress.staged ? { staged: progress.staged } : {}),
     });
   };
@@ -77,9 +81,10 @@ export function startHeartbeats(
 
 export function readProgress(details: unknown): DownloadProgress | undefined {
   if (typeof details !== 'object' || details === null) return undefined;
-  const { offset, validator, staged } = details as {
+  const { offset, validator, total, staged } = details as {
     offset?: unknown;
     validator?: unknown;
+    total?: unknown;
     staged?: unknown;
   };
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
@@ -87,6 +92,7 @@ export function readProgress(details: unknown): DownloadProgress | undefined {
   return {
     offset,
     ...(typeof validator === 'string' ? { validator } : {}),
+    ...(typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? { total } : {}),
     ...(stagedVideo ? { staged: stagedVideo } : {}),
   };
 }

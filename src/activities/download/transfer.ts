@@ -49,6 +49,7 @@ export class Transfer {
       this.received = offset;
       progress.offset = offset;
       progress.validator = resumeFrom?.validator;
+      progress.total = resumeFrom?.total;
       // Only this activity writes the file, so a foreign prefix means it was damaged: start over.
       if (this.head.length === 8 && !isMp4Head(this.head)) await this.restart(progress);
     }
@@ -64,6 +65,12 @@ export class Transfer {
     this.expectedTotal = undefined;
     progress.offset = 0;
     progress.validator = undefined;
+    progress.total = undefined;
+  }
+
+  /** The file's length the current response announced, if it did. */
+  announcedTotal(): number | undefined {
+    return this.expectedTotal;
   }
 
   expectTotal(total: number | undefined): void {

@@ -197,7 +197,7 @@ describe('downloadVideo', () => {
     const offset = 100_000;
     // Bytes past the heartbeat may be torn by the crash; they must not survive.
     await writePartial(Buffer.concat([video.subarray(0, offset), Buffer.alloc(5000, 0xee)]));
-    const { env } = environment({ offset });
+    const { env } = environment({ offset, total: video.length });
 
     const result = await run(env, download(), { url: `${fake.origin}/files/task-1.mp4`, key: KEY });
 
@@ -212,7 +212,7 @@ describe('downloadVideo', () => {
   it('resumes from what is on disk when the file is shorter than the heartbeat says', async () => {
     const video = fake.videoBuffer;
     await writePartial(video.subarray(0, 50_000));
-    const { env } = environment({ offset: 100_000 });
+    const { env } = environment({ offset: 100_000, total: video.length });
 
     const result = await run(env, download(), { url: `${fake.origin}/files/task-1.mp4`, key: KEY });
 
@@ -223,13 +223,38 @@ describe('downloadVideo', () => {
   it('finishes without a body when the whole file was already on disk (416 for the range)', async () => {
     const video = fake.videoBuffer;
     await writePartial(video);
-    const { env } = environment({ offset: video.length });
+    const { env } = environment({ offset: video.length, total: video.length });
 
     const result = await run(env, download(), { url: `${fake.origin}/files/task-1.mp4`, key: KEY });
 
     expect(fake.requestsFor('download')[0]?.headers.range).toBe(`bytes=${video.length}-`);
     expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
   });
+
+  it.each([
+    ['another length than first announced', { total: 1_000_000 }],
+    ['neither a length nor a validator recorded', {}],
+  ])(
+    'fetches the file whole when a resumed range may be of another file (%s)',
+    async (_, known) => {
+      // A server without validators replaced the result: splicing would mix two videos.
+      const video = fake.videoBuffer;
+      await writePartial(video.subarray(0, 100_000));
+      const { env } = environment({ offset: 100_000, ...known });
+
+      const result = await run(env, download(), {
+        url: `${fake.origin}/files/task-1.mp4`,
+        key: KEY,
+      });
+
+      const requests = fake.requestsFor('download');
+      expect(requests.map((request) => request.headers.range)).toEqual([
+        'bytes=100000-',
+        undefined,
+      ]);
+      expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
+    },
+  );
 
   it('restarts from zero when the server ignores Range and answers 200', async () => {
     const video = fake.videoBuffer;

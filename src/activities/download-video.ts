@@ -106,7 +106,7 @@ export async function stageVideo(
       context.log.info('resuming download', { url: where, offset: progress.offset });
     }
     await fetchInto(transfer, input.url, deps, progress, signal);
-    const result = await transfer.finish();
+    const result = await transfer.finish(progress);
     context.log.info('downloaded video', { url: where, bytes: result.bytes });
     const video = { tempPath, sha256: result.sha256, bytes: result.bytes, sourceUrl: input.url };
     return { video, pacer, progress };

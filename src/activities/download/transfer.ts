@@ -38,7 +38,8 @@ export class Transfer {
   async open(resumeFrom: DownloadProgress | undefined, progress: DownloadProgress): Promise<void> {
     const onDisk = resumeFrom && resumeFrom.offset > 0 ? await sizeOrZero(this.path) : 0;
     const offset = Math.min(resumeFrom?.offset ?? 0, onDisk);
-    this.handle = await open(this.path, offset > 0 ? 'r+' : 'w');
+    // Readable too: the finished file's MP4 boxes are checked through the same handle.
+    this.handle = await open(this.path, offset > 0 ? 'r+' : 'w+');
     if (offset > 0) {
       // Bytes past the last heartbeat may be torn; only the vouched prefix is kept.
       await this.handle.truncate(offset);
@@ -126,12 +127,19 @@ export class Transfer {
     this.received = end;
   }
 
-  async finish(): Promise<{ sha256: string; bytes: number }> {
+  async finish(progress: DownloadProgress): Promise<{ sha256: string; bytes: number }> {
     if (this.expectedTotal !== undefined && this.written !== this.expectedTotal) {
       throw interrupted(`got ${this.written} of ${this.expectedTotal} bytes`);
     }
     if (this.head.length < 8) throw notMp4(this.where, this.head);
     const handle = this.requireHandle();
+    const incomplete = await incompleteMp4(handle, this.written);
+    if (incomplete) {
+      // Every byte announced arrived, but the file itself is cut short (a CDN serving an object
+      // still being written): the next attempt fetches it whole rather than resuming past it.
+      await this.restart(progress);
+      throw interrupted(`${this.where} is not a complete MP4: ${incomplete}`);
+    }
     // The store activity may run after a machine restart: the bytes must be on disk, not cached.
     // A background sync's error is reported once per file: it must fail this download too.
     await this.syncing;
@@ -166,6 +174,30 @@ export class Transfer {
     if (!this.handle) throw new Error('partial file is not open');
     return this.handle;
   }
+}
+
+/**
+ * Why the file is not a whole ISO-BMFF file, or undefined when it is: its top-level boxes must
+ * run end to end to exactly its length (a box of size 0 runs to the end), a moov among them.
+ * A few header reads, however large the file.
+ */
+async function incompleteMp4(handle: FileHandle, length: number): Promise<string | undefined> {
+  const header = Buffer.alloc(16);
+  let offset = 0;
+  let movie = false;
+  while (offset < length) {
+    const { bytesRead } = await handle.read(header, 0, 16, offset);
+    if (bytesRead < 8) return `${length - offset} stray bytes after its last box`;
+    const type = header.toString('latin1', 4, 8);
+    movie ||= type === 'moov';
+    let size = header.readUInt32BE(0);
+    if (size === 1) size = bytesRead < 16 ? 0 : Number(header.readBigUInt64BE(8));
+    else if (size === 0) size = length - offset;
+    if (size < 8) return `a malformed ${JSON.stringify(type)} box at byte ${offset}`;
+    offset += size;
+  }
+  if (offset > length) return `its last box needs ${offset} bytes, ${length} arrived`;
+  return movie ? undefined : 'it has no moov box';
 }
 
 function isMp4Head(head: Buffer): boolean {

@@ -14,6 +14,7 @@ import {
   createDownloadVideo,
   type DownloadProgress,
 } from '../../../src/activities/download-video.js';
+import { DownloadFailureType } from '../../../src/contracts/download-failures.js';
 import {
   type FakeProviderServer,
   type FakeRoute,
@@ -48,6 +49,18 @@ async function settledMemory(): Promise<{ rss: number; arrayBuffers: number }> {
 
 /** Routes that misbehave in ways the shared download route cannot. */
 const extraRoutes: FakeRoute[] = [
+  {
+    // A CDN object still being written: 200 with a Content-Length that matches the short file.
+    name: 'cut-short',
+    method: 'GET',
+    pattern: /^\/cut-short\/[^/]+\.mp4$/,
+    authenticated: false,
+    handle: ({ response, fake }) => {
+      const short = fake.videoBuffer.subarray(0, fake.videoBuffer.length - 1000);
+      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': short.length });
+      response.end(short);
+    },
+  },
   {
     // Announces the full length, sends half, then drops the connection.
     name: 'truncated',
@@ -255,6 +268,24 @@ describe('downloadVideo', () => {
       expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
     },
   );
+
+  it('fails retryably on a file whose MP4 boxes run past its end, and starts over next attempt', async () => {
+    const { env, heartbeats } = environment();
+
+    const failure = await run(env, download(), {
+      url: `${fake.origin}/cut-short/task-1.mp4`,
+      key: KEY,
+    }).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe(DownloadFailureType.interrupted);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(false);
+    expect((failure as Error).message).toMatch(
+      /is not a complete MP4: its last box needs \d+ bytes/,
+    );
+    // All announced bytes arrived, yet nothing of this file is kept to resume from.
+    expect(heartbeats.at(-1)?.offset).toBe(0);
+  });
 
   it('restarts from zero when the server ignores Range and answers 200', async () => {
     const video = fake.videoBuffer;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createFalProvider } from '../../../src/providers/fal.js';
+import { createFalProvider, FAL_ENVELOPE } from '../../../src/providers/fal.js';
 import {
   FAL_ASSUMED_USD_PER_SECOND,
   FAL_OFFERS,
@@ -9,6 +9,7 @@ import {
   priceFal,
 } from '../../../src/providers/fal-catalog.js';
 import { FAL_OFFERING } from '../../../src/providers/fal-offering.js';
+import { failedTaskStatus } from '../../../src/providers/kit/content-rejection.js';
 import { providerModelName } from '../../../src/providers/offer-check.js';
 import type { ProviderAdapter } from '../../../src/providers/provider.js';
 import {
@@ -155,6 +156,24 @@ describe('fal.ai adapter against its fake', () => {
         state: 'failed',
         kind: 'provider-unavailable',
         reason: expect.stringContaining('Render crashed'),
+      });
+    });
+
+    it('takes the kind a COMPLETED status states in error_type over the wording', async () => {
+      const { handle } = await submit({ model: 'kling-v1' });
+      fake.injectFault({
+        route: 'status',
+        times: 1,
+        fault: {
+          type: 'status',
+          status: 200,
+          body: { status: 'COMPLETED', error: 'blocked', error_type: 'content_policy_violation' },
+        },
+      });
+      expect(await adapter.status(handle, {})).toEqual({
+        state: 'failed',
+        reason: 'blocked',
+        kind: 'content-rejected',
       });
     });
 
@@ -309,5 +328,29 @@ describe('fal.ai catalog', () => {
       unified({ model: 'kling-v2.1', startImage: IMAGE, duration: 7 }),
     );
     expect(long.issues).toEqual([expect.objectContaining({ field: 'duration', allowed: [5, 10] })]);
+  });
+});
+
+describe("fal's error envelope", () => {
+  it('states content-rejected for a content_policy_violation, in the kind itself', () => {
+    const read = FAL_ENVELOPE.read(
+      { detail: [{ loc: ['body', 'prompt'], msg: 'blocked', type: 'content_policy_violation' }] },
+      422,
+    );
+    expect(read).toMatchObject({ kind: 'content-rejected', code: 'content_policy_violation' });
+    // A kind the provider states wins over the wording, which alone would say an outage.
+    expect(failedTaskStatus('blocked', read?.kind)).toMatchObject({ kind: 'content-rejected' });
+    expect(failedTaskStatus('blocked')).toMatchObject({ kind: 'provider-unavailable' });
+  });
+
+  it('keeps the type of a request error as its code, with no kind of its own', () => {
+    const read = FAL_ENVELOPE.read(
+      { detail: 'Request timed out', error_type: 'request_timeout' },
+      504,
+    );
+    expect(read).toEqual({
+      message: 'Request timed out (request_timeout)',
+      code: 'request_timeout',
+    });
   });
 });

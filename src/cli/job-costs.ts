@@ -11,8 +11,8 @@ const DEADLINE_MS = 2_000;
  * What each listed job has spent (its ledger's totals: USD, and per price unit for providers
  * priced in credits or units), read as cheaply as Temporal allows:
  * a finished job's status is its result (or its failure's details), read from the close event
- * alone; a running job answers the status query from its worker, and so does a cancelled or
- * terminated one (a worker replays it: its ledger may hold tasks a provider billed). Jobs whose
+ * alone; a running job answers the status query from its worker, and so does a cancelled,
+ * terminated or timed-out one (a worker replays it: its ledger may hold tasks a provider billed). Jobs whose
  * worker does not answer within 2 s are left without a cost.
  */
 export async function readJobCosts(
@@ -44,10 +44,6 @@ async function finalOrCurrentStatus(
 ): Promise<GenerationStatus | undefined> {
   const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
   switch (execution.status.name) {
-    case 'RUNNING':
-    case 'CANCELLED':
-    case 'TERMINATED':
-      return handle.query(statusQuery);
     case 'COMPLETED':
       return (await handle.result()) as GenerationStatus;
     case 'FAILED':
@@ -59,6 +55,7 @@ async function finalOrCurrentStatus(
       }
       return undefined;
     default:
-      return undefined;
+      // Running, cancelled, terminated, timed out: the status query, as `status` asks it.
+      return handle.query(statusQuery);
   }
 }

@@ -105,5 +105,5 @@ export function createNotifyCompletion(deps: NotifyDependencies) {
 function withReportedPhase(body: unknown): unknown {
   if (typeof body !== 'object' || body === null || !('phase' in body)) return body;
   const phase = (body as { phase: unknown }).phase;
-  return typeof phase === 'string' ? { ...body, phase: reportedPhase(phase) } : body;
+  return phase === 'planning' ? { ...body, phase: reportedPhase(phase) } : body;
 }

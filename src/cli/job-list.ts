@@ -2,6 +2,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { BatchSpend } from '../contracts/batch.js';
 import {
   GENERATE_VIDEO_WORKFLOW,
+  type GenerationPhase,
   type GenerationStatusName,
   reportedPhase,
 } from '../contracts/generation.js';
@@ -87,6 +88,7 @@ function quote(value: string): string {
 export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend): ListedJob {
   const attributes = execution.typedSearchAttributes;
   const running = execution.status.name === 'RUNNING';
+  const phase = attributes.get(KLING_PHASE) as GenerationPhase | undefined;
   const status = running
     ? ((attributes.get(KLING_STATUS) as GenerationStatusName | undefined) ?? 'running')
     : (STATUS_BY_EXECUTION[execution.status.name] ?? 'unknown');
@@ -97,7 +99,11 @@ export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend
     phase:
       execution.status.name === 'COMPLETED'
         ? 'done'
-        : reportedPhase(attributes.get(KLING_PHASE) ?? (running ? null : 'done')),
+        : phase
+          ? reportedPhase(phase)
+          : running
+            ? null
+            : 'done',
     provider: attributes.get(KLING_PROVIDER) ?? null,
     model: attributes.get(KLING_MODEL) ?? null,
     batchId: attributes.get(KLING_BATCH_ID) ?? null,

@@ -19,7 +19,8 @@ export type GenerationPhase =
  * Route planning is reported as the start of `submitting` (nothing has reached a provider yet):
  * the public contract's phases are submitting, waiting, downloading, storing and done.
  */
-export function reportedPhase<Phase extends string | null>(phase: Phase): Phase | 'submitting' {
+export type ReportedPhase = Exclude<GenerationPhase, 'planning'>;
+export function reportedPhase(phase: GenerationPhase): ReportedPhase {
   return phase === 'planning' ? 'submitting' : phase;
 }
 export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'skipped';

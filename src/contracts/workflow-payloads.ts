@@ -67,7 +67,11 @@ export const generationStatusSchema = z
   .object({
     workflowId: z.string(),
     status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
-    phase: z.enum(['planning', 'submitting', 'waiting', 'downloading', 'storing', 'done']),
+    phase: z
+      .enum(['planning', 'submitting', 'waiting', 'downloading', 'storing', 'done'])
+      .describe(
+        "the workflow's phase; status --json, list and notifications report planning as submitting",
+      ),
     provider: providerId.optional(),
     providerTaskId: z.string().optional(),
     model: z.enum(MODELS),

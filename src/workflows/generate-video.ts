@@ -52,7 +52,7 @@ export async function generateVideo(input: GenerateVideoInput): Promise<Generati
     if (plan.route.length === 0) {
       return failJob(
         job,
-        `no provider can serve this request: ${describeAttempts(job.status.attempts)}`,
+        `no provider can serve this request (nothing was submitted): ${describeAttempts(job.status.attempts)}`,
       );
     }
     job.pollIntervalMs = input.pollIntervalMs ?? plan.pollIntervalMs;

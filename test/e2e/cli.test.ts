@@ -185,7 +185,9 @@ describe('klingflow CLI with a worker process', () => {
     expect(status.status).toBe('failed');
     // design.md's phases: the route planning it failed in is reported as submitting.
     expect(['submitting', 'waiting', 'downloading', 'storing', 'done']).toContain(status.phase);
+    expect(status.attempts.length).toBeGreaterThan(0);
     expect(status.attempts.every((attempt) => attempt.errorKind === 'over-budget')).toBe(true);
+    expect(status.error).toContain('nothing was submitted');
     expect(totalSubmissions(stack.providers)).toBe(before);
   });
 

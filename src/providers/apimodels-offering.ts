@@ -32,6 +32,7 @@ export const APIMODELS_OFFERING: ProviderOffering = {
       apimodels.app error response bodies ({code, msg} assumed, like its success envelope)
       apimodels.app callback body (the seed names callback_url but not what it POSTs)
       apimodels.app shots for multi_shot, sent as the official multi_prompt [{index, prompt, duration}] (the seed names only multi_shot)
+      apimodels.app prompt of a multi-shot request without one: the shots' prompts joined (the seed requires a prompt for text-to-video)
       apimodels.app kling-motion-control sent without duration (the seed lists none for it; the motion video sets the length)
     `),
   },

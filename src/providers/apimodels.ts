@@ -96,10 +96,13 @@ export function createApiModelsProvider(settings: ApiModelsSettings): ProviderAd
   });
 }
 
-/** The shots' prompts in order, within the seed's prompt limit; undefined without shots. */
+/**
+ * The shots' prompts in order, within the seed's prompt limit (cut between characters, never
+ * inside one); undefined without shots.
+ */
 function shotsAsPrompt(request: UnifiedRequest): string | undefined {
   const joined = request.shots?.map((shot) => shot.prompt).join(' / ');
-  return joined?.slice(0, APIMODELS_PROMPT_LIMIT) || undefined;
+  return joined ? Array.from(joined).slice(0, APIMODELS_PROMPT_LIMIT).join('') : undefined;
 }
 
 /** The seed's JSON: duration as a string ("5", or "3" to "15" on V3), sound as "on"/"off". */
@@ -109,8 +112,8 @@ const apiModelsSubmit: HttpSubmitCall = async (offer, request, context) => {
     mode: request.mode,
   };
   // Image-to-video may leave the prompt out ("Required for text-to-video"). A multi-shot request
-  // without one still needs it on text-to-video, where Kling ignores it for the shots: the
-  // shots' prompts stand in.
+  // without one still needs it on text-to-video: the shots' prompts stand in. The official API
+  // ignores the top-level prompt with multi_shot; that apimodels forwards it so is unverified.
   const prompt = request.prompt || (request.startImage ? undefined : shotsAsPrompt(request));
   if (prompt) json.prompt = prompt;
   if (offer.motionVideo === 'required' && request.motionVideo) {

@@ -333,7 +333,14 @@ export async function connectOrEmbed(options: { wait: boolean; purpose: string }
         `no Temporal server at ${target.address}: starting an embedded dev server and worker for this ${options.purpose}`,
       );
       stack = await startEmbeddedStack(
-        { port, portSetting: 'TEMPORAL_ADDRESS', headless: true, output: 'ignore', log: note },
+        {
+          port,
+          portSetting: 'TEMPORAL_ADDRESS',
+          dbFilenameSetting: "the embedded server's database",
+          headless: true,
+          output: 'ignore',
+          log: note,
+        },
         target,
         note,
       ).catch(async (error: unknown) => {

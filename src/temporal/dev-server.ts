@@ -4,8 +4,9 @@ import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { withTimeout } from '../async/with-timeout.js';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, ValidationError } from '../errors.js';
 import { locateTemporalCli } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -43,7 +44,40 @@ export interface DevServerOptions {
    * embedded server says TEMPORAL_ADDRESS).
    */
   portSetting?: string;
+  /** What chose the SQLite file, named when its directory cannot be made (`--db-filename`). */
+  dbFilenameSetting?: string;
   log?: (message: string) => void;
+}
+
+/** The Web UI's port when none is given. */
+export function defaultUiPort(port: number): number {
+  return port + 1000;
+}
+
+/** How long making the database's directory may take (Node's mkdir under /proc never settles). */
+const DB_DIRECTORY_TIMEOUT_MS = 10_000;
+
+/**
+ * The SQLite file's directory, made if missing; otherwise a ValidationError naming what chose
+ * the file (a file standing in the path, no permission, a directory that never answers).
+ */
+async function prepareDbDirectory(dbFilename: string, setting: string): Promise<void> {
+  const directory = dirname(dbFilename);
+  try {
+    await withTimeout(
+      mkdir(directory, { recursive: true }),
+      DB_DIRECTORY_TIMEOUT_MS,
+      `no answer within ${DB_DIRECTORY_TIMEOUT_MS / 1000} s`,
+    );
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ValidationError([
+      {
+        field: setting,
+        message: `its directory ${directory} cannot be created (${why}): a file may stand in the path, or it is not writable`,
+      },
+    ]);
+  }
 }
 
 export interface RunningDevServer {
@@ -101,8 +135,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   const ip = options.ip ?? '127.0.0.1';
   const namespace = options.namespace ?? 'default';
   const dbFilename = resolve(options.dbFilename ?? DEFAULT_DB_FILENAME);
-  await mkdir(dirname(dbFilename), { recursive: true });
-  const uiPort = options.headless ? undefined : (options.uiPort ?? port + 1000);
+  await prepareDbDirectory(dbFilename, options.dbFilenameSetting ?? '--db-filename');
+  const uiPort = options.headless ? undefined : (options.uiPort ?? defaultUiPort(port));
 
   const cli = await locateTemporalCli({ build: true, log });
   if (!cli) {

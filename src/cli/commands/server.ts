@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readSettings } from '../../config/environment.js';
 import { ValidationError } from '../../errors.js';
@@ -7,6 +5,7 @@ import { resolveTemporalTarget } from '../../temporal/connection.js';
 import {
   DEFAULT_DB_FILENAME,
   type DevServerOptions,
+  defaultUiPort,
   startDevServer,
 } from '../../temporal/dev-server.js';
 import { startEmbeddedStack } from '../embedded-runtime.js';
@@ -35,18 +34,17 @@ function addServerFlags(command: Command): Command {
 }
 
 /** The server's flags, checked before anything starts: a mistake exits 2 naming the flag. */
-async function serverOptions(flags: ServerFlags): Promise<DevServerOptions> {
+function serverOptions(flags: ServerFlags): DevServerOptions {
   const port = parsePort(flags.port, '--port');
   const headless = Boolean(flags.headless);
-  if (!headless && !flags.uiPort && port + 1000 > 65_535) {
+  if (!headless && !flags.uiPort && defaultUiPort(port) > 65_535) {
     throw new ValidationError([
       {
         field: '--ui-port',
-        message: `the default (--port + 1000 = ${port + 1000}) is not a port number; give --ui-port or --headless`,
+        message: `the default (--port + 1000 = ${defaultUiPort(port)}) is not a port number; give --ui-port or --headless`,
       },
     ]);
   }
-  await prepareDbDirectory(flags.dbFilename);
   return {
     port,
     ...(flags.uiPort ? { uiPort: parsePort(flags.uiPort, '--ui-port') } : {}),
@@ -54,22 +52,6 @@ async function serverOptions(flags: ServerFlags): Promise<DevServerOptions> {
     dbFilename: flags.dbFilename,
     log: note,
   };
-}
-
-/** The SQLite file's directory exists (or is created); otherwise the flag is named. */
-async function prepareDbDirectory(dbFilename: string): Promise<void> {
-  const directory = dirname(resolve(dbFilename));
-  try {
-    await mkdir(directory, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'an error';
-    throw new ValidationError([
-      {
-        field: '--db-filename',
-        message: `its directory ${directory} cannot be created (${code}): a file may stand in the path, or it is not writable`,
-      },
-    ]);
-  }
 }
 
 /** Runs until SIGINT, SIGTERM or SIGHUP, then stops what was started and exits cleanly. */
@@ -97,7 +79,7 @@ export function registerServerCommands(program: Command): void {
       .description('run only the embedded Temporal dev server (SQLite), in the foreground'),
   ).action(async (flags: ServerFlags) => {
     // Stopped by this process on Ctrl-C (untilSignalled), like `dev`.
-    const server = await startDevServer({ ...(await serverOptions(flags)), ownProcessGroup: true });
+    const server = await startDevServer({ ...serverOptions(flags), ownProcessGroup: true });
     note(
       `Temporal dev server at ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''} (CLI from ${server.source})`,
     );
@@ -120,7 +102,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (flags: ServerFlags & WebhookFlags) => {
       // Flags are checked before anything starts, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
-      const options = await serverOptions(flags);
+      const options = serverOptions(flags);
       const stack = await startEmbeddedStack(options, resolveTemporalTarget(), note, webhooks);
       note(
         `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${readSettings().taskQueue}. Ctrl-C stops both.`,

@@ -108,13 +108,13 @@ const KLING_FAKE_RULES: OfficialFakeOptions['rules'] = {
       return mode === 'pro' ? undefined : 'sound on kling-v2-6 needs mode pro';
     return `sound is not supported by ${model}`;
   },
-  // The capability map: kling-v1 (text2video) at 5 s std, and kling-v1-5 (image2video only) at
-  // 5 s pro.
-  cameraControl: (model, mode, duration) =>
+  // The capability map: kling-v1 text2video at 5 s std, kling-v1-5 image2video at 5 s pro (simple).
+  cameraControl: ({ endpoint, model, mode, duration, type }) =>
     duration === '5' &&
-    ((model === 'kling-v1' && mode === 'std') || (model === 'kling-v1-5' && mode === 'pro'))
+    ((endpoint === 'text2video' && model === 'kling-v1' && mode === 'std') ||
+      (endpoint === 'image2video' && model === 'kling-v1-5' && mode === 'pro' && type === 'simple'))
       ? undefined
-      : `camera_control is only supported by kling-v1 at 5 s in std mode and kling-v1-5 at 5 s in pro mode, not ${model} ${duration} s ${mode}`,
+      : `camera_control is only supported by kling-v1 text2video at 5 s std and kling-v1-5 image2video (simple) at 5 s pro, not ${model} ${endpoint} ${duration} s ${mode}`,
   mode: () => undefined,
   multiShot: (model) =>
     model === 'kling-v3' ? undefined : `multi_shot is only supported by kling-v3, not ${model}`,

@@ -29,6 +29,15 @@ import { validateOfficialBody } from './official-format-validation.js';
 export const OFFICIAL_FAKE_ENDPOINTS = ['text2video', 'image2video', 'omni-video'] as const;
 export type OfficialFakeEndpoint = (typeof OFFICIAL_FAKE_ENDPOINTS)[number];
 
+/** What a camera-control rule looks at: the task's endpoint, model, mode, length and camera type. */
+export interface CameraRequest {
+  endpoint: OfficialFakeEndpoint;
+  model: string;
+  mode: string;
+  duration: string;
+  type: unknown;
+}
+
 export {
   OFFICIAL_ERRORS,
   type OfficialFakeError,
@@ -63,7 +72,7 @@ export interface OfficialFakeOptions {
   rules: {
     cfgScale(model: string): string | undefined;
     sound(model: string, mode: string): string | undefined;
-    cameraControl(model: string, mode: string, duration: string): string | undefined;
+    cameraControl(request: CameraRequest): string | undefined;
     mode(model: string): string | undefined;
     /** Why `multi_shot: true` is refused for a model; absent: the provider has no multi-shot. */
     multiShot?(model: string): string | undefined;

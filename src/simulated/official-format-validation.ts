@@ -118,7 +118,8 @@ function durationAndShapeProblem({
   if (body.camera_control !== undefined) {
     const problem = cameraControlProblem(body.camera_control);
     if (problem) return problem;
-    const ruleProblem = options.rules.cameraControl(model, mode, duration);
+    const type = (body.camera_control as { type?: unknown }).type;
+    const ruleProblem = options.rules.cameraControl({ endpoint, model, mode, duration, type });
     if (ruleProblem) return ruleProblem;
   }
   return undefined;

@@ -78,10 +78,12 @@ const OPENAI_HK_FAKE_RULES: OfficialFakeOptions['rules'] = {
   cfgScale: (model) =>
     V1_FAMILY.has(model) ? undefined : `cfg_scale is not supported by ${model}`,
   sound: (model) => (model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6'),
-  // "only supported for 5s + std mode" (text2video), and kling-v1-5 image2video at 5 s pro as on
-  // the official capability map.
-  cameraControl: (model, mode, duration) =>
-    duration === '5' && (mode === 'std' || (model === 'kling-v1-5' && mode === 'pro'))
+  // "only supported for 5s + std mode" (text2video), and kling-v1-5 image2video (simple) at 5 s
+  // pro as on the official capability map.
+  cameraControl: ({ endpoint, model, mode, duration, type }) =>
+    duration === '5' &&
+    ((endpoint === 'text2video' && mode === 'std') ||
+      (endpoint === 'image2video' && model === 'kling-v1-5' && mode === 'pro' && type === 'simple'))
       ? undefined
       : 'camera_control is only supported for 5s + std mode',
   mode: (model) =>

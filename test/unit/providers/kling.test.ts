@@ -551,12 +551,12 @@ describe('kling (official API) adapter against its fake', () => {
   });
 
   describe('the fake enforces the official wire format', () => {
-    async function rawSubmit(body: unknown) {
+    async function rawSubmit(body: unknown, endpoint = 'text2video') {
       const token = await signKlingToken(
         { accessKey: KLING_FAKE_ACCESS_KEY, secretKey: KLING_FAKE_SECRET_KEY },
         Date.now(),
       );
-      const response = await undiciRequest(`${fake.baseUrl}/v1/videos/text2video`, {
+      const response = await undiciRequest(`${fake.baseUrl}/v1/videos/${endpoint}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -581,6 +581,24 @@ describe('kling (official API) adapter against its fake', () => {
       expect((await rawSubmit({ prompt: 'x', notify_hook: 'https://h.example' })).body.code).toBe(
         1201,
       );
+    });
+
+    it('takes camera control only where the capability map has it', async () => {
+      const camera = (type: string) => ({
+        type,
+        ...(type === 'simple' ? { config: { pan: 2 } } : {}),
+      });
+      const image = 'https://images.example/cat.png';
+      const i2v = (model: string, type: string, mode = 'pro') =>
+        rawSubmit(
+          { model_name: model, image, mode, duration: '5', camera_control: camera(type) },
+          'image2video',
+        );
+      expect((await i2v('kling-v1-5', 'simple')).body.code).toBe(0);
+      expect((await i2v('kling-v1-5', 'down_back')).body.code).toBe(1201);
+      expect((await i2v('kling-v1', 'simple', 'std')).body.code).toBe(1201);
+      const t2v = { model_name: 'kling-v1', prompt: 'x', mode: 'std', duration: '5' };
+      expect((await rawSubmit({ ...t2v, camera_control: camera('simple') })).body.code).toBe(0);
     });
 
     it('refuses a request without a token with 401 / code 1001', async () => {

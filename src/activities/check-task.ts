@@ -54,11 +54,11 @@ export function createCheckTask(deps: {
     } finally {
       stopKeepAlive?.();
     }
-    if (status.state === 'failed' && status.notFound) {
-      // "No such task" for a task this provider accepted proves nothing (a read replica behind
-      // the write, another region): failing over would pay a second provider while the first
-      // renders and bills. The task stays pinned and is checked again, as after any status
-      // error, until it answers or a limit (the deadline's last look, stuck failover) ends it.
+    if (status.state === 'failed' && status.notFound && withinNotFoundGrace(input, context)) {
+      // "No such task" just after the provider accepted it proves nothing (a read replica behind
+      // the write): failing over would pay a second provider while the first renders and bills.
+      // It is checked again, as after any status error; one still unknown after the grace has
+      // been lost by the provider, and the attempt ends as failed there.
       throw toActivityFailure(
         new ProviderError('transient', input.handle.provider, `${status.reason}; checking again`),
         { submit: false },
@@ -96,6 +96,18 @@ export function createCheckTask(deps: {
     }
     return { status, polls };
   };
+}
+
+/** How long after its acceptance a task the provider does not know is still looked for. */
+export const NOT_FOUND_GRACE_MS = 60_000;
+
+/**
+ * Whether a "no such task" answer may still be the provider catching up: within the grace of
+ * the task's acceptance (or, where that is not known, of this status check's first scheduling).
+ */
+function withinNotFoundGrace(input: CheckTaskInput, context: Context): boolean {
+  const since = input.renderTiming?.acceptedAt ?? (context.info.scheduledTimestampMs || Date.now());
+  return Date.now() - since < NOT_FOUND_GRACE_MS;
 }
 
 /**

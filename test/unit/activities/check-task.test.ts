@@ -2,7 +2,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CheckTaskInput, createCheckTask } from '../../../src/activities/check-task.js';
+import {
+  type CheckTaskInput,
+  createCheckTask,
+  NOT_FOUND_GRACE_MS,
+} from '../../../src/activities/check-task.js';
 import { FailureTypes, type PollOutput } from '../../../src/contracts/generation.js';
 import type { ProviderRegistry } from '../../../src/providers/registry.js';
 import type { RenderTimeStore } from '../../../src/storage/render-time-store.js';
@@ -132,5 +136,48 @@ describe('checkTask waiting for its first status call (job-v4)', () => {
     const delay = await firstRetryDelay({}, 2_000);
     expect(delay).toBeGreaterThan(7_800);
     expect(delay).toBeLessThanOrEqual(8_000);
+  });
+});
+
+describe('checkTask told "no such task" by the provider that accepted it', () => {
+  /** One status check of a task the provider answers not-found for, accepted `msAgo`. */
+  async function notFoundFor(msAgo: number): Promise<unknown> {
+    const providers = {
+      require: () => ({
+        status: async () => ({
+          state: 'failed',
+          reason: 'HyprLab no longer knows task task-5 (not found)',
+          kind: 'provider-unavailable',
+          notFound: true,
+        }),
+      }),
+    } as unknown as ProviderRegistry;
+    const env = new MockActivityEnvironment(
+      { attempt: 2, scheduledTimestampMs: Date.now() },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const poll: CheckTaskInput = {
+      handle: { provider: 'hyprlab', taskId: 'task-5' },
+      untilDone: true,
+      renderTiming: {
+        key: 'hyprlab/kling-v1.6/std/5',
+        acceptedAt: Date.now() - msAgo,
+        pollIntervalMs: 1000,
+      },
+    };
+    return env.run(createCheckTask({ providers }), poll).catch((error: unknown) => error);
+  }
+
+  it('checks again within the grace after acceptance: a replica may be behind the write', async () => {
+    const failure = await notFoundFor(5_000);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe(FailureTypes.transient);
+    expect((failure as Error).message).toContain('checking again');
+  });
+
+  it('ends the attempt as failed at the provider once the grace has passed', async () => {
+    expect(await notFoundFor(NOT_FOUND_GRACE_MS + 1_000)).toMatchObject({
+      status: { state: 'failed', notFound: true },
+    });
   });
 });

@@ -27,7 +27,8 @@ export async function startSimulatedProviders(
       `${JSON.stringify(given)} is not a duration (examples: 10s, 2m)`,
     );
   }
-  const fakes = await startFakes({ renderMs });
+  // Restarted empty with each embedded server: a job resumed with --id still finds its task.
+  const fakes = await startFakes({ renderMs, recoverUnknownTasks: true });
   return { environment: fakes.environment, renderMs, stop: fakes.stop };
 }
 

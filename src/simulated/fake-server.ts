@@ -27,10 +27,28 @@ export { bareNotFoundFault } from './fake-faults.js';
 export { bearerToken, newTaskId, serveWithRange } from './fake-http.js';
 export type * from './fake-types.js';
 
+/** A fake's tasks by id; a miss may be recovered (see `recoverUnknownTasks`). */
+class FakeTaskTable extends Map<string, FakeTask> {
+  constructor(private readonly recover: (id: string) => FakeTask | undefined) {
+    super();
+  }
+
+  override get(id: string): FakeTask | undefined {
+    return super.get(id) ?? this.recover(id);
+  }
+}
+
 export class FakeProviderServer {
   readonly name: string;
   readonly requests: LoggedRequest[] = [];
-  readonly tasks = new Map<string, FakeTask>();
+  readonly tasks: Map<string, FakeTask> = new FakeTaskTable((id) => this.recoveredTask(id));
+  /**
+   * Answer a task id this fake never created as a task that finished while it was down. The
+   * CLI's simulated providers start empty with each embedded server, and a job resumed with
+   * `--id` must find the task it was paying for, as it would at a real provider, instead of
+   * failing over to another one. Off in tests, where an unknown id is the provider's not-found.
+   */
+  recoverUnknownTasks = false;
   renderMs: number;
   /**
    * Spread of render times around `renderMs` (log-normal σ, see render-time.ts); 0 (the
@@ -135,6 +153,21 @@ export class FakeProviderServer {
   /** How many tasks were created: the number a real provider would bill. */
   get submissions(): number {
     return this.tasks.size;
+  }
+
+  private recoveredTask(id: string): FakeTask | undefined {
+    if (!this.recoverUnknownTasks || id === '') return undefined;
+    const task: FakeTask = {
+      id,
+      createdAt: Date.now() - this.renderMs - 1,
+      queuedMs: 0,
+      renderMs: this.renderMs,
+      outcome: { type: 'succeed' },
+      request: {},
+      meta: {},
+    };
+    this.tasks.set(id, task);
+    return task;
   }
 
   createTask(

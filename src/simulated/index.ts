@@ -22,7 +22,12 @@ export interface SimulatedProviderSet {
  * the integration tests and by the simulated providers of the demo (no API key set).
  */
 export async function startSimulatedProviders(
-  options: { renderMs?: number; only?: readonly ProviderId[] } = {},
+  options: {
+    renderMs?: number;
+    only?: readonly ProviderId[];
+    /** See FakeProviderServer.recoverUnknownTasks: the CLI's restartable simulation. */
+    recoverUnknownTasks?: boolean;
+  } = {},
 ): Promise<SimulatedProviderSet> {
   const wanted = (id: ProviderId) => !options.only || options.only.includes(id);
   const renderMs = options.renderMs;
@@ -33,6 +38,7 @@ export async function startSimulatedProviders(
     if (!wanted(id)) continue;
     const [start, credentials] = SIMULATED[id];
     const fake = await start(settings);
+    fake.recoverUnknownTasks = options.recoverUnknownTasks ?? false;
     fakes[id] = fake;
     const variables = PROVIDER_ENVIRONMENT[id];
     variables.keys.forEach((name, index) => {

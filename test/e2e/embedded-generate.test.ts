@@ -84,6 +84,10 @@ describe('generate --wait with no Temporal server: the embedded one', () => {
 
     expect(describeExit(await resumed.waitForExit(180_000)), resumed.output).toBe('exit code 0');
     expect(resumed.stderr).toContain(`${id} already exists for this request: following it`);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ workflowId: id, status: 'succeeded' });
+    const status = JSON.parse(resumed.stdout) as GenerationStatus;
+    expect(status).toMatchObject({ workflowId: id, status: 'succeeded' });
+    // The task the first run paid for is the one delivered: the simulated providers, restarted
+    // empty, still know it (as a real provider would), so nothing was paid twice.
+    expect(status.spend.tasks.map((task) => task.outcome)).toEqual(['delivered']);
   }, 400_000);
 });

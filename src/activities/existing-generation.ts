@@ -116,9 +116,15 @@ export interface EarlierSpend {
 }
 
 function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'paidTask'> {
-  for (const { provider, errorKind } of status?.attempts ?? []) {
+  for (const { provider, errorKind, outcome, providerTaskId } of status?.attempts ?? []) {
     if (errorKind === 'ambiguous-submit' || errorKind === 'download-failed')
       return { paidTask: { provider, why: errorKind } };
+    // A job stopped from outside (terminated, timed out) runs no code to settle its attempt: one
+    // still running without a task id was submitting, and the provider may have taken it. One
+    // that waited for a provider slot had submitted nothing.
+    const waitedForSlot = status?.waitingForSlot?.provider === provider;
+    if (outcome === 'running' && !providerTaskId && !waitedForSlot)
+      return { paidTask: { provider, why: 'ambiguous-submit' } };
   }
   // A task stopped at its provider renders no more; any other one given up may still bill.
   const givenUp = status?.spend.tasks.find(

@@ -28,6 +28,7 @@ import {
   uniqueBatchId,
   useBatchStack,
 } from '../support/batch-stack.js';
+import { waitUntil } from '../support/wait-until.js';
 
 describe('batchGenerate on a real Temporal dev server', () => {
   const setUp = useBatchStack();
@@ -564,6 +565,38 @@ describe('batchGenerate on a real Temporal dev server', () => {
       expect(retried.items[0]).toMatchObject({
         status: 'failed',
         error: expect.stringContaining('gave up a task at hyprlab that was still rendering'),
+      });
+    });
+  });
+
+  it('--retry-failed leaves an item whose job an operator terminated while its submit was in flight', async () => {
+    const { context, client, fake } = await setUp();
+    const worker = await context.createWorker();
+    const batchId = uniqueBatchId('terminated');
+    // HyprLab takes the task at once and answers late; the job sits in `submitting`.
+    fake.injectFault({
+      route: 'submit',
+      times: 1,
+      fault: { type: 'accept-then-delay', ms: 20_000 },
+    });
+    const items = batchEntries(1);
+
+    await worker.runUntil(async () => {
+      await client.startBatch(items, { batchId, concurrency: 1 });
+      await waitUntil('HyprLab created the task', () => fake.submissions === 1);
+      const job = context.client.workflow.getHandle(
+        batchItemWorkflowId(batchId, '1', BATCH_ITEM_ID_SCHEME),
+      );
+      await job.terminate('operator: stuck in submitting');
+      await client.waitForBatch(batchId, { intervalMs: 100 });
+
+      await client.startBatch(items, { batchId, concurrency: 1, retryFailed: true });
+      const retried = await client.waitForBatch(batchId, { intervalMs: 100 });
+      expect(fake.submissions).toBe(1);
+      expect(retried.items[0]).toMatchObject({
+        status: 'failed',
+        errorKind: 'ambiguous-submit',
+        error: expect.stringContaining('may hold a paid task at hyprlab'),
       });
     });
   });

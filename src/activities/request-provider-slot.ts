@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { acquireSlotSignal, type SlotRequest } from '../contracts/messages.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { acquireSlotSignal, releaseSlotSignal, type SlotRequest } from '../contracts/messages.js';
 import { providerSlotsWorkflowId } from '../contracts/task-queues.js';
 import type { ProviderId } from '../request/unified-request.js';
 
@@ -12,11 +13,26 @@ export interface RequestSlotInput extends SlotRequest {
 /**
  * Asks the provider's slot keeper for a slot, starting the keeper if it is not running
  * (signal-with-start needs a client, which workflow code does not have).
+ *
+ * An earlier run of the same job id (terminated by an operator, so it never released its slot)
+ * may still hold or wait under this job's key, and the keeper would take this request for a
+ * duplicate of it: that slot goes back first. Only one run of a workflow id runs at a time, so
+ * an entry under this key that this run did not make belongs to a run that has ended.
  */
 export async function requestProviderSlot(input: RequestSlotInput): Promise<void> {
   const { provider, taskQueue, ...request } = input;
-  await Context.current().client.workflow.signalWithStart('providerSlots', {
-    workflowId: providerSlotsWorkflowId(taskQueue, provider),
+  const client = Context.current().client;
+  const keeperId = providerSlotsWorkflowId(taskQueue, provider);
+  if (request.attempt === 1 && Context.current().info.attempt === 1) {
+    await client.workflow
+      .getHandle(keeperId)
+      .signal(releaseSlotSignal, { requester: request.requester, attempt: request.attempt })
+      .catch((error: unknown) => {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      });
+  }
+  await client.workflow.signalWithStart('providerSlots', {
+    workflowId: keeperId,
     taskQueue,
     args: [{ provider, limit: request.limit }],
     signal: acquireSlotSignal,

@@ -113,4 +113,30 @@ describe('per-provider limits across workers', () => {
         .terminate('test finished');
     });
   });
+
+  it('a new run of a job an operator terminated while it held the slot is not refused as its duplicate', async () => {
+    const worker = await context.createWorker({ providerConcurrency: { hyprlab: 1 } });
+    const request = parseUnifiedRequest({ prompt: 'a heron', model: 'kling-v1.6' });
+    const workflowId = `rerun-${Math.random().toString(36).slice(2)}`;
+    const start = () =>
+      context.client.workflow.start(GENERATE_VIDEO_WORKFLOW, {
+        taskQueue: context.taskQueue,
+        workflowId,
+        args: [{ request, providers: ['hyprlab'], attemptDeadlineMs: 60_000 }],
+      });
+    await worker.runUntil(async () => {
+      const first = await start();
+      await waitUntil('the first run to hold the slot', async () => {
+        return (await first.query(statusQuery)).phase === 'waiting';
+      });
+      // Terminated: no code runs, so the slot is never released (its lease is about 2 h).
+      await first.terminate('operator');
+      const second = await start();
+      const result = (await second.result()) as GenerationStatus;
+      expect(result.status).toBe('succeeded');
+      await context.client.workflow
+        .getHandle(providerSlotsWorkflowId(context.taskQueue, 'hyprlab'))
+        .terminate('test finished');
+    });
+  });
 });

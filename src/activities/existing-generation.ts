@@ -127,7 +127,7 @@ function paidTaskOf(status: GenerationStatus | undefined): Pick<EarlierSpend, 'p
       return { paidTask: { provider, why: 'ambiguous-submit' } };
   }
   // A task stopped at its provider renders no more; any other one given up may still bill.
-  const givenUp = status?.spend.tasks.find(
+  const givenUp = status?.spend?.tasks.find(
     (task) =>
       (task.outcome === 'abandoned' || task.outcome === 'rendering') &&
       task.cancelAttempt !== 'cancelled',

@@ -178,16 +178,16 @@ export class Transfer {
 
 /**
  * Why the file is not a whole ISO-BMFF file, or undefined when it is: its top-level boxes must
- * run end to end to exactly its length (a box of size 0 runs to the end), a moov among them.
- * A few header reads, however large the file.
+ * run end to end to its length (a box of size 0 runs to the end; fewer bytes than a box header
+ * after the last box, such as a stray CRLF, are ignored as players ignore them), a moov among
+ * them. A few header reads, however large the file.
  */
 async function incompleteMp4(handle: FileHandle, length: number): Promise<string | undefined> {
   const header = Buffer.alloc(16);
   let offset = 0;
   let movie = false;
-  while (offset < length) {
+  while (length - offset >= 8) {
     const { bytesRead } = await handle.read(header, 0, 16, offset);
-    if (bytesRead < 8) return `${length - offset} stray bytes after its last box`;
     const type = header.toString('latin1', 4, 8);
     movie ||= type === 'moov';
     let size = header.readUInt32BE(0);

@@ -50,6 +50,18 @@ async function settledMemory(): Promise<{ rss: number; arrayBuffers: number }> {
 /** Routes that misbehave in ways the shared download route cannot. */
 const extraRoutes: FakeRoute[] = [
   {
+    // A whole video with a CRLF after its last box, as some servers append.
+    name: 'trailing-crlf',
+    method: 'GET',
+    pattern: /^\/trailing-crlf\/[^/]+\.mp4$/,
+    authenticated: false,
+    handle: ({ response, fake }) => {
+      const body = Buffer.concat([fake.videoBuffer, Buffer.from('\r\n')]);
+      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': body.length });
+      response.end(body);
+    },
+  },
+  {
     // A CDN object still being written: 200 with a Content-Length that matches the short file.
     name: 'cut-short',
     method: 'GET',
@@ -285,6 +297,15 @@ describe('downloadVideo', () => {
     );
     // All announced bytes arrived, yet nothing of this file is kept to resume from.
     expect(heartbeats.at(-1)?.offset).toBe(0);
+  });
+
+  it('takes a whole video with a few stray bytes after its last box', async () => {
+    const { env } = environment();
+    const result = await run(env, download(), {
+      url: `${fake.origin}/trailing-crlf/task-1.mp4`,
+      key: KEY,
+    });
+    expect(result.bytes).toBe(fake.videoBuffer.length + 2);
   });
 
   it('restarts from zero when the server ignores Range and answers 200', async () => {

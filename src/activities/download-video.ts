@@ -248,10 +248,11 @@ async function consume(
 /**
  * Whether a range answer continues the file whose prefix is on disk. `If-Range` settles it when
  * the server gave a validator; without one, the total length must be the one first announced
- * (a file replaced under the same URL would splice two videos), and with neither known the
- * rest is not trusted to belong to the prefix.
+ * (a file replaced under the same URL would splice two videos). With neither known (a chunked
+ * answer, a heartbeat from an older worker) the resume goes ahead: never resuming could lose a
+ * large video to a connection that keeps dropping, and the finished file's MP4 check still
+ * refuses most splices.
  */
 function sameFile(progress: DownloadProgress, total: number | undefined): boolean {
-  if (progress.total !== undefined) return total === progress.total;
-  return progress.validator !== undefined;
+  return progress.total === undefined || total === progress.total;
 }

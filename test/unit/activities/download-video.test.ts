@@ -256,30 +256,31 @@ describe('downloadVideo', () => {
     expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
   });
 
-  it.each([
-    ['another length than first announced', { total: 1_000_000 }],
-    ['neither a length nor a validator recorded', {}],
-  ])(
-    'fetches the file whole when a resumed range may be of another file (%s)',
-    async (_, known) => {
-      // A server without validators replaced the result: splicing would mix two videos.
-      const video = fake.videoBuffer;
-      await writePartial(video.subarray(0, 100_000));
-      const { env } = environment({ offset: 100_000, ...known });
+  it('fetches the file whole when a resumed range is of another length than first announced', async () => {
+    // A server without validators replaced the result: splicing would mix two videos.
+    const video = fake.videoBuffer;
+    await writePartial(video.subarray(0, 100_000));
+    const { env } = environment({ offset: 100_000, total: 1_000_000 });
 
-      const result = await run(env, download(), {
-        url: `${fake.origin}/files/task-1.mp4`,
-        key: KEY,
-      });
+    const result = await run(env, download(), { url: `${fake.origin}/files/task-1.mp4`, key: KEY });
 
-      const requests = fake.requestsFor('download');
-      expect(requests.map((request) => request.headers.range)).toEqual([
-        'bytes=100000-',
-        undefined,
-      ]);
-      expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
-    },
-  );
+    const requests = fake.requestsFor('download');
+    expect(requests.map((request) => request.headers.range)).toEqual(['bytes=100000-', undefined]);
+    expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
+  });
+
+  it('resumes when neither a length nor a validator is known (an older worker, a chunked answer)', async () => {
+    const video = fake.videoBuffer;
+    await writePartial(video.subarray(0, 100_000));
+    const { env } = environment({ offset: 100_000 });
+
+    const result = await run(env, download(), { url: `${fake.origin}/files/task-1.mp4`, key: KEY });
+
+    expect(fake.requestsFor('download').map((request) => request.headers.range)).toEqual([
+      'bytes=100000-',
+    ]);
+    expect(result).toMatchObject({ sha256: sha256(video), bytes: video.length });
+  });
 
   it('fails retryably on a file whose MP4 boxes run past its end, and starts over next attempt', async () => {
     const { env, heartbeats } = environment();

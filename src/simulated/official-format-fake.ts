@@ -176,7 +176,9 @@ async function query(options: OfficialFakeOptions, context: RouteContext): Promi
   if (authError) return sendError(context, authError);
   const [endpoint, id] = context.params as [OfficialFakeEndpoint, string];
   const onEndpoint = (task: FakeTask | undefined) =>
-    task !== undefined && task.meta.endpoint === endpoint ? task : undefined;
+    task !== undefined && (task.meta.endpoint === endpoint || task.meta.recovered === 'true')
+      ? task
+      : undefined;
   const byId = onEndpoint(context.fake.tasks.get(id));
   // The official query path takes either the task id or the external_task_id.
   const byExternalId = options.externalTaskIds

@@ -148,19 +148,33 @@ async function committedByEarlierAttempt(
   )
     return undefined;
   const stored = await deps.storage.storedVideoDigest(input.key);
-  if (!stored) return undefined;
+  if (!stored || !ofThisTask(stored.sidecar, input.sidecar)) return undefined;
   Context.current().log.info('the result URL no longer answers; the video was stored earlier', {
     key: input.key,
   });
   return commitStagedVideo(deps.storage, {
     tempPath: deps.storage.partialPath(input.key),
     key: input.key,
-    ...stored,
+    sha256: stored.sha256,
+    bytes: stored.bytes,
     sourceUrl: input.url,
     sidecar: finished(input.sidecar),
   }).catch((failure: unknown) => {
     throw storeFailure(failure);
   });
+}
+
+/**
+ * A video with a sidecar was committed whole by some run: it is this task's only if the sidecar
+ * names this job and task (a re-run of the same id keeps an earlier run's videos under its
+ * keys). Without one, its commit stopped after placing it, which only this job's run can do.
+ */
+function ofThisTask(
+  stored: Record<string, unknown> | undefined,
+  ours: Record<string, unknown>,
+): boolean {
+  if (!stored) return true;
+  return stored.workflowId === ours.workflowId && stored.providerTaskId === ours.providerTaskId;
 }
 
 function isStagingLost(error: unknown): boolean {

@@ -85,7 +85,15 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
       const path = layout.videoPath(key);
       const sha256 = await sha256OfFileIfExists(path);
       const bytes = await sizeIfExists(path);
-      return sha256 === undefined || bytes === undefined ? undefined : { sha256, bytes };
+      if (sha256 === undefined || bytes === undefined) return undefined;
+      const sidecar = await readFile(layout.sidecarPath(key), 'utf8').then(
+        (text) => JSON.parse(text) as Record<string, unknown>,
+        (error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        },
+      );
+      return { sha256, bytes, ...(sidecar ? { sidecar } : {}) };
     },
     async removePartial(key: string): Promise<void> {
       await rm(layout.partialPath(key), { force: true });

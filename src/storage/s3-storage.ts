@@ -89,9 +89,20 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       const head = await objects.head(videoObjectKey(bucket, key));
       const sha256 = head?.Metadata?.[SHA256_METADATA];
       // Only klingflow's own commit writes the digest: an object without it is not adopted.
-      return sha256 && head?.ContentLength !== undefined
-        ? { sha256, bytes: head.ContentLength }
-        : undefined;
+      if (!sha256 || head?.ContentLength === undefined) return undefined;
+      const sidecar = await objects.getBytes(sidecarObjectKey(bucket, key));
+      return {
+        sha256,
+        bytes: head.ContentLength,
+        ...(sidecar
+          ? {
+              sidecar: JSON.parse(Buffer.from(sidecar.bytes).toString('utf8')) as Record<
+                string,
+                unknown
+              >,
+            }
+          : {}),
+      };
     },
     async removePartial(key: string): Promise<void> {
       await rm(partialPath(key), { force: true });

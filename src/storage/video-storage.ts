@@ -24,10 +24,11 @@ export interface VideoStorage {
   storedVideoPath(key: string): Promise<string | undefined>;
   /**
    * The sha256 and size of the video stored under `key`, if one is (computed from the file, or
-   * read from the object's metadata on S3): a download whose earlier attempt committed it, then
-   * died before reporting, finishes with it when its result URL no longer answers.
+   * read from the object's metadata on S3), and its sidecar when it has one: a download whose
+   * earlier attempt committed it, then died before reporting, finishes with it when its result
+   * URL no longer answers.
    */
-  storedVideoDigest(key: string): Promise<{ sha256: string; bytes: number } | undefined>;
+  storedVideoDigest(key: string): Promise<StoredVideoDigest | undefined>;
   removePartial(key: string): Promise<void>;
   /** Stores bytes content-addressed and returns `blob:sha256:<hex>`. */
   putBlob(bytes: Uint8Array, contentType: string): Promise<BlobReference>;
@@ -51,6 +52,13 @@ export interface VideoStorage {
    * and then fail to store.
    */
   checkWritable(): Promise<void>;
+}
+
+export interface StoredVideoDigest {
+  sha256: string;
+  bytes: number;
+  /** The sidecar written after the video; absent when its commit stopped in between. */
+  sidecar?: Record<string, unknown>;
 }
 
 export interface StoredVideo {

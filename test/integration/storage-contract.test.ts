@@ -151,6 +151,7 @@ describe.each([
     expect(await fixture.storage.storedVideoDigest('job-2')).toEqual({
       sha256: sha256(bytes),
       bytes: bytes.byteLength,
+      sidecar: expect.objectContaining({ sha256: sha256(bytes) }),
     });
     // A staged download is not a stored video.
     await stage(fixture.storage, 'job-3', bytes);

@@ -437,6 +437,31 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     });
   });
 
+  it('does not take a stored video whose sidecar names another task, when the result URL is gone', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    hyprlab.renderMs = 3_000;
+    const worker = await context.createWorker();
+    const status = await worker.runUntil(async () => {
+      const handle = await start(context, ['hyprlab', 'kling']);
+      await waitForPhase(handle, 'waiting');
+      // An earlier run of the same id, committed whole, for another task.
+      const storage = createFilesystemStorage({ rootDirectory: context.storageDirectory });
+      const placed = storage.videoPath(videoStorageKey(handle.workflowId));
+      await mkdir(dirname(placed), { recursive: true });
+      await writeFile(placed, hyprlab.videoBuffer);
+      const sidecar = { workflowId: handle.workflowId, providerTaskId: 'an-earlier-task' };
+      await writeFile(placed.replace(/\.mp4$/, '.json'), JSON.stringify(sidecar));
+      hyprlab.injectFault({ route: 'download', fault: { type: 'status', status: 404 } });
+      return outcome(handle);
+    });
+
+    expect(status.status).toBe('failed');
+    expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'download-failed']]);
+    expect(context.providers.fakes.kling.submissions).toBe(0);
+  });
+
   it('ends cancelled when cancelled while it polls', async ({ context }) => {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.queueOutcome({ type: 'stuck' });

@@ -31,6 +31,11 @@ export interface CheckTaskInput {
   firstPollDelayMs?: number;
   /** `job-v6`: deliver the video of a task found done in the same attempt (deliver-in-poll.ts). */
   delivery?: PollDelivery;
+  /**
+   * When the provider accepted the task, where `renderTiming` (which carries it) is not sent:
+   * a "no such task" answer is looked for again only within a grace of it.
+   */
+  acceptedAt?: number;
 }
 
 export function createCheckTask(deps: {
@@ -106,7 +111,10 @@ export const NOT_FOUND_GRACE_MS = 60_000;
  * the task's acceptance (or, where that is not known, of this status check's first scheduling).
  */
 function withinNotFoundGrace(input: CheckTaskInput, context: Context): boolean {
-  const since = input.renderTiming?.acceptedAt ?? (context.info.scheduledTimestampMs || Date.now());
+  const since =
+    input.renderTiming?.acceptedAt ??
+    input.acceptedAt ??
+    (context.info.scheduledTimestampMs || Date.now());
   return Date.now() - since < NOT_FOUND_GRACE_MS;
 }
 

@@ -73,7 +73,9 @@ export function providerActivities(provider: ProviderId) {
       handle: poll.handle,
       untilDone: true,
       // Each only when set: the inputs of histories recorded before them stay as they were.
-      ...(poll.renderTiming ? { renderTiming: poll.renderTiming } : {}),
+      ...(poll.renderTiming
+        ? { renderTiming: poll.renderTiming }
+        : { acceptedAt: poll.acceptedAt }),
       ...(poll.firstPollDelayMs > 0 ? { firstPollDelayMs: poll.firstPollDelayMs } : {}),
       ...(poll.delivery ? { delivery: poll.delivery } : {}),
     });
@@ -87,6 +89,8 @@ export interface PollUntilDone {
   remainingMs: number;
   pollIntervalMs: number;
   renderTiming: CheckTaskInput['renderTiming'];
+  /** When the provider accepted the task (sent where renderTiming, which carries it, is not). */
+  acceptedAt: number;
   /** The first poll's wait, taken as the first attempt's retry delay (`job-v4`); 0 for none. */
   firstPollDelayMs: number;
   delivery: CheckTaskInput['delivery'];

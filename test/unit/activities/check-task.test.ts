@@ -141,7 +141,10 @@ describe('checkTask waiting for its first status call (job-v4)', () => {
 
 describe('checkTask told "no such task" by the provider that accepted it', () => {
   /** One status check of a task the provider answers not-found for, accepted `msAgo`. */
-  async function notFoundFor(msAgo: number): Promise<unknown> {
+  async function notFoundFor(
+    msAgo: number,
+    mode: 'polled' | 'callback' = 'polled',
+  ): Promise<unknown> {
     const providers = {
       require: () => ({
         status: async () => ({
@@ -156,15 +159,16 @@ describe('checkTask told "no such task" by the provider that accepted it', () =>
       { attempt: 2, scheduledTimestampMs: Date.now() },
       { logger: new DefaultLogger('ERROR') },
     );
-    const poll: CheckTaskInput = {
-      handle: { provider: 'hyprlab', taskId: 'task-5' },
-      untilDone: true,
-      renderTiming: {
-        key: 'hyprlab/kling-v1.6/std/5',
-        acceptedAt: Date.now() - msAgo,
-        pollIntervalMs: 1000,
-      },
-    };
+    const acceptedAt = Date.now() - msAgo;
+    // A callback-woken check carries the acceptance time on its own, without render timing.
+    const poll: CheckTaskInput =
+      mode === 'polled'
+        ? {
+            handle: { provider: 'hyprlab', taskId: 'task-5' },
+            untilDone: true,
+            renderTiming: { key: 'hyprlab/kling-v1.6/std/5', acceptedAt, pollIntervalMs: 1000 },
+          }
+        : { handle: { provider: 'hyprlab', taskId: 'task-5' }, untilDone: false, acceptedAt };
     return env.run(createCheckTask({ providers }), poll).catch((error: unknown) => error);
   }
 
@@ -179,5 +183,12 @@ describe('checkTask told "no such task" by the provider that accepted it', () =>
     expect(await notFoundFor(NOT_FOUND_GRACE_MS + 1_000)).toMatchObject({
       status: { state: 'failed', notFound: true },
     });
+  });
+
+  it('counts the grace from the acceptance in a callback-woken check too, not its own scheduling', async () => {
+    expect(await notFoundFor(NOT_FOUND_GRACE_MS + 1_000, 'callback')).toMatchObject({
+      status: { state: 'failed', notFound: true },
+    });
+    expect(await notFoundFor(5_000, 'callback')).toBeInstanceOf(ApplicationFailure);
   });
 });

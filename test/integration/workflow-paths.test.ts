@@ -399,24 +399,39 @@ describe.concurrent('every path of a generation, with exact submission counts fr
     expect(context.providers.fakes.kling.submissions).toBe(0);
   });
 
-  it('finishes with the video an attempt stored before it died, when the result URL is gone', async ({
-    context,
-  }) => {
+  /**
+   * Runs a HyprLab job and, while it renders, places a video under its key (with `sidecarOf`'s
+   * sidecar, if any) and makes its result URL answer 404: what a retry finds after a worker was
+   * killed around a commit, once the signed URL has expired.
+   */
+  async function withVideoStoredWhileRendering(
+    context: IntegrationContext,
+    sidecarOf: (workflowId: string) => Record<string, unknown> | undefined,
+  ): Promise<GenerationStatus> {
     const hyprlab = context.providers.fakes.hyprlab;
     hyprlab.renderMs = 3_000;
     const worker = await context.createWorker();
-    const status = await worker.runUntil(async () => {
+    return worker.runUntil(async () => {
       const handle = await start(context, ['hyprlab', 'kling']);
       await waitForPhase(handle, 'waiting');
-      // What a worker killed after placing the video, before its sidecar and before reporting
-      // back, leaves behind; by the time another attempt runs, the signed URL has expired.
       const storage = createFilesystemStorage({ rootDirectory: context.storageDirectory });
       const placed = storage.videoPath(videoStorageKey(handle.workflowId));
       await mkdir(dirname(placed), { recursive: true });
       await writeFile(placed, hyprlab.videoBuffer);
+      const sidecar = sidecarOf(handle.workflowId);
+      if (sidecar) await writeFile(placed.replace(/\.mp4$/, '.json'), JSON.stringify(sidecar));
       hyprlab.injectFault({ route: 'download', fault: { type: 'status', status: 404 } });
       return outcome(handle);
     });
+  }
+
+  it('finishes with the video an attempt stored before it died, when the result URL is gone', async ({
+    context,
+  }) => {
+    const hyprlab = context.providers.fakes.hyprlab;
+    // What a worker killed after placing the video, before its sidecar and before reporting
+    // back, leaves behind; by the time another attempt runs, the signed URL has expired.
+    const status = await withVideoStoredWhileRendering(context, () => undefined);
 
     expect(status.status).toBe('succeeded');
     expect(status.videos).toEqual([
@@ -440,22 +455,11 @@ describe.concurrent('every path of a generation, with exact submission counts fr
   it('does not take a stored video whose sidecar names another task, when the result URL is gone', async ({
     context,
   }) => {
-    const hyprlab = context.providers.fakes.hyprlab;
-    hyprlab.renderMs = 3_000;
-    const worker = await context.createWorker();
-    const status = await worker.runUntil(async () => {
-      const handle = await start(context, ['hyprlab', 'kling']);
-      await waitForPhase(handle, 'waiting');
-      // An earlier run of the same id, committed whole, for another task.
-      const storage = createFilesystemStorage({ rootDirectory: context.storageDirectory });
-      const placed = storage.videoPath(videoStorageKey(handle.workflowId));
-      await mkdir(dirname(placed), { recursive: true });
-      await writeFile(placed, hyprlab.videoBuffer);
-      const sidecar = { workflowId: handle.workflowId, providerTaskId: 'an-earlier-task' };
-      await writeFile(placed.replace(/\.mp4$/, '.json'), JSON.stringify(sidecar));
-      hyprlab.injectFault({ route: 'download', fault: { type: 'status', status: 404 } });
-      return outcome(handle);
-    });
+    // An earlier run of the same id, committed whole, for another task.
+    const status = await withVideoStoredWhileRendering(context, (workflowId) => ({
+      workflowId,
+      providerTaskId: 'an-earlier-task',
+    }));
 
     expect(status.status).toBe('failed');
     expect(attemptsOf(status)).toEqual([['hyprlab', 'failed', 'download-failed']]);

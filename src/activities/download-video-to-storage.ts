@@ -93,6 +93,10 @@ export async function downloadToStorage(
         `the staged download changed before it was stored: ${(error as Error).message}`,
       );
     }
+    // The storage refused (a bucket down, a disk full): the verified file stays staged, and the
+    // next attempt on this host commits it instead of fetching it again, which may no longer be
+    // possible (a signed URL expiring during the outage). A small file has not said so yet.
+    pacer.beatNow();
     throw storeFailure(error);
   } finally {
     pacer.stop();

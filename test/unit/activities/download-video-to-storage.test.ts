@@ -109,6 +109,21 @@ describe('downloadVideoToStorage', () => {
     expect(heartbeats).toEqual([]);
   });
 
+  it('records a small staged file when the storage refuses its commit, so a retry commits it', async () => {
+    const video = fake.videoBuffer;
+    const commit = storage.commitVideo;
+    storage.commitVideo = async () => {
+      throw new Error('the bucket answered 503');
+    };
+    try {
+      const { result, heartbeats } = run(input(), undefined, video.length + 1);
+      await expect(result).rejects.toThrow('503');
+      expect(heartbeats.at(-1)?.staged).toEqual({ sha256: sha256(video), bytes: video.length });
+    } finally {
+      storage.commitVideo = commit;
+    }
+  });
+
   it('commits the staged file again without fetching it when it died mid-commit on this host', async () => {
     const video = fake.videoBuffer;
     await stage(video);

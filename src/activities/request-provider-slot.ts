@@ -23,7 +23,8 @@ export async function requestProviderSlot(input: RequestSlotInput): Promise<void
   const { provider, taskQueue, ...request } = input;
   const client = Context.current().client;
   const keeperId = providerSlotsWorkflowId(taskQueue, provider);
-  if (request.attempt === 1 && Context.current().info.attempt === 1) {
+  // A retry of this activity would give back the request its own first try made.
+  if (Context.current().info.attempt === 1) {
     await client.workflow
       .getHandle(keeperId)
       .signal(releaseSlotSignal, { requester: request.requester, attempt: request.attempt })

@@ -4,6 +4,7 @@ import { errors, jwtVerify } from 'jose';
 import type { FakeProviderServer, FakeTask } from './fake-server.js';
 import type { OfficialFakeOptions } from './official-format-fake.js';
 import {
+  isMapImageCamera,
   numericTaskId,
   type OfficialFakeEndpoint,
   type OfficialFakeError,
@@ -109,12 +110,14 @@ const KLING_FAKE_RULES: OfficialFakeOptions['rules'] = {
     return `sound is not supported by ${model}`;
   },
   // The capability map: kling-v1 text2video at 5 s std, kling-v1-5 image2video at 5 s pro (simple).
-  cameraControl: ({ endpoint, model, mode, duration, type }) =>
-    duration === '5' &&
-    ((endpoint === 'text2video' && model === 'kling-v1' && mode === 'std') ||
-      (endpoint === 'image2video' && model === 'kling-v1-5' && mode === 'pro' && type === 'simple'))
+  cameraControl: (request) =>
+    (request.endpoint === 'text2video' &&
+      request.model === 'kling-v1' &&
+      request.mode === 'std' &&
+      request.duration === '5') ||
+    isMapImageCamera(request)
       ? undefined
-      : `camera_control is only supported by kling-v1 text2video at 5 s std and kling-v1-5 image2video (simple) at 5 s pro, not ${model} ${endpoint} ${duration} s ${mode}`,
+      : `camera_control is only supported by kling-v1 text2video at 5 s std and kling-v1-5 image2video (simple) at 5 s pro, not ${request.model} ${request.endpoint} ${request.duration} s ${request.mode}`,
   mode: () => undefined,
   multiShot: (model) =>
     model === 'kling-v3' ? undefined : `multi_shot is only supported by kling-v3, not ${model}`,

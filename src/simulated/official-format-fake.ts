@@ -38,6 +38,26 @@ export interface CameraRequest {
   type: unknown;
 }
 
+/**
+ * The official capability map's image-to-video camera control, which both official-format
+ * providers serve: kling-v1-5, the `simple` type, 5 s, pro.
+ */
+export function isMapImageCamera({
+  endpoint,
+  model,
+  mode,
+  duration,
+  type,
+}: CameraRequest): boolean {
+  return (
+    endpoint === 'image2video' &&
+    model === 'kling-v1-5' &&
+    mode === 'pro' &&
+    duration === '5' &&
+    type === 'simple'
+  );
+}
+
 export {
   OFFICIAL_ERRORS,
   type OfficialFakeError,

@@ -3,6 +3,7 @@ import { bearerToken, type FakeProviderServer, type FakeTask } from './fake-serv
 import type { OfficialFakeOptions } from './official-format-fake.js';
 import {
   base64TaskId,
+  isMapImageCamera,
   numericTaskId,
   type OfficialFakeEndpoint,
   officialError,
@@ -80,10 +81,9 @@ const OPENAI_HK_FAKE_RULES: OfficialFakeOptions['rules'] = {
   sound: (model) => (model === 'kling-v2-6' ? undefined : 'sound: only supported by kling-v2-6'),
   // "only supported for 5s + std mode" (text2video), and kling-v1-5 image2video (simple) at 5 s
   // pro as on the official capability map.
-  cameraControl: ({ endpoint, model, mode, duration, type }) =>
-    duration === '5' &&
-    ((endpoint === 'text2video' && mode === 'std') ||
-      (endpoint === 'image2video' && model === 'kling-v1-5' && mode === 'pro' && type === 'simple'))
+  cameraControl: (request) =>
+    (request.endpoint === 'text2video' && request.mode === 'std' && request.duration === '5') ||
+    isMapImageCamera(request)
       ? undefined
       : 'camera_control is only supported for 5s + std mode',
   mode: (model) =>

@@ -102,8 +102,12 @@ export function registerServerCommands(program: Command): void {
     .action(async (flags: ServerFlags & WebhookFlags) => {
       // Flags are checked before anything starts, so a mistake exits 2 straight away.
       const webhooks = parseWebhookFlags(flags);
-      const options = serverOptions(flags);
-      const stack = await startEmbeddedStack(options, resolveTemporalTarget(), note, webhooks);
+      const stack = await startEmbeddedStack(
+        serverOptions(flags),
+        resolveTemporalTarget(),
+        note,
+        webhooks,
+      );
       note(
         `ready: Temporal at ${stack.server.address}${stack.server.uiUrl ? `, UI ${stack.server.uiUrl}` : ''}; worker on task queue ${readSettings().taskQueue}. Ctrl-C stops both.`,
       );

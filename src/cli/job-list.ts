@@ -88,7 +88,7 @@ function quote(value: string): string {
 export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend): ListedJob {
   const attributes = execution.typedSearchAttributes;
   const running = execution.status.name === 'RUNNING';
-  const phase = attributes.get(KLING_PHASE) as GenerationPhase | undefined;
+  const published = attributes.get(KLING_PHASE) as GenerationPhase | undefined;
   const status = running
     ? ((attributes.get(KLING_STATUS) as GenerationStatusName | undefined) ?? 'running')
     : (STATUS_BY_EXECUTION[execution.status.name] ?? 'unknown');
@@ -99,11 +99,7 @@ export function toListedJob(execution: WorkflowExecutionInfo, spend?: BatchSpend
     phase:
       execution.status.name === 'COMPLETED'
         ? 'done'
-        : phase
-          ? reportedPhase(phase)
-          : running
-            ? null
-            : 'done',
+        : ((published && reportedPhase(published)) ?? (running ? null : 'done')),
     provider: attributes.get(KLING_PROVIDER) ?? null,
     model: attributes.get(KLING_MODEL) ?? null,
     batchId: attributes.get(KLING_BATCH_ID) ?? null,

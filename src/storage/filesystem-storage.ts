@@ -6,6 +6,7 @@ import {
   isNotFound,
   normaliseContentType,
   placeWithoutClobbering,
+  readTextIfExists,
   removeAbandonedTempFiles,
   sha256Hex,
   sha256OfFile,
@@ -86,13 +87,9 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): File
       const sha256 = await sha256OfFileIfExists(path);
       const bytes = await sizeIfExists(path);
       if (sha256 === undefined || bytes === undefined) return undefined;
-      const sidecar = await readFile(layout.sidecarPath(key), 'utf8').then(
-        (text) => JSON.parse(text) as Record<string, unknown>,
-        (error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        },
-      );
+      const text = await readTextIfExists(layout.sidecarPath(key));
+      const sidecar =
+        text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
       return { sha256, bytes, ...(sidecar ? { sidecar } : {}) };
     },
     async removePartial(key: string): Promise<void> {

@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { access, link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  access,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError, type VideoSidecar } from './video-storage.js';
@@ -173,6 +184,15 @@ export async function sha256OfFileIfExists(path: string): Promise<string | undef
 export async function sizeIfExists(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

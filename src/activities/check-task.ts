@@ -31,11 +31,6 @@ export interface CheckTaskInput {
   firstPollDelayMs?: number;
   /** `job-v6`: deliver the video of a task found done in the same attempt (deliver-in-poll.ts). */
   delivery?: PollDelivery;
-  /**
-   * When the provider accepted the task, where `renderTiming` (which carries it) is not sent:
-   * a "no such task" answer is looked for again only within a grace of it.
-   */
-  acceptedAt?: number;
 }
 
 export function createCheckTask(deps: {
@@ -59,11 +54,12 @@ export function createCheckTask(deps: {
     } finally {
       stopKeepAlive?.();
     }
-    if (status.state === 'failed' && status.notFound && withinNotFoundGrace(input, context)) {
-      // "No such task" just after the provider accepted it proves nothing (a read replica behind
-      // the write): failing over would pay a second provider while the first renders and bills.
-      // It is checked again, as after any status error; one still unknown after the grace has
-      // been lost by the provider, and the attempt ends as failed there.
+    if (status.state === 'failed' && status.notFound) {
+      // The provider took this task (it gave its id), so "no such task" does not say it failed:
+      // a read replica behind the write, another region, a key of another account. Failing over
+      // would pay a second provider while the first may render and bill. It is checked again, as
+      // after any status error, until it answers or the job's limits end it (the deadline's last
+      // look; the stuck-failover opt-in).
       throw toActivityFailure(
         new ProviderError('transient', input.handle.provider, `${status.reason}; checking again`),
         { submit: false },
@@ -101,21 +97,6 @@ export function createCheckTask(deps: {
     }
     return { status, polls };
   };
-}
-
-/** How long after its acceptance a task the provider does not know is still looked for. */
-export const NOT_FOUND_GRACE_MS = 60_000;
-
-/**
- * Whether a "no such task" answer may still be the provider catching up: within the grace of
- * the task's acceptance (or, where that is not known, of this status check's first scheduling).
- */
-function withinNotFoundGrace(input: CheckTaskInput, context: Context): boolean {
-  const since =
-    input.renderTiming?.acceptedAt ??
-    input.acceptedAt ??
-    (context.info.scheduledTimestampMs || Date.now());
-  return Date.now() - since < NOT_FOUND_GRACE_MS;
 }
 
 /**

@@ -73,9 +73,7 @@ export function providerActivities(provider: ProviderId) {
       handle: poll.handle,
       untilDone: true,
       // Each only when set: the inputs of histories recorded before them stay as they were.
-      ...(poll.renderTiming
-        ? { renderTiming: poll.renderTiming }
-        : { acceptedAt: poll.acceptedAt }),
+      ...(poll.renderTiming ? { renderTiming: poll.renderTiming } : {}),
       ...(poll.firstPollDelayMs > 0 ? { firstPollDelayMs: poll.firstPollDelayMs } : {}),
       ...(poll.delivery ? { delivery: poll.delivery } : {}),
     });
@@ -89,8 +87,6 @@ export interface PollUntilDone {
   remainingMs: number;
   pollIntervalMs: number;
   renderTiming: CheckTaskInput['renderTiming'];
-  /** When the provider accepted the task (sent where renderTiming, which carries it, is not). */
-  acceptedAt: number;
   /** The first poll's wait, taken as the first attempt's retry delay (`job-v4`); 0 for none. */
   firstPollDelayMs: number;
   delivery: CheckTaskInput['delivery'];

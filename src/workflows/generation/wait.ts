@@ -1,5 +1,4 @@
 import { CancellationScope, condition, isCancellation, patched, sleep } from '@temporalio/workflow';
-import type { CheckTaskInput } from '../../activities/check-task.js';
 import {
   FailureTypes,
   type PollDelivery,
@@ -162,7 +161,7 @@ async function lastLook(job: Job, watch: Watch): Promise<AttemptResult | undefin
   const { checkTask } = providerActivities(watch.task.handle.provider);
   let outcome: PollOutput;
   try {
-    outcome = await checkTask(oneCheck(watch));
+    outcome = await checkTask({ handle: watch.task.handle, untilDone: false });
   } catch (error) {
     if (isCancellation(error)) throw error;
     return undefined;
@@ -228,19 +227,6 @@ interface PollRound {
   firstPollDelayMs: number;
 }
 
-/**
- * One status call for the watched task, with when it was accepted (a provider's "no such task"
- * is looked for again within a grace of that: check-task.ts). Only the activity's input
- * changes, not the commands: old histories replay unchanged.
- */
-function oneCheck(watch: Watch): CheckTaskInput {
-  return {
-    handle: watch.task.handle,
-    untilDone: false,
-    acceptedAt: watch.task.acceptedAt ?? watch.acceptedAt,
-  };
-}
-
 async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll> {
   const { checkTask } = providerActivities(watch.task.handle.provider);
   // On job-v6 the poll that finds the task done delivers its video (deliver-in-poll.ts).
@@ -250,7 +236,7 @@ async function pollOnce(job: Job, watch: Watch, round: PollRound): Promise<Poll>
       : undefined;
   try {
     const outcome = round.callbackSeen
-      ? await checkTask(oneCheck(watch))
+      ? await checkTask({ handle: watch.task.handle, untilDone: false })
       : await pollUntilDoneOrCallback(job, watch, round, delivery);
     return { type: 'status', outcome };
   } catch (error) {
@@ -296,7 +282,6 @@ async function pollUntilDoneOrCallback(
       remainingMs,
       pollIntervalMs: job.pollIntervalMs,
       renderTiming,
-      acceptedAt: watch.task.acceptedAt ?? watch.acceptedAt,
       firstPollDelayMs,
       delivery,
     }),

@@ -2,11 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type CheckTaskInput,
-  createCheckTask,
-  NOT_FOUND_GRACE_MS,
-} from '../../../src/activities/check-task.js';
+import { type CheckTaskInput, createCheckTask } from '../../../src/activities/check-task.js';
 import { FailureTypes, type PollOutput } from '../../../src/contracts/generation.js';
 import type { ProviderRegistry } from '../../../src/providers/registry.js';
 import type { RenderTimeStore } from '../../../src/storage/render-time-store.js';
@@ -159,36 +155,31 @@ describe('checkTask told "no such task" by the provider that accepted it', () =>
       { attempt: 2, scheduledTimestampMs: Date.now() },
       { logger: new DefaultLogger('ERROR') },
     );
-    const acceptedAt = Date.now() - msAgo;
-    // A callback-woken check carries the acceptance time on its own, without render timing.
+    const handle = { provider: 'hyprlab', taskId: 'task-5' } as const;
     const poll: CheckTaskInput =
       mode === 'polled'
         ? {
-            handle: { provider: 'hyprlab', taskId: 'task-5' },
+            handle,
             untilDone: true,
-            renderTiming: { key: 'hyprlab/kling-v1.6/std/5', acceptedAt, pollIntervalMs: 1000 },
+            renderTiming: {
+              key: 'hyprlab/kling-v1.6/std/5',
+              acceptedAt: Date.now() - msAgo,
+              pollIntervalMs: 1000,
+            },
           }
-        : { handle: { provider: 'hyprlab', taskId: 'task-5' }, untilDone: false, acceptedAt };
+        : { handle, untilDone: false };
     return env.run(createCheckTask({ providers }), poll).catch((error: unknown) => error);
   }
 
-  it('checks again within the grace after acceptance: a replica may be behind the write', async () => {
-    const failure = await notFoundFor(5_000);
+  // However long ago it was accepted: the provider took the task, and not-found is not failed.
+  it.each([
+    ['just after acceptance (a replica behind the write)', 5_000, 'polled'],
+    ['two hours after acceptance', 2 * 3_600_000, 'polled'],
+    ['in a callback-woken check', 2 * 3_600_000, 'callback'],
+  ] as const)('checks again, never ending the attempt as failed: %s', async (_, msAgo, mode) => {
+    const failure = await notFoundFor(msAgo, mode);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe(FailureTypes.transient);
     expect((failure as Error).message).toContain('checking again');
-  });
-
-  it('ends the attempt as failed at the provider once the grace has passed', async () => {
-    expect(await notFoundFor(NOT_FOUND_GRACE_MS + 1_000)).toMatchObject({
-      status: { state: 'failed', notFound: true },
-    });
-  });
-
-  it('counts the grace from the acceptance in a callback-woken check too, not its own scheduling', async () => {
-    expect(await notFoundFor(NOT_FOUND_GRACE_MS + 1_000, 'callback')).toMatchObject({
-      status: { state: 'failed', notFound: true },
-    });
-    expect(await notFoundFor(5_000, 'callback')).toBeInstanceOf(ApplicationFailure);
   });
 });
